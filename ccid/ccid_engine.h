@@ -93,7 +93,9 @@ void ccid_engine_set_packet_sizes(struct ccid_engine *eng, uint16_t out_mps,
 
 /* How many bytes the next bulk-OUT read should ask for: one packet at the
  * start of a message, then the rest of dwLength rounded up to the packet
- * size (never more, so a read cannot swallow the next message). */
+ * size (never more, so a read cannot swallow the next message).
+ * Always >= 1 and <= max(out_mps, max_msg_len rounded up to out_mps): a
+ * read buffer of that size is enough. */
 size_t ccid_engine_out_read_size(const struct ccid_engine *eng);
 
 /* False while the bulk-IN backlog is full: do not arm another OUT read

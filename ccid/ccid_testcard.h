@@ -1,7 +1,14 @@
 /* The built-in test card: deterministic answers to a few ISO 7816-4
  * commands, for unit tests, the VM bed and `--card test`.
  *
- * Commands (CLA INS): see ccid_testcard.c for the table. */
+ * Commands (CLA INS): see ccid_testcard.c for the full table. In short:
+ *   ATR 3B 9A 11 80 31 FE 45 "ccidgadget" 98 (T=0 and T=1, TCK valid)
+ *   00 A4 04 00 Lc AID        SELECT: 90 00 for F0 43 43 49 44 54 43 01,
+ *                             else 6A 82
+ *   00 CA 01 00 Le            GET DATA: serial "CCID" 00 00 00 01, 90 00
+ *   80 EE 00 00 Lc data [Le]  ECHO (short or extended Lc): data, 90 00
+ *   80 EF P1 P2 [Le]          GENERATE Ne (or P1P2) bytes 00 01 02 ..., 90 00
+ *   other INS 6D 00, other CLA 6E 00, malformed 67 00 */
 #ifndef CCID_TESTCARD_H
 #define CCID_TESTCARD_H
 

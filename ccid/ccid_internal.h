@@ -1,0 +1,208 @@
+/* Engine internals shared by the files of ccid/. Not a public API. */
+#ifndef CCID_INTERNAL_H
+#define CCID_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccid_engine.h"
+#include "ccid_params.h"
+#include "ccid_proto.h"
+
+/* ---- OUT reassembly (ccid_reasm.c) ---- */
+
+struct ccid_reasm {
+	uint8_t *buf;          /* max_msg_len bytes, engine-owned */
+	size_t cap;            /* == cfg.max_msg_len */
+	size_t len;            /* bytes of the current message so far */
+	uint16_t out_mps;      /* 0 = stream mode */
+	bool discarding;       /* dropping the rest of an oversized message */
+	uint64_t discard_left; /* bytes still to drop (stream accounting) */
+	uint8_t hdr[CCID_HEADER_LEN]; /* header of the message being dropped */
+};
+
+/* ---- bulk-IN queue and interrupt state (ccid_queue.c) ---- */
+
+#define CCID_INQ_SOFT_LIMIT 16   /* out_ready() false at this many */
+/* Hard bound: what may still arrive per slot without an OUT read: the
+ * pending command's answer, one time extension, the SlotStatus of an
+ * Abort completed by the control request (ccid_queue.c). */
+#define CCID_INQ_CAP(nslots) (CCID_INQ_SOFT_LIMIT + 3 * (nslots))
+
+struct ccid_inq_entry {
+	struct ccid_msg msg;
+	uint8_t *buf;          /* malloc'd, == msg.data */
+	int te_slot;           /* slot whose time extension this is, or -1 */
+};
+
+struct ccid_inq {
+	struct ccid_inq_entry *ring;
+	unsigned cap, head, count;
+	uint64_t dropped;
+};
+
+struct ccid_intr {
+	uint8_t buf[4];        /* the message handed out by peek */
+	struct ccid_msg msg;
+	bool inflight;         /* peeked, not yet popped: buf is frozen */
+	bool force;            /* enabled(): send one even with no change */
+};
+
+/* ---- per slot ---- */
+
+enum ccid_pending_op {
+	CCID_OP_NONE = 0,
+	CCID_OP_POWER_ON,
+	CCID_OP_TRANSMIT,
+};
+
+struct ccid_slot {
+	const struct ccid_card_ops *ops;   /* NULL: no card attached */
+	void *ctx;
+	bool present;
+	bool powered;
+
+	/* the one card operation in flight (Section 4 rule: one per slot) */
+	enum ccid_pending_op op;
+	uint32_t tag;
+	uint8_t op_seq;        /* bSeq of the command that started it */
+	bool te_queued;        /* a time extension for it is queued, unsent */
+
+	/* ABORT handshake (Section 5.3.1 / 6.1.13) */
+	bool abort_req;        /* control request seen */
+	uint8_t abort_req_seq;
+	bool abort_msg;        /* PC_to_RDR_Abort seen */
+	uint8_t abort_msg_seq;
+
+	/* extended APDU chaining (Section 6.1.4, ccid_chain.c) */
+	uint8_t *apdu;         /* command APDU being built / sent to the card */
+	size_t apdu_len, apdu_cap;
+	bool cmd_chaining;     /* 0x01/0x03 seen, waiting for more */
+	uint8_t *rsp;          /* response APDU waiting to be sent in pieces */
+	size_t rsp_len, rsp_off, rsp_cap;
+
+	/* ATR and parameters (ccid_params.c) */
+	uint8_t atr[CCID_ATR_MAX];
+	size_t atr_len;
+	struct ccid_params params;      /* current (Get/SetParameters) */
+	struct ccid_params atr_params;  /* from the ATR (ResetParameters) */
+
+	/* interrupt-IN state */
+	bool changed;          /* presence changed since last NotifySlotChange */
+	bool hw_error;         /* HardwareError to send */
+	uint8_t hw_error_seq;
+
+	struct ccid_slot_stats stats;
+};
+
+struct ccid_engine {
+	struct ccid_reader_config cfg;
+	struct ccid_slot *slots;           /* cfg.nslots entries */
+	struct ccid_reasm reasm;
+	struct ccid_inq inq;
+	struct ccid_intr intr;
+	uint16_t in_mps;
+	uint32_t next_tag;
+	ccid_log_fn log_fn;
+	void *log_ctx;
+};
+
+/* ccid_reasm.c */
+int ccid_reasm_init(struct ccid_reasm *r, size_t cap);
+void ccid_reasm_free(struct ccid_reasm *r);
+void ccid_reasm_clear(struct ccid_reasm *r);
+void ccid_reasm_feed(struct ccid_engine *eng, const uint8_t *buf, size_t len);
+size_t ccid_reasm_read_size(const struct ccid_reasm *r);
+
+/* ccid_queue.c */
+int ccid_inq_init(struct ccid_inq *q, unsigned cap);
+void ccid_inq_free(struct ccid_inq *q);
+void ccid_inq_clear(struct ccid_engine *eng);
+/* Queue one RDR_to_PC message: header fields + data (copied). */
+void ccid_respond(struct ccid_engine *eng, uint8_t type, uint8_t slot,
+		  uint8_t seq, uint8_t status, uint8_t error, uint8_t b9,
+		  const uint8_t *data, size_t len);
+void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot);
+
+/* ccid_dispatch.c: one complete PC_to_RDR message */
+void ccid_dispatch(struct ccid_engine *eng, const uint8_t *msg, size_t len);
+/* The response type Section 6.2 pairs with a PC_to_RDR type. */
+uint8_t ccid_response_type(uint8_t pc_type);
+/* Answer a message that failed before dispatch (framing errors). */
+void ccid_reject(struct ccid_engine *eng, const uint8_t *hdr, uint8_t error);
+
+/* ccid_slot.c: slot state helpers */
+uint8_t ccid_icc_status(const struct ccid_slot *s);
+uint8_t ccid_slot_status_for(const struct ccid_engine *eng, unsigned slot);
+/* Answer a command with its paired response type and no data: success
+ * (bmCommandStatus 0) or failure (1, with bError). */
+void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
+	     uint8_t seq);
+void ccid_fail(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
+	       uint8_t seq, uint8_t error);
+unsigned ccid_busy_count(const struct ccid_engine *eng);
+/* The command (IccPowerOn / XfrBlock) a pending op answers. */
+uint8_t ccid_op_command(enum ccid_pending_op op);
+/* Forget the pending op (cancel it on the card if it has cancel). */
+void ccid_slot_drop_op(struct ccid_slot *s);
+void ccid_slot_drop_chains(struct ccid_slot *s);
+int ccid_slot_reserve(uint8_t **buf, size_t *cap, size_t need);
+/* Start power_on / transmit; answers a synchronous failure itself. */
+void ccid_slot_start_power_on(struct ccid_engine *eng, unsigned slot,
+			      uint8_t seq);
+void ccid_slot_start_transmit(struct ccid_engine *eng, unsigned slot,
+			      uint8_t seq);
+void ccid_slot_mark_changed(struct ccid_engine *eng, unsigned slot);
+
+/* ccid_handlers_*.c: one per PC_to_RDR message. `msg` is the whole
+ * message (header + dwLength bytes), already length-checked against the
+ * bytes received; the handler checks the per-command rules. */
+void ccid_handle_icc_power_on(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_icc_power_off(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_get_slot_status(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_xfr_block(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_get_parameters(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_reset_parameters(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_set_parameters(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_icc_clock(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_set_rate_and_clock(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_abort(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+void ccid_handle_not_supported(struct ccid_engine *eng,
+		const uint8_t *msg, size_t len);
+
+/* ccid_chain.c */
+void ccid_chain_xfr(struct ccid_engine *eng, unsigned slot, uint8_t seq,
+		    uint16_t level, const uint8_t *data, size_t len);
+void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
+			      uint8_t seq, const uint8_t *data, size_t len);
+
+/* ccid_abort.c */
+/* True if the command was consumed by an abort in progress. */
+bool ccid_abort_intercept(struct ccid_engine *eng, const uint8_t *msg);
+void ccid_abort_try_complete(struct ccid_engine *eng, unsigned slot);
+
+/* ccid_log.c */
+const char *ccid_msg_name(uint8_t type);
+void ccid_log(const struct ccid_engine *eng, int level, int slot, int seq,
+	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ccid_log_hex(const struct ccid_engine *eng, int slot, int seq,
+		  const char *what, const uint8_t *p, size_t len);
+
+#define CCID_LOG_ERR 3
+#define CCID_LOG_WARNING 4
+#define CCID_LOG_NOTICE 5
+#define CCID_LOG_INFO 6
+#define CCID_LOG_DEBUG 7
+
+#endif

@@ -1,0 +1,197 @@
+/* Protocol parameters: ATR -> defaults, and SetParameters validation.
+ * Section 6.1.7, Table 6.1-5 (T=0) and Table 6.1-6 (T=1); ATR layout from
+ * ISO/IEC 7816-3:2006 clause 8.2. */
+#include <string.h>
+
+#include "ccid_engine.h"
+#include "ccid_params.h"
+#include "ccid_proto.h"
+#include "ccid_wire.h"
+
+/* ISO 7816-3 defaults */
+#define FIDI_DEFAULT   0x11   /* Fi = 372, Di = 1 */
+#define WI_DEFAULT     0x0A   /* T=0 waiting integer (TC2 absent) */
+#define T1_BWI_CWI     0x4D   /* BWI 4, CWI 13 (TB3 absent) */
+#define T1_IFSC        0x20   /* 32 (TA3 absent) */
+
+struct atr_fields {
+	bool inverse;
+	int ta1, tc1, tc2;          /* -1 when absent */
+	int t1_ta, t1_tb, t1_tc;    /* first TA/TB/TC for T=1 (i >= 3) */
+	int first_protocol;
+	uint8_t offered;
+};
+
+static void fill(struct ccid_params *p, const struct atr_fields *f)
+{
+	uint8_t fidi = f->ta1 >= 0 ? (uint8_t)f->ta1 : FIDI_DEFAULT;
+	uint8_t conv = f->inverse ? 0x02 : 0x00;
+	uint8_t guard = f->tc1 >= 0 ? (uint8_t)f->tc1 : 0;
+
+	p->protocol = f->first_protocol == 1 ? 1 : 0;
+	p->offered = f->offered ? f->offered : CCID_OFFER_T0;
+	/* Table 6.1-5: bmFindexDindex, bmTCCKST0, bGuardTimeT0,
+	 * bWaitingIntegerT0, bClockStop */
+	p->t0[0] = fidi;
+	p->t0[1] = conv;
+	p->t0[2] = guard;
+	p->t0[3] = f->tc2 >= 0 ? (uint8_t)f->tc2 : WI_DEFAULT;
+	p->t0[4] = 0;
+	/* Table 6.1-6: bmFindexDindex, bmTCCKST1, bGuardTimeT1,
+	 * bmWaitingIntegersT1, bClockStop, bIFSC, bNadValue */
+	p->t1[0] = fidi;
+	p->t1[1] = (uint8_t)(0x10 | conv |
+			     (f->t1_tc >= 0 && (f->t1_tc & 1) ? 0x01 : 0x00));
+	p->t1[2] = guard;
+	p->t1[3] = f->t1_tb >= 0 ? (uint8_t)f->t1_tb : T1_BWI_CWI;
+	p->t1[4] = 0;
+	p->t1[5] = (f->t1_ta >= 1 && f->t1_ta <= 0xFE) ? (uint8_t)f->t1_ta
+						       : T1_IFSC;
+	p->t1[6] = 0;
+}
+
+void ccid_params_default(struct ccid_params *p)
+{
+	struct atr_fields f = { .ta1 = -1, .tc1 = -1, .tc2 = -1, .t1_ta = -1,
+				.t1_tb = -1, .t1_tc = -1, .first_protocol = 0,
+				.offered = CCID_OFFER_T0 | CCID_OFFER_T1 };
+	fill(p, &f);
+}
+
+enum ccid_atr_check ccid_params_from_atr(struct ccid_params *p,
+					 const uint8_t *atr, size_t len)
+{
+	struct atr_fields f = { .ta1 = -1, .tc1 = -1, .tc2 = -1, .t1_ta = -1,
+				.t1_tb = -1, .t1_tc = -1, .first_protocol = -1 };
+	enum ccid_atr_check res = CCID_ATR_OK;
+	size_t i = 2;
+	unsigned level = 1, prev_t = 0;
+	bool need_tck = false;
+	uint8_t y;
+
+	if (len < 2 || (atr[0] != 0x3B && atr[0] != 0x3F)) {
+		ccid_params_default(p);
+		return CCID_ATR_BAD_TS;
+	}
+	f.inverse = atr[0] == 0x3F;
+	y = atr[1] >> 4;
+	for (;;) {
+		int ta = -1, tb = -1, tc = -1;
+
+		if ((y & 1) && i < len)
+			ta = atr[i++];
+		else if (y & 1)
+			goto truncated;
+		if ((y & 2) && i < len)
+			tb = atr[i++];
+		else if (y & 2)
+			goto truncated;
+		if ((y & 4) && i < len)
+			tc = atr[i++];
+		else if (y & 4)
+			goto truncated;
+		if (level == 1) {
+			f.ta1 = ta;
+			f.tc1 = tc;
+		} else if (level == 2 && prev_t == 0) {
+			f.tc2 = tc;
+		} else if (level >= 3 && prev_t == 1 && f.t1_ta < 0 &&
+			   f.t1_tb < 0 && f.t1_tc < 0) {
+			f.t1_ta = ta;
+			f.t1_tb = tb;
+			f.t1_tc = tc;
+		}
+		if (!(y & 8))
+			break;
+		if (i >= len)
+			goto truncated;
+		prev_t = atr[i] & 0x0F;
+		y = atr[i] >> 4;
+		i++;
+		if (prev_t != 0)
+			need_tck = true;
+		if (prev_t <= 1) {
+			f.offered |= prev_t ? CCID_OFFER_T1 : CCID_OFFER_T0;
+			if (f.first_protocol < 0)
+				f.first_protocol = (int)prev_t;
+		}
+		level++;
+	}
+	/* K historical bytes, then TCK if any T != 0 was indicated. */
+	if (i + (atr[1] & 0x0F) + (need_tck ? 1u : 0u) > len)
+		goto truncated;
+	if (need_tck) {
+		uint8_t x = 0;
+
+		for (size_t k = 1; k < len; k++)
+			x ^= atr[k];
+		if (x != 0)
+			res = CCID_ATR_BAD_TCK;
+	}
+	fill(p, &f);
+	return res;
+truncated:
+	fill(p, &f);
+	return CCID_ATR_TRUNCATED;
+}
+
+const uint8_t *ccid_params_data(const struct ccid_params *p, size_t *len)
+{
+	if (p->protocol == 1) {
+		*len = CCID_T1_PARAMS_LEN;
+		return p->t1;
+	}
+	*len = CCID_T0_PARAMS_LEN;
+	return p->t0;
+}
+
+/* ISO 7816-3 Table 7 (Fi) and Table 8 (Di): the RFU indices. */
+static bool fidi_valid(uint8_t v)
+{
+	uint8_t fi = v >> 4, di = v & 0x0F;
+
+	if (fi == 7 || fi == 8 || fi >= 14)
+		return false;
+	return di >= 1 && di <= 9;
+}
+
+uint8_t ccid_params_set(struct ccid_params *p, const uint8_t *msg, size_t len)
+{
+	uint8_t proto = msg[CCID_OFF_PROTOCOL_NUM];
+	const uint8_t *d = msg + CCID_OFF_DATA;
+	size_t dlen = len - CCID_HEADER_LEN;
+
+	if (proto > 1)
+		return CCID_OFF_PROTOCOL_NUM;
+	if (dlen != (proto ? CCID_T1_PARAMS_LEN : CCID_T0_PARAMS_LEN))
+		return CCID_ERR_BAD_LENGTH;
+	if (!(p->offered & (proto ? CCID_OFFER_T1 : CCID_OFFER_T0)))
+		return CCID_ERR_ICC_PROTOCOL_NOT_SUPPORTED;
+	if (!fidi_valid(d[0]))
+		return CCID_OFF_FINDEX_DINDEX;
+	if (proto == 0) {
+		/* bmTCCKST0: only bit 1 (convention) may be set */
+		if (d[1] != 0x00 && d[1] != 0x02)
+			return CCID_OFF_TCCKS;
+		/* ISO 7816-3 10.2: WI = 0 is reserved */
+		if (d[3] == 0)
+			return CCID_OFF_WAITING;
+	} else {
+		/* bmTCCKST1: 0x10 | convention (bit 1) | CRC (bit 0) */
+		if (d[1] < 0x10 || d[1] > 0x13)
+			return CCID_OFF_TCCKS;
+		/* ISO 7816-3 11.4.3: BWI 10..15 are reserved */
+		if ((d[3] >> 4) > 9)
+			return CCID_OFF_WAITING;
+	}
+	if (d[4] > 3)   /* bClockStop: 0 no, 1 low, 2 high, 3 either */
+		return CCID_OFF_CLOCK_STOP;
+	if (proto == 1 && (d[5] == 0 || d[5] == 0xFF))
+		return CCID_OFF_IFSC;
+	p->protocol = proto;
+	if (proto)
+		memcpy(p->t1, d, CCID_T1_PARAMS_LEN);
+	else
+		memcpy(p->t0, d, CCID_T0_PARAMS_LEN);
+	return 0;
+}

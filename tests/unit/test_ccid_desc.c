@@ -1,0 +1,108 @@
+/* The class descriptor (Section 5.1, Table 5.1-1) field by field, and the
+ * GET_CLOCK_FREQUENCIES / GET_DATA_RATES answers (5.3.2, 5.3.3). */
+#include <string.h>
+
+#include "ccid_engine.h"
+#include "tap.h"
+
+static unsigned le16(const uint8_t *p)
+{
+	return (unsigned)(p[0] | p[1] << 8);
+}
+
+static unsigned long le32(const uint8_t *p)
+{
+	return (unsigned long)p[0] | (unsigned long)p[1] << 8 |
+	       (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24;
+}
+
+static void test_default_descriptor(void)
+{
+	struct ccid_reader_config cfg;
+	uint8_t d[CCID_CLASS_DESC_LEN];
+
+	ccid_reader_config_default(&cfg);
+	memset(d, 0xEE, sizeof(d));
+	ccid_class_descriptor(&cfg, d);
+	CHECK_EQ(d[0], 0x36);              /* bLength */
+	CHECK_EQ(d[1], 0x21);              /* bDescriptorType */
+	CHECK_EQ(le16(d + 2), 0x0110);     /* bcdCCID */
+	CHECK_EQ(d[4], 0);                 /* bMaxSlotIndex */
+	CHECK_EQ(d[5], 0x07);              /* bVoltageSupport 5 / 3 / 1.8 V */
+	CHECK_EQ(le32(d + 6), 0x00000003); /* dwProtocols T=0 | T=1 */
+	CHECK_EQ(le32(d + 10), 3580);      /* dwDefaultClock, kHz */
+	CHECK_EQ(le32(d + 14), 3580);      /* dwMaximumClock */
+	CHECK_EQ(d[18], 0);                /* bNumClockSupported */
+	CHECK_EQ(le32(d + 19), 9600);      /* dwDataRate */
+	CHECK_EQ(le32(d + 23), 344086);    /* dwMaxDataRate */
+	CHECK_EQ(d[27], 0);                /* bNumDataRatesSupported */
+	CHECK_EQ(le32(d + 28), 254);       /* dwMaxIFSD */
+	CHECK_EQ(le32(d + 32), 0);         /* dwSynchProtocols */
+	CHECK_EQ(le32(d + 36), 0);         /* dwMechanical */
+	CHECK_EQ(le32(d + 40), 0x000400FE);/* dwFeatures */
+	CHECK_EQ(le32(d + 44), 65554);     /* dwMaxCCIDMessageLength */
+	CHECK_EQ(d[48], 0xFF);             /* bClassGetResponse */
+	CHECK_EQ(d[49], 0xFF);             /* bClassEnvelope */
+	CHECK_EQ(le16(d + 50), 0);         /* wLcdLayout */
+	CHECK_EQ(d[52], 0);                /* bPINSupport */
+	CHECK_EQ(d[53], 1);                /* bMaxCCIDBusySlots */
+}
+
+static void test_custom_descriptor(void)
+{
+	struct ccid_reader_config cfg;
+	uint8_t d[CCID_CLASS_DESC_LEN];
+
+	ccid_reader_config_default(&cfg);
+	cfg.nslots = 3;
+	cfg.max_busy_slots = 2;
+	cfg.max_msg_len = 271;
+	cfg.default_clock_khz = 4000;
+	cfg.max_clock_khz = 8000;
+	cfg.default_data_rate = 10752;
+	cfg.max_data_rate = 250000;
+	cfg.max_ifsd = 32;
+	CHECK_EQ(ccid_reader_config_check(&cfg, NULL), 0);
+	ccid_class_descriptor(&cfg, d);
+	CHECK_EQ(d[4], 2);
+	CHECK_EQ(le32(d + 10), 4000);
+	CHECK_EQ(le32(d + 14), 8000);
+	CHECK_EQ(le32(d + 19), 10752);
+	CHECK_EQ(le32(d + 23), 250000);
+	CHECK_EQ(le32(d + 28), 32);
+	CHECK_EQ(le32(d + 44), 271);
+	CHECK_EQ(d[53], 2);
+}
+
+static void test_clock_and_rates(void)
+{
+	struct ccid_reader_config cfg;
+	struct ccid_engine *eng;
+	uint8_t buf[16];
+
+	ccid_reader_config_default(&cfg);
+	eng = ccid_engine_new(&cfg);
+	CHECK(eng != NULL);
+	/* default == max: one dword */
+	CHECK_EQ(ccid_engine_clock_frequencies(eng, buf, sizeof(buf)), 4);
+	CHECK_EQ(le32(buf), 3580);
+	CHECK_EQ(ccid_engine_data_rates(eng, buf, sizeof(buf)), 8);
+	CHECK_EQ(le32(buf), 9600);
+	CHECK_EQ(le32(buf + 4), 344086);
+	CHECK_EQ(ccid_engine_data_rates(eng, buf, 5), 4);
+	CHECK_EQ(ccid_engine_data_rates(eng, buf, 3), 0);
+	ccid_engine_free(eng);
+	cfg.max_clock_khz = 8000;
+	eng = ccid_engine_new(&cfg);
+	CHECK_EQ(ccid_engine_clock_frequencies(eng, buf, sizeof(buf)), 8);
+	CHECK_EQ(le32(buf + 4), 8000);
+	ccid_engine_free(eng);
+}
+
+int main(void)
+{
+	RUN(test_default_descriptor);
+	RUN(test_custom_descriptor);
+	RUN(test_clock_and_rates);
+	TAP_EXIT();
+}
