@@ -56,7 +56,9 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 
-.PHONY: all tests check check-local demo fuzz clean install deps
+.PHONY: all tests check demo fuzz clean install deps
+# Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
+.SECONDARY:
 all: $(DAEMON) tests
 
 tests: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
@@ -124,4 +126,4 @@ install: $(DAEMON)
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

@@ -1,0 +1,292 @@
+/* The configfs gadget through libusbgx: see cfs.h. The order (function
+ * and config first, FunctionFS descriptors next, the UDC last) is the one
+ * libusbgx's examples/gadget-ffs.c documents. */
+#include "cfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <usbg/usbg.h>
+
+#define LANG_US 0x0409
+#define CONFIG_ID 1
+#define CONFIG_LABEL "c"
+#define CONFIG_MAX_POWER 100     /* mA (configfs MaxPower) */
+#define BM_ATTRIBUTES 0x80       /* bus powered (USB 2.0 Table 9-10) */
+
+struct cfs_gadget {
+	usbg_state *s;
+	usbg_gadget *g;
+	usbg_udc *udc;
+	char udc_name[NAME_MAX + 1];
+	char ffs_dir[PATH_MAX];
+	int lock_fd;
+	bool ffs_mounted;
+	bool bound;
+};
+
+static void note(const struct cfs_params *p, const char *fmt, const char *a)
+{
+	char line[512];
+
+	if (!p->note)
+		return;
+	snprintf(line, sizeof(line), fmt, a);
+	p->note(line);
+}
+
+/* One daemon per gadget name: an flock on RUN_DIR/NAME.lock, released by
+ * the kernel when the process dies, so a crash never leaves it held. */
+static int take_lock(struct cfs_gadget *cg, const struct cfs_params *p,
+		     char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (mkdir(p->run_dir, 0755) < 0 && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", p->run_dir,
+			 strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "%s/%s.lock", p->run_dir, p->gadget_name);
+	cg->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (cg->lock_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path,
+			 strerror(-ret));
+		return ret;
+	}
+	if (flock(cg->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "another ccid-gadget runs gadget '%s' "
+			 "(it holds %s): stop it first", p->gadget_name, path);
+		return ret;
+	}
+	return 0;
+}
+
+/* A gadget of our name from a crashed run: unbind, unmount, remove. */
+static int remove_stale(struct cfs_gadget *cg, const struct cfs_params *p,
+			usbg_gadget *old, char *err, size_t errlen)
+{
+	int ret;
+
+	if (usbg_get_gadget_udc(old))
+		usbg_disable_gadget(old);
+	ret = cfs_umount_functionfs(cg->ffs_dir);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot unmount the stale FunctionFS at "
+			 "%s: %s", cg->ffs_dir, strerror(-ret));
+		return ret;
+	}
+	ret = usbg_rm_gadget(old, USBG_RM_RECURSE);
+	if (ret != USBG_SUCCESS) {
+		snprintf(err, errlen, "cannot remove the gadget '%s' left by "
+			 "an earlier run: %s (remove %s/usb_gadget/%s by hand)",
+			 p->gadget_name, usbg_strerror(ret), p->configfs,
+			 p->gadget_name);
+		return -EBUSY;
+	}
+	note(p, "removed gadget '%s' left by an earlier run", p->gadget_name);
+	return 0;
+}
+
+static int create_gadget(struct cfs_gadget *cg, const struct cfs_params *p,
+			 char *err, size_t errlen)
+{
+	struct usbg_gadget_attrs attrs = {
+		.bcdUSB = 0x0200,
+		.bDeviceClass = 0,      /* class per interface */
+		.bDeviceSubClass = 0,
+		.bDeviceProtocol = 0,
+		.bMaxPacketSize0 = 64,
+		.idVendor = p->vid,
+		.idProduct = p->pid,
+		.bcdDevice = 0x0100,
+	};
+	/* libusbgx takes non-const strings but only reads them. */
+	struct usbg_gadget_strs strs = {
+		.manufacturer = (char *)p->manufacturer,
+		.product = (char *)p->product,
+		.serial = (char *)p->serial,
+	};
+	struct usbg_config_attrs cattrs = {
+		.bmAttributes = BM_ATTRIBUTES,
+		.bMaxPower = CONFIG_MAX_POWER,
+	};
+	struct usbg_config_strs cstrs = { .configuration = "CCID" };
+	usbg_function *f = NULL;
+	usbg_config *c = NULL;
+	const char *step, *hint = "";
+	char binding[NAME_MAX];
+	int ret;
+
+	step = "create gadget";
+	ret = usbg_create_gadget(cg->s, p->gadget_name, &attrs, &strs, &cg->g);
+	if (ret != USBG_SUCCESS)
+		goto fail;
+	step = "create FunctionFS function";
+	ret = usbg_create_function(cg->g, USBG_F_FFS, p->ffs_instance, NULL,
+				   &f);
+	if (ret != USBG_SUCCESS) {
+		if (ret == USBG_ERROR_NOT_FOUND)
+			hint = " (load usb_f_fs: modprobe usb_f_fs)";
+		goto fail_gadget;
+	}
+	step = "create configuration";
+	ret = usbg_create_config(cg->g, CONFIG_ID, CONFIG_LABEL, &cattrs,
+				 &cstrs, &c);
+	if (ret != USBG_SUCCESS)
+		goto fail_gadget;
+	step = "add the function to the configuration";
+	snprintf(binding, sizeof(binding), "ffs.%s", p->ffs_instance);
+	ret = usbg_add_config_function(c, binding, f);
+	if (ret != USBG_SUCCESS)
+		goto fail_gadget;
+	return 0;
+
+fail_gadget:
+	usbg_rm_gadget(cg->g, USBG_RM_RECURSE);
+	cg->g = NULL;
+fail:
+	snprintf(err, errlen, "configfs: cannot %s '%s': %s%s", step,
+		 p->gadget_name, usbg_strerror(ret), hint);
+	return -EIO;
+}
+
+int cfs_gadget_create(const struct cfs_params *p, struct cfs_gadget **out,
+		      char *err, size_t errlen)
+{
+	struct cfs_gadget *cg;
+	usbg_gadget *old, *user;
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	cg = calloc(1, sizeof(*cg));
+	if (!cg) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	cg->lock_fd = -1;
+	snprintf(cg->udc_name, sizeof(cg->udc_name), "%s", p->udc);
+	snprintf(cg->ffs_dir, sizeof(cg->ffs_dir), "%s/%s.ffs", p->run_dir,
+		 p->gadget_name);
+
+	ret = take_lock(cg, p, err, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = cfs_mount_configfs(p->configfs, err, errlen);
+	if (ret < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/usb_gadget", p->configfs);
+	if (stat(path, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "no %s: load libcomposite (modprobe "
+			 "libcomposite)", path);
+		goto fail;
+	}
+	ret = usbg_init(p->configfs, &cg->s);
+	if (ret != USBG_SUCCESS) {
+		snprintf(err, errlen, "libusbgx cannot read %s: %s",
+			 p->configfs, usbg_strerror(ret));
+		cg->s = NULL;
+		ret = -EIO;
+		goto fail;
+	}
+	cg->udc = usbg_get_udc(cg->s, p->udc);
+	if (!cg->udc) {
+		snprintf(err, errlen, "UDC %s not found by libusbgx", p->udc);
+		ret = -ENODEV;
+		goto fail;
+	}
+
+	old = usbg_get_gadget(cg->s, p->gadget_name);
+	user = usbg_get_udc_gadget(cg->udc);
+	if (user && user != old) {
+		snprintf(err, errlen, "UDC %s is in use by gadget '%s': unbind "
+			 "it (echo > %s/usb_gadget/%s/UDC) or choose another "
+			 "with --udc", p->udc, usbg_get_gadget_name(user),
+			 p->configfs, usbg_get_gadget_name(user));
+		ret = -EBUSY;
+		goto fail;
+	}
+	if (old) {
+		ret = remove_stale(cg, p, old, err, errlen);
+		if (ret < 0)
+			goto fail;
+	}
+
+	ret = create_gadget(cg, p, err, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = cfs_mount_functionfs(p->ffs_instance, cg->ffs_dir, err, errlen);
+	if (ret < 0)
+		goto fail;
+	cg->ffs_mounted = true;
+	*out = cg;
+	return 0;
+
+fail:
+	cfs_gadget_destroy(cg);
+	return ret;
+}
+
+const char *cfs_gadget_ffs_dir(const struct cfs_gadget *cg)
+{
+	return cg->ffs_dir;
+}
+
+const char *cfs_gadget_udc(const struct cfs_gadget *cg)
+{
+	return cg->udc_name;
+}
+
+int cfs_gadget_bind(struct cfs_gadget *cg, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = usbg_enable_gadget(cg->g, cg->udc);
+	if (ret != USBG_SUCCESS) {
+		snprintf(err, errlen, "cannot bind gadget to UDC %s: %s",
+			 cg->udc_name, usbg_strerror(ret));
+		return ret == USBG_ERROR_BUSY ? -EBUSY : -EIO;
+	}
+	cg->bound = true;
+	return 0;
+}
+
+void cfs_gadget_unbind(struct cfs_gadget *cg)
+{
+	if (!cg || !cg->g || !cg->bound)
+		return;
+	/* Fails harmlessly if someone unbound it behind our back. */
+	usbg_disable_gadget(cg->g);
+	cg->bound = false;
+}
+
+void cfs_gadget_destroy(struct cfs_gadget *cg)
+{
+	if (!cg)
+		return;
+	cfs_gadget_unbind(cg);
+	if (cg->ffs_mounted) {
+		cfs_umount_functionfs(cg->ffs_dir);
+		rmdir(cg->ffs_dir);
+	}
+	if (cg->g)
+		usbg_rm_gadget(cg->g, USBG_RM_RECURSE);
+	if (cg->s)
+		usbg_cleanup(cg->s);
+	if (cg->lock_fd >= 0)
+		close(cg->lock_fd);
+	free(cg);
+}

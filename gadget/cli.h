@@ -1,0 +1,72 @@
+/* The command line: `ccid-gadget [OPTIONS]` (the daemon) and
+ * `ccid-gadget ctl status|insert|remove [SLOT]` (the control client).
+ *
+ * Parsing only checks syntax and ranges; card SPECs are checked by
+ * vcg_card_create() and the reader config by ccid_reader_config_check().
+ * All strings point into argv (not copied). */
+#ifndef GADGET_CLI_H
+#define GADGET_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ccid_engine.h"
+
+#define GADGET_DEFAULT_VID 0x08e6   /* QEMU usb-ccid's identity, listed in */
+#define GADGET_DEFAULT_PID 0x4433   /* libccid's Info.plist */
+#define GADGET_DEFAULT_MANUFACTURER "ccid-gadget"
+#define GADGET_DEFAULT_PRODUCT "ccid-gadget CCID reader"
+#define GADGET_DEFAULT_CTL "/run/ccid-gadget.sock"
+#define GADGET_MAX_USB_STRING 126   /* configfs's limit (USB_MAX_STRING_LEN) */
+
+enum gadget_mode {
+	GADGET_MODE_DAEMON,
+	GADGET_MODE_CTL,
+	GADGET_MODE_HELP,
+};
+
+enum gadget_ctl_cmd {
+	GADGET_CTL_STATUS,
+	GADGET_CTL_INSERT,
+	GADGET_CTL_REMOVE,
+};
+
+struct gadget_opts {
+	enum gadget_mode mode;
+	const char *udc;                        /* NULL: the only UDC */
+	const char *cards[CCID_MAX_SLOTS];      /* --card SPEC, in slot order */
+	unsigned ncards;
+	unsigned slots;                         /* 0: max(1, ncards) */
+	uint16_t vid, pid;
+	const char *manufacturer, *product;
+	const char *serial;                     /* NULL: derived per board */
+	const char *ffs_dir;                    /* NULL: set up configfs */
+	uint32_t max_message;                   /* 0: the engine's default */
+	int verbose;                            /* count of -v */
+	const char *ctl_path;
+	/* ctl mode */
+	enum gadget_ctl_cmd ctl_cmd;
+	unsigned ctl_slot;
+};
+
+/* Parse argv. Returns 0, or -EINVAL with one line in err saying what is
+ * wrong and how to fix it. */
+int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
+		     char *err, size_t errlen);
+
+/* The number of slots the options ask for (max(1, ncards) unless
+ * --slots). */
+unsigned gadget_cli_slots(const struct gadget_opts *o);
+
+/* The reader config for these options (defaults + --slots and
+ * --max-message). Returns 0 or -EINVAL with the reason in err. */
+int gadget_cli_reader_config(const struct gadget_opts *o,
+			     struct ccid_reader_config *cfg, char *err,
+			     size_t errlen);
+
+/* The complete --help text. */
+void gadget_cli_usage(FILE *out);
+
+#endif

@@ -1,0 +1,109 @@
+/* Control requests run on the loop thread: see gadget_loop.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfs.h"
+#include "gadget_loop.h"
+
+static const char *icc_name(enum ccid_icc_state s)
+{
+	switch (s) {
+	case CCID_ICC_ACTIVE:
+		return "powered";
+	case CCID_ICC_INACTIVE:
+		return "present";
+	default:
+		return "absent";
+	}
+}
+
+static void status(const struct gadget_loop_params *p,
+		   const struct gadget_usb_state *usb, FILE *out)
+{
+	char state[64];
+	unsigned i;
+
+	if (p->udc_name) {
+		if (cfs_udc_state(p->udc_class, p->udc_name, state,
+				  sizeof(state)) < 0)
+			snprintf(state, sizeof(state), "unknown");
+		fprintf(out, "udc: %s, state %s\n", p->udc_name, state);
+	} else {
+		fprintf(out, "udc: external (--ffs)\n");
+	}
+	fprintf(out, "usb: %s%s%s, hosts served %llu\n",
+		usb->enabled ? "enabled" :
+		usb->bound ? "bound, not configured" : "not bound",
+		usb->enabled ? (usb->speed == FFS_SPEED_SUPER ? ", super speed" :
+				usb->speed == FFS_SPEED_HIGH ? ", high speed" :
+				", full speed") : "",
+		usb->suspended ? ", suspended" : "",
+		(unsigned long long)usb->enables);
+	for (i = 0; i < p->nslots; i++) {
+		struct ccid_slot_stats st;
+
+		if (ccid_engine_slot_stats(p->eng, i, &st) < 0)
+			continue;
+		fprintf(out, "slot %u: %s, card %s%s, apdus %llu, errors %llu\n",
+			i, p->cards[i] ? vcg_card_describe(p->cards[i]) : "none",
+			icc_name(st.icc), st.busy ? ", busy" : "",
+			(unsigned long long)st.apdus,
+			(unsigned long long)st.errors);
+	}
+}
+
+/* "insert 1" / "remove" (slot 0). */
+static int presence(const struct gadget_loop_params *p, const char *arg,
+		    bool present, FILE *out, const char **why)
+{
+	static char msg[96];
+	unsigned long slot = 0;
+	char *end;
+	int ret;
+
+	while (*arg == ' ')
+		arg++;
+	if (*arg) {
+		slot = strtoul(arg, &end, 10);
+		if (*end || end == arg) {
+			*why = "SLOT must be a number";
+			return -EINVAL;
+		}
+	}
+	if (slot >= p->nslots) {
+		snprintf(msg, sizeof(msg), "no slot %lu (the reader has %u)",
+			 slot, p->nslots);
+		*why = msg;
+		return -EINVAL;
+	}
+	if (!p->cards[slot]) {
+		snprintf(msg, sizeof(msg), "slot %lu has no card (give it one "
+			 "with --card)", slot);
+		*why = msg;
+		return -ENOENT;
+	}
+	ret = vcg_card_set_present(p->cards[slot], present);
+	if (ret < 0)
+		return ret;
+	fprintf(out, "slot %lu: card %s\n", slot,
+		present ? "inserted" : "removed");
+	return 0;
+}
+
+int gadget_ctl_exec(const struct gadget_loop_params *p,
+		    const struct gadget_usb_state *usb, const char *line,
+		    FILE *out, const char **why)
+{
+	if (!strcmp(line, "status")) {
+		status(p, usb, out);
+		return 0;
+	}
+	if (!strncmp(line, "insert", 6) && (line[6] == ' ' || !line[6]))
+		return presence(p, line + 6, true, out, why);
+	if (!strncmp(line, "remove", 6) && (line[6] == ' ' || !line[6]))
+		return presence(p, line + 6, false, out, why);
+	*why = "unknown request (status, insert SLOT, remove SLOT)";
+	return -EINVAL;
+}

@@ -1,0 +1,52 @@
+/* The FunctionFS descriptor and string blobs written to ep0.
+ *
+ * One interface (USB CCID 1.1 Section 4.3: class 0x0B, subclass 0,
+ * protocol 0), its 54-byte class descriptor (Section 5.1) right after it,
+ * then Bulk-OUT, Bulk-IN and Interrupt-IN (Section 3.2.1, in that order),
+ * for full, high and super speed. FunctionFS numbers the endpoint files in
+ * descriptor order: ep1 = Bulk-OUT, ep2 = Bulk-IN, ep3 = Interrupt-IN. */
+#ifndef FFS_DESC_H
+#define FFS_DESC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ccid_engine.h"
+
+enum ffs_ep_index {
+	FFS_EP_BULK_OUT = 0,   /* file ep1 */
+	FFS_EP_BULK_IN = 1,    /* file ep2 */
+	FFS_EP_INTR_IN = 2,    /* file ep3 */
+	FFS_EP_COUNT = 3,
+};
+
+enum ffs_speed {
+	FFS_SPEED_FULL,
+	FFS_SPEED_HIGH,
+	FFS_SPEED_SUPER,
+	FFS_SPEED_COUNT,
+};
+
+/* Large enough for ffs_desc_build() and ffs_strings_build(). */
+#define FFS_DESC_BUF_LEN 512
+
+/* wMaxPacketSize per speed (USB 2.0 Section 5.8.3, USB 3.2 Section 9.6.6). */
+uint16_t ffs_desc_bulk_mps(enum ffs_speed speed);
+uint16_t ffs_desc_intr_mps(enum ffs_speed speed);
+
+/* The speed whose bulk wMaxPacketSize is `mps`; FULL if none matches. */
+enum ffs_speed ffs_speed_from_bulk_mps(uint16_t mps);
+const char *ffs_speed_name(enum ffs_speed speed);
+
+/* Write the FUNCTIONFS_DESCRIPTORS_MAGIC_V2 blob into buf (owned by the
+ * caller). Returns its length, or -ENOSPC if cap is too small. */
+ssize_t ffs_desc_build(const struct ccid_reader_config *cfg, uint8_t *buf,
+		       size_t cap);
+
+/* Write the FUNCTIONFS_STRINGS_MAGIC blob (one language, en-US, one string:
+ * the interface name, iInterface 1). Returns its length or -ENOSPC. */
+ssize_t ffs_strings_build(const char *interface_name, uint8_t *buf,
+			  size_t cap);
+
+#endif

@@ -1,0 +1,49 @@
+/* Private to the event loop's files (gadget_loop.c, gadget_xfer.c,
+ * gadget_events.c): the loop's state. */
+#ifndef GADGET_INT_H
+#define GADGET_INT_H
+
+#include <linux/usb/functionfs.h>
+
+#include "ctl.h"
+#include "ffs_io.h"
+#include "gadget_loop.h"
+
+/* Time extensions (Section 6.2.6) well under libccid's 3 s minimum; the
+ * same period retries an endpoint after a transfer error. */
+#define GADGET_TICK_SECONDS 1
+
+/* Bulk-IN: a message, then (if msg->zlp) a zero-length packet. */
+enum gadget_in_phase {
+	IN_IDLE,       /* nothing written */
+	IN_DATA,       /* the message is in flight */
+	IN_ZLP_DUE,    /* the message went out; the ZLP is still to send */
+	IN_ZLP,        /* the ZLP is in flight */
+};
+
+struct gadget_loop {
+	const struct gadget_loop_params *p;
+	struct ccid_engine *eng;
+	struct ffs_io io;
+	int epfd, timerfd, sigfd;
+	bool stop;
+	int fatal;                       /* -errno that ends the loop */
+	struct gadget_usb_state usb;
+	uint16_t out_mps, in_mps;
+	bool ep_down[FFS_EP_COUNT];      /* failed: retry on ENABLE or tick */
+	enum gadget_in_phase in_phase;
+	bool timer_armed;
+	struct gadget_ctl_conn conns[GADGET_CTL_CLIENTS];
+};
+
+/* gadget_xfer.c: transfers on ep1..ep3 and the timer. */
+void gadget_xfer_kick(struct gadget_loop *l);
+void gadget_xfer_done(void *ctx, enum ffs_ep_index ep, long res);
+void gadget_xfer_tick(struct gadget_loop *l);
+
+/* gadget_events.c: FunctionFS ep0 events. */
+void gadget_event(struct gadget_loop *l,
+		  const struct usb_functionfs_event *ev);
+void gadget_host_gone(struct gadget_loop *l);
+
+#endif

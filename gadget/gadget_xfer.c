@@ -1,0 +1,228 @@
+/* Transfers on the CCID endpoints: see gadget_loop.h.
+ *
+ * At most one request is in flight per endpoint. A bulk-OUT read is sized
+ * by the engine and armed only while it can take more; bulk-IN and
+ * interrupt-IN messages are popped from the engine only when their write
+ * (and the bulk ZLP after it) has completed, so the engine's buffer is
+ * never reused under the kernel. */
+#include <errno.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "gadget_int.h"
+#include "log.h"
+
+static const char *const ep_names[FFS_EP_COUNT] = {
+	[FFS_EP_BULK_OUT] = "bulk-OUT",
+	[FFS_EP_BULK_IN] = "bulk-IN",
+	[FFS_EP_INTR_IN] = "interrupt-IN",
+};
+
+/* Errors that mean "the endpoint is disabled / the host went away": the
+ * DISABLE or ENABLE event that follows sorts it out. */
+static bool host_gone_error(int err)
+{
+	return err == -ESHUTDOWN || err == -ECONNRESET || err == -ENODEV ||
+	       err == -EAGAIN;
+}
+
+static void ep_failed(struct gadget_loop *l, enum ffs_ep_index ep, int err,
+		      const char *what)
+{
+	l->ep_down[ep] = true;
+	gadget_log(host_gone_error(err) ? LOG_DEBUG : LOG_WARNING, "ffs",
+		   "%s %s: %s (retry on the next enable or in %d s)",
+		   ep_names[ep], what, strerror(-err), GADGET_TICK_SECONDS);
+}
+
+static bool can_submit(struct gadget_loop *l, enum ffs_ep_index ep)
+{
+	return l->usb.enabled && !l->ep_down[ep] && !l->io.ep[ep].busy;
+}
+
+static void kick_out(struct gadget_loop *l)
+{
+	size_t n, cap = l->io.ep[FFS_EP_BULK_OUT].cap;
+	int ret;
+
+	if (!can_submit(l, FFS_EP_BULK_OUT) || !ccid_engine_out_ready(l->eng))
+		return;
+	/* TESTBED trap 6: one packet first, then the rest of dwLength
+	 * rounded up to the packet size; the engine computes both. */
+	n = ccid_engine_out_read_size(l->eng);
+	if (n == 0)
+		return;
+	if (n > cap)
+		n = cap - cap % l->out_mps;
+	ret = ffs_io_read(&l->io, FFS_EP_BULK_OUT, n);
+	if (ret < 0)
+		ep_failed(l, FFS_EP_BULK_OUT, ret, "read submit");
+}
+
+static void kick_bulk_in(struct gadget_loop *l)
+{
+	const struct ccid_msg *msg;
+	int ret;
+
+	if (!can_submit(l, FFS_EP_BULK_IN))
+		return;
+	if (l->in_phase == IN_ZLP_DUE) {
+		/* TESTBED trap 7: a reply that fills its last packet needs a
+		 * zero-length packet to end the transfer. */
+		ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, NULL, 0);
+		if (ret < 0)
+			ep_failed(l, FFS_EP_BULK_IN, ret, "ZLP submit");
+		else
+			l->in_phase = IN_ZLP;
+		return;
+	}
+	if (l->in_phase != IN_IDLE)
+		return;
+	msg = ccid_engine_peek_bulk_in(l->eng);
+	if (!msg)
+		return;
+	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-IN", msg->data, msg->len);
+	ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data, msg->len);
+	if (ret < 0)
+		ep_failed(l, FFS_EP_BULK_IN, ret, "write submit");
+	else
+		l->in_phase = IN_DATA;
+}
+
+static void kick_intr_in(struct gadget_loop *l)
+{
+	const struct ccid_msg *msg;
+	int ret;
+
+	if (!can_submit(l, FFS_EP_INTR_IN))
+		return;
+	msg = ccid_engine_peek_intr_in(l->eng);
+	if (!msg)
+		return;
+	gadget_log_hex(LOG_DEBUG, "ffs", "interrupt-IN", msg->data, msg->len);
+	ret = ffs_io_write(&l->io, FFS_EP_INTR_IN, msg->data, msg->len);
+	if (ret < 0)
+		ep_failed(l, FFS_EP_INTR_IN, ret, "write submit");
+}
+
+static void update_timer(struct gadget_loop *l)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	bool want, down = false;
+	int ep;
+
+	for (ep = 0; ep < FFS_EP_COUNT; ep++)
+		down |= l->ep_down[ep];
+	want = l->usb.enabled && (down || ccid_engine_busy(l->eng));
+	if (want == l->timer_armed)
+		return;
+	if (want) {
+		its.it_value.tv_sec = GADGET_TICK_SECONDS;
+		its.it_interval.tv_sec = GADGET_TICK_SECONDS;
+	}
+	if (timerfd_settime(l->timerfd, 0, &its, NULL) < 0) {
+		gadget_log(LOG_ERR, "loop", "timerfd: %s", strerror(errno));
+		return;
+	}
+	l->timer_armed = want;
+}
+
+/* After every event: start what can start. */
+void gadget_xfer_kick(struct gadget_loop *l)
+{
+	kick_intr_in(l);
+	kick_bulk_in(l);
+	kick_out(l);
+	update_timer(l);
+}
+
+static void out_done(struct gadget_loop *l, long res)
+{
+	const uint8_t *buf = l->io.ep[FFS_EP_BULK_OUT].buf;
+
+	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-OUT", buf, (size_t)res);
+	ccid_engine_bulk_out(l->eng, buf, (size_t)res);
+}
+
+static void bulk_in_done(struct gadget_loop *l, long res)
+{
+	const struct ccid_msg *msg = ccid_engine_peek_bulk_in(l->eng);
+
+	if (l->in_phase == IN_DATA && msg) {
+		if ((size_t)res != msg->len)
+			gadget_log(LOG_WARNING, "ffs", "bulk-IN wrote %ld of "
+				   "%zu bytes", res, msg->len);
+		if (msg->zlp) {
+			l->in_phase = IN_ZLP_DUE;
+			return;
+		}
+	}
+	if (msg)
+		ccid_engine_pop_bulk_in(l->eng);
+	l->in_phase = IN_IDLE;
+}
+
+static void transfer_failed(struct gadget_loop *l, enum ffs_ep_index ep,
+			    int err)
+{
+	if (err == -EINTR)   /* nothing happened on the bus: just redo it */
+		goto redo;
+	if (!host_gone_error(err) && ep != FFS_EP_BULK_OUT) {
+		/* The host saw an error on this message: do not send it
+		 * again and again; the host's own timeout recovers. */
+		gadget_log(LOG_WARNING, "ffs", "%s: %s, message dropped",
+			   ep_names[ep], strerror(-err));
+		if (ep == FFS_EP_BULK_IN) {
+			ccid_engine_pop_bulk_in(l->eng);
+			l->in_phase = IN_IDLE;
+		} else {
+			ccid_engine_pop_intr_in(l->eng);
+		}
+		return;
+	}
+	ep_failed(l, ep, err, "transfer");
+redo:
+	/* Resend from where it stood: the message, or only its ZLP. */
+	if (ep == FFS_EP_BULK_IN)
+		l->in_phase = l->in_phase == IN_ZLP ? IN_ZLP_DUE : IN_IDLE;
+}
+
+/* One completion from ffs_io_reap(); res is bytes or -errno. */
+void gadget_xfer_done(void *ctx, enum ffs_ep_index ep, long res)
+{
+	struct gadget_loop *l = ctx;
+
+	if (res < 0) {
+		transfer_failed(l, ep, (int)res);
+		return;
+	}
+	switch (ep) {
+	case FFS_EP_BULK_OUT:
+		out_done(l, res);
+		break;
+	case FFS_EP_BULK_IN:
+		bulk_in_done(l, res);
+		break;
+	case FFS_EP_INTR_IN:
+		if (ccid_engine_peek_intr_in(l->eng))
+			ccid_engine_pop_intr_in(l->eng);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The timer: retry failed endpoints, send time extensions. */
+void gadget_xfer_tick(struct gadget_loop *l)
+{
+	uint64_t expirations;
+	int ep;
+
+	if (read(l->timerfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	for (ep = 0; ep < FFS_EP_COUNT; ep++)
+		l->ep_down[ep] = false;
+	if (l->usb.enabled && ccid_engine_busy(l->eng))
+		ccid_engine_tick(l->eng);
+}

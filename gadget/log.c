@@ -1,0 +1,126 @@
+/* Daemon logging: see log.h. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_max_level = LOG_NOTICE;
+static struct timespec log_t0;
+static bool log_t0_set;
+
+static const char *const level_names[] = {
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+	[LOG_ERR] = "error",   [LOG_WARNING] = "warn", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+void gadget_log_set_level(int max_level)
+{
+	if (max_level < LOG_ERR)
+		max_level = LOG_ERR;
+	if (max_level > LOG_DEBUG)
+		max_level = LOG_DEBUG;
+	log_max_level = max_level;
+}
+
+bool gadget_log_enabled(int level)
+{
+	return level <= log_max_level;
+}
+
+static double log_elapsed(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!log_t0_set) {
+		log_t0 = now;
+		log_t0_set = true;
+	}
+	return (double)(now.tv_sec - log_t0.tv_sec) +
+	       (double)(now.tv_nsec - log_t0.tv_nsec) / 1e9;
+}
+
+static void log_vline(int level, const char *cat, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n, m;
+
+	if (level < LOG_EMERG)
+		level = LOG_EMERG;
+	if (level > LOG_DEBUG)
+		level = LOG_DEBUG;
+	n = snprintf(line, sizeof(line), "%8.3f %-6s %s: ", log_elapsed(),
+		     level_names[level], cat);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	m = vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;   /* cut, but keep the newline */
+	line[n++] = '\n';
+	/* One write per line; a short write to stderr is not worth a retry. */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+void gadget_log(int level, const char *cat, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!gadget_log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vline(level, cat, fmt, ap);
+	va_end(ap);
+}
+
+void gadget_log_hex(int level, const char *cat, const char *what,
+		    const uint8_t *data, size_t len)
+{
+	char hex[64 * 3 + 1];
+	size_t shown = len < 64 ? len : 64, i;
+
+	if (!gadget_log_enabled(level))
+		return;
+	for (i = 0; i < shown; i++)
+		snprintf(hex + 3 * i, 4, "%02x ", data[i]);
+	hex[shown ? 3 * shown - 1 : 0] = '\0';
+	gadget_log(level, cat, "%s: %s%s (%zu bytes)", what, hex,
+		   shown < len ? " ..." : "", len);
+}
+
+static void log_emit(int level, const char *cat, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void log_emit(int level, const char *cat, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(level, cat, fmt, ap);
+	va_end(ap);
+}
+
+void gadget_log_engine(void *ctx, int level, const char *line)
+{
+	(void)ctx;
+	/* -v is the protocol trace: the engine's debug lines (each message,
+	 * APDU and ATR dumps) show one step earlier than our own debug lines
+	 * (USB transfers, ep0), which need -vv. */
+	if (gadget_log_enabled(level) ||
+	    (level == LOG_DEBUG && gadget_log_enabled(LOG_INFO)))
+		log_emit(level, "ccid", "%s", line);
+}
+
+void gadget_log_card(void *ctx, int level, const char *line)
+{
+	(void)ctx;
+	gadget_log(level, "card", "%s", line);
+}

@@ -1,0 +1,255 @@
+/* ccid-gadget: a USB CCID smart-card reader on this board's UDC.
+ *
+ * Order matters: everything the command line can get wrong (options, card
+ * SPECs, reader config, UDC choice) is checked before configfs is touched;
+ * the UDC is bound only after the FunctionFS descriptors are written; on
+ * SIGINT/SIGTERM it is all undone in reverse. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccid_engine.h"
+#include "cfs.h"
+#include "cli.h"
+#include "ctl.h"
+#include "ffs_ep0.h"
+#include "gadget_loop.h"
+#include "log.h"
+#include "vcg_card.h"
+
+#define EXIT_USAGE 2
+
+struct daemon {
+	const struct gadget_opts *o;
+	struct ccid_reader_config cfg;
+	struct ccid_engine *eng;
+	struct vcg_card *cards[CCID_MAX_SLOTS];
+	unsigned nslots;
+	char udc[256];
+	char serial[64];
+	int ctl_fd;
+	struct cfs_gadget *cg;
+	struct ffs_fds fds;
+};
+
+static void cfs_note(const char *line)
+{
+	gadget_log(LOG_NOTICE, "cfs", "%s", line);
+}
+
+static void unbind_on_stop(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	cfs_gadget_unbind(d->cg);
+}
+
+static void daemon_free(struct daemon *d)
+{
+	unsigned i;
+
+	cfs_gadget_unbind(d->cg);
+	ffs_close(&d->fds);
+	cfs_gadget_destroy(d->cg);   /* after the FunctionFS files closed */
+	d->cg = NULL;
+	gadget_ctl_close(d->ctl_fd, d->o->ctl_path);
+	d->ctl_fd = -1;
+	for (i = 0; i < CCID_MAX_SLOTS; i++) {
+		if (d->cards[i])
+			vcg_card_destroy(d->cards[i]);
+		d->cards[i] = NULL;
+	}
+	ccid_engine_free(d->eng);
+	d->eng = NULL;
+}
+
+/* Engine and cards: no USB yet. Bad SPECs end here with EXIT_USAGE. */
+static int make_cards(struct daemon *d, char *err, size_t errlen)
+{
+	char why[512];
+	unsigned i;
+
+	d->eng = ccid_engine_new(&d->cfg);
+	if (!d->eng) {
+		snprintf(err, errlen, "cannot create the CCID engine (out of "
+			 "memory?)");
+		return EXIT_FAILURE;
+	}
+	ccid_engine_set_log(d->eng, gadget_log_engine, NULL);
+	for (i = 0; i < d->o->ncards; i++) {
+		why[0] = '\0';
+		d->cards[i] = vcg_card_create(d->o->cards[i], d->eng, i, why,
+					      sizeof(why));
+		if (!d->cards[i]) {
+			if (why[0] && strstr(why, d->o->cards[i]))
+				snprintf(err, errlen, "--card: %s", why);
+			else
+				snprintf(err, errlen, "--card '%s': %s",
+					 d->o->cards[i], why[0] ? why :
+					 "cannot create the card");
+			return EXIT_USAGE;
+		}
+		vcg_card_set_log(d->cards[i], gadget_log_card, NULL);
+		gadget_log(LOG_NOTICE, "card", "slot %u: %s", i,
+			   vcg_card_describe(d->cards[i]));
+	}
+	for (; i < d->nslots; i++)
+		gadget_log(LOG_NOTICE, "card", "slot %u: empty", i);
+	return 0;
+}
+
+static int setup_usb(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gadget_opts *o = d->o;
+	struct cfs_params p = {
+		.configfs = CFS_CONFIGFS,
+		.run_dir = CFS_RUN_DIR,
+		.gadget_name = CFS_GADGET_NAME,
+		.ffs_instance = CFS_FFS_INSTANCE,
+		.udc = d->udc,
+		.vid = o->vid,
+		.pid = o->pid,
+		.manufacturer = o->manufacturer,
+		.product = o->product,
+		.serial = d->serial,
+		.note = cfs_note,
+	};
+	const char *dir = o->ffs_dir;
+
+	if (!dir) {
+		if (cfs_gadget_create(&p, &d->cg, err, errlen) < 0)
+			return EXIT_FAILURE;
+		dir = cfs_gadget_ffs_dir(d->cg);
+	}
+	if (ffs_open(dir, &d->cfg, &d->fds, err, errlen) < 0)
+		return EXIT_FAILURE;
+	if (d->cg) {
+		/* Descriptors are on ep0 and the endpoints open: bind. */
+		if (cfs_gadget_bind(d->cg, err, errlen) < 0)
+			return EXIT_FAILURE;
+		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
+			   "bound to %s", o->vid, o->pid, d->serial, d->udc);
+	} else {
+		gadget_log(LOG_NOTICE, "ffs", "serving FunctionFS at %s (bind "
+			   "the UDC now)", dir);
+	}
+	return 0;
+}
+
+static int run_daemon(const struct gadget_opts *o)
+{
+	struct daemon d = { .o = o, .ctl_fd = -1 };
+	struct gadget_loop_params lp = { 0 };
+	char err[1024] = "";
+	int ret, i;
+
+	d.fds.ep0 = -1;
+	for (i = 0; i < FFS_EP_COUNT; i++)
+		d.fds.ep[i] = -1;
+	if (gadget_cli_reader_config(o, &d.cfg, err, sizeof(err)) < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	d.nslots = d.cfg.nslots;
+	ret = -gadget_signals_block();   /* before any card thread starts */
+	if (ret) {
+		snprintf(err, sizeof(err), "cannot block signals: %s",
+			 strerror(ret));
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	ret = make_cards(&d, err, sizeof(err));
+	if (ret)
+		goto out;
+
+	if (!o->ffs_dir) {
+		if (cfs_pick_udc(CFS_UDC_CLASS, o->udc, d.udc, sizeof(d.udc),
+				 err, sizeof(err)) < 0) {
+			ret = o->udc ? EXIT_USAGE : EXIT_FAILURE;
+			goto out;
+		}
+		if (o->serial) {
+			snprintf(d.serial, sizeof(d.serial), "%s", o->serial);
+		} else if (cfs_default_serial("", d.serial,
+					      sizeof(d.serial)) < 0) {
+			snprintf(d.serial, sizeof(d.serial), "0000000000000000");
+			gadget_log(LOG_WARNING, "cfs", "no board serial "
+				   "(/proc/device-tree/serial-number, "
+				   "/etc/machine-id): using %s; give --serial",
+				   d.serial);
+		}
+	}
+
+	d.ctl_fd = gadget_ctl_listen(o->ctl_path, err, sizeof(err));
+	if (d.ctl_fd < 0) {
+		ret = EXIT_FAILURE;
+		goto out;
+	}
+	ret = setup_usb(&d, err, sizeof(err));
+	if (ret)
+		goto out;
+
+	lp.eng = d.eng;
+	lp.cards = d.cards;
+	lp.nslots = d.nslots;
+	lp.fds = &d.fds;
+	/* Reads never exceed the message size rounded up to the largest
+	 * packet (1024, super speed). */
+	lp.out_buf_len = ((size_t)d.cfg.max_msg_len + 1023) / 1024 * 1024;
+	lp.ctl_fd = d.ctl_fd;
+	lp.udc_class = CFS_UDC_CLASS;
+	lp.udc_name = o->ffs_dir ? NULL : d.udc;
+	lp.on_stop = unbind_on_stop;
+	lp.on_stop_ctx = &d;
+	ret = gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+out:
+	if (err[0])
+		fprintf(stderr, "ccid-gadget: %s\n", err);
+	daemon_free(&d);
+	return ret;
+}
+
+static int run_ctl(const struct gadget_opts *o)
+{
+	char req[64], err[512] = "";
+	int ret;
+
+	switch (o->ctl_cmd) {
+	case GADGET_CTL_INSERT:
+		snprintf(req, sizeof(req), "insert %u", o->ctl_slot);
+		break;
+	case GADGET_CTL_REMOVE:
+		snprintf(req, sizeof(req), "remove %u", o->ctl_slot);
+		break;
+	default:
+		snprintf(req, sizeof(req), "status");
+		break;
+	}
+	ret = gadget_ctl_request(o->ctl_path, req, stdout, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "ccid-gadget ctl: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	struct gadget_opts o;
+	char err[512];
+
+	if (gadget_cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ccid-gadget: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.mode == GADGET_MODE_HELP) {
+		gadget_cli_usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	gadget_log_set_level(LOG_NOTICE + o.verbose);
+	if (o.mode == GADGET_MODE_CTL)
+		return run_ctl(&o);
+	return run_daemon(&o);
+}

@@ -1,0 +1,206 @@
+/* The control socket: listen, one request per connection, the reply
+ * protocol, stale and live socket files. The server side runs in a thread
+ * here (in the daemon it is the event loop). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "gadget_loop.h"
+#include "tap.h"
+
+static char path[96];
+static int listen_fd = -1;
+static int served;
+
+static int fake_exec(void *ctx, const char *line, FILE *out, const char **why)
+{
+	(void)ctx;
+	if (!strcmp(line, "status")) {
+		fprintf(out, "slot 0: test\nslot 1: none\n");
+		return 0;
+	}
+	*why = "no such thing";
+	return -EINVAL;
+}
+
+/* Serve `n` connections, then return. */
+static void *server(void *arg)
+{
+	struct gadget_ctl_conn conns[GADGET_CTL_CLIENTS];
+	int n = *(int *)arg, i;
+
+	for (i = 0; i < GADGET_CTL_CLIENTS; i++)
+		conns[i].fd = -1;
+	while (served < n) {
+		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+		struct gadget_ctl_conn *c;
+
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		c = gadget_ctl_accept(listen_fd, conns, GADGET_CTL_CLIENTS);
+		if (!c)
+			continue;
+		for (;;) {
+			struct pollfd cp = { .fd = c->fd, .events = POLLIN };
+
+			if (poll(&cp, 1, 5000) <= 0)
+				break;
+			if (!gadget_ctl_conn_readable(c, fake_exec, NULL))
+				break;
+		}
+		gadget_ctl_conn_close(c);
+		served++;
+	}
+	return NULL;
+}
+
+static void round_trip(void)
+{
+	char err[256] = "", *body = NULL;
+	size_t size = 0;
+	pthread_t th;
+	int n = 2, ret;
+	FILE *out;
+	struct stat st;
+
+	listen_fd = gadget_ctl_listen(path, err, sizeof(err));
+	CHECK(listen_fd >= 0);
+	if (listen_fd < 0)
+		return;
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	served = 0;
+	pthread_create(&th, NULL, server, &n);
+
+	out = open_memstream(&body, &size);
+	ret = gadget_ctl_request(path, "status", out, err, sizeof(err));
+	fclose(out);
+	CHECK_EQ(ret, 0);
+	CHECK(body && !strcmp(body, "slot 0: test\nslot 1: none\n"));
+	free(body);
+
+	body = NULL;
+	out = open_memstream(&body, &size);
+	ret = gadget_ctl_request(path, "eject 9", out, err, sizeof(err));
+	fclose(out);
+	CHECK_EQ(ret, -EIO);
+	CHECK(!strcmp(err, "no such thing"));
+	free(body);
+
+	pthread_join(th, NULL);
+	CHECK_EQ(served, 2);
+}
+
+static void live_socket_is_kept(void)
+{
+	char err[256] = "";
+
+	/* listen_fd from round_trip still listens: a second daemon refuses */
+	CHECK_EQ(gadget_ctl_listen(path, err, sizeof(err)), -EADDRINUSE);
+	CHECK(strstr(err, "another ccid-gadget") != NULL);
+	CHECK_EQ(access(path, F_OK), 0);
+}
+
+static void stale_socket_is_replaced(void)
+{
+	char err[256] = "";
+	int fd;
+
+	/* close without unlink: what a crash leaves */
+	close(listen_fd);
+	listen_fd = -1;
+	CHECK_EQ(access(path, F_OK), 0);
+	fd = gadget_ctl_listen(path, err, sizeof(err));
+	CHECK(fd >= 0);
+	gadget_ctl_close(fd, path);
+	CHECK(access(path, F_OK) < 0);
+}
+
+static void no_daemon(void)
+{
+	char err[256] = "";
+
+	CHECK_EQ(gadget_ctl_request(path, "status", stdout, err, sizeof(err)),
+		 -ENOENT);
+	CHECK(strstr(err, "is ccid-gadget running") != NULL);
+}
+
+/* The requests themselves, on an engine with a test card in slot 0 and an
+ * empty slot 1. */
+static void exec_requests(void)
+{
+	struct ccid_reader_config cfg;
+	struct gadget_usb_state usb = { .bound = true, .enabled = true,
+					.speed = FFS_SPEED_HIGH, .enables = 1 };
+	struct vcg_card *cards[2] = { NULL, NULL };
+	struct gadget_loop_params p = { 0 };
+	struct ccid_slot_stats st;
+	const char *why = NULL;
+	char err[256], *body = NULL;
+	size_t size = 0;
+	FILE *out;
+
+	ccid_reader_config_default(&cfg);
+	cfg.nslots = 2;
+	if (cfg.max_busy_slots > 2)
+		cfg.max_busy_slots = 2;
+	p.eng = ccid_engine_new(&cfg);
+	CHECK(p.eng != NULL);
+	if (!p.eng)
+		return;
+	cards[0] = vcg_card_create("test", p.eng, 0, err, sizeof(err));
+	CHECK(cards[0] != NULL);
+	p.cards = cards;
+	p.nslots = 2;
+	p.udc_class = "/nonexistent";
+	p.udc_name = "dummy_udc.0";
+
+	out = open_memstream(&body, &size);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "status", out, &why), 0);
+	fclose(out);
+	CHECK(strstr(body, "udc: dummy_udc.0, state unknown\n") != NULL);
+	CHECK(strstr(body, "usb: enabled, high speed") != NULL);
+	CHECK(strstr(body, "slot 0: test, card present") != NULL);
+	CHECK(strstr(body, "slot 1: none, card absent") != NULL);
+	free(body);
+
+	out = open_memstream(&body, &size);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "remove", out, &why), 0);
+	CHECK_EQ(ccid_engine_slot_stats(p.eng, 0, &st), 0);
+	CHECK_EQ(st.icc, CCID_ICC_ABSENT);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "insert 0", out, &why), 0);
+	CHECK_EQ(ccid_engine_slot_stats(p.eng, 0, &st), 0);
+	CHECK(st.icc != CCID_ICC_ABSENT);
+	fclose(out);
+	CHECK(body && !strcmp(body, "slot 0: card removed\nslot 0: card inserted\n"));
+	free(body);
+
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "insert 1", stdout, &why), -ENOENT);
+	CHECK(why && strstr(why, "slot 1 has no card"));
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "remove 5", stdout, &why), -EINVAL);
+	CHECK(why && strstr(why, "no slot 5"));
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "remove x", stdout, &why), -EINVAL);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "insertx", stdout, &why), -EINVAL);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "", stdout, &why), -EINVAL);
+
+	if (cards[0])
+		vcg_card_destroy(cards[0]);
+	ccid_engine_free(p.eng);
+}
+
+int main(void)
+{
+	snprintf(path, sizeof(path), "/tmp/test_cli_ctl.%d.sock", (int)getpid());
+	unlink(path);
+	RUN(round_trip);
+	RUN(live_socket_is_kept);
+	RUN(stale_socket_is_replaced);
+	RUN(no_daemon);
+	RUN(exec_requests);
+	unlink(path);
+	TAP_EXIT();
+}

@@ -1,0 +1,202 @@
+/* The command line: what is accepted, and the one-line error for the rest. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "tap.h"
+
+static struct gadget_opts o;
+static char err[512];
+
+#define ARGV(...) ((char *[]){ "ccid-gadget", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "ccid-gadget", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(...) gadget_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), &o, err, sizeof(err))
+
+/* Expect a failure whose message mentions `needle`. */
+#define BAD(needle, ...) do { \
+	CHECK_EQ(PARSE(__VA_ARGS__), -EINVAL); \
+	if (!strstr(err, needle)) { \
+		fprintf(stderr, "  error '%s' lacks '%s'\n", err, needle); \
+		tap_failed_now = 1; \
+	} \
+	CHECK(strchr(err, '\n') == NULL); \
+} while (0)
+
+static void defaults(void)
+{
+	char *argv[] = { "ccid-gadget", NULL };
+
+	CHECK_EQ(gadget_cli_parse(1, argv, &o, err, sizeof(err)), 0);
+	CHECK_EQ(o.mode, GADGET_MODE_DAEMON);
+	CHECK_EQ(o.vid, 0x08e6);
+	CHECK_EQ(o.pid, 0x4433);
+	CHECK(o.udc == NULL);
+	CHECK(o.serial == NULL);
+	CHECK(o.ffs_dir == NULL);
+	CHECK_EQ(o.ncards, 0);
+	CHECK_EQ(gadget_cli_slots(&o), 1);
+	CHECK(!strcmp(o.ctl_path, "/run/ccid-gadget.sock"));
+}
+
+static void everything(void)
+{
+	CHECK_EQ(PARSE("--udc", "dummy_udc.0", "--card", "test", "--card=test,absent",
+		       "--slots", "3", "--vid", "0x1d6b", "--pid=0104",
+		       "--manufacturer", "ACME", "--product", "Reader X",
+		       "--serial", "S123", "--max-message", "271", "-vv",
+		       "--ctl", "/tmp/x.sock"), 0);
+	CHECK(!strcmp(o.udc, "dummy_udc.0"));
+	CHECK_EQ(o.ncards, 2);
+	CHECK(!strcmp(o.cards[0], "test"));
+	CHECK(!strcmp(o.cards[1], "test,absent"));
+	CHECK_EQ(o.slots, 3);
+	CHECK_EQ(gadget_cli_slots(&o), 3);
+	CHECK_EQ(o.vid, 0x1d6b);
+	CHECK_EQ(o.pid, 0x0104);
+	CHECK(!strcmp(o.manufacturer, "ACME"));
+	CHECK(!strcmp(o.product, "Reader X"));
+	CHECK(!strcmp(o.serial, "S123"));
+	CHECK_EQ(o.max_message, 271);
+	CHECK_EQ(o.verbose, 2);
+	CHECK(!strcmp(o.ctl_path, "/tmp/x.sock"));
+}
+
+static void slots_follow_cards(void)
+{
+	CHECK_EQ(PARSE("--card", "test", "--card", "test", "--card", "test"), 0);
+	CHECK_EQ(gadget_cli_slots(&o), 3);
+	CHECK_EQ(PARSE("--slots", "2"), 0);
+	CHECK_EQ(gadget_cli_slots(&o), 2);
+	BAD("--slots 1 but 2 --card", "--slots", "1", "--card", "test",
+	    "--card", "test");
+	BAD("from 1 to 8", "--slots", "0");
+	BAD("from 1 to 8", "--slots", "9");
+	BAD("from 1 to 8", "--slots", "two");
+	BAD("at most 8", "--card", "test", "--card", "test", "--card", "test",
+	    "--card", "test", "--card", "test", "--card", "test", "--card",
+	    "test", "--card", "test", "--card", "test");
+}
+
+static void bad_values(void)
+{
+	BAD("--vid 'zz'", "--vid", "zz");
+	BAD("16-bit hex", "--pid", "12345");
+	BAD("16-bit hex", "--pid", "");
+	BAD("needs a value", "--card");
+	BAD("--card needs a SPEC", "--card", "");
+	BAD("given twice", "--vid", "1", "--vid", "2");
+	BAD("is longer than 126", "--product",
+	    "0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789012345678901234567890123456789");
+	BAD("control character", "--serial", "a\nb");
+	BAD("is empty", "--manufacturer", "");
+	BAD("not a UDC name", "--udc", "../x");
+	BAD("dwMaxCCIDMessageLength", "--max-message", "-5");
+	BAD("dwMaxCCIDMessageLength", "--max-message", "0");
+	BAD("dwMaxCCIDMessageLength", "--max-message", "99999999999");
+	BAD("socket path", "--ctl",
+	    "/tmp/0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789");
+}
+
+static void unknown_and_stray(void)
+{
+	BAD("unknown option '--frobnicate'", "--frobnicate");
+	BAD("unknown option '--card-x'", "--card-x=1");
+	BAD("unexpected argument 'test'", "test");
+	BAD("unknown option '-x'", "-x");
+}
+
+static void ffs_mode(void)
+{
+	CHECK_EQ(PARSE("--ffs", "/dev/ffs-ccid", "--card", "test", "--slots",
+		       "2", "--max-message", "1000"), 0);
+	CHECK(!strcmp(o.ffs_dir, "/dev/ffs-ccid"));
+	BAD("--vid has no effect with --ffs", "--ffs", "/x", "--vid", "1234");
+	BAD("--udc has no effect with --ffs", "--udc", "u", "--ffs", "/x");
+	BAD("--serial has no effect", "--ffs", "/x", "--serial", "1");
+}
+
+static void help(void)
+{
+	CHECK_EQ(PARSE("--card", "test", "--help"), 0);
+	CHECK_EQ(o.mode, GADGET_MODE_HELP);
+	CHECK_EQ(PARSE("-h"), 0);
+	CHECK_EQ(o.mode, GADGET_MODE_HELP);
+	/* --help wins over a later bad option: it stops parsing */
+	CHECK_EQ(PARSE("--help", "--bogus"), 0);
+}
+
+static void ctl(void)
+{
+	CHECK_EQ(PARSE("ctl", "status"), 0);
+	CHECK_EQ(o.mode, GADGET_MODE_CTL);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_STATUS);
+	CHECK_EQ(PARSE("ctl", "insert"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_INSERT);
+	CHECK_EQ(o.ctl_slot, 0);
+	CHECK_EQ(PARSE("ctl", "--ctl", "/tmp/s", "remove", "3"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_REMOVE);
+	CHECK_EQ(o.ctl_slot, 3);
+	CHECK(!strcmp(o.ctl_path, "/tmp/s"));
+	BAD("ctl needs a command", "ctl");
+	BAD("unknown command", "ctl", "eject");
+	BAD("SLOT is a number", "ctl", "insert", "x");
+	BAD("SLOT is a number", "ctl", "insert", "8");
+	BAD("too many arguments", "ctl", "status", "1");
+	BAD("not a ctl option", "ctl", "status", "--card", "test");
+}
+
+static void reader_config(void)
+{
+	struct ccid_reader_config cfg;
+
+	CHECK_EQ(PARSE("--card", "test", "--card", "test"), 0);
+	CHECK_EQ(gadget_cli_reader_config(&o, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nslots, 2);
+	CHECK(cfg.max_busy_slots >= 1 && cfg.max_busy_slots <= 2);
+	CHECK_EQ(PARSE("--max-message", "271"), 0);
+	CHECK_EQ(gadget_cli_reader_config(&o, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.max_msg_len, 271);
+	/* too small for a header: the engine's check says why */
+	CHECK_EQ(PARSE("--max-message", "5"), 0);
+	CHECK_EQ(gadget_cli_reader_config(&o, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "--max-message") != NULL);
+}
+
+static void usage_text(void)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	static const char *const opts[] = {
+		"--udc", "--card", "--slots", "--vid", "--pid", "--manufacturer",
+		"--product", "--serial", "--ffs", "--max-message", "--ctl",
+		"ctl status", "ctl insert", "ctl remove", "-v", "--help",
+	};
+	size_t i;
+
+	gadget_cli_usage(f);
+	fclose(f);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strstr(text, opts[i])) {
+			fprintf(stderr, "  --help lacks %s\n", opts[i]);
+			tap_failed_now = 1;
+		}
+	free(text);
+}
+
+int main(void)
+{
+	RUN(defaults);
+	RUN(everything);
+	RUN(slots_follow_cards);
+	RUN(bad_values);
+	RUN(unknown_and_stray);
+	RUN(ffs_mode);
+	RUN(help);
+	RUN(ctl);
+	RUN(reader_config);
+	RUN(usage_text);
+	TAP_EXIT();
+}
