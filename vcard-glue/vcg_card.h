@@ -4,12 +4,24 @@
  *   test[,delay_ms=N][,absent]
  *   emulated,backend=certificates,db=sql:DIR,cert1=N,cert2=N,cert3=N
  *   emulated,backend=nss-emulated[,db=sql:DIR]
+ * (syntax: vcg_spec.h; the test driver: vcg_test.c; the emulated driver's
+ * properties and defaults: vcg_emul_config.h).
  *
  * The card is attached to the engine's slot by vcg_card_create(). Work that
  * happens off the event loop (libcacard threads, timers) is handed back
  * through vcg_card_fd(): when it is readable the loop calls
  * vcg_card_dispatch(), which completes operations on the loop thread with
- * ccid_engine_card_done() / ccid_engine_card_presence(). */
+ * ccid_engine_card_done() / ccid_engine_card_presence().
+ *
+ * Threading: call every function from the loop thread (the one driving
+ * the engine). The emulated driver runs two threads of its own and never
+ * calls the engine from them.
+ *
+ * The emulated driver: libcacard initialises once per process, so at most
+ * one emulated card exists at a time (a second create fails: "only one
+ * emulated card per process"); after destroy, a card with exactly the same
+ * backend, db and certificates can be created again (libcacard is reused,
+ * with the card state it had), other options need a new process. */
 #ifndef VCG_CARD_H
 #define VCG_CARD_H
 
@@ -27,22 +39,38 @@ struct vcg_card;
 struct vcg_card *vcg_card_create(const char *spec, struct ccid_engine *eng,
 				 unsigned slot, char *err, size_t errlen);
 
-/* Detach from the engine and free everything (joins threads). */
+/* Detach from the engine and free everything (joins threads). NULL is a
+ * no-op. */
 void vcg_card_destroy(struct vcg_card *card);
 
-/* An fd to poll for readability, or -1 if the card never needs it. Owned
- * by the card. */
+/* An fd to poll for readability, or -1 if the card never needs it (the
+ * test card without delay_ms). Owned by the card; the same for its whole
+ * life. */
 int vcg_card_fd(const struct vcg_card *card);
 
 /* Run what the card's threads/timers finished, on the calling (loop)
- * thread. Never blocks. */
+ * thread. Never blocks; a call with nothing to do is harmless. */
 void vcg_card_dispatch(struct vcg_card *card);
 
-/* Runtime insert / remove (the control socket's insert/remove). */
+/* Runtime insert / remove (the control socket's insert/remove). Asking
+ * for the current state changes nothing. Returns 0 or -errno.
+ *  test: synchronous; the engine hears of it before this returns.
+ *  emulated: asynchronous; 0 means the request is queued, and the engine
+ *    hears of the change from a later vcg_card_dispatch() (libcacard's
+ *    insert/remove event). A re-inserted card is the same card (same
+ *    certificates and keys; the PIN must be verified again). -ENODEV:
+ *    there is no reader (nss-emulated without a hardware reader). */
 int vcg_card_set_present(struct vcg_card *card, bool present);
 
-/* A short human description for logs and status ("test", "emulated
- * certificates sql:/path"). Owned by the card. */
+/* A short human description for logs and status ("test", "test
+ * delay_ms=N", "emulated certificates sql:/path", "emulated nss-emulated
+ * sql:/path"). Owned by the card. */
 const char *vcg_card_describe(const struct vcg_card *card);
+
+/* Where the card logs its runtime events (one line per event, syslog
+ * levels 3..7, called on the loop thread only). Until set, or with
+ * fn == NULL, warnings and errors go to stderr as "vcg: LINE". Errors of
+ * vcg_card_create() are returned in its err buffer, never logged. */
+void vcg_card_set_log(struct vcg_card *card, ccid_log_fn fn, void *ctx);
 
 #endif

@@ -1,0 +1,31 @@
+/* libcacard's process-wide state, owned in one place.
+ *
+ * libcacard keeps one reader list, one event queue and one NSS context
+ * per process, and vcard_emul_init() works once per process (a second
+ * call returns VCARD_EMUL_INIT_ALREADY_INITED and changes nothing). So:
+ *  - at most one emulated card exists at a time in a process; a second
+ *    one gets a clear error (EBUSY) instead of sharing readers and events;
+ *  - after that card is destroyed, a new one with exactly the same
+ *    options (same backend, db and nicknames) reuses the initialised
+ *    libcacard (QEMU does the same on device_del/device_add); other
+ *    options get an error asking for a restart;
+ *  - a failed vcard_emul_init() cannot be retried in the process.
+ * This is the only module-global state in vcard-glue, and it exists
+ * because libcacard's does. */
+#ifndef VCG_CACARD_H
+#define VCG_CACARD_H
+
+#include <stddef.h>
+
+#include "vcg_emul_config.h"
+
+/* Claim libcacard for one card with cfg: check the db (vcg_nssdb.h) and
+ * call vcard_emul_init() the first time, or check cfg matches the first
+ * time's options. Returns 0, or -errno with one line in why. */
+int vcg_cacard_acquire(const struct vcg_emul_config *cfg, char *why,
+		       size_t whylen);
+
+/* The card is gone; libcacard stays initialised for a later acquire. */
+void vcg_cacard_release(void);
+
+#endif

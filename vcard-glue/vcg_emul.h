@@ -1,0 +1,118 @@
+/* The emulated (libcacard) card: shared between vcg_emulated.c (the
+ * backend and the card ops, loop thread) and vcg_emul_threads.c (the
+ * libcacard threads). Private to vcard-glue/.
+ *
+ * Threads (QEMU's ccid-card-emulated design):
+ *  - the loop thread: card ops from the engine post jobs; vcg_card_dispatch
+ *    takes results and calls ccid_engine_card_done / _card_presence;
+ *  - one worker: runs jobs one at a time, so every libcacard call on the
+ *    reader (vreader_power_on/_off, vreader_xfr_bytes, force remove/insert)
+ *    is serialized: vreader_xfr_bytes() is blocking and not thread-safe;
+ *  - one event thread: blocks in vevent_wait_next_vevent() and turns
+ *    reader/card insert/remove into presence results.
+ * Results go through the locked `done` list and the eventfd. Every
+ * condition wait sits in a loop on its predicate. */
+#ifndef VCG_EMUL_H
+#define VCG_EMUL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libcacard.h>
+
+#include "ccid_engine.h"
+#include "vcg_backend.h"
+#include "vcg_emul_config.h"
+
+/* One more than the largest legal response (65536 data bytes + SW1 SW2,
+ * an extended APDU): vreader_xfr_bytes() silently truncates to the
+ * buffer, so a completely full buffer means a cut-off response. */
+#define VCG_EMUL_RESP_CAP (65536 + 2 + 1)
+#define VCG_EMUL_ATR_MAX 33          /* ISO 7816-3 8.2.1: at most 33 bytes */
+
+enum vcg_job_kind {
+	VCG_JOB_POWER_ON,
+	VCG_JOB_POWER_OFF,
+	VCG_JOB_XFR,
+	VCG_JOB_REMOVE,      /* control socket "remove": force card removal */
+	VCG_JOB_INSERT,      /* control socket "insert": re-insert it */
+};
+
+struct vcg_job {
+	struct vcg_job *next;
+	enum vcg_job_kind kind;
+	uint32_t tag;        /* POWER_ON, XFR */
+	/* POWER_ON, XFR: a data-less completion allocated when the job was
+	 * posted, used (err -ENOMEM) if the real one cannot be allocated,
+	 * so the engine always hears back. */
+	struct vcg_done *fallback;
+	size_t len;
+	uint8_t data[];      /* XFR: a copy of the command APDU */
+};
+
+enum vcg_done_kind {
+	VCG_DONE_OP,         /* completion of POWER_ON / XFR for `tag` */
+	VCG_DONE_PRESENCE,   /* the card was inserted / removed */
+	VCG_DONE_LOG,        /* a log line from a thread: data is the text */
+};
+
+struct vcg_done {
+	struct vcg_done *next;
+	enum vcg_done_kind kind;
+	uint32_t tag;
+	int err;             /* OP: 0 or -errno */
+	bool present;        /* PRESENCE */
+	int level;           /* LOG */
+	size_t len;
+	uint8_t data[];      /* OP: ATR or response APDU; LOG: text + NUL */
+};
+
+struct vcg_emul {
+	/* Loop thread only. */
+	struct ccid_engine *eng;
+	unsigned slot;
+	const struct vcg_log *log;
+	struct vcg_emul_config cfg;
+	bool present;               /* what the engine was last told */
+	int efd;                    /* eventfd: `done` is non-empty */
+
+	pthread_mutex_t lock;       /* guards the fields below */
+	pthread_cond_t work_cond;   /* jobs queued, or quit */
+	struct vcg_job *jobs;
+	struct vcg_job **jobs_tail;
+	struct vcg_done *done;
+	struct vcg_done **done_tail;
+	VReader *reader;            /* our reference; NULL without a reader */
+	bool quit;                  /* the worker must stop */
+	bool running;               /* the worker runs an op for running_tag */
+	uint32_t running_tag;
+	bool running_cancelled;     /* drop that op's completion */
+
+	/* Threads; `resp` belongs to the worker. */
+	pthread_t worker;
+	pthread_t event_thread;
+	bool worker_started;
+	bool event_started;
+	uint8_t *resp;              /* VCG_EMUL_RESP_CAP bytes */
+};
+
+/* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
+void *vcg_emul_worker_main(void *arg);
+void *vcg_emul_event_main(void *arg);
+
+/* Is `reader` the one this card uses? (certificates: ours by name;
+ * nss-emulated: the first hardware reader seen.) Called with lock held. */
+bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader);
+
+/* Queue a result and wake the loop. Called with em->lock held. Takes
+ * ownership of d. */
+void vcg_emul_post_locked(struct vcg_emul *em, struct vcg_done *d);
+
+/* Allocate a result with room for len data bytes (copied from data if
+ * non-NULL). NULL when out of memory. */
+struct vcg_done *vcg_emul_done_new(enum vcg_done_kind kind, const void *data,
+				   size_t len);
+
+#endif

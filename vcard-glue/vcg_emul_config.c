@@ -1,0 +1,165 @@
+/* The "emulated" SPEC -> validated config + libcacard options string.
+ * See vcg_emul_config.h for the syntax and why values are refused, not
+ * escaped. */
+#include "vcg_emul_config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const vcg_emul_keys[] = {
+	"backend", "db", "cert1", "cert2", "cert3", "debug", NULL,
+};
+
+static const char *const cert_keys[VCG_EMUL_NCERTS] = {
+	"cert1", "cert2", "cert3",
+};
+
+/* "sql:DIR" or "DIR" -> DIR; any other "prefix:" is refused. */
+static int check_db(const struct vcg_spec *spec, const char *db,
+		    struct vcg_emul_config *cfg, char *err, size_t errlen)
+{
+	char shown[VCG_SPEC_SHOWN_MAX];
+	const char *dir = db;
+	size_t n = 0;
+
+	while ((db[n] >= 'a' && db[n] <= 'z') || (db[n] >= 'A' && db[n] <= 'Z'))
+		n++;
+	if (n > 0 && db[n] == ':') {
+		if (n != 3 || strncmp(db, "sql", 3) != 0) {
+			char prefix[24];
+
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)n, db);
+			vcg_spec_printable(shown, sizeof(shown), prefix, 16);
+			return vcg_spec_fail(spec, err, errlen,
+					     "db prefix '%s:' is not supported: only sql: NSS databases are (write db=sql:DIR)",
+					     shown);
+		}
+		dir = db + 4;
+	}
+	if (dir[0] == '\0')
+		return vcg_spec_fail(spec, err, errlen,
+				     "db names no directory (write db=sql:DIR)");
+	if (strlen(dir) > VCG_EMUL_DIR_MAX)
+		return vcg_spec_fail(spec, err, errlen,
+				     "db directory longer than %d bytes (use a shorter path)",
+				     VCG_EMUL_DIR_MAX);
+	if (strchr(dir, '"') != NULL)
+		return vcg_spec_fail(spec, err, errlen,
+				     "db directory contains '\"', which libcacard's options cannot quote (rename the directory)");
+	snprintf(cfg->db_dir, sizeof(cfg->db_dir), "%s", dir);
+	snprintf(cfg->db, sizeof(cfg->db), "sql:%s", dir);
+	return 0;
+}
+
+static int check_nick(const struct vcg_spec *spec, const char *key,
+		      const char *nick, char *err, size_t errlen)
+{
+	char shown[VCG_SPEC_SHOWN_MAX];
+	size_t len = strlen(nick);
+	const char *bad;
+
+	vcg_spec_printable(shown, sizeof(shown), nick, 40);
+	if (len > VCG_EMUL_NICK_MAX)
+		return vcg_spec_fail(spec, err, errlen,
+				     "%s nickname longer than %d bytes (use a shorter NSS nickname)",
+				     key, VCG_EMUL_NICK_MAX);
+	bad = strpbrk(nick, ",)");
+	if (bad != NULL)
+		return vcg_spec_fail(spec, err, errlen,
+				     "%s='%s' contains '%c', which libcacard's soft=( list cannot hold (rename the certificate: certutil --rename)",
+				     key, shown, *bad);
+	if (nick[0] == ' ' || nick[len - 1] == ' ')
+		return vcg_spec_fail(spec, err, errlen,
+				     "%s='%s' starts or ends with a blank (libcacard strips leading blanks; remove them)",
+				     key, shown);
+	return 0;
+}
+
+static int certificates_config(const struct vcg_spec *spec,
+			       struct vcg_emul_config *cfg, char *err,
+			       size_t errlen)
+{
+	const char *nick[VCG_EMUL_NCERTS] = { NULL, NULL, NULL };
+	char missing[32] = "";
+	unsigned nmissing = 0;
+	int rc;
+
+	for (int i = 0; i < VCG_EMUL_NCERTS; i++) {
+		rc = vcg_spec_get_string(spec, cert_keys[i], false, &nick[i],
+					 err, errlen);
+		if (rc < 0)
+			return rc;
+		if (nick[i] == NULL) {
+			size_t n = strlen(missing);
+
+			snprintf(missing + n, sizeof(missing) - n, "%s%s",
+				 nmissing ? ", " : "", cert_keys[i]);
+			nmissing++;
+		}
+	}
+	if (nmissing > 0)
+		return vcg_spec_fail(spec, err, errlen,
+				     "backend=certificates needs exactly three certificates, cert1, cert2 and cert3 (missing: %s)",
+				     missing);
+	for (int i = 0; i < VCG_EMUL_NCERTS; i++) {
+		rc = check_nick(spec, cert_keys[i], nick[i], err, errlen);
+		if (rc < 0)
+			return rc;
+		snprintf(cfg->certs[i], sizeof(cfg->certs[i]), "%s", nick[i]);
+	}
+	snprintf(cfg->options, sizeof(cfg->options),
+		 "db=\"%s\" use_hw=no soft=(," VCG_EMUL_READER_NAME ",CAC,,%s,%s,%s)",
+		 cfg->db, cfg->certs[0], cfg->certs[1], cfg->certs[2]);
+	snprintf(cfg->describe, sizeof(cfg->describe),
+		 "emulated certificates %s", cfg->db);
+	return 0;
+}
+
+int vcg_emul_config_from_spec(const struct vcg_spec *spec,
+			      struct vcg_emul_config *cfg, char *err,
+			      size_t errlen)
+{
+	const char *backend = "nss-emulated";
+	const char *db = "sql:" VCG_EMUL_DEFAULT_DB_DIR;
+	unsigned long debug = 0;
+	char shown[VCG_SPEC_SHOWN_MAX];
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = vcg_spec_get_string(spec, "backend", false, &backend, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = vcg_spec_get_string(spec, "db", false, &db, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = vcg_spec_get_uint(spec, "debug", 0, 255, &debug, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = check_db(spec, db, cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+
+	if (strcmp(backend, "certificates") == 0) {
+		cfg->backend = VCG_EMUL_CERTIFICATES;
+		return certificates_config(spec, cfg, err, errlen);
+	}
+	if (strcmp(backend, "nss-emulated") != 0) {
+		vcg_spec_printable(shown, sizeof(shown), backend, 32);
+		return vcg_spec_fail(spec, err, errlen,
+				     "unknown backend '%s' (use certificates or nss-emulated)",
+				     shown);
+	}
+	cfg->backend = VCG_EMUL_NSS_EMULATED;
+	for (int i = 0; i < VCG_EMUL_NCERTS; i++)
+		if (vcg_spec_find(spec, cert_keys[i]) != NULL)
+			return vcg_spec_fail(spec, err, errlen,
+					     "%s is only for backend=certificates (add backend=certificates, or remove cert1..cert3 to use the NSS hardware tokens)",
+					     cert_keys[i]);
+	snprintf(cfg->options, sizeof(cfg->options), "db=\"%s\" use_hw=yes",
+		 cfg->db);
+	snprintf(cfg->describe, sizeof(cfg->describe),
+		 "emulated nss-emulated %s", cfg->db);
+	return 0;
+}

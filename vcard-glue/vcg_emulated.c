@@ -1,0 +1,381 @@
+/* The "emulated" card driver: libcacard's CAC card behind
+ * ccid_card_ops. The SPEC is vcg_emul_config.h's; the threading is
+ * vcg_emul.h's. This file is the loop-thread side: create/destroy, the
+ * card ops (which only post jobs) and dispatch (which hands results to
+ * the engine). */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vcg_cacard.h"
+#include "vcg_emul.h"
+
+/* ---- jobs (loop thread) ---- */
+
+static int post_job(struct vcg_emul *em, enum vcg_job_kind kind,
+		    uint32_t tag, const uint8_t *data, size_t len)
+{
+	bool op = kind == VCG_JOB_POWER_ON || kind == VCG_JOB_XFR;
+	struct vcg_job *job = calloc(1, sizeof(*job) + len);
+
+	if (job == NULL)
+		return -ENOMEM;
+	if (op) {
+		job->fallback = vcg_emul_done_new(VCG_DONE_OP, NULL, 0);
+		if (job->fallback == NULL) {
+			free(job);
+			return -ENOMEM;
+		}
+	}
+	job->kind = kind;
+	job->tag = tag;
+	job->len = len;
+	if (len > 0)
+		memcpy(job->data, data, len);
+	pthread_mutex_lock(&em->lock);
+	*em->jobs_tail = job;
+	em->jobs_tail = &job->next;
+	pthread_cond_signal(&em->work_cond);
+	pthread_mutex_unlock(&em->lock);
+	return 0;
+}
+
+static void free_job(struct vcg_job *job)
+{
+	free(job->fallback);
+	free(job);
+}
+
+/* Drop queued power-on/transfer jobs (all, or only `tag`) and mark a
+ * running one cancelled. Called with the lock held. */
+static void cancel_locked(struct vcg_emul *em, bool all, uint32_t tag)
+{
+	struct vcg_job **pp = &em->jobs;
+
+	while (*pp != NULL) {
+		struct vcg_job *job = *pp;
+		bool op = job->kind == VCG_JOB_POWER_ON ||
+			  job->kind == VCG_JOB_XFR;
+
+		if (op && (all || job->tag == tag)) {
+			*pp = job->next;
+			free_job(job);
+		} else {
+			pp = &job->next;
+		}
+	}
+	em->jobs_tail = &em->jobs;
+	while (*em->jobs_tail != NULL)
+		em->jobs_tail = &(*em->jobs_tail)->next;
+	if (em->running && (all || em->running_tag == tag))
+		em->running_cancelled = true;
+}
+
+/* ---- ccid_card_ops (loop thread) ---- */
+
+static int emul_power_on(void *ctx, uint32_t tag)
+{
+	struct vcg_emul *em = ctx;
+
+	if (!em->present)
+		return -ENOMEDIUM;
+	return post_job(em, VCG_JOB_POWER_ON, tag, NULL, 0);
+}
+
+static void emul_power_off(void *ctx)
+{
+	struct vcg_emul *em = ctx;
+
+	pthread_mutex_lock(&em->lock);
+	cancel_locked(em, true, 0);
+	pthread_mutex_unlock(&em->lock);
+	/* Under OOM the card just stays powered: power_off cannot fail. */
+	if (post_job(em, VCG_JOB_POWER_OFF, 0, NULL, 0) < 0)
+		vcg_logf(em->log, LOG_ERR,
+			 "emulated card slot %u: out of memory, power off not passed on",
+			 em->slot);
+}
+
+static int emul_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
+			 size_t len)
+{
+	struct vcg_emul *em = ctx;
+
+	if (!em->present)
+		return -ENOMEDIUM;
+	if (len > INT32_MAX)
+		return -EINVAL;
+	/* Copied: the engine's buffer is only ours until cancel returns. */
+	return post_job(em, VCG_JOB_XFR, tag, apdu, len);
+}
+
+static void emul_cancel(void *ctx, uint32_t tag)
+{
+	struct vcg_emul *em = ctx;
+
+	pthread_mutex_lock(&em->lock);
+	cancel_locked(em, false, tag);
+	pthread_mutex_unlock(&em->lock);
+}
+
+static bool emul_present(void *ctx)
+{
+	const struct vcg_emul *em = ctx;
+
+	return em->present;
+}
+
+static const struct ccid_card_ops emul_ops = {
+	.power_on = emul_power_on,
+	.power_off = emul_power_off,
+	.transmit = emul_transmit,
+	.cancel = emul_cancel,
+	.present = emul_present,
+};
+
+/* ---- lifecycle ---- */
+
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* The daemon's signals belong to its loop (signalfd): block them
+	 * all in our threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -rc;
+}
+
+static void stop_threads(struct vcg_emul *em)
+{
+	if (em->event_started) {
+		/* VEVENT_LAST ends the vevent thread (QEMU does the same). The
+		 * queue is libcacard's, so this is the only way in. */
+		vevent_queue_vevent(vevent_new(VEVENT_LAST, NULL, NULL));
+		pthread_join(em->event_thread, NULL);
+		em->event_started = false;
+	}
+	if (em->worker_started) {
+		pthread_mutex_lock(&em->lock);
+		em->quit = true;
+		pthread_cond_signal(&em->work_cond);
+		pthread_mutex_unlock(&em->lock);
+		pthread_join(em->worker, NULL);
+		em->worker_started = false;
+	}
+}
+
+/* Everything but the libcacard claim; threads must be stopped. */
+static void free_emul(struct vcg_emul *em)
+{
+	while (em->jobs != NULL) {
+		struct vcg_job *job = em->jobs;
+
+		em->jobs = job->next;
+		free_job(job);
+	}
+	while (em->done != NULL) {
+		struct vcg_done *d = em->done;
+
+		em->done = d->next;
+		free(d);
+	}
+	vreader_free(em->reader);
+	if (em->efd >= 0)
+		close(em->efd);
+	free(em->resp);
+	pthread_cond_destroy(&em->work_cond);
+	pthread_mutex_destroy(&em->lock);
+	free(em);
+}
+
+/* The reader the card starts with, referenced, or NULL: ours by name for
+ * certificates, the first one for nss-emulated (hardware may come later
+ * through READER_INSERT events). */
+static VReader *initial_reader(struct vcg_emul *em)
+{
+	VReaderList *list = vreader_get_reader_list();
+	VReaderListEntry *e;
+	VReader *found = NULL;
+
+	for (e = vreader_list_get_first(list); e != NULL && found == NULL;
+	     e = vreader_list_get_next(e)) {
+		VReader *r = vreader_list_get_reader(e);
+
+		if (vcg_emul_wants_reader(em, r))
+			found = r;
+		else
+			vreader_free(r);
+	}
+	vreader_list_delete(list);
+	return found;
+}
+
+static void emul_destroy(void *impl)
+{
+	struct vcg_emul *em = impl;
+
+	if (em == NULL)
+		return;
+	ccid_engine_attach_card(em->eng, em->slot, NULL, NULL);
+	stop_threads(em);
+	free_emul(em);
+	vcg_cacard_release();
+}
+
+static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
+		       unsigned slot, const struct vcg_log *log, void **impl,
+		       char *err, size_t errlen)
+{
+	char why[512];
+	struct vcg_emul *em;
+	int rc;
+
+	em = calloc(1, sizeof(*em));
+	if (em == NULL)
+		return vcg_spec_fail(spec, err, errlen, "out of memory");
+	rc = vcg_emul_config_from_spec(spec, &em->cfg, err, errlen);
+	if (rc < 0) {
+		free(em);
+		return rc;
+	}
+	rc = vcg_cacard_acquire(&em->cfg, why, sizeof(why));
+	if (rc < 0) {
+		free(em);
+		return vcg_spec_fail(spec, err, errlen, "%s", why);
+	}
+	em->eng = eng;
+	em->slot = slot;
+	em->log = log;
+	em->efd = -1;
+	em->jobs_tail = &em->jobs;
+	em->done_tail = &em->done;
+	pthread_mutex_init(&em->lock, NULL);
+	pthread_cond_init(&em->work_cond, NULL);
+
+	em->resp = malloc(VCG_EMUL_RESP_CAP);
+	em->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (em->resp == NULL || em->efd < 0) {
+		rc = em->resp == NULL ? -ENOMEM : -errno;
+		free_emul(em);
+		vcg_cacard_release();
+		return vcg_spec_fail(spec, err, errlen, "%s",
+				     strerror(-rc));
+	}
+	em->reader = initial_reader(em);
+	em->present = em->reader != NULL &&
+		      vreader_card_is_present(em->reader) == VREADER_OK;
+
+	rc = start_thread(&em->worker, vcg_emul_worker_main, em);
+	em->worker_started = rc == 0;
+	if (rc == 0) {
+		rc = start_thread(&em->event_thread, vcg_emul_event_main, em);
+		em->event_started = rc == 0;
+	}
+	if (rc == 0)
+		rc = ccid_engine_attach_card(eng, slot, &emul_ops, em);
+	if (rc < 0) {
+		stop_threads(em);
+		free_emul(em);
+		vcg_cacard_release();
+		return vcg_spec_fail(spec, err, errlen,
+				     "cannot start the emulated card in slot %u: %s",
+				     slot, strerror(-rc));
+	}
+	*impl = em;
+	return 0;
+}
+
+/* ---- loop-side events ---- */
+
+static int emul_fd(const void *impl)
+{
+	const struct vcg_emul *em = impl;
+
+	return em->efd;
+}
+
+static void emul_dispatch(void *impl)
+{
+	struct vcg_emul *em = impl;
+	struct vcg_done *list;
+	uint64_t count;
+	ssize_t n;
+
+	n = read(em->efd, &count, sizeof(count));
+	(void)n;   /* EAGAIN: woken for nothing; the list decides */
+	pthread_mutex_lock(&em->lock);
+	list = em->done;
+	em->done = NULL;
+	em->done_tail = &em->done;
+	pthread_mutex_unlock(&em->lock);
+
+	while (list != NULL) {
+		struct vcg_done *d = list;
+
+		list = d->next;
+		switch (d->kind) {
+		case VCG_DONE_OP:
+			ccid_engine_card_done(em->eng, em->slot, d->tag, d->err,
+					      d->data, d->len);
+			break;
+		case VCG_DONE_PRESENCE:
+			if (d->present != em->present) {
+				em->present = d->present;
+				vcg_logf(em->log, LOG_NOTICE,
+					 "slot %u: emulated card %s", em->slot,
+					 d->present ? "inserted" : "removed");
+				ccid_engine_card_presence(em->eng, em->slot,
+							  d->present);
+			}
+			break;
+		case VCG_DONE_LOG:
+			vcg_logf(em->log, d->level, "%s", (const char *)d->data);
+			break;
+		}
+		free(d);
+	}
+}
+
+static int emul_set_present(void *impl, bool present)
+{
+	struct vcg_emul *em = impl;
+	bool has_reader;
+
+	pthread_mutex_lock(&em->lock);
+	has_reader = em->reader != NULL;
+	pthread_mutex_unlock(&em->lock);
+	if (!has_reader)
+		return -ENODEV;
+	/* Asynchronous: libcacard's CARD_INSERT/REMOVE event comes back
+	 * through the vevent thread and dispatch tells the engine. */
+	return post_job(em, present ? VCG_JOB_INSERT : VCG_JOB_REMOVE, 0,
+			NULL, 0);
+}
+
+static const char *emul_describe(const void *impl)
+{
+	const struct vcg_emul *em = impl;
+
+	return em->cfg.describe;
+}
+
+const struct vcg_backend vcg_emulated_backend = {
+	.driver = "emulated",
+	.keys = vcg_emul_keys,
+	.create = emul_create,
+	.destroy = emul_destroy,
+	.fd = emul_fd,
+	.dispatch = emul_dispatch,
+	.set_present = emul_set_present,
+	.describe = emul_describe,
+};
