@@ -1,0 +1,240 @@
+# Helpers for VM bed scripts (busybox sh), sourced before /bed/script.
+#
+# TAP:      ok NAME | not_ok NAME [WHY...] | skip NAME WHY | diag TEXT
+#           check NAME CMD...   ok if CMD exits 0, else not ok with its rc
+# Waiting:  wait_for SECONDS CMD...   poll CMD every 0.1 s until it succeeds
+#           now_ms                    milliseconds since boot
+# USB:      usb_load [full|high|super]   modules + configfs; dummy_udc.0 up
+#           usb_set_speed SPEED          reload dummy_hcd at another speed
+#                                        (stop the gadget first)
+#           bed_modprobe NAME [PARAM=V...]  one module and its dependencies
+#           udc_state                    the UDC's state ("configured", ...)
+#           host_dev                     the host's view of the gadget, e.g.
+#                                        /sys/bus/usb/devices/1-1 (2-1 at
+#                                        super speed), or nothing
+#           wait_enumerated [SECONDS]    UDC configured and host_dev there
+# Daemons:  udevd_start                  systemd-udevd (pcscd hotplug)
+#           pcscd_start / pcscd_stop     pcscd -f, waits for a context
+#           gadget_start ARGS... / gadget_stop
+#                                        build/ccid-gadget, waits for the host
+#                                        to enumerate it; GADGET_PID is set
+#           rss_kb PID / fd_count PID    VmRSS in kB / open fds of PID
+#           alive PID                    running (not a zombie)
+#           udc_unbind / udc_bind        write the daemon's gadget's UDC file
+#           host_gone                    no device on the host side
+# Logs:     /tmp/gadget.log, /tmp/pcscd.log; dumped to the console (and so to
+#           build/vm/runs/*/console.log) when a test failed.
+#
+# Everything a script prints goes to the console; only TAP lines go to the
+# TAP channel (fd 3, ttyS1), marked "@@TAP ".
+
+BED_FAILS=0
+BED_PASSES=0
+UDC=dummy_udc.0
+GADGET_PID=
+PCSCD_PID=
+UDEVD_STARTED=
+
+tap() {
+	echo "@@TAP $*" >&3
+	echo "TAP: $*"
+}
+ok() { BED_PASSES=$((BED_PASSES + 1)); tap "ok - $*"; }
+not_ok() {
+	local name=$1
+	shift
+	BED_FAILS=$((BED_FAILS + 1))
+	tap "not ok - $name"
+	[ $# -gt 0 ] && diag "$name: $*"
+	return 0
+}
+skip() { tap "ok - $1 # SKIP $2"; }
+diag() { tap "# $*"; }
+
+# check NAME CMD...: ok if CMD exits 0. Its output goes to the console;
+# on failure the lines that say why (WRONG, MALFORMED, errors, else the
+# last three) also go to the TAP channel as diagnostics.
+check() {
+	local name=$1 rc=0 why
+	shift
+	"$@" >/tmp/check.out 2>&1 || rc=$?
+	cat /tmp/check.out
+	if [ $rc = 0 ]; then
+		ok "$name"
+		return 0
+	fi
+	not_ok "$name" "exit $rc: $*"
+	why=$(grep -E 'WRONG|MALFORMED|rror|pcsc_client:|fail|not ' /tmp/check.out | head -n 8)
+	[ -n "$why" ] || why=$(tail -n 3 /tmp/check.out)
+	echo "$why" | while IFS= read -r l; do [ -n "$l" ] && diag "  $l"; done
+	return $rc
+}
+
+now_ms() {
+	local up rest cs
+	read up rest </proc/uptime
+	cs=${up%.*}${up#*.}
+	cs=${cs#0}
+	cs=${cs#0}
+	echo $((${cs:-0} * 10))
+}
+
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$(($(now_ms) + secs * 1000))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(now_ms)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# ---- modules and the UDC --------------------------------------------------
+
+bed_modprobe() {
+	local name=$1 order=/bed/modules/$1 last p m
+	shift
+	[ -f "$order" ] || { echo "bed_modprobe: $name is not in the image" >&2; return 1; }
+	last=$(tail -n 1 "$order")
+	while read -r p; do
+		m=$(basename "$p" .ko | tr - _)
+		[ -d "/sys/module/$m" ] && [ "$p" != "$last" ] && continue
+		if [ "$p" = "$last" ]; then
+			[ -d "/sys/module/$m" ] && return 0
+			insmod "$p" "$@" || return 1
+		else
+			insmod "$p" || return 1
+		fi
+	done <"$order"
+}
+
+speed_params() {
+	case "$1" in
+	full) echo "is_high_speed=0 is_super_speed=0" ;;
+	high) echo "is_high_speed=1 is_super_speed=0" ;;
+	super) echo "is_high_speed=1 is_super_speed=1" ;;
+	*) echo "speed_params: unknown speed '$1' (full, high or super)" >&2; return 1 ;;
+	esac
+}
+
+usb_load() {
+	local speed=${1:-$BED_SPEED} params
+	params=$(speed_params "$speed") || return 1
+	bed_modprobe configfs || return 1
+	grep -q ' /sys/kernel/config configfs' /proc/mounts ||
+		mount -t configfs configfs /sys/kernel/config || return 1
+	bed_modprobe libcomposite || return 1
+	bed_modprobe usb_f_fs || return 1
+	# shellcheck disable=SC2086
+	bed_modprobe dummy_hcd $params || return 1
+	BED_SPEED=$speed
+	wait_for 10 test -e /sys/class/udc/$UDC
+}
+
+usb_set_speed() {
+	rmmod dummy_hcd || return 1
+	usb_load "$1"
+}
+
+udc_state() { cat /sys/class/udc/$UDC/state 2>/dev/null; }
+
+host_dev() {
+	local d
+	for d in /sys/bus/usb/devices/[0-9]-1; do
+		[ -e "$d/idVendor" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+enumerated() { [ "$(udc_state)" = configured ] && host_dev >/dev/null; }
+wait_enumerated() { wait_for "${1:-20}" enumerated; }
+
+# ---- the daemon's gadget in configfs ---------------------------------------
+
+GADGET_CFS=/sys/kernel/config/usb_gadget/ccid-gadget
+udc_unbind() { echo "" >$GADGET_CFS/UDC; }
+udc_bind() { echo $UDC >$GADGET_CFS/UDC; }
+host_gone() { ! host_dev >/dev/null; }
+fd_count() { ls /proc/$1/fd 2>/dev/null | wc -l; }
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$1/status; }
+
+# ---- daemons ---------------------------------------------------------------
+
+udevd_start() {
+	systemd-udevd --daemon 3>&- || return 1
+	UDEVD_STARTED=1
+	wait_for 5 test -S /run/udev/control
+}
+
+# SCardEstablishContext fails for ~0.3 s after pcscd starts (trap 4): retry.
+pcscd_ready() { pcsc_client --context >/dev/null 2>&1; }
+pcscd_start() {
+	pcscd -f ${PCSCD_ARGS:--d} >>/tmp/pcscd.log 2>&1 3>&- &
+	PCSCD_PID=$!
+	wait_for 10 pcscd_ready
+}
+pcscd_stop() {
+	[ -n "$PCSCD_PID" ] || return 0
+	kill "$PCSCD_PID" 2>/dev/null
+	wait_for 5 sh -c "! kill -0 $PCSCD_PID"
+	kill -9 "$PCSCD_PID" 2>/dev/null
+	wait "$PCSCD_PID" 2>/dev/null
+	PCSCD_PID=
+	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+}
+
+gadget_start() {
+	echo "+ ccid-gadget $*" >>/tmp/gadget.log
+	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	GADGET_PID=$!
+	wait_enumerated 30
+}
+
+# gadget_stop: SIGTERM, then the exit status (0 = clean); 124 if it had to
+# be killed.
+gadget_stop() {
+	local rc
+	[ -n "$GADGET_PID" ] || return 0
+	kill "$GADGET_PID" 2>/dev/null
+	if wait_for 10 sh -c "! kill -0 $GADGET_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$GADGET_PID/status"; then
+		wait "$GADGET_PID"
+		rc=$?
+	else
+		kill -9 "$GADGET_PID" 2>/dev/null
+		wait "$GADGET_PID" 2>/dev/null
+		rc=124
+	fi
+	GADGET_PID=
+	return $rc
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# ---- begin / end -------------------------------------------------------------
+
+bed_dump() { # FILE [LINES]
+	[ -s "$1" ] || return 0
+	echo "===== $1 (last ${2:-150} lines)"
+	tail -n "${2:-150}" "$1"
+}
+
+bed_begin() {
+	trap 'bed_end' EXIT
+	echo "bed: speed=$BED_SPEED kernel=$(uname -r)"
+}
+
+bed_end() {
+	local rc=$?
+	trap - EXIT
+	if [ $BED_FAILS -gt 0 ] || [ $rc -ne 0 ]; then
+		echo "bed: $BED_FAILS failed, $BED_PASSES passed, script exit $rc; logs follow"
+		bed_dump /tmp/gadget.log 200
+		bed_dump /tmp/pcscd.log 200
+		echo "===== dmesg (last 80 lines)"
+		dmesg | tail -n 80
+	fi
+	[ -n "$GADGET_PID" ] && kill "$GADGET_PID" 2>/dev/null
+	[ -n "$PCSCD_PID" ] && kill "$PCSCD_PID" 2>/dev/null
+	exit $rc
+}

@@ -1,0 +1,62 @@
+# Several slots: --slots 2 with two test cards is two readers in pcscd,
+# each with its card, both usable at once; an empty slot; a card that
+# starts absent and is inserted through the control socket.
+# bed: --timeout 240
+
+ATR=3B9A118031FE456363696467616467657498
+
+if ! command -v ccid-gadget >/dev/null; then
+	not_ok "slots: build/ccid-gadget is in the image" "run make first"
+	exit 1
+fi
+check "slots: modules load" usb_load high
+check "slots: systemd-udevd starts" udevd_start
+check "slots: pcscd starts" pcscd_start
+
+check "slots: --slots 2 --card test --card test starts" \
+	gadget_start --slots 2 --card test --card test
+check "slots: descriptor has bMaxSlotIndex 1" \
+	check_descriptors --slots 2 "$(host_dev)/descriptors"
+check "slots: libccid lists two readers" \
+	wait_for 10 pcsc_client --list --expect-readers 2
+pcsc_client --list
+check "slots: reader 0 has its card: ATR and ECHO" \
+	pcsc_client --reader 0 --wait-card 10 --expect-atr $ATR --echo 100 --generate 300
+check "slots: reader 1 has its card: ATR and ECHO" \
+	pcsc_client --reader 1 --wait-card 10 --expect-atr $ATR --echo 100 --generate 300
+# Both slots at once: libccid serializes on the one bulk pipe; the reader
+# must keep each answer with its slot.
+pcsc_client -q --reader 0 --repeat 100 --echo 200 --echo 1000 >/tmp/s0.out 2>&1 &
+a=$!
+pcsc_client -q --reader 1 --repeat 100 --generate 200 --echo 1001 >/tmp/s1.out 2>&1 &
+b=$!
+wait $a; ra=$?
+wait $b; rb=$?
+cat /tmp/s0.out /tmp/s1.out
+check "slots: 200 APDUs on slot 0 while slot 1 runs 200: all answers right" test $ra = 0
+check "slots: 200 APDUs on slot 1 while slot 0 runs 200: all answers right" test $rb = 0
+check "slots: ctl remove 1" ccid-gadget ctl remove 1
+check "slots: reader 1 empty" pcsc_client --reader 1 --wait-absent 10
+check "slots: reader 0 unaffected" pcsc_client --reader 0 --echo 50
+check "slots: ctl insert 1" ccid-gadget ctl insert 1
+check "slots: reader 1 card back" pcsc_client --reader 1 --wait-card 10 --echo 50
+ccid-gadget ctl status
+check "slots: ctl status names both slots" sh -c 'ccid-gadget ctl status | grep -q "slot 1"'
+check "slots: daemon exits 0 on SIGTERM" gadget_stop
+check "slots: pcscd drops both readers" wait_for 10 pcsc_client --list --expect-readers 0
+
+check "slots: --slots 2 --card test (slot 1 empty) starts" gadget_start --slots 2 --card test
+check "slots: two readers listed" wait_for 10 pcsc_client --list --expect-readers 2
+check "slots: reader 0 has the card" pcsc_client --reader 0 --wait-card 10 --echo 20
+check "slots: reader 1 is empty" pcsc_client --reader 1 --wait-absent 5
+check "slots: no card shows in reader 1 (wait times out: exit 4)" \
+	sh -c 'pcsc_client --reader 1 --wait-card 2 --echo 20; [ $? = 4 ]'
+check "slots: daemon exits 0 on SIGTERM" gadget_stop
+check "slots: pcscd drops both readers" wait_for 10 pcsc_client --list --expect-readers 0
+
+check "slots: --card test,absent starts empty" gadget_start --card test,absent
+check "slots: one reader, no card" pcsc_client --wait-reader 10 --wait-absent 5
+check "slots: ctl insert 0" ccid-gadget ctl insert 0
+check "slots: the card arrives: ATR and ECHO" \
+	pcsc_client --wait-card 10 --expect-atr $ATR --echo 20
+check "slots: daemon exits 0 on SIGTERM" gadget_stop
