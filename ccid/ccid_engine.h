@@ -144,7 +144,8 @@ void ccid_engine_enabled(struct ccid_engine *eng);
 bool ccid_engine_busy(const struct ccid_engine *eng);
 
 /* Queue a time-extension DataBlock for each slot with a pending card
- * operation (one outstanding per slot at most). */
+ * operation (one outstanding per slot at most). Only for a pending
+ * XfrBlock: libccid's IccPowerOn does not understand time extensions. */
 void ccid_engine_tick(struct ccid_engine *eng);
 
 /* ---- introspection for status / logs ---- */

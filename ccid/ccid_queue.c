@@ -101,7 +101,7 @@ void ccid_respond(struct ccid_engine *eng, uint8_t type, uint8_t slot,
 
 /* Section 6.2.6: bmCommandStatus = 2 asks for more time; bError carries
  * the multiplier (1 = one more BWT/WWT). Sent as the DataBlock that the
- * pending IccPowerOn / XfrBlock will be answered with. */
+ * pending XfrBlock will be answered with (see ccid_engine_tick). */
 void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot)
 {
 	struct ccid_slot *s = &eng->slots[slot];

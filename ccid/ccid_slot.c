@@ -10,7 +10,7 @@
  * orthogonal to it, `op` says whether a card operation (power_on or
  * transmit) is in flight; while it is, every command but Abort on that
  * slot is answered CMD_SLOT_BUSY (Section 6.2.6), and ticks send time
- * extensions. */
+ * extensions while it is a transmit. */
 #include <errno.h>
 #include <stdlib.h>
 

@@ -315,6 +315,43 @@ static void test_flood_bound(void)
 	ccid_engine_free(eng);
 }
 
+/* A transport that stops reading OUT at out_ready() == false loses
+ * nothing, even when every asynchronous source fires afterwards: time
+ * extensions, an ABORT request completing a held Abort, a completion. */
+static void test_no_loss_when_out_ready_honoured(void)
+{
+	struct ccid_engine *eng = engine(2, 2);
+	unsigned answers[256] = { 0 }, te = 0, n = 0;
+	uint8_t seq = 0;
+
+	attach(eng, 0, true);
+	attach(eng, 1, true);
+	power_on(eng, 0);
+	power_on(eng, 1);
+	cards[0].deferred = cards[1].deferred = true;
+	ccid_fake_send(eng, 0x6F, 0, seq++, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, 0x6F, 1, seq++, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, 0x72, 1, 200, 0, 0, 0, NULL, 0);   /* held */
+	while (ccid_engine_out_ready(eng))
+		ccid_fake_send(eng, 0x65, 0, seq++, 0, 0, 0, NULL, 0);
+	ccid_engine_tick(eng);
+	ccid_engine_abort_request(eng, 1, 200);
+	ccid_fake_complete(&cards[0], 0, (const uint8_t *)"\x90\x00", 2);
+	while (ccid_fake_pop(eng, got, sizeof(got)) >= 10) {
+		n++;
+		if ((got[7] >> 6) == 2)
+			te++;
+		else
+			answers[got[6]]++;
+	}
+	CHECK_EQ(te, 2);
+	for (unsigned i = 0; i < seq; i++)
+		CHECK_EQ(answers[i], 1);
+	CHECK_EQ(answers[200], 1);
+	CHECK_EQ(n, seq + 1 + 2);
+	ccid_engine_free(eng);
+}
+
 static void test_config_check(void)
 {
 	struct ccid_reader_config cfg;
@@ -360,6 +397,7 @@ int main(void)
 	RUN(test_card_errors);
 	RUN(test_reset);
 	RUN(test_flood_bound);
+	RUN(test_no_loss_when_out_ready_honoured);
 	RUN(test_config_check);
 	TAP_EXIT();
 }

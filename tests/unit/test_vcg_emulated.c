@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,6 +416,15 @@ static void certificates_read_out(void)
 	}
 	/* There is no fourth PKI applet. */
 	CHECK_EQ(select_pki(b, 3), 0x6A82);
+	/* Malformed APDUs from the host get a status word, not a crash. */
+	{
+		static const uint8_t shorty[] = { 0x00, 0xA4 };
+		static const uint8_t lc_lies[] = { 0x00, 0xA4, 0x04, 0x00, 0x20, 0x01 };
+
+		CHECK_EQ(apdu(b, shorty, sizeof(shorty), NULL, 0, NULL), 0x6700);
+		CHECK(apdu(b, lc_lies, sizeof(lc_lies), NULL, 0, NULL) > 0x6000);
+		CHECK_EQ(apdu(b, shorty, 1, NULL, 0, NULL), 0x6700);
+	}
 out:
 	bed_close(b);
 	free(b);
@@ -762,7 +772,69 @@ static void destroy_mid_apdu(void)
 	free(b);
 }
 
+static void abort_mid_apdu(void)
+{
+	static uint8_t cert[4096];
+	char spec[PATH_MAX + 128];
+	struct bed *b = calloc(1, sizeof(*b));
+	size_t n;
+
+	spec_for(spec, sizeof(spec), db_nopin, nicks[0], nicks[1], nicks[2]);
+	CHECK_EQ(bed_open(b, spec), 0);
+	if (b->card == NULL)
+		goto out;
+	CHECK_EQ(power_on(b), 0);
+	n = read_cert(b, 2, cert, sizeof(cert));
+	CHECK(n > 0);
+	for (int round = 0; round < 5; round++) {
+		static const uint8_t verify[] = { 0x00, 0x20, 0x00, 0x00, 0x08,
+						  '1', '2', '3', '4', 0xFF,
+						  0xFF, 0xFF, 0xFF };
+		uint8_t seq = ++b->seq;
+
+		/* An APDU on the worker, aborted at once (Section 5.3.1): it
+		 * answers CMD_ABORTED whether or not libcacard already ran it,
+		 * and its late completion must not answer anything else. */
+		ccid_fake_send(b->eng, MSG_XFR_BLOCK, 0, seq, 0, 0, 0, verify,
+			       sizeof(verify));
+		CHECK_EQ(ccid_engine_abort_request(b->eng, 0, ++b->seq), 0);
+		ccid_fake_send(b->eng, 0x72, 0, b->seq, 0, 0, 0, NULL, 0);
+		CHECK_EQ(answer(b), 0);
+		CHECK_EQ(b->in[6], seq);
+		CHECK_EQ(b->in[7] & 0xC0, STATUS_FAILED);
+		CHECK_EQ(b->in[8], 0xFF);   /* CMD_ABORTED */
+		CHECK_EQ(answer(b), 0);
+		CHECK_EQ(b->in[0], MSG_SLOT_STATUS);
+		CHECK_EQ(b->in[6], b->seq);
+		/* Let a late completion arrive, then the card still answers
+		 * in order with the right data. */
+		pump(b, 50);
+		CHECK_EQ(ccid_fake_pop(b->eng, b->in, sizeof(b->in)), 0);
+		CHECK_EQ(sign_and_check(b, 2, cert, n), 0x9000);
+	}
+out:
+	bed_close(b);
+	free(b);
+}
+
 /* ---- harness ---- */
+
+static pid_t parent_pid;
+
+/* The temporary dbs go away with the parent, also when it is stopped by
+ * SIGINT/SIGTERM (a test-runner timeout); children inherit the handler
+ * but must leave the dbs to the cases still to come. */
+static void remove_tmpdir(void)
+{
+	if (getpid() == parent_pid && tmpdir[sizeof(tmpdir) - 2] != 'X')
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exit(2);
+}
 
 static void run_forked(const char *name, void (*fn)(void))
 {
@@ -808,10 +880,14 @@ int main(void)
 		"pin_db_right_and_wrong_pin", "remove_insert",
 		"bad_configurations", "unreadable_db_then_good_one",
 		"one_per_process_and_reuse", "nss_emulated_without_hardware",
-		"destroy_mid_apdu",
+		"destroy_mid_apdu", "abort_mid_apdu",
 	};
 	int ready;
 
+	parent_pid = getpid();
+	atexit(remove_tmpdir);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	ready = script != NULL && system("command -v certutil >/dev/null") == 0 &&
 		mkdtemp(tmpdir) != NULL;
 	if (ready) {
@@ -824,8 +900,6 @@ int main(void)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			printf("ok - %s # SKIP no fake smart card db (needs scripts/make-fake-smartcard and certutil)\n",
 			       names[i]);
-		if (tmpdir[sizeof(tmpdir) - 2] != 'X')
-			nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		return 0;
 	}
 	RUN_FORKED(certificates_read_out);
@@ -837,6 +911,6 @@ int main(void)
 	RUN_FORKED(one_per_process_and_reuse);
 	RUN_FORKED(nss_emulated_without_hardware);
 	RUN_FORKED(destroy_mid_apdu);
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	RUN_FORKED(abort_mid_apdu);
 	TAP_EXIT();
 }

@@ -13,6 +13,8 @@
 #define MSG_ICC_POWER_ON 0x62       /* Section 6.1.1 */
 #define MSG_GET_SLOT_STATUS 0x65    /* Section 6.1.3 */
 #define MSG_XFR_BLOCK 0x6F          /* Section 6.1.4 */
+#define MSG_ABORT 0x72              /* Section 6.1.13 */
+#define ERR_CMD_ABORTED 0xFF        /* Table 6.2-2 */
 #define MSG_DATA_BLOCK 0x80         /* Section 6.2.1 */
 #define MSG_SLOT_STATUS 0x81        /* Section 6.2.2 */
 #define MSG_NOTIFY_SLOT_CHANGE 0x50 /* Section 6.3.1 */
@@ -90,17 +92,13 @@ static void delayed_card_time_extension(void)
 	CHECK_EQ(timerfd_gettime(vcg_card_fd(card), &its), 0);
 	CHECK_EQ(its.it_value.tv_sec + its.it_value.tv_nsec, 0);
 
+	/* A delayed power-on: held until the timer fires. (The engine sends
+	 * time extensions for XfrBlock only; see ccid_engine_tick.) */
 	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 7, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 0);   /* held */
 	CHECK(ccid_engine_busy(eng));
 	CHECK_EQ(timerfd_gettime(vcg_card_fd(card), &its), 0);
 	CHECK(its.it_value.tv_sec + its.it_value.tv_nsec > 0);
-	ccid_engine_tick(eng);
-	n = ccid_fake_pop(eng, in, sizeof(in));
-	CHECK_EQ(n, 10);
-	CHECK_EQ(in[0], MSG_DATA_BLOCK);
-	CHECK_EQ(in[6], 7);
-	CHECK_EQ(in[7] & 0xC0, STATUS_TIME_EXT);
 
 	CHECK_EQ(wait_dispatch(card), 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
@@ -111,7 +109,8 @@ static void delayed_card_time_extension(void)
 	CHECK_MEM(in + 10, test_atr, sizeof(test_atr));
 	CHECK(!ccid_engine_busy(eng));
 
-	/* An APDU takes the same path. */
+	/* A delayed APDU: the engine is busy and each tick while the timer
+	 * runs gives the host a time extension (Section 6.2.6). */
 	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 8, 0, 0, 0, select_tc,
 		       sizeof(select_tc));
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 0);
@@ -119,7 +118,10 @@ static void delayed_card_time_extension(void)
 	ccid_engine_tick(eng);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
+	CHECK_EQ(in[0], MSG_DATA_BLOCK);
+	CHECK_EQ(in[6], 8);
 	CHECK_EQ(in[7] & 0xC0, STATUS_TIME_EXT);
+	CHECK(ccid_engine_busy(eng));
 	CHECK_EQ(wait_dispatch(card), 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 12);
@@ -204,6 +206,38 @@ static void removal_while_delayed(void)
 	CHECK_EQ(in[7] & 0xC0, STATUS_FAILED);
 	CHECK(!ccid_engine_busy(eng));
 	/* ...and the timer for the dropped answer is disarmed. */
+	CHECK_EQ(timerfd_gettime(vcg_card_fd(card), &its), 0);
+	CHECK_EQ(its.it_value.tv_sec + its.it_value.tv_nsec, 0);
+	vcg_card_destroy(card);
+	ccid_engine_free(eng);
+}
+
+static void abort_while_delayed(void)
+{
+	struct ccid_engine *eng = ccid_fake_engine(1, 0);
+	struct vcg_card *card =
+		vcg_card_create("test,delay_ms=60000", eng, 0, err, sizeof(err));
+	struct itimerspec its;
+	size_t n;
+
+	CHECK(card != NULL);
+	if (!card)
+		return;
+	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
+	CHECK(ccid_engine_busy(eng));
+	/* Section 5.3.1: the ABORT request, then PC_to_RDR_Abort (6.1.13). */
+	CHECK_EQ(ccid_engine_abort_request(eng, 0, 2), 0);
+	ccid_fake_send(eng, MSG_ABORT, 0, 2, 0, 0, 0, NULL, 0);
+	n = ccid_fake_pop(eng, in, sizeof(in));
+	CHECK_EQ(n, 10);
+	CHECK_EQ(in[6], 1);                       /* the power-on, aborted */
+	CHECK_EQ(in[7] & 0xC0, STATUS_FAILED);
+	CHECK_EQ(in[8], ERR_CMD_ABORTED);
+	n = ccid_fake_pop(eng, in, sizeof(in));
+	CHECK_EQ(in[0], MSG_SLOT_STATUS);         /* the abort, done */
+	CHECK_EQ(in[6], 2);
+	CHECK(!ccid_engine_busy(eng));
+	/* The card's cancel disarmed the timer for the dropped answer. */
 	CHECK_EQ(timerfd_gettime(vcg_card_fd(card), &its), 0);
 	CHECK_EQ(its.it_value.tv_sec + its.it_value.tv_nsec, 0);
 	vcg_card_destroy(card);
@@ -311,6 +345,7 @@ int main(void)
 	RUN(delayed_card_time_extension);
 	RUN(absent_then_inserted);
 	RUN(removal_while_delayed);
+	RUN(abort_while_delayed);
 	RUN(destroy_with_pending_answer);
 	RUN(two_slots);
 	RUN(spec_errors);
