@@ -82,7 +82,9 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 		d->cards[i] = vcg_card_create(d->o->cards[i], d->eng, i, why,
 					      sizeof(why));
 		if (!d->cards[i]) {
-			if (why[0] && strstr(why, d->o->cards[i]))
+			/* vcard-glue's errors quote the spec themselves
+			 * (shortened when long): do not quote it twice. */
+			if (strncmp(why, "card spec '", 11) == 0)
 				snprintf(err, errlen, "--card: %s", why);
 			else
 				snprintf(err, errlen, "--card '%s': %s",
