@@ -554,7 +554,8 @@ static void usage(FILE *f)
 "A PC/SC client: lists readers, waits for a card, sends APDUs (hex).\n"
 "  --context            only check that pcscd answers (establish a context)\n"
 "  --list               print the readers, one per line: INDEX: NAME\n"
-"  --expect-readers N   fail unless pcscd lists exactly N readers\n"
+"  --expect-readers N   fail unless pcscd lists exactly N readers (within\n"
+"                       --wait-reader S seconds if given)\n"
 "  --reader N           use reader N of the list (default 0)\n"
 "  --wait-reader S      wait up to S seconds for reader N (default 0)\n"
 "  --wait-card S        wait up to S seconds for a card (default 10)\n"
@@ -784,10 +785,18 @@ int main(int argc, char **argv)
 		goto out_ctx;
 
 	if (o.list || o.expect_readers >= 0) {
-		n = list_readers(ctx, readers, sizeof(readers), names, false);
-		if (n < 0) {
-			rc = EXIT_PCSC;
-			goto out_ctx;
+		/* With --expect-readers, --wait-reader S waits for the count. */
+		t0 = now_s();
+		for (;;) {
+			n = list_readers(ctx, readers, sizeof(readers), names, false);
+			if (n < 0) {
+				rc = EXIT_PCSC;
+				goto out_ctx;
+			}
+			if (o.expect_readers < 0 || n == o.expect_readers ||
+			    now_s() - t0 >= o.wait_reader || stop_flag)
+				break;
+			sleep_ms(50);
 		}
 		if (o.list)
 			for (i = 0; i < n; i++)

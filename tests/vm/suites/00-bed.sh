@@ -31,8 +31,9 @@ speed_is() { [ "$(cat "$(host_dev)/speed" 2>/dev/null)" = "$1" ]; }
 # bytes written on the host's ttyACM0 arrive on the gadget's ttyGS0
 acm_carries() {
 	local word=$1
-	stty -F /dev/ttyGS0 raw -echo || return 1
-	stty -F /dev/ttyACM0 raw -echo || return 1
+	# the node can appear before cdc-acm is ready for an open: retry
+	wait_for 5 stty -F /dev/ttyGS0 raw -echo || return 1
+	wait_for 5 stty -F /dev/ttyACM0 raw -echo || return 1
 	rm -f /tmp/rx
 	cat /dev/ttyGS0 >/tmp/rx &
 	local catpid=$!

@@ -51,6 +51,16 @@ for speed in full high super; do
 	check "$speed: host sees the reader at $mbps Mbit/s" speed_is $mbps
 	check "$speed: descriptors as the host read them match CCID 1.1 field by field" \
 		check_descriptors --speed $speed "$(host_dev)/descriptors"
+	if [ $speed = full ]; then
+		# the checkers can fail: a wrong expectation must be caught
+		check "self-test: check_descriptors flags a wrong idVendor (exit 1)" \
+			sh -c "check_descriptors --speed full --vid 1234 $(host_dev)/descriptors | grep -q 'idVendor.*WRONG' &&
+				{ check_descriptors --speed full --vid 1234 $(host_dev)/descriptors >/dev/null; [ \$? = 1 ]; }"
+		check "self-test: check_descriptors flags the wrong speed's packet sizes (exit 1)" \
+			sh -c "check_descriptors --speed high $(host_dev)/descriptors | grep -q 'bulk-in.wMaxPacketSize.*WRONG'"
+		check "self-test: pcsc_client flags a wrong answer (exit 1)" \
+			sh -c 'pcsc_client --wait-card 10 80EE0000021122 -e 11239000; [ $? = 1 ]'
+	fi
 	check "$speed: manufacturer string" sysfs_is manufacturer ccid-gadget
 	check "$speed: product string" sysfs_is product "ccid-gadget CCID reader"
 	check "$speed: serial number derived from /etc/machine-id" serial_ok
@@ -91,5 +101,5 @@ for speed in full high super; do
 	check "$speed: gadget and FunctionFS mount removed" gadget_gone
 	check "$speed: host sees the reader go" wait_for 10 host_gone
 	check "$speed: pcscd drops the reader (hotplug)" \
-		wait_for 10 pcsc_client --list --expect-readers 0
+		pcsc_client --wait-reader 10 --list --expect-readers 0
 done

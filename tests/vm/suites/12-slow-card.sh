@@ -27,6 +27,7 @@ export LIBCCID_ifdLogLevel=0x000F
 check "slow: modules load" usb_load high
 check "slow: systemd-udevd starts" udevd_start
 check "slow: pcscd starts" pcscd_start
+T_START=$(now_ms)
 check "slow: daemon with --card test,delay_ms=$DELAY starts" \
 	gadget_start --card test,delay_ms=$DELAY -v
 check "slow: reader listed" pcsc_client --wait-reader 10 --list --expect-readers 1
@@ -35,7 +36,11 @@ ATR=3B9A118031FE456363696467616467657498
 # DataBlock as the answer: a time extension there would be read as an
 # empty ATR.
 check "slow: pcscd got the full ATR from the late power-on" \
-	took_at_least 4000 pcsc_client --wait-card 30 --reader-atr --expect-atr $ATR
+	pcsc_client --wait-card 30 --reader-atr --expect-atr $ATR
+# pcscd powers the card up as soon as it finds the reader (and holds the
+# reader list until then), so time it from the daemon's start.
+check "slow: the power-on really took the delay (>= 4 s from daemon start)" \
+	test $(($(now_ms) - T_START)) -ge 4000
 check "slow: connect and read the ATR" pcsc_client --atr --expect-atr $ATR
 check "slow: ECHO answered after ${DELAY} ms, through libccid's 3 s timeout" \
 	took_at_least $DELAY pcsc_client --echo 16
@@ -43,8 +48,8 @@ check "slow: libccid received time extensions" \
 	grep -q 'Time extension requested' /tmp/pcscd.log
 check "slow: extended ECHO 4096 answered late too" \
 	took_at_least $DELAY pcsc_client -q --echo 4096
-check "slow: three APDUs in a row" took_at_least $((3 * DELAY)) \
-	pcsc_client -q --echo 8 --generate 300 --echo 255
+check "slow: two APDUs in a row, each answered late" took_at_least $((2 * DELAY)) \
+	pcsc_client -q --echo 8 --generate 300
 
 # Unbind the UDC while an APDU is pending, rebind: the stale answer must be
 # dropped, the daemon must live, and the reader must work again.

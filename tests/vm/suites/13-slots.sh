@@ -18,7 +18,7 @@ check "slots: --slots 2 --card test --card test starts" \
 check "slots: descriptor has bMaxSlotIndex 1" \
 	check_descriptors --slots 2 "$(host_dev)/descriptors"
 check "slots: libccid lists two readers" \
-	wait_for 10 pcsc_client --list --expect-readers 2
+	pcsc_client --wait-reader 10 --list --expect-readers 2
 pcsc_client --list
 check "slots: reader 0 has its card: ATR and ECHO" \
 	pcsc_client --reader 0 --wait-card 10 --expect-atr $ATR --echo 100 --generate 300
@@ -43,16 +43,16 @@ check "slots: reader 1 card back" pcsc_client --reader 1 --wait-card 10 --echo 5
 ccid-gadget ctl status
 check "slots: ctl status names both slots" sh -c 'ccid-gadget ctl status | grep -q "slot 1"'
 check "slots: daemon exits 0 on SIGTERM" gadget_stop
-check "slots: pcscd drops both readers" wait_for 10 pcsc_client --list --expect-readers 0
+check "slots: pcscd drops both readers" pcsc_client --wait-reader 10 --list --expect-readers 0
 
 check "slots: --slots 2 --card test (slot 1 empty) starts" gadget_start --slots 2 --card test
-check "slots: two readers listed" wait_for 10 pcsc_client --list --expect-readers 2
+check "slots: two readers listed" pcsc_client --wait-reader 10 --list --expect-readers 2
 check "slots: reader 0 has the card" pcsc_client --reader 0 --wait-card 10 --echo 20
 check "slots: reader 1 is empty" pcsc_client --reader 1 --wait-absent 5
 check "slots: no card shows in reader 1 (wait times out: exit 4)" \
 	sh -c 'pcsc_client --reader 1 --wait-card 2 --echo 20; [ $? = 4 ]'
 check "slots: daemon exits 0 on SIGTERM" gadget_stop
-check "slots: pcscd drops both readers" wait_for 10 pcsc_client --list --expect-readers 0
+check "slots: pcscd drops both readers" pcsc_client --wait-reader 10 --list --expect-readers 0
 
 check "slots: --card test,absent starts empty" gadget_start --card test,absent
 check "slots: one reader, no card" pcsc_client --wait-reader 10 --wait-absent 5

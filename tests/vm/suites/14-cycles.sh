@@ -4,8 +4,10 @@
 # flat, and the reader (and card) must come back every time, answering.
 # bed: --timeout 600
 
-N=${CYCLES:-100}
-RSS_SLACK_KB=512   # allowed VmRSS growth after the first 10 cycles
+N=100              # cycles of each kind (lower it by hand for a quick run)
+BASE=10            # RSS / fd baseline after this many cycles (warm-up)
+[ $N -ge 20 ] || BASE=1
+RSS_SLACK_KB=512   # allowed VmRSS growth after the baseline
 
 if ! command -v ccid-gadget >/dev/null; then
 	not_ok "cycles: build/ccid-gadget is in the image" "run make first"
@@ -34,7 +36,8 @@ loop_stop() { # exit status of the loop client (1: a wrong answer), 124 hung
 
 check "cycles: modules load" usb_load high
 check "cycles: systemd-udevd starts" udevd_start
-PCSCD_ARGS=--info check "cycles: pcscd starts" pcscd_start
+PCSCD_ARGS=--info   # not -d: 200 cycles of debug log slow pcscd down
+check "cycles: pcscd starts" pcscd_start
 check "cycles: daemon starts" gadget_start --card test
 check "cycles: first APDU" pcsc_client -q --wait-reader 10 --wait-card 10 --echo 16
 
@@ -45,7 +48,7 @@ for i in $(seq 1 $N); do
 	why=
 	udc_unbind || why="unbind write failed"
 	[ -n "$why" ] || wait_for 10 host_gone || why="host still sees the reader"
-	[ -n "$why" ] || wait_for 10 pcsc_client --list --expect-readers 0 ||
+	[ -n "$why" ] || pcsc_client --wait-reader 10 --list --expect-readers 0 ||
 		why="pcscd still lists the reader"
 	[ -n "$why" ] || udc_bind || why="bind write failed"
 	[ -n "$why" ] || wait_enumerated 20 || why="not enumerated again (UDC $(udc_state))"
@@ -58,7 +61,7 @@ for i in $(seq 1 $N); do
 		echo "cycle $i: $why"
 		alive $GADGET_PID || break
 	fi
-	if [ $i = 10 ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
+	if [ $i = $BASE ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
 done
 echo "UDC cycles: $N in $(($(now_ms) - t0)) ms"
 check "cycles: APDU client during rebinds: no wrong answer, no hang" loop_stop
@@ -69,11 +72,11 @@ else
 fi
 check "cycles: daemon alive after $N rebinds" alive $GADGET_PID
 rss=$(rss_kb $GADGET_PID) fd=$(fd_count $GADGET_PID)
-echo "VmRSS after 10 cycles ${rss10} kB, after $N ${rss} kB; fds ${fd10} -> ${fd}"
-diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (cycle 10 -> $N)"
-check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over cycles 10..$N" \
+echo "VmRSS after $BASE cycles ${rss10} kB, after $N ${rss} kB; fds ${fd10} -> ${fd}"
+diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (cycle $BASE -> $N)"
+check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over cycles $BASE..$N" \
 	test -n "$rss" -a -n "$rss10" -a "${rss:-0}" -le $((${rss10:-0} + RSS_SLACK_KB))
-check "cycles: no file descriptor leak over cycles 10..$N" test -n "$fd" -a "$fd" = "$fd10"
+check "cycles: no file descriptor leak over cycles $BASE..$N" test -n "$fd" -a "$fd" = "$fd10"
 
 # ---- card remove / insert ----
 loop_start
@@ -91,7 +94,7 @@ for i in $(seq 1 $N); do
 		echo "card cycle $i: $why"
 		alive $GADGET_PID || break
 	fi
-	if [ $i = 10 ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
+	if [ $i = $BASE ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
 done
 echo "card cycles: $N in $(($(now_ms) - t0)) ms"
 check "cycles: APDU client during card cycles: no wrong answer, no hang" loop_stop
@@ -102,9 +105,29 @@ else
 fi
 check "cycles: daemon alive after $N card cycles" alive $GADGET_PID
 rss=$(rss_kb $GADGET_PID) fd=$(fd_count $GADGET_PID)
-diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (card cycle 10 -> $N)"
-check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over card cycles 10..$N" \
+diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (card cycle $BASE -> $N)"
+check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over card cycles $BASE..$N" \
 	test -n "$rss" -a -n "$rss10" -a "${rss:-0}" -le $((${rss10:-0} + RSS_SLACK_KB))
-check "cycles: no file descriptor leak over card cycles 10..$N" test -n "$fd" -a "$fd" = "$fd10"
+check "cycles: no file descriptor leak over card cycles $BASE..$N" test -n "$fd" -a "$fd" = "$fd10"
 ccid-gadget ctl status
+
+# ---- the UDC driver goes away and comes back (rmmod dummy_hcd) ----
+check "cycles: rmmod dummy_hcd under the running daemon" rmmod dummy_hcd
+sleep 1
+check "cycles: daemon alive without a UDC" alive $GADGET_PID
+check "cycles: dummy_hcd loads again" usb_load high
+check "cycles: the gadget binds and enumerates again by itself" wait_enumerated 20
+check "cycles: APDU after the UDC came back" \
+	pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64
+check "cycles: daemon exits 0 on SIGTERM" gadget_stop
+
+# ---- crash recovery: kill -9 leaves the gadget behind ----
+check "cycles: daemon starts again" gadget_start --card test
+kill -9 $GADGET_PID
+wait $GADGET_PID 2>/dev/null
+GADGET_PID=
+check "cycles: after kill -9 its gadget is left in configfs" test -d $GADGET_CFS
+check "cycles: a new daemon removes the stale gadget and serves" gadget_start --card test
+check "cycles: APDU through the new daemon" \
+	pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64
 check "cycles: daemon exits 0 on SIGTERM" gadget_stop
