@@ -218,10 +218,17 @@ static int parse_ctl_words(struct gadget_opts *o, const char **words,
 		o->ctl_cmd = GADGET_CTL_INSERT;
 	else if (!strcmp(words[0], "remove"))
 		o->ctl_cmd = GADGET_CTL_REMOVE;
+	else if (!strcmp(words[0], "detach"))
+		o->ctl_cmd = GADGET_CTL_DETACH;
+	else if (!strcmp(words[0], "attach"))
+		o->ctl_cmd = GADGET_CTL_ATTACH;
 	else
 		return fail(err, errlen, "ctl '%s': unknown command (status, "
-			    "insert [SLOT], remove [SLOT])", words[0]);
-	if (nwords > 2 || (nwords == 2 && o->ctl_cmd == GADGET_CTL_STATUS))
+			    "insert [SLOT], remove [SLOT], detach, attach)",
+			    words[0]);
+	if (nwords > 2 || (nwords == 2 && (o->ctl_cmd == GADGET_CTL_STATUS ||
+					   o->ctl_cmd == GADGET_CTL_DETACH ||
+					   o->ctl_cmd == GADGET_CTL_ATTACH)))
 		return fail(err, errlen, "ctl %s: too many arguments (ctl "
 			    "status | insert [SLOT] | remove [SLOT])",
 			    words[0]);
@@ -354,7 +361,8 @@ void gadget_cli_usage(FILE *out)
 {
 	fprintf(out,
 "Usage: ccid-gadget [OPTIONS]\n"
-"       ccid-gadget ctl status | insert [SLOT] | remove [SLOT] [--ctl PATH]\n"
+"       ccid-gadget ctl status | insert [SLOT] | remove [SLOT] | detach | attach\n"
+"                       [--ctl PATH]\n"
 "\n"
 "A USB CCID smart-card reader on this board's USB device controller: the\n"
 "daemon creates a configfs gadget with one FunctionFS function, serves the\n"
@@ -390,6 +398,8 @@ void gadget_cli_usage(FILE *out)
 "  ctl status           UDC state, speed, slots, cards, APDU counts\n"
 "  ctl insert [SLOT]    insert the card of SLOT (default 0)\n"
 "  ctl remove [SLOT]    remove the card of SLOT (default 0)\n"
+"  ctl detach           unbind the UDC: the PC sees the reader unplugged\n"
+"  ctl attach           bind it again (the card keeps its state)\n"
 "\n"
 "Other:\n"
 "  -v, --verbose        APDU traces; -vv adds debug (every transfer)\n"

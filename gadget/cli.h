@@ -31,6 +31,8 @@ enum gadget_ctl_cmd {
 	GADGET_CTL_STATUS,
 	GADGET_CTL_INSERT,
 	GADGET_CTL_REMOVE,
+	GADGET_CTL_DETACH,   /* unbind the UDC: the host sees the reader unplugged */
+	GADGET_CTL_ATTACH,   /* bind it again */
 };
 
 struct gadget_opts {

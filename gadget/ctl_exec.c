@@ -92,6 +92,32 @@ static int presence(const struct gadget_loop_params *p, const char *arg,
 	return 0;
 }
 
+/* Unbind / bind the UDC, as unplugging and replugging the cable would.
+ * The UNBIND / BIND events then arrive on ep0 like any other; FunctionFS
+ * keeps its descriptors, so binding again needs nothing else. */
+static int attachment(const struct gadget_loop_params *p, bool attach,
+		      FILE *out, const char **why)
+{
+	static char msg[256];
+
+	if (!p->cg) {
+		*why = "the UDC is managed outside the daemon (--ffs): bind or "
+		       "unbind it there";
+		return -EOPNOTSUPP;
+	}
+	if (!attach) {
+		cfs_gadget_unbind(p->cg);
+		fprintf(out, "reader detached from %s\n", cfs_gadget_udc(p->cg));
+		return 0;
+	}
+	if (cfs_gadget_bind(p->cg, msg, sizeof(msg)) < 0) {
+		*why = msg;
+		return -EIO;
+	}
+	fprintf(out, "reader attached to %s\n", cfs_gadget_udc(p->cg));
+	return 0;
+}
+
 int gadget_ctl_exec(const struct gadget_loop_params *p,
 		    const struct gadget_usb_state *usb, const char *line,
 		    FILE *out, const char **why)
@@ -104,6 +130,11 @@ int gadget_ctl_exec(const struct gadget_loop_params *p,
 		return presence(p, line + 6, true, out, why);
 	if (!strncmp(line, "remove", 6) && (line[6] == ' ' || !line[6]))
 		return presence(p, line + 6, false, out, why);
-	*why = "unknown request (status, insert SLOT, remove SLOT)";
+	if (!strcmp(line, "detach"))
+		return attachment(p, false, out, why);
+	if (!strcmp(line, "attach"))
+		return attachment(p, true, out, why);
+	*why = "unknown request (status, insert SLOT, remove SLOT, detach, "
+	       "attach)";
 	return -EINVAL;
 }

@@ -18,6 +18,8 @@
 #include "ffs_ep0.h"
 #include "vcg_card.h"
 
+struct cfs_gadget;
+
 struct gadget_loop_params {
 	struct ccid_engine *eng;
 	struct vcg_card *const *cards;   /* nslots entries, NULL = empty slot;
@@ -28,6 +30,8 @@ struct gadget_loop_params {
 	int ctl_fd;                      /* listening control socket or -1 */
 	const char *udc_class;           /* for status: /sys/class/udc */
 	const char *udc_name;            /* NULL with --ffs */
+	struct cfs_gadget *cg;           /* for ctl detach/attach; NULL with
+	                                    --ffs; not owned */
 	/* Optional: called once the loop stops, before transfers in flight
 	 * are cancelled (main unbinds the UDC here so they end at once). */
 	void (*on_stop)(void *ctx);
@@ -52,7 +56,8 @@ int gadget_signals_block(void);
  * gone, epoll failure). */
 int gadget_loop_run(const struct gadget_loop_params *p);
 
-/* `ctl` requests (ctl_exec.c): "status", "insert SLOT", "remove SLOT". */
+/* `ctl` requests (ctl_exec.c): "status", "insert SLOT", "remove SLOT",
+ * "detach", "attach". */
 int gadget_ctl_exec(const struct gadget_loop_params *p,
 		    const struct gadget_usb_state *usb, const char *line,
 		    FILE *out, const char **why);

@@ -202,6 +202,7 @@ static int run_daemon(const struct gadget_opts *o)
 	lp.ctl_fd = d.ctl_fd;
 	lp.udc_class = CFS_UDC_CLASS;
 	lp.udc_name = o->ffs_dir ? NULL : d.udc;
+	lp.cg = d.cg;
 	lp.on_stop = unbind_on_stop;
 	lp.on_stop_ctx = &d;
 	ret = gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -224,6 +225,12 @@ static int run_ctl(const struct gadget_opts *o)
 		break;
 	case GADGET_CTL_REMOVE:
 		snprintf(req, sizeof(req), "remove %u", o->ctl_slot);
+		break;
+	case GADGET_CTL_DETACH:
+		snprintf(req, sizeof(req), "detach");
+		break;
+	case GADGET_CTL_ATTACH:
+		snprintf(req, sizeof(req), "attach");
 		break;
 	default:
 		snprintf(req, sizeof(req), "status");

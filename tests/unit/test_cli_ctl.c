@@ -186,6 +186,11 @@ static void exec_requests(void)
 	CHECK_EQ(gadget_ctl_exec(&p, &usb, "remove x", stdout, &why), -EINVAL);
 	CHECK_EQ(gadget_ctl_exec(&p, &usb, "insertx", stdout, &why), -EINVAL);
 	CHECK_EQ(gadget_ctl_exec(&p, &usb, "", stdout, &why), -EINVAL);
+	/* No configfs gadget (--ffs): detach/attach say where to do it. */
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "detach", stdout, &why), -EOPNOTSUPP);
+	CHECK(why && strstr(why, "--ffs"));
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "attach", stdout, &why), -EOPNOTSUPP);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "detach 1", stdout, &why), -EINVAL);
 
 	if (cards[0])
 		vcg_card_destroy(cards[0]);

@@ -144,6 +144,11 @@ static void ctl(void)
 	BAD("SLOT is a number", "ctl", "insert", "x");
 	BAD("SLOT is a number", "ctl", "insert", "8");
 	BAD("too many arguments", "ctl", "status", "1");
+	CHECK_EQ(PARSE("ctl", "detach"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_DETACH);
+	CHECK_EQ(PARSE("ctl", "attach"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_ATTACH);
+	BAD("too many arguments", "ctl", "detach", "0");
 	BAD("not a ctl option", "ctl", "status", "--card", "test");
 }
 

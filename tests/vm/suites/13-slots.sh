@@ -42,6 +42,13 @@ check "slots: ctl insert 1" ccid-gadget ctl insert 1
 check "slots: reader 1 card back" pcsc_client --reader 1 --wait-card 10 --echo 50
 ccid-gadget ctl status
 check "slots: ctl status names both slots" sh -c 'ccid-gadget ctl status | grep -q "slot 1"'
+# Detach/attach of the whole reader from the control socket (UDC unbind/bind).
+check "slots: ctl detach" ccid-gadget ctl detach
+check "slots: after detach the host has no device" wait_for 10 host_gone
+check "slots: ctl attach" ccid-gadget ctl attach
+check "slots: after attach the host enumerates again" wait_enumerated 20
+check "slots: after attach both cards answer" sh -c \
+	'pcsc_client --reader 0 --wait-card 15 --echo 20 && pcsc_client --reader 1 --wait-card 15 --echo 20'
 check "slots: daemon exits 0 on SIGTERM" gadget_stop
 check "slots: pcscd drops both readers" pcsc_client --wait-reader 10 --list --expect-readers 0
 
