@@ -20,13 +20,13 @@ SAN_FLAGS :=
 endif
 
 # Evaluated once (:=), not per compile.
-PKGS := libcacard nss libusbgx libpcsclite
+PKGS := libcacard nss libusbgx libpcsclite gnutls
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-Iccid -Igadget -Iconfigfs -Ivcard-glue $(CFLAGS) $(SAN_FLAGS)
+	-Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(CFLAGS) $(SAN_FLAGS)
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -laio -lpthread
 
 # One static archive per directory; the daemon and the tests link them.
@@ -40,9 +40,15 @@ ENGINE_LIB := $(BUILD)/libccid-engine.a
 GADGET_LIB := $(BUILD)/libgadget.a
 CFS_LIB := $(BUILD)/libcfs.a
 VCG_LIB := $(BUILD)/libvcg.a
-LIBS := $(GADGET_LIB) $(CFS_LIB) $(VCG_LIB) $(ENGINE_LIB)
+CLIENT_LIB := $(BUILD)/libvscclient.a
+LIBS := $(GADGET_LIB) $(CFS_LIB) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
 
 DAEMON := $(BUILD)/ccid-gadget
+# The VSCard client (vscclient's command line): vcard-glue/client/.
+# client/main.c is its main(); the rest is a library the unit tests link.
+CLIENT_SRC := $(filter-out vcard-glue/client/main.c,$(sort $(wildcard vcard-glue/client/*.c)))
+CLIENT_MAIN := $(wildcard vcard-glue/client/main.c)
+CLIENT := $(BUILD)/ccid-vscclient
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -59,7 +65,7 @@ FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 .PHONY: all tests check demo fuzz clean install deps
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
-all: $(DAEMON) tests
+all: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT)) tests
 
 tests: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
@@ -78,6 +84,11 @@ $(BUILD)/%.a:
 $(DAEMON): $(call obj,gadget/main.c) $(LIBS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+$(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
+
+$(CLIENT): $(call obj,$(CLIENT_MAIN)) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(UNIT_HELPER_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
@@ -93,9 +104,9 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # fuzz: clang libFuzzer + ASan/UBSan, built from source in one step.
-build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(VCG_SRC) $(GADGET_SRC) $(CFS_SRC)
+build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(VCG_SRC) $(GADGET_SRC) $(CFS_SRC) $(CLIENT_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iccid -Igadget -Iconfigfs -Ivcard-glue $(PKG_CFLAGS) \
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
 
 fuzz: $(FUZZ_BINS)
@@ -122,6 +133,7 @@ demo: deps
 
 install: $(DAEMON)
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/ccid-gadget
+	$(if $(CLIENT_MAIN),install -D -m 0755 $(CLIENT) $(DESTDIR)$(PREFIX)/bin/ccid-vscclient)
 
 clean:
 	rm -rf build
