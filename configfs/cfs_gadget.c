@@ -254,6 +254,8 @@ int cfs_gadget_bind(struct cfs_gadget *cg, char *err, size_t errlen)
 {
 	int ret;
 
+	if (cg->bound)
+		return 0;
 	ret = usbg_enable_gadget(cg->g, cg->udc);
 	if (ret != USBG_SUCCESS) {
 		snprintf(err, errlen, "cannot bind gadget to UDC %s: %s",

@@ -33,6 +33,7 @@ struct gadget_loop {
 	bool ep_down[FFS_EP_COUNT];      /* failed: retry on ENABLE or tick */
 	enum gadget_in_phase in_phase;
 	bool timer_armed;
+	bool usb_wanted;                 /* gadget_cards_want_usb() last time */
 	struct gadget_ctl_conn conns[GADGET_CTL_CLIENTS];
 };
 

@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "cfs.h"
 #include "gadget_int.h"
 #include "log.h"
 
@@ -63,6 +64,50 @@ static void handle_ep0(struct gadget_loop *l)
 	}
 	for (i = 0; i < n; i++)
 		gadget_event(l, &ev[i]);
+}
+
+/* ---- what the cards want of the UDC ---- */
+
+bool gadget_cards_want_usb(struct vcg_card *const *cards, unsigned nslots)
+{
+	bool any_card = false;
+
+	for (unsigned i = 0; i < nslots; i++) {
+		if (!cards[i])
+			continue;
+		any_card = true;
+		if (vcg_card_wants_usb(cards[i]))
+			return true;
+	}
+	return !any_card;
+}
+
+/* Bind or unbind the UDC when what the cards want changed, as QEMU's
+ * usb-ccid attaches on a passthru client's VSC_ReaderAdd. */
+static void follow_cards(struct gadget_loop *l)
+{
+	bool want = gadget_cards_want_usb(l->p->cards, l->p->nslots);
+	char err[256];
+
+	if (want == l->usb_wanted)
+		return;
+	l->usb_wanted = want;
+	if (!l->p->cg) {
+		gadget_log(LOG_NOTICE, "cfs", "the cards want the reader %s: "
+			   "%s the UDC yourself (--ffs)", want ? "attached" :
+			   "detached", want ? "bind" : "unbind");
+		return;
+	}
+	if (!want) {
+		cfs_gadget_unbind(l->p->cg);
+		gadget_log(LOG_NOTICE, "cfs", "reader detached from %s (no "
+			   "passthru reader)", cfs_gadget_udc(l->p->cg));
+	} else if (cfs_gadget_bind(l->p->cg, err, sizeof(err)) < 0) {
+		gadget_log(LOG_ERR, "cfs", "%s", err);
+	} else {
+		gadget_log(LOG_NOTICE, "cfs", "reader attached to %s",
+			   cfs_gadget_udc(l->p->cg));
+	}
 }
 
 /* ---- the other fds ---- */
@@ -124,8 +169,10 @@ static void dispatch(struct gadget_loop *l, uint64_t tag)
 			gadget_ctl_conn_readable(&l->conns[idx], ctl_exec, l);
 		break;
 	case TAG_CARD:
-		if (idx < l->p->nslots && l->p->cards[idx])
+		if (idx < l->p->nslots && l->p->cards[idx]) {
 			vcg_card_dispatch(l->p->cards[idx]);
+			follow_cards(l);
+		}
 		break;
 	}
 }
@@ -201,6 +248,7 @@ int gadget_loop_run(const struct gadget_loop_params *p)
 	l.epfd = l.timerfd = l.sigfd = -1;
 	l.io.evfd = -1;
 	l.out_mps = l.in_mps = 64;
+	l.usb_wanted = gadget_cards_want_usb(p->cards, p->nslots);
 	for (i = 0; i < GADGET_CTL_CLIENTS; i++)
 		l.conns[i].fd = -1;
 

@@ -52,6 +52,12 @@ struct gadget_usb_state {
  * loop's signalfd gets them. Also ignores SIGPIPE. */
 int gadget_signals_block(void);
 
+/* Does any card want the reader plugged in (vcg_card_wants_usb)? True
+ * with no card at all. main binds the UDC at start only if so; the loop
+ * binds and unbinds it when the answer changes (a passthru client added
+ * or removed its reader). */
+bool gadget_cards_want_usb(struct vcg_card *const *cards, unsigned nslots);
+
 /* Run until a signal; returns 0, or -errno on a fatal error (FunctionFS
  * gone, epoll failure). */
 int gadget_loop_run(const struct gadget_loop_params *p);

@@ -126,7 +126,11 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 	}
 	if (ffs_open(dir, &d->cfg, &d->fds, err, errlen) < 0)
 		return EXIT_FAILURE;
-	if (d->cg) {
+	if (d->cg && !gadget_cards_want_usb(d->cards, d->nslots)) {
+		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
+			   "ready on %s; bound when a passthru client adds "
+			   "its reader", o->vid, o->pid, d->serial, d->udc);
+	} else if (d->cg) {
 		/* Descriptors are on ep0 and the endpoints open: bind. */
 		if (cfs_gadget_bind(d->cg, err, errlen) < 0)
 			return EXIT_FAILURE;

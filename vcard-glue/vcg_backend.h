@@ -36,9 +36,14 @@ struct vcg_backend {
 	void (*dispatch)(void *impl);
 	int (*set_present)(void *impl, bool present);
 	const char *(*describe)(const void *impl);
+	/* Optional (NULL = always): does the card want the USB reader
+	 * plugged in now? (passthru, attach=reader: only while its client
+	 * has a reader added.) */
+	bool (*wants_usb)(const void *impl);
 };
 
 extern const struct vcg_backend vcg_test_backend;
 extern const struct vcg_backend vcg_emulated_backend;
+extern const struct vcg_backend vcg_passthru_backend;
 
 #endif

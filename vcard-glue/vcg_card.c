@@ -20,6 +20,7 @@ struct vcg_card {
 static const struct vcg_backend *const backends[] = {
 	&vcg_test_backend,
 	&vcg_emulated_backend,
+	&vcg_passthru_backend,
 };
 
 void vcg_logf(const struct vcg_log *log, int level, const char *fmt, ...)
@@ -67,7 +68,7 @@ struct vcg_card *vcg_card_create(const char *spec_text,
 
 		vcg_spec_printable(shown, sizeof(shown), spec->driver, 32);
 		vcg_spec_fail(spec, err, errlen,
-			      "unknown card driver '%s' (use test or emulated)",
+			      "unknown card driver '%s' (use test, emulated or passthru)",
 			      shown);
 		goto out;
 	}
@@ -111,6 +112,11 @@ void vcg_card_dispatch(struct vcg_card *card)
 int vcg_card_set_present(struct vcg_card *card, bool present)
 {
 	return card->be->set_present(card->impl, present);
+}
+
+bool vcg_card_wants_usb(const struct vcg_card *card)
+{
+	return card->be->wants_usb == NULL || card->be->wants_usb(card->impl);
 }
 
 const char *vcg_card_describe(const struct vcg_card *card)

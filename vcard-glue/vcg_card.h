@@ -4,8 +4,10 @@
  *   test[,delay_ms=N][,absent]
  *   emulated,backend=certificates,db=sql:DIR,cert1=N,cert2=N,cert3=N
  *   emulated,backend=nss-emulated[,db=sql:DIR]
+ *   passthru,listen=[HOST:]PORT|unix:PATH[,attach=..][,timeout=S][,tls-creds=DIR]
  * (syntax: vcg_spec.h; the test driver: vcg_test.c; the emulated driver's
- * properties and defaults: vcg_emul_config.h).
+ * properties and defaults: vcg_emul_config.h; the passthru driver's:
+ * vcg_pt_config.h).
  *
  * The card is attached to the engine's slot by vcg_card_create(). Work that
  * happens off the event loop (libcacard threads, timers) is handed back
@@ -61,6 +63,13 @@ void vcg_card_dispatch(struct vcg_card *card);
  *    certificates and keys; the PIN must be verified again). -ENODEV:
  *    there is no reader (nss-emulated without a hardware reader). */
 int vcg_card_set_present(struct vcg_card *card, bool present);
+
+/* Does this card want the USB reader plugged in now? True for every
+ * card but a passthru card with attach=reader, which wants it only while
+ * its client has a reader added (QEMU's usb-ccid attaches on
+ * VSC_ReaderAdd). The daemon binds the UDC while any card wants it and
+ * asks again after each vcg_card_dispatch(). */
+bool vcg_card_wants_usb(const struct vcg_card *card);
 
 /* A short human description for logs and status ("test", "test
  * delay_ms=N", "emulated certificates sql:/path", "emulated nss-emulated

@@ -162,9 +162,9 @@ static int add_driver(struct vcg_spec *s, const char *name, char *err,
 		vcg_spec_printable(shown, sizeof(shown), name, 32);
 		if (name[0] == '\0')
 			return vcg_spec_fail(s, err, errlen,
-					     "empty driver name (start with test or emulated)");
+					     "empty driver name (start with test, emulated or passthru)");
 		return vcg_spec_fail(s, err, errlen,
-				     "bad driver name '%s' (use test or emulated)",
+				     "bad driver name '%s' (use test, emulated or passthru)",
 				     shown);
 	}
 	s->driver = name;
@@ -215,7 +215,7 @@ static int parse_element(struct vcg_spec *s, struct cursor *c, bool first,
 		/* A bare element: the driver first, then flags. */
 		if (name[0] == '\0')
 			return vcg_spec_fail(s, err, errlen,
-					     first ? "starts with ',' (start with the driver: test or emulated)"
+					     first ? "starts with ',' (start with the driver: test, emulated or passthru)"
 						   : "empty property (remove the stray ',')");
 		if (first)
 			return add_driver(s, name, err, errlen);
@@ -266,7 +266,7 @@ int vcg_spec_parse(struct vcg_spec *s, const char *text, char *err,
 	}
 	if (s->driver == NULL)
 		return vcg_spec_fail(s, err, errlen,
-				     "no driver (start with test or emulated)");
+				     "no driver (start with test, emulated or passthru)");
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* Fuzz the card SPEC path: the parser (vcg_spec), its typed getters, the
  * "emulated" validation that builds libcacard's options string
- * (vcg_emul_config), and vcg_card_create() for the "test" driver against
+ * (vcg_emul_config), the "passthru" validation (vcg_pt_config; its
+ * sockets are not opened here), and vcg_card_create() for the "test" driver against
  * a real engine. The emulated driver itself is not created here: it
  * opens NSS databases and starts libcacard once per process.
  *
@@ -17,6 +18,7 @@
 #include "ccid_engine.h"
 #include "vcg_card.h"
 #include "vcg_emul_config.h"
+#include "vcg_pt_config.h"
 #include "vcg_spec.h"
 
 #define FAIL() __builtin_trap()
@@ -165,6 +167,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_error_line(err);
 		else
 			check_options(&cfg);
+	} else if (strcmp(spec.driver, "passthru") == 0) {
+		static struct vcg_pt_config pcfg;
+
+		if (vcg_spec_check_keys(&spec, vcg_pt_keys, err, sizeof(err)) < 0)
+			check_error_line(err);
+		else if (vcg_pt_config_from_spec(&spec, &pcfg, err, sizeof(err)) < 0)
+			check_error_line(err);
+		else if ((pcfg.unix_socket ? pcfg.path[0] == '\0' :
+			  pcfg.host[0] == '\0' || pcfg.port > 65535) ||
+			 strncmp(pcfg.describe, "passthru ", 9) != 0 ||
+			 (pcfg.tls_allow[0] && !pcfg.tls_creds[0]) ||
+			 pcfg.timeout_s > VCG_PT_MAX_TIMEOUT_S)
+			FAIL();
 	} else if (strcmp(spec.driver, "test") == 0 && engine() != NULL) {
 		struct vcg_card *card;
 

@@ -89,20 +89,20 @@ static void errors(void)
 		const char *spec, *err;
 	} cases[] = {
 		{ "", "card spec '': empty (use test, or emulated,backend=...)" },
-		{ ",test", "card spec ',test': starts with ',' (start with the driver: test or emulated)" },
+		{ ",test", "card spec ',test': starts with ',' (start with the driver: test, emulated or passthru)" },
 		{ "test,", "card spec 'test,': ends with ',' (remove the trailing ',')" },
-		{ "test,,", "card spec 'test,,': bad driver name 'test,' (use test or emulated)" },
+		{ "test,,", "card spec 'test,,': bad driver name 'test,' (use test, emulated or passthru)" },
 		{ "test,a=1,,,", "card spec 'test,a=1,,,': ends with ',' (remove the trailing ',')" },
-		{ "test,,,a", "card spec 'test,,,a': bad driver name 'test,' (use test or emulated)" },
+		{ "test,,,a", "card spec 'test,,,a': bad driver name 'test,' (use test, emulated or passthru)" },
 		{ "test,a=,,,b", NULL },
 		{ "test,a=1,a=2", "card spec 'test,a=1,a=2': property 'a' given twice (give each property once)" },
 		{ "test,a,a", "card spec 'test,a,a': property 'a' given twice (give each property once)" },
 		{ "test,=1", "card spec 'test,=1': property with no name before '=' (write key=value)" },
 		{ "test,a b=1", "card spec 'test,a b=1': bad property name 'a b' (names are letters, digits, '_' and '-'; write ',,' for a comma inside a value)" },
 		{ "test,a,,b=1", "card spec 'test,a,,b=1': bad property name 'a,b' (names are letters, digits, '_' and '-'; write ',,' for a comma inside a value)" },
-		{ "a=1", "card spec 'a=1': no driver (start with test or emulated)" },
-		{ "te st", "card spec 'te st': bad driver name 'te st' (use test or emulated)" },
-		{ "driver=", "card spec 'driver=': empty driver name (start with test or emulated)" },
+		{ "a=1", "card spec 'a=1': no driver (start with test, emulated or passthru)" },
+		{ "te st", "card spec 'te st': bad driver name 'te st' (use test, emulated or passthru)" },
+		{ "driver=", "card spec 'driver=': empty driver name (start with test, emulated or passthru)" },
 		{ "test,x\ty", "card spec 'test,x\\x09y': control character 0x09 at offset 6 (remove it)" },
 		{ "test,db='a\\b'", NULL },
 	};
@@ -123,7 +123,7 @@ static void errors(void)
 static void quote_and_backslash_shown_escaped(void)
 {
 	CHECK_EQ(parse("te'st"), -EINVAL);
-	CHECK_STR(err, "card spec 'te\\x27st': bad driver name 'te\\x27st' (use test or emulated)");
+	CHECK_STR(err, "card spec 'te\\x27st': bad driver name 'te\\x27st' (use test, emulated or passthru)");
 }
 
 static void too_many_props(void)

@@ -299,7 +299,7 @@ static void spec_errors(void)
 		{ "test,delay_ms", "card spec 'test,delay_ms': 'delay_ms' needs a number (write delay_ms=N, N in 0..60000)" },
 		{ "test,absent=maybe", "card spec 'test,absent=maybe': absent='maybe' is not a boolean (write absent, absent=on or absent=off)" },
 		{ "test,delay=5", "card spec 'test,delay=5': unknown property 'delay' for test (known: delay_ms, absent)" },
-		{ "tset", "card spec 'tset': unknown card driver 'tset' (use test or emulated)" },
+		{ "tset", "card spec 'tset': unknown card driver 'tset' (use test, emulated or passthru)" },
 		{ "", "card spec '': empty (use test, or emulated,backend=...)" },
 	};
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);

@@ -1,0 +1,846 @@
+/* The TLS vcg_stream (GnuTLS): credentials in QEMU's tls-creds-x509
+ * layout, mutual certificate authentication, an optional allow-list of
+ * client certificates. See vcg_tls.h. */
+#include "vcg_tls.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+/* TLS 1.2 and 1.3 only; GnuTLS's NORMAL set of ciphers otherwise. */
+#define VCG_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define FP_LEN 32                  /* SHA-256 */
+#define HINT " (make one with scripts/make-tls-certs)"
+
+struct allow_entry {
+	bool is_fp;
+	uint8_t fp[FP_LEN];
+	char *dn;                  /* owned; NULL for a fingerprint */
+};
+
+struct vcg_tls_server {
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
+	bool use_allow;            /* an allow-list was given (may be empty) */
+	struct allow_entry *allow; /* owned, n_allow entries */
+	size_t n_allow;
+};
+
+struct vcg_tls_client {
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
+};
+
+enum tls_state { TLS_HANDSHAKE, TLS_OPEN, TLS_FAILED };
+
+struct tls_stream {
+	struct vcg_stream base;    /* first: the ops cast back */
+	gnutls_session_t sess;
+	struct vcg_tls_server *srv;/* server side; NULL on the client */
+	enum tls_state state;
+	int fail_rc;               /* TLS_FAILED: what handshake() returned */
+	bool send_busy;            /* a send() returned -EAGAIN mid-buffer */
+	size_t send_len, send_off;
+	char host[256];            /* the client's expected server name */
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void setwhy(struct vcg_stream *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void setwhy(struct vcg_stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+}
+
+static int gnutls_errno(int rc)
+{
+	switch (rc) {
+	case GNUTLS_E_MEMORY_ERROR:
+		return -ENOMEM;
+	case GNUTLS_E_FILE_ERROR:
+		return -EIO;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- credentials ---------------------------------------------------- */
+
+/* dir/name into path; 0, or -errno with err set. want: the file must exist. */
+static int cred_path(char *path, size_t size, const char *dir, const char *name,
+		     bool want, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if ((size_t)snprintf(path, size, "%s/%s", dir, name) >= size) {
+		seterr(err, errlen, "tls-creds %s: path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	if (!want)
+		return 0;
+	if (stat(path, &st) < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			seterr(err, errlen, "tls-creds %s: no %s" HINT, dir, name);
+		else
+			seterr(err, errlen, "tls-creds %s: %s: %s", dir, name, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "tls-creds %s: %s is not a regular file", dir, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Load ca-cert.pem, CERT + KEY and, when present, ca-crl.pem from dir. */
+static int load_creds(gnutls_certificate_credentials_t *out, gnutls_priority_t *prio,
+		      const char *dir, const char *cert, const char *key,
+		      char *err, size_t errlen)
+{
+	char ca_p[PATH_MAX], crl_p[PATH_MAX], cert_p[PATH_MAX], key_p[PATH_MAX];
+	gnutls_certificate_credentials_t creds = NULL;
+	struct stat st;
+	const char *pos = NULL;
+	int rc;
+
+	*out = NULL;
+	*prio = NULL;
+	if (dir == NULL || *dir == '\0') {
+		seterr(err, errlen, "tls-creds: no directory given");
+		return -EINVAL;
+	}
+	if (stat(dir, &st) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "tls-creds %s: %s%s", dir, strerror(-rc),
+		       rc == -ENOENT ? HINT : "");
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "tls-creds %s: not a directory (want one holding "
+		       "ca-cert.pem, %s, %s)", dir, cert, key);
+		return -ENOTDIR;
+	}
+	if ((rc = cred_path(ca_p, sizeof(ca_p), dir, "ca-cert.pem", true, err, errlen)) < 0 ||
+	    (rc = cred_path(cert_p, sizeof(cert_p), dir, cert, true, err, errlen)) < 0 ||
+	    (rc = cred_path(key_p, sizeof(key_p), dir, key, true, err, errlen)) < 0 ||
+	    (rc = cred_path(crl_p, sizeof(crl_p), dir, "ca-crl.pem", false, err, errlen)) < 0)
+		return rc;
+
+	rc = gnutls_certificate_allocate_credentials(&creds);
+	if (rc < 0) {
+		seterr(err, errlen, "tls-creds %s: %s", dir, gnutls_strerror(rc));
+		return -ENOMEM;
+	}
+	rc = gnutls_certificate_set_x509_trust_file(creds, ca_p, GNUTLS_X509_FMT_PEM);
+	if (rc <= 0) {
+		seterr(err, errlen, "tls-creds %s: ca-cert.pem: %s", dir,
+		       rc == 0 ? "no PEM certificate in it" : gnutls_strerror(rc));
+		rc = rc == 0 ? -EINVAL : gnutls_errno(rc);
+		goto fail;
+	}
+	if (access(crl_p, F_OK) == 0) {
+		rc = gnutls_certificate_set_x509_crl_file(creds, crl_p, GNUTLS_X509_FMT_PEM);
+		if (rc < 0) {
+			seterr(err, errlen, "tls-creds %s: ca-crl.pem: %s", dir,
+			       gnutls_strerror(rc));
+			rc = gnutls_errno(rc);
+			goto fail;
+		}
+	}
+	rc = gnutls_certificate_set_x509_key_file(creds, cert_p, key_p, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		seterr(err, errlen, "tls-creds %s: %s + %s: %s", dir, cert, key,
+		       gnutls_strerror(rc));
+		rc = gnutls_errno(rc);
+		goto fail;
+	}
+	rc = gnutls_priority_init2(prio, VCG_TLS_PRIORITY, &pos, 0);
+	if (rc < 0) {
+		seterr(err, errlen, "TLS priority \"%s\": %s at \"%s\"", VCG_TLS_PRIORITY,
+		       gnutls_strerror(rc), pos ? pos : "?");
+		*prio = NULL;
+		rc = gnutls_errno(rc);
+		goto fail;
+	}
+	*out = creds;
+	return 0;
+fail:
+	gnutls_certificate_free_credentials(creds);
+	return rc;
+}
+
+/* ---- allow-list ----------------------------------------------------- */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "HEX" with optional colons into fp; 0 or a reason. */
+static const char *parse_fp(const char *s, uint8_t fp[FP_LEN])
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s; s++) {
+		int v;
+
+		if (*s == ':')
+			continue;
+		v = hexval((unsigned char)*s);
+		if (v < 0)
+			return "a sha256 fingerprint has only hex digits and colons";
+		if (n >= 2 * FP_LEN)
+			return "a sha256 fingerprint has 64 hex digits; this one has more";
+		if (hi < 0) {
+			hi = v;
+		} else {
+			fp[n / 2] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+		n++;
+	}
+	if (n != 2 * FP_LEN)
+		return "a sha256 fingerprint has 64 hex digits; this one has fewer";
+	return NULL;
+}
+
+static void free_allow(struct allow_entry *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(a[i].dn);
+	free(a);
+}
+
+static int load_allow(struct vcg_tls_server *srv, const char *file, char *err, size_t errlen)
+{
+	FILE *f = fopen(file, "re");
+	char *line = NULL;
+	size_t cap = 0, alloc = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		rc = -errno;
+		seterr(err, errlen, "tls-allow %s: %s", file, strerror(-rc));
+		return rc;
+	}
+	srv->use_allow = true;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char *p = line, *end;
+		struct allow_entry e = { 0 };
+		const char *bad = NULL;
+
+		lineno++;
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			seterr(err, errlen, "tls-allow %s:%u: a NUL byte in the line", file, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		while (isspace((unsigned char)*p))
+			p++;
+		end = p + strlen(p);
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncasecmp(p, "sha256:", 7) == 0) {
+			e.is_fp = true;
+			bad = parse_fp(p + 7, e.fp);
+		} else if (strchr(p, '=') != NULL) {
+			e.dn = strdup(p);
+			if (e.dn == NULL) {
+				seterr(err, errlen, "tls-allow %s: out of memory", file);
+				rc = -ENOMEM;
+				break;
+			}
+		} else {
+			bad = "want \"sha256:HEX\" or a subject DN like \"CN=laptop,O=Example\"";
+		}
+		if (bad != NULL) {
+			seterr(err, errlen, "tls-allow %s:%u: %s", file, lineno, bad);
+			rc = -EINVAL;
+			break;
+		}
+		if (srv->n_allow == alloc) {
+			size_t na = alloc ? 2 * alloc : 8;
+			struct allow_entry *a = realloc(srv->allow, na * sizeof(*a));
+
+			if (a == NULL) {
+				free(e.dn);
+				seterr(err, errlen, "tls-allow %s: out of memory", file);
+				rc = -ENOMEM;
+				break;
+			}
+			srv->allow = a;
+			alloc = na;
+		}
+		srv->allow[srv->n_allow++] = e;
+	}
+	if (rc == 0 && ferror(f)) {
+		seterr(err, errlen, "tls-allow %s: read error", file);
+		rc = -EIO;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static bool allowed(const struct vcg_tls_server *srv, const uint8_t fp[FP_LEN], const char *dn)
+{
+	for (size_t i = 0; i < srv->n_allow; i++) {
+		const struct allow_entry *e = &srv->allow[i];
+
+		if (e->is_fp ? memcmp(e->fp, fp, FP_LEN) == 0 : (dn && strcmp(e->dn, dn) == 0))
+			return true;
+	}
+	return false;
+}
+
+struct vcg_tls_server *vcg_tls_server_new(const char *dir, const char *allow_file,
+					  char *err, size_t errlen)
+{
+	struct vcg_tls_server *srv = calloc(1, sizeof(*srv));
+	int rc;
+
+	seterr(err, errlen, "%s", "");
+	if (srv == NULL) {
+		seterr(err, errlen, "tls-creds: out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = load_creds(&srv->creds, &srv->prio, dir, "server-cert.pem", "server-key.pem",
+			err, errlen);
+	if (rc == 0 && allow_file != NULL)
+		rc = load_allow(srv, allow_file, err, errlen);
+	if (rc < 0) {
+		vcg_tls_server_free(srv);
+		errno = -rc;
+		return NULL;
+	}
+	return srv;
+}
+
+void vcg_tls_server_free(struct vcg_tls_server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->creds != NULL)
+		gnutls_certificate_free_credentials(srv->creds);
+	if (srv->prio != NULL)
+		gnutls_priority_deinit(srv->prio);
+	free_allow(srv->allow, srv->n_allow);
+	free(srv);
+}
+
+struct vcg_tls_client *vcg_tls_client_new(const char *dir, char *err, size_t errlen)
+{
+	struct vcg_tls_client *cli = calloc(1, sizeof(*cli));
+	int rc;
+
+	seterr(err, errlen, "%s", "");
+	if (cli == NULL) {
+		seterr(err, errlen, "tls-creds: out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = load_creds(&cli->creds, &cli->prio, dir, "client-cert.pem", "client-key.pem",
+			err, errlen);
+	if (rc < 0) {
+		free(cli);
+		errno = -rc;
+		return NULL;
+	}
+	return cli;
+}
+
+void vcg_tls_client_free(struct vcg_tls_client *cli)
+{
+	if (cli == NULL)
+		return;
+	gnutls_certificate_free_credentials(cli->creds);
+	gnutls_priority_deinit(cli->prio);
+	free(cli);
+}
+
+/* ---- the stream ----------------------------------------------------- */
+
+static bool cert_alert(gnutls_alert_description_t a)
+{
+	switch (a) {
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_ACCESS_DENIED:
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A fatal GnuTLS error rc from `what` ("TLS handshake", "TLS recv", ...) as
+ * -errno, with why set. */
+static int tls_fail(struct tls_stream *t, int rc, const char *what)
+{
+	struct vcg_stream *s = &t->base;
+	int e = errno;
+
+	switch (rc) {
+	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
+		gnutls_alert_description_t a = gnutls_alert_get(t->sess);
+		const char *name = gnutls_alert_get_name(a);
+
+		/* -EACCES only for "we are refused": on the server it means
+		 * the client was refused, which this is not. */
+		if (cert_alert(a)) {
+			setwhy(s, "%s: the %s refused our certificate (TLS alert \"%s\")",
+			       what, t->srv ? "client" : "server", name ? name : "?");
+			return t->srv ? -ECONNRESET : -EACCES;
+		}
+		setwhy(s, "%s: TLS alert from the peer: %s", what, name ? name : "?");
+		return -ECONNRESET;
+	}
+	case GNUTLS_E_PREMATURE_TERMINATION:
+		setwhy(s, "%s: the peer closed the connection", what);
+		return -ECONNRESET;
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+		if (e == 0 || e == EAGAIN)
+			e = EIO;
+		setwhy(s, "%s: %s: %s", what, rc == GNUTLS_E_PUSH_ERROR ? "send" : "recv",
+		       strerror(e));
+		return -e;
+	case GNUTLS_E_TIMEDOUT:
+		setwhy(s, "%s: timed out", what);
+		return -ETIMEDOUT;
+	case GNUTLS_E_MEMORY_ERROR:
+		setwhy(s, "%s: out of memory", what);
+		return -ENOMEM;
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+		setwhy(s, "%s: the peer does not speak TLS 1.2 or 1.3", what);
+		return -EPROTO;
+	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
+	case GNUTLS_E_UNEXPECTED_PACKET:
+		setwhy(s, "%s: %s (is the peer speaking TLS?)", what, gnutls_strerror(rc));
+		return -EPROTO;
+	default:
+		setwhy(s, "%s: %s", what, gnutls_strerror(rc));
+		return -EPROTO;
+	}
+}
+
+/* The peer's first certificate, or NULL. */
+static const gnutls_datum_t *peer_cert(gnutls_session_t sess)
+{
+	const gnutls_datum_t *certs;
+	unsigned n = 0;
+
+	if (gnutls_certificate_type_get(sess) != GNUTLS_CRT_X509)
+		return NULL;
+	certs = gnutls_certificate_get_peers(sess, &n);
+	return certs != NULL && n > 0 ? certs : NULL;
+}
+
+/* The CN (or "?") and, when dn != NULL, the subject DN of a DER certificate
+ * (*dn to gnutls_free). */
+static void cert_names(const gnutls_datum_t *der, char *cn, size_t cnlen, gnutls_datum_t *dn)
+{
+	gnutls_x509_crt_t crt;
+	size_t size = cnlen;
+
+	snprintf(cn, cnlen, "?");
+	if (dn != NULL)
+		*dn = (gnutls_datum_t){ NULL, 0 };
+	if (der == NULL || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+						  cn, &size) < 0)
+			snprintf(cn, cnlen, "?");
+		if (dn != NULL && gnutls_x509_crt_get_dn3(crt, dn, 0) < 0)
+			*dn = (gnutls_datum_t){ NULL, 0 };
+	}
+	gnutls_x509_crt_deinit(crt);
+	/* The CN goes into log lines: no control characters. */
+	for (char *p = cn; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/* GnuTLS's text for a verification status, without the trailing blank. */
+static void status_text(unsigned status, char *out, size_t outlen)
+{
+	gnutls_datum_t txt = { NULL, 0 };
+	size_t n;
+
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) < 0 ||
+	    txt.data == NULL) {
+		snprintf(out, outlen, "status 0x%x", status);
+		return;
+	}
+	/* Drop GnuTLS's generic opener; the reasons follow it. */
+	const char *p = (const char *)txt.data;
+	if (strncmp(p, "The certificate is NOT trusted. ", 32) == 0 && p[32] != '\0')
+		p += 32;
+	snprintf(out, outlen, "%s", p);
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == ' ')
+		out[--n] = '\0';
+	gnutls_free(txt.data);
+}
+
+static void send_alert(struct tls_stream *t, gnutls_alert_description_t a)
+{
+	/* Best effort: the fd may be non-blocking and full; the peer then
+	 * sees the close instead. */
+	(void)gnutls_alert_send(t->sess, GNUTLS_AL_FATAL, a);
+}
+
+/* Server: the client certificate must verify and be allowed. */
+static int check_client(struct tls_stream *t)
+{
+	struct vcg_stream *s = &t->base;
+	const gnutls_datum_t *der = peer_cert(t->sess);
+	gnutls_typed_vdata_st purpose = {
+		.type = GNUTLS_DT_KEY_PURPOSE_OID,
+		.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+	};
+	uint8_t fp[FP_LEN];
+	size_t fplen = sizeof(fp);
+	gnutls_datum_t dn;
+	unsigned status = 0;
+	char cn[64], hex[2 * FP_LEN + 1];
+	int rc;
+
+	if (der == NULL) {
+		setwhy(s, "no client certificate");
+		send_alert(t, GNUTLS_A_CERTIFICATE_REQUIRED);
+		return -EACCES;
+	}
+	cert_names(der, cn, sizeof(cn), &dn);
+	rc = gnutls_certificate_verify_peers(t->sess, &purpose, 1, &status);
+	if (rc < 0 || status != 0) {
+		char reason[128];
+
+		if (rc < 0)
+			snprintf(reason, sizeof(reason), "%s", gnutls_strerror(rc));
+		else
+			status_text(status, reason, sizeof(reason));
+		setwhy(s, "client certificate CN=%s does not verify: %s", cn, reason);
+		send_alert(t, GNUTLS_A_BAD_CERTIFICATE);
+		rc = -EACCES;
+		goto out;
+	}
+	rc = gnutls_fingerprint(GNUTLS_DIG_SHA256, der, fp, &fplen);
+	if (rc < 0 || fplen != FP_LEN) {
+		setwhy(s, "client certificate CN=%s: no sha256 fingerprint: %s", cn,
+		       gnutls_strerror(rc));
+		rc = -EPROTO;
+		goto out;
+	}
+	if (t->srv->use_allow && !allowed(t->srv, fp, (const char *)dn.data)) {
+		for (size_t i = 0; i < FP_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", fp[i]);
+		setwhy(s, "client certificate CN=%.32s (sha256:%s) is not on the allow-list",
+		       cn, hex);
+		send_alert(t, GNUTLS_A_ACCESS_DENIED);
+		rc = -EACCES;
+		goto out;
+	}
+	rc = 0;
+out:
+	gnutls_free(dn.data);
+	return rc;
+}
+
+static void append_cn(struct tls_stream *t)
+{
+	char cn[64];
+	size_t n = strlen(t->base.peer);
+
+	cert_names(peer_cert(t->sess), cn, sizeof(cn), NULL);
+	snprintf(t->base.peer + n, sizeof(t->base.peer) - n, " CN=%s", cn);
+}
+
+static int tls_handshake(struct vcg_stream *s)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+	int rc;
+
+	if (t->state == TLS_OPEN)
+		return 0;
+	if (t->state == TLS_FAILED)
+		return t->fail_rc;
+	do {
+		errno = 0;
+		rc = gnutls_handshake(t->sess);
+	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+	if (rc == GNUTLS_E_AGAIN) {
+		s->want_write = gnutls_record_get_direction(t->sess) == 1;
+		return -EAGAIN;
+	}
+	s->want_write = false;
+	if (rc < 0) {
+		int alert_rc = rc;  /* the alert to send the peer, 0: none */
+
+		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR && t->srv == NULL) {
+			char cn[64], reason[128];
+
+			cert_names(peer_cert(t->sess), cn, sizeof(cn), NULL);
+			status_text(gnutls_session_get_verify_cert_status(t->sess),
+				    reason, sizeof(reason));
+			setwhy(s, "server certificate CN=%s does not verify: %s", cn, reason);
+			rc = -EACCES;
+		} else if (t->srv != NULL && (rc == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+					      rc == GNUTLS_E_CERTIFICATE_REQUIRED)) {
+			setwhy(s, "no client certificate");
+			rc = -EACCES;
+		} else {
+			/* Nothing to tell a peer that alerted us or is gone. */
+			if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_PUSH_ERROR ||
+			    rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PREMATURE_TERMINATION ||
+			    rc == GNUTLS_E_TIMEDOUT)
+				alert_rc = 0;
+			rc = tls_fail(t, rc, "TLS handshake");
+		}
+		if (alert_rc != 0)
+			(void)gnutls_alert_send_appropriate(t->sess, alert_rc);
+		goto failed;
+	}
+	if (t->srv != NULL && (rc = check_client(t)) < 0)
+		goto failed;
+	append_cn(t);
+	s->why[0] = '\0';
+	t->state = TLS_OPEN;
+	return 0;
+failed:
+	t->state = TLS_FAILED;
+	t->fail_rc = rc;
+	return rc;
+}
+
+static ssize_t tls_recv(struct vcg_stream *s, void *buf, size_t len)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+
+	if (t->state != TLS_OPEN) {
+		setwhy(s, "TLS recv: the handshake has not finished");
+		return -ENOTCONN;
+	}
+	for (;;) {
+		ssize_t n;
+
+		errno = 0;
+		n = gnutls_record_recv(t->sess, buf, len);
+		if (n >= 0)
+			return n;
+		switch (n) {
+		case GNUTLS_E_INTERRUPTED:
+		case GNUTLS_E_WARNING_ALERT_RECEIVED:
+			continue;
+		case GNUTLS_E_AGAIN:
+			s->want_write = gnutls_record_get_direction(t->sess) == 1;
+			return -EAGAIN;
+		case GNUTLS_E_PREMATURE_TERMINATION:
+			return 0;   /* the peer closed without close_notify */
+		case GNUTLS_E_REHANDSHAKE:
+			/* TLS 1.2 renegotiation: not supported, refuse and go on. */
+			(void)gnutls_alert_send(t->sess, GNUTLS_AL_WARNING,
+						GNUTLS_A_NO_RENEGOTIATION);
+			continue;
+		default:
+			return tls_fail(t, (int)n, "TLS recv");
+		}
+	}
+}
+
+static ssize_t tls_send(struct vcg_stream *s, const void *buf, size_t len)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+	const uint8_t *p = buf;
+
+	if (t->state != TLS_OPEN) {
+		setwhy(s, "TLS send: the handshake has not finished");
+		return -ENOTCONN;
+	}
+	if (t->send_busy && len != t->send_len) {
+		setwhy(s, "TLS send: after -EAGAIN call again with the same %zu bytes "
+		       "(got %zu)", t->send_len, len);
+		return -EINVAL;
+	}
+	if (len == 0)
+		return 0;
+	if (!t->send_busy) {
+		t->send_busy = true;
+		t->send_len = len;
+		t->send_off = 0;
+	}
+	/* gnutls_record_send() takes at most one record (16 KiB) per call. */
+	while (t->send_off < len) {
+		ssize_t n;
+
+		errno = 0;
+		n = gnutls_record_send(t->sess, p + t->send_off, len - t->send_off);
+		if (n > 0) {
+			t->send_off += (size_t)n;
+			continue;
+		}
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == GNUTLS_E_AGAIN) {
+			s->want_write = gnutls_record_get_direction(t->sess) == 1;
+			return -EAGAIN;
+		}
+		t->send_busy = false;
+		return tls_fail(t, n == 0 ? GNUTLS_E_PUSH_ERROR : (int)n, "TLS send");
+	}
+	t->send_busy = false;
+	return (ssize_t)len;
+}
+
+static bool tls_pending(const struct vcg_stream *s)
+{
+	const struct tls_stream *t = (const struct tls_stream *)s;
+
+	return t->state == TLS_OPEN && gnutls_record_check_pending(t->sess) > 0;
+}
+
+static void tls_free(struct vcg_stream *s)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+
+	if (t->sess != NULL) {
+		if (t->state == TLS_OPEN && s->fd >= 0) {
+			/* close_notify, never blocking: the fd is closed next. */
+			int fl = fcntl(s->fd, F_GETFL);
+
+			if (fl >= 0 && !(fl & O_NONBLOCK))
+				(void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+			(void)gnutls_bye(t->sess, GNUTLS_SHUT_WR);
+		}
+		gnutls_deinit(t->sess);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	free(t);
+}
+
+static const struct vcg_stream_ops tls_ops = {
+	.handshake = tls_handshake,
+	.recv = tls_recv,
+	.send = tls_send,
+	.pending = tls_pending,
+	.free = tls_free,
+};
+
+/* A session on fd; NULL (fd closed) when out of memory. */
+static struct tls_stream *tls_new(int fd, unsigned flags, gnutls_priority_t prio,
+				  gnutls_certificate_credentials_t creds, const char *peer)
+{
+	struct tls_stream *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		close(fd);
+		return NULL;
+	}
+	t->base.ops = &tls_ops;
+	t->base.fd = fd;
+	snprintf(t->base.peer, sizeof(t->base.peer), "%s", peer ? peer : "?");
+	if (gnutls_init(&t->sess, flags | GNUTLS_NO_SIGNAL) < 0) {
+		t->sess = NULL;
+		tls_free(&t->base);
+		return NULL;
+	}
+	if (gnutls_priority_set(t->sess, prio) < 0 ||
+	    gnutls_credentials_set(t->sess, GNUTLS_CRD_CERTIFICATE, creds) < 0) {
+		tls_free(&t->base);
+		return NULL;
+	}
+	gnutls_transport_set_int(t->sess, fd);
+	return t;
+}
+
+struct vcg_stream *vcg_stream_tls_server(struct vcg_tls_server *srv, int fd, const char *peer)
+{
+	struct tls_stream *t = tls_new(fd, GNUTLS_SERVER, srv->prio, srv->creds, peer);
+
+	if (t == NULL)
+		return NULL;
+	t->srv = srv;
+	/* No GnuTLS handshake timeout on the server: with one, GnuTLS waits
+	 * for the rest of a partial record in poll() for up to that long, even
+	 * on a non-blocking fd, and a client that sends 4 bytes would stall
+	 * the daemon's loop for 40 s. The daemon drops a silent client on its
+	 * own deadline instead (vcg_pt_io.c, HELLO_TIMEOUT_MS). */
+	gnutls_handshake_set_timeout(t->sess, 0);
+	gnutls_certificate_server_set_request(t->sess, GNUTLS_CERT_REQUIRE);
+	/* No list of acceptable CAs in the request: a client with a
+	 * certificate from another CA still sends it, and the log says
+	 * "does not verify: issuer unknown" instead of "no certificate". */
+	gnutls_certificate_send_x509_rdn_sequence(t->sess, 1);
+	return &t->base;
+}
+
+struct vcg_stream *vcg_stream_tls_client(struct vcg_tls_client *cli, int fd,
+					 const char *hostname, const char *peer)
+{
+	struct tls_stream *t = tls_new(fd, GNUTLS_CLIENT, cli->prio, cli->creds, peer);
+	unsigned char addr[16];
+
+	if (t == NULL)
+		return NULL;
+	/* The client blocks: a server that stalls mid-handshake ends it. */
+	gnutls_handshake_set_timeout(t->sess, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
+	if (hostname != NULL) {
+		snprintf(t->host, sizeof(t->host), "%s", hostname);
+		if (inet_pton(AF_INET, t->host, addr) != 1 &&
+		    inet_pton(AF_INET6, t->host, addr) != 1)
+			(void)gnutls_server_name_set(t->sess, GNUTLS_NAME_DNS, t->host,
+						     strlen(t->host));
+	}
+	gnutls_session_set_verify_cert(t->sess, hostname != NULL ? t->host : NULL, 0);
+	return &t->base;
+}
