@@ -1,0 +1,258 @@
+/* ccid-vscclient: a VSCard (QEMU ccid-card-passthru) client with
+ * libcacard's vscclient's command line. One poll loop over the server
+ * stream, libcacard's event pipe, stdin commands and SIGINT/SIGTERM
+ * (signalfd); every libcacard call but vevent_wait_next_vevent() is made
+ * here. See vscc_args.h (command line), vscc_session.h (protocol),
+ * vscc_cacard.h (libcacard), vscc_cmd.h (stdin). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vscc_args.h"
+#include "vscc_cacard.h"
+#include "vscc_cmd.h"
+#include "vscc_connect.h"
+#include "vscc_session.h"
+
+enum { EXIT_QUIT = 0, EXIT_DROPPED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3 };
+
+static struct vscc_session session;   /* ~200 KiB: not on the stack */
+
+static void log_line(void *ctx, int level, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "ccid-vscclient: %s%s\n",
+		level <= LOG_ERR ? "error: " : level == LOG_WARNING ? "warning: " : "",
+		line);
+}
+
+static int on_card_event(struct vscc_session *s, const struct vscc_event *ev)
+{
+	switch (ev->kind) {
+	case VSCC_EV_READER_ADD:
+		return vscc_session_reader_add(s, ev->name);
+	case VSCC_EV_READER_REMOVE:
+		return vscc_session_reader_remove(s);
+	case VSCC_EV_CARD_INSERT:
+		return vscc_session_card_insert(s, ev->atr, ev->atr_len);
+	case VSCC_EV_CARD_REMOVE:
+		return vscc_session_card_remove(s);
+	default:
+		return 0;
+	}
+}
+
+static const char *reader_state(const struct vscc_session *s)
+{
+	switch (s->reader) {
+	case VSCC_READER_NONE: return "not added";
+	case VSCC_READER_WAIT_INIT: return "waiting for the server's Init";
+	case VSCC_READER_PENDING: return "ReaderAdd sent, no answer yet";
+	default: return "added";
+	}
+}
+
+/* One stdin line. Returns 1 to quit, 0 to go on, -errno on a session error. */
+static int on_command(struct vscc_session *s, struct vscc_cacard *c,
+		      const char *line)
+{
+	struct vscc_cmd cmd = vscc_cmd_parse(line);
+
+	if (cmd.bad_arg) {
+		printf("%s: the argument is a number\n", line);
+		return 0;
+	}
+	switch (cmd.kind) {
+	case VSCC_CMD_EMPTY:
+		return 0;
+	case VSCC_CMD_INSERT:
+		vscc_cacard_insert(c, stdout);
+		return 0;
+	case VSCC_CMD_REMOVE:
+		vscc_cacard_remove(c, stdout);
+		return 0;
+	case VSCC_CMD_READER_ADD:
+		printf("reader-add: '%s'\n", s->reader_name[0] ? s->reader_name : "?");
+		return vscc_session_reader_add(s, s->reader_name);
+	case VSCC_CMD_READER_REMOVE:
+		printf("reader-remove: reader %u\n", s->reader_id);
+		return vscc_session_reader_remove(s);
+	case VSCC_CMD_LIST:
+		vscc_cacard_list(c, stdout);
+		printf("session: reader '%s' %s, id %u, card %s, %lu APDUs\n",
+		       s->reader_name, reader_state(s), s->reader_id,
+		       s->card_in ? "in" : "out", s->apdus);
+		return 0;
+	case VSCC_CMD_SELECT:
+		if (cmd.arg < 0 || s->reader != VSCC_READER_ADDED ||
+		    (uint32_t)cmd.arg != s->reader_id)
+			printf("select: no reader %ld (one reader per session: %u)\n",
+			       cmd.arg, s->reader_id);
+		else
+			printf("select: reader %u '%s'\n", s->reader_id, s->reader_name);
+		return 0;
+	case VSCC_CMD_DEBUG:
+		if (cmd.arg >= 0)
+			s->debug = (int)cmd.arg;
+		printf("debug level = %d\n", s->debug);
+		return 0;
+	case VSCC_CMD_QUIT:
+		return 1;
+	case VSCC_CMD_HELP:
+	default:
+		printf("%s\n", vscc_cmd_list());
+		return 0;
+	}
+}
+
+/* Read what stdin has; run each complete line. Returns as on_command;
+ * *eof set at end of input. */
+static int read_commands(struct vscc_session *s, struct vscc_cacard *c,
+			 char *buf, size_t cap, size_t *have, int *eof)
+{
+	ssize_t n = read(STDIN_FILENO, buf + *have, cap - 1 - *have);
+	char *nl;
+
+	if (n <= 0) {
+		if (n < 0 && errno == EINTR)
+			return 0;
+		*eof = 1;
+		fprintf(stderr, "ccid-vscclient: stdin closed: no more commands (quit with SIGTERM)\n");
+		return 0;
+	}
+	*have += (size_t)n;
+	buf[*have] = '\0';
+	while ((nl = strchr(buf, '\n')) != NULL) {
+		int rc;
+
+		*nl = '\0';
+		rc = on_command(s, c, buf);
+		fflush(stdout);
+		memmove(buf, nl + 1, *have - (size_t)(nl + 1 - buf) + 1);
+		*have -= (size_t)(nl + 1 - buf);
+		if (rc != 0)
+			return rc;
+	}
+	if (*have == cap - 1) {
+		printf("command too long: dropped\n");
+		*have = 0;
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct vscc_args args;
+	struct vscc_cacard cacard;
+	struct vcg_stream *stream;
+	struct vcg_tls_client *tls;
+	char why[512], line[1024];
+	size_t line_have = 0;
+	int stdin_eof, sfd, rc = 0, code;
+	sigset_t sigs;
+
+	if (vscc_args_parse(argc, argv, &args, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s\n", why);
+		return EXIT_USAGE;
+	}
+	if (args.help) {
+		fputs(vscc_args_usage(), stdout);
+		return 0;
+	}
+	stdin_eof = args.no_stdin;
+
+	/* Before any thread: SIGINT/SIGTERM come through signalfd only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		fprintf(stderr, "ccid-vscclient: signalfd: %s\n", strerror(errno));
+		return EXIT_DROPPED;
+	}
+
+	stream = vscc_connect(&args, &tls, why, sizeof(why));
+	if (stream == NULL) {
+		fprintf(stderr, "ccid-vscclient: %s\n", why);
+		return EXIT_DROPPED;
+	}
+	fprintf(stderr, "ccid-vscclient: connected to %s\n", stream->peer);
+	if (vscc_cacard_start(&cacard, args.options, why, sizeof(why)) < 0) {
+		fprintf(stderr, "ccid-vscclient: %s\n", why);
+		vscc_connect_free(stream, tls);
+		return EXIT_REFUSED;
+	}
+	vscc_session_init(&session, stream, &vscc_cacard_ops, &cacard);
+	session.log = log_line;
+	session.debug = args.debug;
+	rc = vscc_session_start(&session);
+
+	while (rc == 0) {
+		struct pollfd p[4] = {
+			{ .fd = stream->fd, .events = POLLIN },
+			{ .fd = vscc_cacard_event_fd(&cacard), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN },
+		};
+
+		if (!vcg_stream_pending(stream) && poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			snprintf(session.why, sizeof(session.why), "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				fprintf(stderr, "ccid-vscclient: %s: quitting\n",
+					strsignal((int)si.ssi_signo));
+			rc = 1;
+			break;
+		}
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) || vcg_stream_pending(stream)) {
+			rc = vscc_session_input(&session);
+			if (rc < 0)
+				break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct vscc_event ev;
+
+			rc = vscc_cacard_next_event(&cacard, &ev);
+			if (rc == 0)
+				rc = on_card_event(&session, &ev);
+			if (rc < 0)
+				break;
+		}
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+			rc = read_commands(&session, &cacard, line, sizeof(line),
+					   &line_have, &stdin_eof);
+	}
+
+	if (rc > 0) {
+		code = EXIT_QUIT;
+		rc = vscc_session_quit(&session);
+		if (rc < 0) {
+			fprintf(stderr, "ccid-vscclient: error: %s\n", vscc_session_why(&session));
+			code = EXIT_DROPPED;
+		} else {
+			fprintf(stderr, "ccid-vscclient: quit: reader removed, connection closed\n");
+		}
+	} else {
+		fprintf(stderr, "ccid-vscclient: error: %s\n", vscc_session_why(&session));
+		code = rc == -ECONNREFUSED ? EXIT_REFUSED : EXIT_DROPPED;
+	}
+	vscc_connect_free(stream, tls);
+	vscc_cacard_stop(&cacard);
+	close(sfd);
+	return code;
+}
