@@ -4,12 +4,39 @@
 #   make demo       the reader end to end on dummy_hcd, as a PC sees it
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make SAN=1      ASan+UBSan build (into build/asan)
+#   make ARCH=armel|armhf|arm64   cross-build (into build/ARCH) with Debian's
+#                   cross toolchains; `make ARCH=... engine-tests` builds only
+#                   the engine and its unit tests (no multiarch -dev packages)
+#   make install    PREFIX (/usr/local), DESTDIR, SYSCONFDIR, UNITDIR
 PKG_CONFIG ?= pkg-config
 CC ?= gcc
 FUZZ_CC ?= clang
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 FUZZ_SECONDS ?= 60
+
+# Cross builds: Debian's gcc-<triplet> packages and, for the daemon, the
+# multiarch -dev packages (dpkg --add-architecture ARCH). pkg-config reads
+# the foreign architecture's .pc files only (PKG_CONFIG_LIBDIR).
+CROSS_TRIPLET_armel := arm-linux-gnueabi
+CROSS_TRIPLET_armhf := arm-linux-gnueabihf
+CROSS_TRIPLET_arm64 := aarch64-linux-gnu
+ifneq ($(ARCH),)
+TRIPLET := $(CROSS_TRIPLET_$(ARCH))
+ifeq ($(TRIPLET),)
+$(error ARCH=$(ARCH): give armel (Pi Zero / Zero W), armhf or arm64 (Zero 2 W, Pi 4))
+endif
+CC := $(TRIPLET)-gcc
+AR := $(TRIPLET)-ar
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+BUILD ?= build/$(ARCH)$(if $(filter 1,$(SAN)),-asan)
+# qemu-user lets unaligned loads through where an ARMv5/v6 core would not:
+# the compiler flags every cast that raises a pointer's alignment instead.
+CROSS_CFLAGS := -Wcast-align=strict
+endif
 
 ifeq ($(SAN),1)
 BUILD ?= build/asan
@@ -20,13 +47,14 @@ SAN_FLAGS :=
 endif
 
 # Evaluated once (:=), not per compile.
-PKGS := libcacard nss libusbgx libpcsclite gnutls
+PKGS := libcacard nss libusbgx libpcsclite gnutls libpcap
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(CFLAGS) $(SAN_FLAGS)
+	-Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(CFLAGS) $(SAN_FLAGS) \
+	$(CROSS_CFLAGS)
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -laio -lpthread
 
 # One static archive per directory; the daemon and the tests link them.
@@ -57,12 +85,19 @@ UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
+# The engine's unit tests alone (engine + ccid_fake, no library) and the
+# usbmon header encoder's: what the cross builds run under qemu-user
+# (tests/sh/cross-engine.sh).
+ENGINE_TEST_SRC := $(sort $(wildcard tests/unit/test_ccid_*.c))
+ENGINE_TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/engine-tests/%,$(ENGINE_TEST_SRC)) \
+	$(BUILD)/engine-tests/test_usbmon
+
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 
-.PHONY: all tests check demo fuzz clean install deps
+.PHONY: all tests engine-tests check demo fuzz clean install deps
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
 all: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT)) tests
@@ -92,6 +127,16 @@ $(CLIENT): $(call obj,$(CLIENT_MAIN)) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(UNIT_HELPER_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+engine-tests: $(ENGINE_TEST_BINS)
+
+$(BUILD)/engine-tests/test_usbmon: $(BUILD)/tests/unit/test_usbmon.o $(BUILD)/gadget/usbmon.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+$(BUILD)/engine-tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ccid_fake.o $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)
@@ -131,9 +176,25 @@ demo: deps
 	$(MAKE) all
 	scripts/demo
 
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
+# [UNITDIR=/lib/systemd/system]: the daemon, the client, the board
+# scripts, the man page, the systemd units (paths filled in) and, only if
+# there is none yet, the config files.
 install: $(DAEMON)
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/ccid-gadget
 	$(if $(CLIENT_MAIN),install -D -m 0755 $(CLIENT) $(DESTDIR)$(PREFIX)/bin/ccid-vscclient)
+	install -D -m 0755 scripts/board-setup $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-board-setup
+	install -D -m 0755 scripts/ecm-ccid-gadget $(DESTDIR)$(PREFIX)/sbin/ecm-ccid-gadget
+	install -D -m 0644 docs/ccid-gadget.8 $(DESTDIR)$(MANDIR)/man8/ccid-gadget.8
+	install -D -m 0644 docs/board.md $(DESTDIR)$(PREFIX)/share/doc/ccid-gadget/board.md
+	@mkdir -p $(DESTDIR)$(UNITDIR)
+	for u in ccid-gadget.service ccid-gadget-ecm.service; do \
+		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	for c in ccid-gadget.conf ccid-gadget-ecm.conf; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/$$c ] || install -D -m 0644 systemd/$$c $(DESTDIR)$(SYSCONFDIR)/$$c || exit 1; \
+	done
 
 clean:
 	rm -rf build

@@ -59,6 +59,13 @@ void ccid_engine_set_log(struct ccid_engine *eng, ccid_log_fn fn, void *ctx)
 	eng->log_ctx = ctx;
 }
 
+void ccid_engine_set_apdu_hook(struct ccid_engine *eng, ccid_apdu_fn fn,
+			       void *ctx)
+{
+	eng->apdu_fn = fn;
+	eng->apdu_ctx = ctx;
+}
+
 /* The card left: answer what it was doing, forget its state. */
 static void card_gone(struct ccid_engine *eng, unsigned slot)
 {
@@ -206,6 +213,14 @@ void ccid_engine_card_done(struct ccid_engine *eng, unsigned slot,
 	s->te_queued = false;
 	if (!data)
 		len = 0;
+	if (eng->apdu_fn && cmd != CCID_PC_ICC_POWER_ON) {
+		bool aborted = s->abort_req || s->abort_msg;
+
+		eng->apdu_fn(eng->apdu_ctx, slot, seq, true,
+			     aborted ? -ECANCELED : err,
+			     aborted || err ? NULL : data,
+			     aborted || err ? 0 : len);
+	}
 	if (s->abort_req || s->abort_msg) {
 		/* Section 5.3.1: the host is aborting this command. */
 		ccid_fail(eng, cmd, (uint8_t)slot, seq, CCID_ERR_CMD_ABORTED);

@@ -171,4 +171,16 @@ int ccid_engine_slot_stats(const struct ccid_engine *eng, unsigned slot,
 typedef void (*ccid_log_fn)(void *ctx, int level, const char *line);
 void ccid_engine_set_log(struct ccid_engine *eng, ccid_log_fn fn, void *ctx);
 
+/* Optional APDU hook, for a one-line-per-APDU trace with timing (the
+ * engine has no clock; the daemon times it). Called with done == false
+ * when a whole command APDU (after chaining, Section 6.1.4) goes to the
+ * card, and with done == true when the card answered it: err 0 and the
+ * response APDU, or err -errno (card error) / -ECANCELED (aborted) and no
+ * data. `data` is only valid during the call. */
+typedef void (*ccid_apdu_fn)(void *ctx, unsigned slot, uint8_t seq,
+			     bool done, int err, const uint8_t *data,
+			     size_t len);
+void ccid_engine_set_apdu_hook(struct ccid_engine *eng, ccid_apdu_fn fn,
+			       void *ctx);
+
 #endif

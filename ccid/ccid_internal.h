@@ -106,6 +106,8 @@ struct ccid_engine {
 	uint32_t next_tag;
 	ccid_log_fn log_fn;
 	void *log_ctx;
+	ccid_apdu_fn apdu_fn;
+	void *apdu_ctx;
 };
 
 /* ccid_reasm.c */

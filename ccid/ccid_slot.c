@@ -170,6 +170,9 @@ static void start(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 		rc = s->ops->power_on(s->ctx, tag);
 	} else {
 		ccid_log_hex(eng, (int)slot, seq, "C-APDU", s->apdu, s->apdu_len);
+		if (eng->apdu_fn)
+			eng->apdu_fn(eng->apdu_ctx, slot, seq, false, 0,
+				     s->apdu, s->apdu_len);
 		rc = s->ops->transmit(s->ctx, tag, s->apdu, s->apdu_len);
 	}
 	if (rc != 0 && s->op == op && s->tag == tag)

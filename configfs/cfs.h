@@ -19,6 +19,9 @@
 #define CFS_RUN_DIR "/run/ccid-gadget"
 #define CFS_GADGET_NAME "ccid-gadget"
 #define CFS_FFS_INSTANCE "ccid"   /* configfs function "ffs.ccid" */
+/* bcdDevice: Windows caches descriptors per VID:PID:bcdDevice; raise it
+ * whenever the descriptors change (docs/board.md, "Windows hosts"). */
+#define CFS_BCD_DEVICE 0x0100
 
 /* ---- UDC selection (/sys/class/udc) ---- */
 

@@ -109,7 +109,7 @@ static int create_gadget(struct cfs_gadget *cg, const struct cfs_params *p,
 		.bMaxPacketSize0 = 64,
 		.idVendor = p->vid,
 		.idProduct = p->pid,
-		.bcdDevice = 0x0100,
+		.bcdDevice = CFS_BCD_DEVICE,
 	};
 	/* libusbgx takes non-const strings but only reads them. */
 	struct usbg_gadget_strs strs = {

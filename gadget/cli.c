@@ -1,6 +1,7 @@
 /* The command line: see cli.h. A small hand-written parser (no getopt:
  * no global state, and every error names the option and the fix). */
 #include "cli.h"
+#include "conf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +13,9 @@
 
 enum opt_id {
 	OPT_UDC, OPT_CARD, OPT_SLOTS, OPT_VID, OPT_PID, OPT_MANUFACTURER,
-	OPT_PRODUCT, OPT_SERIAL, OPT_FFS, OPT_MAX_MESSAGE, OPT_CTL,
+	OPT_PRODUCT, OPT_SERIAL, OPT_FFS, OPT_MAX_MESSAGE, OPT_CTL, OPT_PCAP,
+	OPT_CONFIG,
+	OPT_COUNT
 };
 
 struct opt_def {
@@ -34,6 +37,8 @@ static const struct opt_def opt_defs[] = {
 	{ "--ffs", OPT_FFS, "DIR", true },
 	{ "--max-message", OPT_MAX_MESSAGE, "N", true },
 	{ "--ctl", OPT_CTL, "PATH", true },
+	{ "--pcap", OPT_PCAP, "FILE", true },
+	{ "--config", OPT_CONFIG, "FILE", true },
 };
 
 #define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -186,6 +191,17 @@ static int set_value(struct gadget_opts *o, const struct opt_def *d,
 				    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		o->ctl_path = v;
 		return 0;
+	case OPT_PCAP:
+		if (!*v)
+			return fail(err, errlen, "--pcap needs a file to write "
+				    "the capture to, e.g. --pcap /tmp/ccid.pcap");
+		o->pcap_path = v;
+		return 0;
+	case OPT_CONFIG:
+		o->config_path = v;   /* read before the other options */
+		return 0;
+	case OPT_COUNT:
+		break;
 	}
 	return fail(err, errlen, "internal: unhandled option %s", d->name);
 }
@@ -242,10 +258,82 @@ static int parse_ctl_words(struct gadget_opts *o, const char **words,
 	return 0;
 }
 
+/* --config FILE: each `key = value` line goes through set_value() as
+ * --key value would (conf.h). */
+struct conf_ctx {
+	struct gadget_opts *o;
+	bool *seen;
+};
+
+static int conf_setting(void *vctx, const char *key, const char *value,
+			char *err, size_t errlen)
+{
+	struct conf_ctx *c = vctx;
+	char name[64];
+	const struct opt_def *d;
+	unsigned long n;
+
+	if (!strcmp(key, "verbose")) {
+		if (parse_uint(value, 3, &n))
+			return fail(err, errlen, "verbose '%s': give 0 to 3 "
+				    "(as many as -v)", value);
+		c->o->verbose = (int)n;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "--%s", key);
+	d = find_opt(name, strlen(name));
+	if (!d)
+		return fail(err, errlen, "unknown key '%s' (keys are the long "
+			    "options without --: card, slots, udc, vid, pid, "
+			    "manufacturer, product, serial, ffs, max-message, "
+			    "ctl, pcap, verbose)", key);
+	if (d->id == OPT_CONFIG)
+		return fail(err, errlen, "config: a config file cannot name "
+			    "another one; drop the line");
+	if (c->o->mode == GADGET_MODE_CTL && d->id != OPT_CTL)
+		return 0;   /* `ctl` only needs the socket path */
+	return set_value(c->o, d, value, c->seen, err, errlen);
+}
+
+/* The --config FILE of argv, read first so the command line overrides
+ * it. Returns 0 (also when there is none) or -errno with err set. */
+static int load_config(int argc, char **argv, int first,
+		       struct gadget_opts *o, bool *seen_conf, char *err,
+		       size_t errlen)
+{
+	struct conf_ctx c = { o, seen_conf };
+	const char *path = NULL;
+	int i, ret;
+
+	for (i = first; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (!path)
+		return 0;
+	if (!*path)
+		return fail(err, errlen, "--config needs a file, e.g. "
+			    "--config /etc/ccid-gadget.conf");
+	ret = gadget_conf_load(path, &o->conf_text, err, errlen);
+	if (ret < 0)
+		return ret;
+	return gadget_conf_parse(o->conf_text, path, conf_setting, &c, err,
+				 errlen);
+}
+
+void gadget_cli_free(struct gadget_opts *o)
+{
+	free(o->conf_text);
+	o->conf_text = NULL;
+}
+
 int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 		     char *err, size_t errlen)
 {
-	bool seen[OPT_CTL + 1] = { false };
+	bool seen[OPT_COUNT] = { false }, seen_conf[OPT_COUNT] = { false };
+	bool cli_cards = false;
 	const char *words[3];
 	int i, nwords = 0, v, ret;
 
@@ -263,6 +351,9 @@ int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 		o->mode = GADGET_MODE_CTL;
 		i = 2;
 	}
+	ret = load_config(argc, argv, i, o, seen_conf, err, errlen);
+	if (ret)
+		return ret;
 	for (; i < argc; i++) {
 		const char *arg = argv[i], *eq, *val;
 		const struct opt_def *d;
@@ -295,9 +386,11 @@ int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 		if (!d)
 			return fail(err, errlen, "unknown option '%.*s' (see "
 				    "--help)", (int)namelen, arg);
-		if (o->mode == GADGET_MODE_CTL && d->id != OPT_CTL)
+		if (o->mode == GADGET_MODE_CTL && d->id != OPT_CTL &&
+		    d->id != OPT_CONFIG)
 			return fail(err, errlen, "%s is not a ctl option (ctl "
-				    "takes --ctl PATH and -v)", d->name);
+				    "takes --ctl PATH, --config FILE and -v)",
+				    d->name);
 		if (eq) {
 			val = eq + 1;
 		} else if (i + 1 < argc) {
@@ -306,10 +399,17 @@ int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 			return fail(err, errlen, "%s needs a value (%s %s)",
 				    d->name, d->name, d->metavar);
 		}
+		if (d->id == OPT_CARD && !cli_cards) {
+			o->ncards = 0;   /* the command line's cards replace
+			                    the config file's */
+			cli_cards = true;
+		}
 		ret = set_value(o, d, val, seen, err, errlen);
 		if (ret)
 			return ret;
 	}
+	for (i = 0; i < OPT_COUNT; i++)
+		seen[i] |= seen_conf[i];
 
 	if (o->mode == GADGET_MODE_CTL)
 		return parse_ctl_words(o, words, nwords, err, errlen);
@@ -319,15 +419,19 @@ int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 
 		for (k = 0; k < NOPTS; k++)
 			if (seen[opt_defs[k].id] && !opt_defs[k].with_ffs)
-				return fail(err, errlen, "%s has no effect with "
-					    "--ffs: whoever mounted %s set up "
-					    "the gadget; drop one of them",
-					    opt_defs[k].name, o->ffs_dir);
+				return fail(err, errlen, "%s%s has no effect "
+					    "with --ffs: whoever mounted %s "
+					    "set up the gadget; drop one of "
+					    "them", opt_defs[k].name,
+					    seen_conf[opt_defs[k].id] ?
+					    " (from --config)" : "",
+					    o->ffs_dir);
 	}
 	if (o->slots && o->ncards > o->slots)
-		return fail(err, errlen, "--slots %u but %u --card options: "
+		return fail(err, errlen, "--slots %u but %u --card options%s: "
 			    "raise --slots or drop a --card", o->slots,
-			    o->ncards);
+			    o->ncards, o->conf_text ? " (command line and "
+			    "--config)" : "");
 	return 0;
 }
 
@@ -412,9 +516,27 @@ void gadget_cli_usage(FILE *out)
 "  ctl detach           unbind the UDC: the PC sees the reader unplugged\n"
 "  ctl attach           bind it again (the card keeps its state)\n"
 "\n"
-"Other:\n"
-"  -v, --verbose        APDU traces; -vv adds debug (every transfer)\n"
+"Configuration file:\n"
+"  --config FILE        read options from FILE first (e.g.\n"
+"                       /etc/ccid-gadget.conf): one `key = value` a line,\n"
+"                       keys are the long options without --, one\n"
+"                       `card = SPEC` line per card, `verbose = N`, '#'\n"
+"                       comments; the command line overrides the file and\n"
+"                       its --card options replace the file's cards\n"
+"\n"
+"Field debugging:\n"
+"  --pcap FILE          write the reader's USB traffic to FILE as a pcap\n"
+"                       (usbmon link type, as QEMU usb-ccid's pcap=):\n"
+"                       Wireshark/tshark decode it as USB CCID\n"
+"  -v, --verbose        one line per APDU (slot, command header, status\n"
+"                       word, time taken) and the protocol trace; -vv adds\n"
+"                       debug (every transfer)\n"
 "  -h, --help           this text\n"
+"\n"
+"Under systemd (Type=notify): READY=1 is sent on $NOTIFY_SOCKET once the\n"
+"gadget is bound to the UDC (with --ffs, or a passthru reader bound later:\n"
+"once the gadget can be bound), STATUS= on USB changes, STOPPING=1 on\n"
+"SIGTERM.\n"
 "\n"
 "Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime error, 2 on a bad\n"
 "command line or card SPEC (reported before anything is created).\n",

@@ -3,7 +3,10 @@
  *
  * Parsing only checks syntax and ranges; card SPECs are checked by
  * vcg_card_create() and the reader config by ccid_reader_config_check().
- * All strings point into argv (not copied). */
+ * All strings point into argv or into conf_text (--config FILE: the same
+ * long options as `key = value` lines, conf.h); the command line wins over
+ * the file, and --card on the command line replaces the file's cards.
+ * gadget_cli_free() frees conf_text. */
 #ifndef GADGET_CLI_H
 #define GADGET_CLI_H
 
@@ -48,6 +51,9 @@ struct gadget_opts {
 	uint32_t max_message;                   /* 0: the engine's default */
 	int verbose;                            /* count of -v */
 	const char *ctl_path;
+	const char *pcap_path;                  /* --pcap FILE or NULL */
+	const char *config_path;                /* --config FILE or NULL */
+	char *conf_text;                        /* the file's text; owned */
 	/* ctl mode */
 	enum gadget_ctl_cmd ctl_cmd;
 	unsigned ctl_slot;
@@ -57,6 +63,10 @@ struct gadget_opts {
  * wrong and how to fix it. */
 int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 		     char *err, size_t errlen);
+
+/* Free what gadget_cli_parse() allocated (the config file's text); o's
+ * strings from the file are invalid afterwards. */
+void gadget_cli_free(struct gadget_opts *o);
 
 /* The number of slots the options ask for (max(1, ncards) unless
  * --slots). */

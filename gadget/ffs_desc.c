@@ -153,6 +153,25 @@ ssize_t ffs_desc_build(const struct ccid_reader_config *cfg, uint8_t *buf,
 	return (ssize_t)w.len;
 }
 
+ssize_t ffs_desc_speed(const struct ccid_reader_config *cfg,
+		       enum ffs_speed speed, uint8_t *buf, size_t cap)
+{
+	uint8_t class_desc[CCID_CLASS_DESC_LEN];
+	struct ffs_bw w;
+
+	ccid_class_descriptor(cfg, class_desc);
+	ffs_bw_init(&w, buf, cap);
+	put_speed(&w, class_desc, speed);
+	if (w.overflow)
+		return -ENOSPC;
+	return (ssize_t)w.len;
+}
+
+uint8_t ffs_desc_ep_address(enum ffs_ep_index ep)
+{
+	return ep_addr[ep];
+}
+
 ssize_t ffs_strings_build(const char *interface_name, uint8_t *buf,
 			  size_t cap)
 {

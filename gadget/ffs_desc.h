@@ -44,6 +44,16 @@ const char *ffs_speed_name(enum ffs_speed speed);
 ssize_t ffs_desc_build(const struct ccid_reader_config *cfg, uint8_t *buf,
 		       size_t cap);
 
+/* One speed's interface descriptors as a host reads them inside the
+ * configuration descriptor (interface, CCID class descriptor, endpoints,
+ * SS companions): for the --pcap enumeration records. Returns the length
+ * or -ENOSPC. */
+ssize_t ffs_desc_speed(const struct ccid_reader_config *cfg,
+		       enum ffs_speed speed, uint8_t *buf, size_t cap);
+
+/* bEndpointAddress of an endpoint in these descriptors (0x01, 0x82, 0x83). */
+uint8_t ffs_desc_ep_address(enum ffs_ep_index ep);
+
 /* Write the FUNCTIONFS_STRINGS_MAGIC blob (one language, en-US, one string:
  * the interface name, iInterface 1). Returns its length or -ENOSPC. */
 ssize_t ffs_strings_build(const char *interface_name, uint8_t *buf,

@@ -12,6 +12,7 @@
 #include "ffs_bytes.h"
 #include "gadget_int.h"
 #include "log.h"
+#include "pcap_writer.h"
 
 /* The host is gone (disable, unbind, a new enable): cancel what is in
  * flight, forget partial messages, keep the cards. */
@@ -21,6 +22,7 @@ void gadget_host_gone(struct gadget_loop *l)
 	ccid_engine_reset(l->eng);
 	l->in_phase = IN_IDLE;
 	l->usb.enabled = false;
+	pcapw_host_gone(l->p->pcap);
 }
 
 /* wMaxPacketSize of an endpoint at the current speed
@@ -56,6 +58,7 @@ static void enable(struct gadget_loop *l)
 	for (ep = 0; ep < FFS_EP_COUNT; ep++)
 		l->ep_down[ep] = false;
 	ccid_engine_set_packet_sizes(l->eng, l->out_mps, l->in_mps);
+	pcapw_enumerated(l->p->pcap, l->usb.speed);
 	ccid_engine_enabled(l->eng);   /* queues NotifySlotChange */
 	gadget_log(LOG_NOTICE, "ffs", "enabled by the host: %s speed, bulk "
 		   "packets %u/%u", ffs_speed_name(l->usb.speed), l->out_mps,
@@ -70,6 +73,8 @@ void gadget_event(struct gadget_loop *l,
 	case FUNCTIONFS_BIND:
 		l->usb.bound = true;
 		gadget_log(LOG_NOTICE, "ffs", "bound to the UDC");
+		if (l->p->on_bound)
+			l->p->on_bound(l->p->on_bound_ctx);
 		break;
 	case FUNCTIONFS_UNBIND:
 		gadget_host_gone(l);

@@ -19,6 +19,7 @@
 #include "vcg_card.h"
 
 struct cfs_gadget;
+struct pcapw;
 
 struct gadget_loop_params {
 	struct ccid_engine *eng;
@@ -36,6 +37,11 @@ struct gadget_loop_params {
 	 * are cancelled (main unbinds the UDC here so they end at once). */
 	void (*on_stop)(void *ctx);
 	void *on_stop_ctx;
+	struct pcapw *pcap;              /* --pcap capture or NULL; not owned */
+	/* Optional: called once per BIND event (the gadget is on the bus:
+	 * main sends sd_notify READY=1 here). */
+	void (*on_bound)(void *ctx);
+	void *on_bound_ctx;
 };
 
 /* What `ctl status` reports about the USB side. */

@@ -12,6 +12,7 @@
 
 #include "gadget_int.h"
 #include "log.h"
+#include "pcap_writer.h"
 
 static const char *const ep_names[FFS_EP_COUNT] = {
 	[FFS_EP_BULK_OUT] = "bulk-OUT",
@@ -84,10 +85,12 @@ static void kick_bulk_in(struct gadget_loop *l)
 		return;
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-IN", msg->data, msg->len);
 	ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data, msg->len);
-	if (ret < 0)
+	if (ret < 0) {
 		ep_failed(l, FFS_EP_BULK_IN, ret, "write submit");
-	else
+	} else {
 		l->in_phase = IN_DATA;
+		pcapw_in_submit(l->p->pcap, FFS_EP_BULK_IN, msg->len);
+	}
 }
 
 static void kick_intr_in(struct gadget_loop *l)
@@ -104,6 +107,8 @@ static void kick_intr_in(struct gadget_loop *l)
 	ret = ffs_io_write(&l->io, FFS_EP_INTR_IN, msg->data, msg->len);
 	if (ret < 0)
 		ep_failed(l, FFS_EP_INTR_IN, ret, "write submit");
+	else
+		pcapw_in_submit(l->p->pcap, FFS_EP_INTR_IN, msg->len);
 }
 
 static void update_timer(struct gadget_loop *l)
@@ -139,9 +144,11 @@ void gadget_xfer_kick(struct gadget_loop *l)
 
 static void out_done(struct gadget_loop *l, long res)
 {
-	const uint8_t *buf = l->io.ep[FFS_EP_BULK_OUT].buf;
+	const struct ffs_ep_io *e = &l->io.ep[FFS_EP_BULK_OUT];
+	const uint8_t *buf = e->buf;
 
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-OUT", buf, (size_t)res);
+	pcapw_bulk_out(l->p->pcap, buf, (size_t)res, (size_t)e->iocb.u.c.nbytes);
 	ccid_engine_bulk_out(l->eng, buf, (size_t)res);
 }
 
@@ -150,6 +157,8 @@ static void bulk_in_done(struct gadget_loop *l, long res)
 	const struct ccid_msg *msg = ccid_engine_peek_bulk_in(l->eng);
 
 	if (l->in_phase == IN_DATA && msg) {
+		pcapw_in_done(l->p->pcap, FFS_EP_BULK_IN, 0, msg->data,
+			      (size_t)res);
 		if ((size_t)res != msg->len)
 			gadget_log(LOG_WARNING, "ffs", "bulk-IN wrote %ld of "
 				   "%zu bytes", res, msg->len);
@@ -166,6 +175,8 @@ static void bulk_in_done(struct gadget_loop *l, long res)
 static void transfer_failed(struct gadget_loop *l, enum ffs_ep_index ep,
 			    int err)
 {
+	if (ep != FFS_EP_BULK_OUT)   /* the host's URB ends with the error */
+		pcapw_in_done(l->p->pcap, ep, err, NULL, 0);
 	if (err == -EINTR)   /* nothing happened on the bus: just redo it */
 		goto redo;
 	if (!host_gone_error(err) && ep != FFS_EP_BULK_OUT) {
@@ -204,10 +215,16 @@ void gadget_xfer_done(void *ctx, enum ffs_ep_index ep, long res)
 	case FFS_EP_BULK_IN:
 		bulk_in_done(l, res);
 		break;
-	case FFS_EP_INTR_IN:
-		if (ccid_engine_peek_intr_in(l->eng))
+	case FFS_EP_INTR_IN: {
+		const struct ccid_msg *msg = ccid_engine_peek_intr_in(l->eng);
+
+		if (msg) {
+			pcapw_in_done(l->p->pcap, FFS_EP_INTR_IN, 0, msg->data,
+				      (size_t)res);
 			ccid_engine_pop_intr_in(l->eng);
+		}
 		break;
+	}
 	default:
 		break;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apdu_log.h"
 #include "ccid_engine.h"
 #include "cfs.h"
 #include "cli.h"
@@ -16,6 +17,8 @@
 #include "ffs_ep0.h"
 #include "gadget_loop.h"
 #include "log.h"
+#include "pcap_writer.h"
+#include "sd_notify.h"
 #include "vcg_card.h"
 
 #define EXIT_USAGE 2
@@ -31,6 +34,8 @@ struct daemon {
 	int ctl_fd;
 	struct cfs_gadget *cg;
 	struct ffs_fds fds;
+	struct pcapw *pcap;          /* --pcap, or NULL */
+	struct apdu_log apdu;        /* -v APDU lines */
 };
 
 static void cfs_note(const char *line)
@@ -38,11 +43,39 @@ static void cfs_note(const char *line)
 	gadget_log(LOG_NOTICE, "cfs", "%s", line);
 }
 
+/* sd_notify(3) for Type=notify units: a failure to notify is logged and
+ * the daemon goes on (systemd then reports the unit's start timeout). */
+static void notify(const char *state)
+{
+	int ret = gadget_sd_notify(state);
+
+	if (ret < 0)
+		gadget_log(LOG_WARNING, "notify", "NOTIFY_SOCKET: %s",
+			   strerror(-ret));
+}
+
 static void unbind_on_stop(void *ctx)
 {
 	struct daemon *d = ctx;
 
+	notify("STOPPING=1\nSTATUS=stopping: unbinding the gadget");
 	cfs_gadget_unbind(d->cg);
+}
+
+/* Every FunctionFS BIND (the first one, and again after ctl attach or a
+ * passthru client adding its reader). */
+static void status_on_bound(void *ctx)
+{
+	struct daemon *d = ctx;
+	char state[384];
+
+	if (d->o->ffs_dir)
+		snprintf(state, sizeof(state), "STATUS=FunctionFS at %.300s: "
+			 "bound to the UDC", d->o->ffs_dir);
+	else
+		snprintf(state, sizeof(state), "STATUS=%04x:%04x bound to %s",
+			 d->o->vid, d->o->pid, d->udc);
+	notify(state);
 }
 
 static void daemon_free(struct daemon *d)
@@ -77,6 +110,7 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 		return EXIT_FAILURE;
 	}
 	ccid_engine_set_log(d->eng, gadget_log_engine, NULL);
+	ccid_engine_set_apdu_hook(d->eng, apdu_log_hook, &d->apdu);
 	for (i = 0; i < d->o->ncards; i++) {
 		why[0] = '\0';
 		d->cards[i] = vcg_card_create(d->o->cards[i], d->eng, i, why,
@@ -118,6 +152,7 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 		.note = cfs_note,
 	};
 	const char *dir = o->ffs_dir;
+	char state[512];
 
 	if (!dir) {
 		if (cfs_gadget_create(&p, &d->cg, err, errlen) < 0)
@@ -130,16 +165,27 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
 			   "ready on %s; bound when a passthru client adds "
 			   "its reader", o->vid, o->pid, d->serial, d->udc);
+		/* Ready: the daemon has done its part; the bind waits for
+		 * the client, which may be hours away. */
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=gadget ready "
+			 "on %s, waiting for a passthru client", d->udc);
 	} else if (d->cg) {
 		/* Descriptors are on ep0 and the endpoints open: bind. */
 		if (cfs_gadget_bind(d->cg, err, errlen) < 0)
 			return EXIT_FAILURE;
 		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
 			   "bound to %s", o->vid, o->pid, d->serial, d->udc);
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=%04x:%04x "
+			 "bound to %s", o->vid, o->pid, d->udc);
 	} else {
 		gadget_log(LOG_NOTICE, "ffs", "serving FunctionFS at %s (bind "
 			   "the UDC now)", dir);
+		/* Ready for whoever binds the UDC: a unit ordered after this
+		 * one, or a script waiting for the daemon to be started. */
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=FunctionFS "
+			 "at %s: descriptors written, bind the UDC", dir);
 	}
+	notify(state);
 	return 0;
 }
 
@@ -187,6 +233,21 @@ static int run_daemon(const struct gadget_opts *o)
 		}
 	}
 
+	if (o->pcap_path) {
+		struct pcapw_identity id = {
+			.vid = o->ffs_dir ? 0 : o->vid,
+			.pid = o->ffs_dir ? 0 : o->pid,
+			.bcd_device = CFS_BCD_DEVICE,
+		};
+
+		if (pcapw_open(o->pcap_path, &d.cfg, &id, &d.pcap, err,
+			       sizeof(err)) < 0) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		gadget_log(LOG_NOTICE, "pcap", "writing the USB traffic to %s",
+			   o->pcap_path);
+	}
 	d.ctl_fd = gadget_ctl_listen(o->ctl_path, err, sizeof(err));
 	if (d.ctl_fd < 0) {
 		ret = EXIT_FAILURE;
@@ -209,12 +270,23 @@ static int run_daemon(const struct gadget_opts *o)
 	lp.cg = d.cg;
 	lp.on_stop = unbind_on_stop;
 	lp.on_stop_ctx = &d;
+	lp.on_bound = status_on_bound;
+	lp.on_bound_ctx = &d;
+	lp.pcap = d.pcap;
 	ret = gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
 out:
-	if (err[0])
+	if (err[0]) {
 		fprintf(stderr, "ccid-gadget: %s\n", err);
+		if (ret != EXIT_USAGE)
+			gadget_sd_notifyf("STATUS=failed: %.400s", err);
+	}
 	daemon_free(&d);
+	if (d.pcap)
+		gadget_log(LOG_NOTICE, "pcap", "%llu records written to %s",
+			   (unsigned long long)pcapw_records(d.pcap),
+			   o->pcap_path);
+	pcapw_close(d.pcap);
 	return ret;
 }
 
@@ -252,17 +324,23 @@ int main(int argc, char **argv)
 {
 	struct gadget_opts o;
 	char err[512];
+	int ret;
 
 	if (gadget_cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ccid-gadget: %s\n", err);
+		gadget_cli_free(&o);
 		return EXIT_USAGE;
 	}
 	if (o.mode == GADGET_MODE_HELP) {
 		gadget_cli_usage(stdout);
+		gadget_cli_free(&o);
 		return EXIT_SUCCESS;
 	}
 	gadget_log_set_level(LOG_NOTICE + o.verbose);
 	if (o.mode == GADGET_MODE_CTL)
-		return run_ctl(&o);
-	return run_daemon(&o);
+		ret = run_ctl(&o);
+	else
+		ret = run_daemon(&o);
+	gadget_cli_free(&o);
+	return ret;
 }

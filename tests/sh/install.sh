@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make install into a DESTDIR: every file where PREFIX/SYSCONFDIR/UNITDIR
+# say, the units' paths filled in (Type=notify, restart on failure,
+# WantedBy=usb-gadget.target), an existing config file kept, the installed
+# config read by the installed daemon; and the docs complete: every option
+# --help lists is in the man page.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+t() { local name=$1; shift; if "$@"; then echo "ok - install: $name"; else echo "not ok - install: $name"; fi; }
+
+if ! make -s install DESTDIR="$d" PREFIX=/usr >"$d.log" 2>&1; then
+	echo "not ok - install: make install DESTDIR PREFIX=/usr failed"
+	sed 's/^/# /' "$d.log" | tail -n 10
+	exit 1
+fi
+rm -f "$d.log"
+files="usr/sbin/ccid-gadget usr/sbin/ccid-gadget-board-setup usr/sbin/ecm-ccid-gadget
+usr/share/man/man8/ccid-gadget.8 usr/share/doc/ccid-gadget/board.md
+lib/systemd/system/ccid-gadget.service lib/systemd/system/ccid-gadget-ecm.service
+etc/ccid-gadget.conf etc/ccid-gadget-ecm.conf"
+miss=
+for f in $files; do [ -e "$d/$f" ] || miss="$miss $f"; done
+t "make install DESTDIR PREFIX=/usr puts every file in place${miss:+ (missing:$miss)}" [ -z "$miss" ]
+[ -e vcard-glue/client/main.c ] && t "the VSCard client too" test -x "$d/usr/bin/ccid-vscclient"
+u=$d/lib/systemd/system/ccid-gadget.service
+t "unit: Type=notify, Restart=on-failure, WantedBy=usb-gadget.target" \
+	sh -c "grep -qx Type=notify $u && grep -qx Restart=on-failure $u && grep -qx WantedBy=usb-gadget.target $u"
+t "unit: ExecStart is the installed daemon with the installed config" \
+	grep -qx 'ExecStart=/usr/sbin/ccid-gadget --config /etc/ccid-gadget.conf' "$u"
+t "units: no @PLACEHOLDER@ left" sh -c "! grep -q @ $d/lib/systemd/system/*.service"
+# systemd's own parser over the units, installed where their paths are real
+if command -v systemd-analyze >/dev/null; then
+	v=$d/verify
+	make -s install PREFIX=$v/usr SYSCONFDIR=$v/etc UNITDIR=$v/unit >/dev/null 2>&1
+	for unit in ccid-gadget ccid-gadget-ecm; do
+		out=$(systemd-analyze verify "$v/unit/$unit.service" 2>&1 | grep -v -e 'sys-kernel-config.mount' -e 'systemd-modules-load' -e "Command 'man " -e '^$')
+		t "systemd-analyze verify $unit.service: no complaint" eval '[ -z "$out" ] || { sed "s/^/# /" <<<"$out"; false; }'
+	done
+else
+	echo "ok - install: systemd-analyze verify # SKIP systemd-analyze not installed"
+fi
+# the installed config: parsed and accepted (exit 1 at the missing
+# FunctionFS dir, not 2 at a bad line)
+out=$("$d/usr/sbin/ccid-gadget" --config "$d/etc/ccid-gadget.conf" --ffs "$d/none" --ctl "$d/ctl.sock" 2>&1); rc=$?
+t "the installed /etc/ccid-gadget.conf parses (daemon exits 1 at the missing FunctionFS, not 2)" \
+	eval '[ $rc = 1 ] && grep -q "cannot open $d/none/ep0" <<<"$out"'
+out=$("$d/usr/sbin/ccid-gadget" --ffs "$d/none" --config "$d/etc/ccid-gadget-ecm.conf" --ctl "$d/ctl.sock" 2>&1); rc=$?
+t "the installed ccid-gadget-ecm.conf is valid with --ffs" eval '[ $rc = 1 ]'
+echo "# my edits" >>"$d/etc/ccid-gadget.conf"
+make -s install DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1
+t "a second make install keeps an edited config" grep -qx '# my edits' "$d/etc/ccid-gadget.conf"
+# docs: every option of --help in the man page
+man=docs/ccid-gadget.8
+help=$(build/ccid-gadget --help)
+undoc=
+for o in $(grep -o -- '--[a-z][a-z-]*' <<<"$help" | sort -u); do
+	grep -q -- "$(sed 's/-/\\\\-/g' <<<"$o")" $man || undoc="$undoc $o"
+done
+t "the man page documents every option --help lists${undoc:+ (missing:$undoc)}" [ -z "$undoc" ]
+t "the man page formats without errors" sh -c "man -l $man >/dev/null 2>&1 || groff -man -Tutf8 -z $man"
+for k in card slots udc vid pid manufacturer product serial ffs max-message ctl pcap; do
+	grep -q -- "--$k" <<<"$help" || undoc="$undoc $k"
+done
+t "--help lists every config key's option${undoc:+ (missing:$undoc)}" [ -z "$undoc" ]
