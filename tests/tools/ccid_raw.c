@@ -1,0 +1,568 @@
+/* ccid_raw: a host-side CCID tool of the project's own, on usbdevfs (no
+ * libusb, no pcscd: it claims the reader's interface itself), for the
+ * malformed-input suite (tests/vm/suites/15-malformed.sh). It sends what
+ * no well-behaved host sends and checks that the reader answers the way
+ * CCID 1.1 says and stays in step:
+ *
+ *   lengths   every PC_to_RDR type (and unknown ones) with dwLength 0, 9,
+ *             10, max-1, max, max+1 and 0xFFFFFFFF, where max is the
+ *             largest payload (dwMaxCCIDMessageLength - 10); when fewer
+ *             bytes follow than dwLength says, a short packet ends the
+ *             transfer early
+ *   headers   transfers of 1..9 bytes (truncated headers)
+ *   short     a short packet in the middle of a message
+ *   slots     bSlot 1..255 on a one-slot reader
+ *   overlap   a second command while one is pending (a slow card)
+ *   flood     XfrBlocks sent without reading bulk-IN, until the reader
+ *             stops taking them (NAK), then every answer read in order
+ *
+ * After each malformed transfer a well-formed GetSlotStatus with a fresh
+ * bSeq must be answered, in step (its own bSeq), and anything answered to
+ * the malformed one must be the response type the spec pairs with the
+ * command, with its bSeq, and bError 1 (dwLength) when the transfer ended
+ * before dwLength bytes. A stall is accepted as an answer too (cleared).
+ *
+ *   ccid_raw [--device /dev/bus/usb/BBB/DDD] [--sysfs DIR] [--slow]
+ *            [--quick] TEST...
+ * TESTs: lengths headers short slots overlap flood (all: every one but
+ * overlap, which needs a card that is slow: --card test,delay_ms=...).
+ * Prints TAP lines ("ok - ccid_raw: ...") and a last line
+ * "sent N malformed transfers". Exit 0 if all passed. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/usbdevice_fs.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define HDR 10
+#define ST_FAILED 0x40        /* bmCommandStatus 1, Table 6.2-3 */
+#define ST_TIME_EXT 0x80      /* bmCommandStatus 2 */
+#define ERR_BAD_LENGTH 0x01   /* Table 6.2-2: the offset of dwLength */
+#define ERR_BAD_SLOT 0x05     /* the offset of bSlot */
+#define ERR_SLOT_BUSY 0xE0
+#define IO_TIMEOUT_MS 3000
+
+struct reader {
+	int fd;
+	int iface;
+	unsigned ep_out, ep_in;
+	unsigned mps;
+	uint32_t max_msg;         /* dwMaxCCIDMessageLength */
+	uint8_t seq;
+};
+
+static unsigned long malformed_sent;
+static int failures;
+static uint8_t *buf;          /* max_msg + mps */
+static uint8_t *rsp;
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ccid_raw: ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+/* ---- finding the reader: sysfs descriptors (USB 2.0 ch. 9) ---- */
+
+static int find_reader(const char *sysdir, struct reader *r, char *dev, size_t devlen)
+{
+	char path[512];
+	uint8_t d[4096];
+	ssize_t n;
+	int fd, busnum = 0, devnum = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/descriptors", sysdir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, d, sizeof(d));
+	close(fd);
+	r->iface = -1;
+	for (ssize_t i = 0; i + 2 <= n && d[i] >= 2; i += d[i]) {
+		if (d[i + 1] == 4 && i + 9 <= n)          /* INTERFACE */
+			r->iface = d[i + 5] == 0x0B ? d[i + 2] : -1;
+		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n)   /* CCID class */
+			r->max_msg = get_le32(d + i + 44);
+		if (d[i + 1] == 5 && r->iface >= 0 && i + 7 <= n &&
+		    (d[i + 3] & 3) == 2) {                 /* bulk ENDPOINT */
+			if (d[i + 2] & 0x80)
+				r->ep_in = d[i + 2];
+			else
+				r->ep_out = d[i + 2];
+			r->mps = (unsigned)(d[i + 4] | d[i + 5] << 8);
+		}
+		if (r->ep_in && r->ep_out && r->max_msg)
+			break;
+	}
+	if (!r->ep_in || !r->ep_out || !r->max_msg || r->iface < 0)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "%s/busnum", sysdir);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%d", &busnum) != 1)
+		busnum = 0;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/devnum", sysdir);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%d", &devnum) != 1)
+		devnum = 0;
+	if (f)
+		fclose(f);
+	snprintf(dev, devlen, "/dev/bus/usb/%03d/%03d", busnum, devnum);
+	return 0;
+}
+
+/* ---- transfers ---- */
+
+/* One bulk transfer; returns bytes moved or -errno (-ETIMEDOUT: NAKed). */
+static int bulk(struct reader *r, unsigned ep, void *data, size_t len, int timeout)
+{
+	struct usbdevfs_bulktransfer bt = {
+		.ep = ep, .len = (unsigned)len, .timeout = (unsigned)timeout, .data = data,
+	};
+	int rc = ioctl(r->fd, USBDEVFS_BULK, &bt);
+
+	if (rc < 0 && errno == EPIPE) {
+		unsigned e = ep;
+
+		ioctl(r->fd, USBDEVFS_CLEAR_HALT, &e);
+		return -EPIPE;
+	}
+	return rc < 0 ? -errno : rc;
+}
+
+static int send_raw(struct reader *r, const uint8_t *msg, size_t len)
+{
+	return bulk(r, r->ep_out, (void *)msg, len, IO_TIMEOUT_MS);
+}
+
+/* Read one RDR_to_PC message (skipping time extensions). Returns its
+ * length, 0 for no answer within the timeout, -EPIPE for a stall. */
+static int recv_msg(struct reader *r, int timeout)
+{
+	for (;;) {
+		int n = bulk(r, r->ep_in, rsp, r->max_msg + r->mps, timeout);
+
+		if (n == -ETIMEDOUT)
+			return 0;
+		if (n < 0)
+			return n;
+		if (n >= HDR && rsp[0] == 0x80 && (rsp[7] & 0xC0) == ST_TIME_EXT)
+			continue;
+		return n;
+	}
+}
+
+/* The ABORT class request, Section 5.3.1: wValue = bSeq << 8 | bSlot. */
+static int abort_request(struct reader *r, uint8_t slot, uint8_t seq)
+{
+	struct usbdevfs_ctrltransfer ct = {
+		.bRequestType = 0x21, .bRequest = 0x01,
+		.wValue = (uint16_t)(seq << 8 | slot), .wIndex = (uint16_t)r->iface,
+		.wLength = 0, .timeout = IO_TIMEOUT_MS, .data = NULL,
+	};
+
+	return ioctl(r->fd, USBDEVFS_CONTROL, &ct) < 0 ? -errno : 0;
+}
+
+static size_t build(uint8_t *m, uint8_t type, uint8_t slot, uint8_t seq,
+		    uint32_t dwlength)
+{
+	m[0] = type;
+	put_le32(m + 1, dwlength);
+	m[5] = slot;
+	m[6] = seq;
+	m[7] = m[8] = m[9] = 0;
+	return HDR;
+}
+
+/* The reader is in step: GetSlotStatus with a fresh bSeq answered with it. */
+static bool in_step(struct reader *r, const char *after)
+{
+	uint8_t m[HDR];
+	uint8_t seq = ++r->seq;
+	int n;
+
+	build(m, 0x65, 0, seq, 0);
+	if (send_raw(r, m, HDR) != HDR) {
+		result(false, "after %s: GetSlotStatus not taken", after);
+		return false;
+	}
+	/* Answers to the malformed message may still come first. */
+	for (int i = 0; i < 8; i++) {
+		n = recv_msg(r, IO_TIMEOUT_MS);
+		if (n >= HDR && rsp[0] == 0x81 && rsp[6] == seq && (rsp[7] & 0xC0) == 0)
+			return true;
+		if (n <= 0)
+			break;
+	}
+	result(false, "after %s: GetSlotStatus (seq %u) not answered in step", after, seq);
+	return false;
+}
+
+/* The response type CCID 1.1 pairs with each command (Table 6.1-1 /
+ * 6.2-1); unknown commands get SlotStatus with CMD_NOT_SUPPORTED. */
+static uint8_t paired(uint8_t type)
+{
+	switch (type) {
+	case 0x62: case 0x6F: case 0x69:
+		return 0x80;
+	case 0x6C: case 0x6D: case 0x61:
+		return 0x82;
+	case 0x6B:
+		return 0x83;
+	case 0x73:
+		return 0x84;
+	default:
+		return 0x81;
+	}
+}
+
+/* Send type/dwLength with `have` payload bytes (then a short packet if
+ * the transfer ends early); check the answer and the step. */
+static bool one_length(struct reader *r, uint8_t type, uint32_t dwlength, size_t have,
+		       const char *what)
+{
+	uint8_t seq = ++r->seq;
+	size_t len = build(buf, type, 0, seq, dwlength) + have;
+	bool truncated = have < dwlength;
+	bool ok = true;
+	int n;
+
+	memset(buf + HDR, 0xA5, have);
+	/* A well-formed PC_to_RDR_Abort is answered only once its other
+	 * half, the ABORT class request, has come too (Section 5.3.1). */
+	if (type == 0x72 && dwlength == 0 && abort_request(r, 0, seq) < 0) {
+		result(false, "%s: the ABORT class request failed", what);
+		return false;
+	}
+	/* A transfer that is a multiple of the packet size and ends early
+	 * needs a ZLP to end it: send one. */
+	n = send_raw(r, buf, len);
+	if (n >= 0 && truncated && len % r->mps == 0)
+		n = send_raw(r, buf, 0);
+	malformed_sent++;
+	if (n < 0 && n != -EPIPE) {
+		result(false, "%s: the OUT transfer failed: %s", what, strerror(-n));
+		return false;
+	}
+	n = recv_msg(r, IO_TIMEOUT_MS);
+	if (n > 0) {
+		if (n < HDR || rsp[0] != paired(type) || rsp[6] != seq) {
+			fprintf(stderr, "%s: answer type %02x seq %u (want %02x seq %u)\n",
+				what, n >= 1 ? rsp[0] : 0, n >= 7 ? rsp[6] : 0, paired(type), seq);
+			ok = false;
+		} else if (truncated && (!(rsp[7] & ST_FAILED) || rsp[8] != ERR_BAD_LENGTH)) {
+			fprintf(stderr, "%s: status %02x error %02x (want failed, bError 1)\n",
+				what, rsp[7], rsp[8]);
+			ok = false;
+		}
+	} else if (n == 0) {
+		fprintf(stderr, "%s: no answer\n", what);
+		ok = false;
+	}
+	return in_step(r, what) && ok;
+}
+
+static void test_lengths(struct reader *r, bool quick)
+{
+	static const uint8_t types[] = {
+		0x62, 0x63, 0x65, 0x6F, 0x6C, 0x6D, 0x61, 0x6B, 0x6E, 0x6A,
+		0x69, 0x71, 0x72, 0x73, 0x00, 0x50, 0x80, 0xFF,
+	};
+	uint32_t max = r->max_msg - HDR;
+	const uint32_t lens[] = { 0, 9, 10, max - 1, max, max + 1, 0xFFFFFFFFu };
+
+	for (size_t t = 0; t < sizeof(types); t++) {
+		unsigned bad = 0;
+
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			uint32_t dw = lens[l];
+			/* Within max the payload is sent whole; beyond it, a
+			 * packet's worth and then a short packet. */
+			size_t have = dw <= max ? dw : r->mps * 2;
+			char what[64];
+
+			if (quick && dw > 10 && dw <= max && t % 4 != 0)
+				continue;
+			snprintf(what, sizeof(what), "type %02X dwLength %u", types[t], dw);
+			if (!one_length(r, types[t], dw, have, what))
+				bad++;
+			/* The same length announced, half of it sent. */
+			if (dw >= 10 && dw <= max) {
+				snprintf(what, sizeof(what), "type %02X dwLength %u, %u sent",
+					 types[t], dw, dw / 2);
+				if (!one_length(r, types[t], dw, dw / 2, what))
+					bad++;
+			}
+		}
+		result(bad == 0, "lengths: type %02X with dwLength 0, 9, 10, max-1, max, max+1, 0xFFFFFFFF, whole and cut short: each answered as the spec pairs, in step", types[t]);
+	}
+}
+
+static void test_headers(struct reader *r)
+{
+	unsigned bad = 0;
+
+	for (size_t len = 1; len < HDR; len++) {
+		uint8_t seq = ++r->seq;
+		char what[48];
+		int n;
+
+		build(buf, 0x65, 0, seq, 0);
+		n = send_raw(r, buf, len);
+		malformed_sent++;
+		snprintf(what, sizeof(what), "a %zu-byte header", len);
+		if (n < 0 && n != -EPIPE) {
+			bad++;
+			continue;
+		}
+		/* 7..9 bytes hold bType..bSeq: answered bError 1; shorter:
+		 * nothing to answer to. Either way the next command works. */
+		if (len >= 7) {
+			n = recv_msg(r, IO_TIMEOUT_MS);
+			if (n < HDR || rsp[6] != seq || rsp[8] != ERR_BAD_LENGTH) {
+				fprintf(stderr, "%s: not answered bError 1\n", what);
+				bad++;
+			}
+		}
+		if (!in_step(r, what))
+			bad++;
+	}
+	result(bad == 0, "headers: transfers of 1..9 bytes: dropped (1..6) or answered bError 1 (7..9); the next command in step");
+}
+
+static void test_short(struct reader *r)
+{
+	unsigned bad = 0;
+	char what[64];
+
+	/* A full packet, then a short one: 10 + 2*mps announced. */
+	for (unsigned k = 1; k <= 3; k++) {
+		uint8_t seq = ++r->seq;
+		int n;
+
+		build(buf, 0x6F, 0, seq, (uint32_t)(2 * r->mps));
+		memset(buf + HDR, 0x5A, r->mps);
+		n = send_raw(r, buf, r->mps);               /* one full packet */
+		if (n == (int)r->mps)
+			n = send_raw(r, buf + r->mps, k * 3);   /* short */
+		malformed_sent++;
+		n = recv_msg(r, IO_TIMEOUT_MS);
+		snprintf(what, sizeof(what), "a short packet after %u + %u bytes", r->mps, k * 3);
+		if (n < HDR || rsp[0] != 0x80 || rsp[6] != seq || rsp[8] != ERR_BAD_LENGTH) {
+			fprintf(stderr, "%s: not answered DataBlock bError 1\n", what);
+			bad++;
+		}
+		if (!in_step(r, what))
+			bad++;
+	}
+	result(bad == 0, "short: a short packet in the middle of a message: DataBlock bError 1, in step");
+}
+
+static void test_slots(struct reader *r, bool quick)
+{
+	unsigned bad = 0;
+
+	for (unsigned slot = 1; slot <= 255; slot += quick ? 37 : 1) {
+		uint8_t seq = ++r->seq;
+		int n;
+
+		build(buf, slot % 2 ? 0x62 : 0x65, (uint8_t)slot, seq, 0);
+		send_raw(r, buf, HDR);
+		malformed_sent++;
+		n = recv_msg(r, IO_TIMEOUT_MS);
+		if (n < HDR || rsp[6] != seq || rsp[5] != slot || !(rsp[7] & ST_FAILED) ||
+		    rsp[8] != ERR_BAD_SLOT) {
+			fprintf(stderr, "slot %u: not answered bError 5\n", slot);
+			bad++;
+		}
+	}
+	if (!in_step(r, "wrong slots"))
+		bad++;
+	result(bad == 0, "slots: commands for slots 1..255 of a one-slot reader: bError 5 (bSlot), in step");
+}
+
+/* With a slow card (delay_ms): a second command while one is pending. */
+static void test_overlap(struct reader *r)
+{
+	static const uint8_t select[] = { 0x00, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00 };
+	uint8_t s1, s2;
+	bool busy = false, done = false;
+	int n;
+
+	build(buf, 0x62, 0, ++r->seq, 0);          /* power on first */
+	send_raw(r, buf, HDR);
+	n = recv_msg(r, 30000);
+	s1 = ++r->seq;
+	build(buf, 0x6F, 0, s1, sizeof(select));
+	memcpy(buf + HDR, select, sizeof(select));
+	send_raw(r, buf, HDR + sizeof(select));
+	s2 = ++r->seq;
+	build(buf, 0x65, 0, s2, 0);
+	send_raw(r, buf, HDR);
+	malformed_sent++;
+	for (int i = 0; i < 4 && !(busy && done); i++) {
+		n = recv_msg(r, 30000);
+		if (n < HDR)
+			break;
+		if (rsp[6] == s2 && (rsp[7] & ST_FAILED) && rsp[8] == ERR_SLOT_BUSY)
+			busy = true;
+		if (rsp[6] == s1 && rsp[0] == 0x80 && (rsp[7] & 0xC0) == 0)
+			done = true;
+	}
+	result(busy && done && in_step(r, "overlap"),
+	       "overlap: a command while XfrBlock is pending: CMD_SLOT_BUSY; the pending one completes");
+}
+
+/* XfrBlocks without reading bulk-IN: the reader takes some, then NAKs
+ * (its IN backlog is full); every taken one is answered in order. */
+static void test_flood(struct reader *r, unsigned count)
+{
+	static const uint8_t echo[] = { 0x80, 0xEE, 0x00, 0x00, 0x04, 1, 2, 3, 4 };
+	uint8_t first = (uint8_t)(r->seq + 1);
+	unsigned taken = 0, answered = 0, out_of_order = 0;
+	int n;
+
+	for (unsigned i = 0; i < count; i++) {
+		build(buf, 0x6F, 0, ++r->seq, sizeof(echo));
+		memcpy(buf + HDR, echo, sizeof(echo));
+		n = bulk(r, r->ep_out, buf, HDR + sizeof(echo), 300);
+		if (n != (int)(HDR + sizeof(echo))) {
+			r->seq--;
+			break;
+		}
+		taken++;
+	}
+	malformed_sent += taken;
+	for (unsigned i = 0; i < taken; i++) {
+		n = recv_msg(r, IO_TIMEOUT_MS);
+		if (n < HDR)
+			break;
+		if (rsp[6] != (uint8_t)(first + i) || rsp[0] != 0x80)
+			out_of_order++;
+		answered++;
+	}
+	fprintf(stderr, "flood: %u of %u taken before NAK, %u answered\n", taken, count, answered);
+	result(taken > 0 && answered == taken && out_of_order == 0 && in_step(r, "flood"),
+	       "flood: XfrBlocks without reading: %u taken before the reader NAKed, all %u answered in order, in step",
+	       taken, answered);
+}
+
+static int open_reader(struct reader *r, const char *sysdir, const char *device)
+{
+	char dev[64];
+	int rc = find_reader(sysdir, r, dev, sizeof(dev));
+
+	if (rc < 0) {
+		fprintf(stderr, "ccid_raw: no CCID interface in %s/descriptors: %s\n",
+			sysdir, strerror(-rc));
+		return rc;
+	}
+	r->fd = open(device ? device : dev, O_RDWR);
+	if (r->fd < 0) {
+		fprintf(stderr, "ccid_raw: %s: %s\n", device ? device : dev, strerror(errno));
+		return -errno;
+	}
+	{
+		struct usbdevfs_ioctl disc = { .ifno = r->iface, .ioctl_code = USBDEVFS_DISCONNECT };
+
+		ioctl(r->fd, USBDEVFS_IOCTL, &disc);   /* no kernel driver binds CCID; harmless */
+	}
+	if (ioctl(r->fd, USBDEVFS_CLAIMINTERFACE, &r->iface) < 0) {
+		fprintf(stderr, "ccid_raw: claim interface %d: %s (is pcscd holding it?)\n",
+			r->iface, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sysdir = "/sys/bus/usb/devices/1-1", *device = NULL;
+	struct reader r = { .fd = -1 };
+	bool quick = false;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--sysfs") == 0 && i + 1 < argc)
+			sysdir = argv[++i];
+		else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
+			device = argv[++i];
+		else if (strcmp(argv[i], "--quick") == 0)
+			quick = true;
+		else {
+			fprintf(stderr, "usage: ccid_raw [--sysfs DIR] [--device PATH] [--quick] TEST...\n"
+				"TESTs: lengths headers short slots overlap flood all\n");
+			return 2;
+		}
+	}
+	if (i == argc) {
+		fprintf(stderr, "ccid_raw: name a TEST (lengths headers short slots overlap flood all)\n");
+		return 2;
+	}
+	if (open_reader(&r, sysdir, device) < 0)
+		return 1;
+	buf = calloc(1, r.max_msg + 2 * r.mps + 16);
+	rsp = calloc(1, r.max_msg + r.mps + 16);
+	if (!buf || !rsp)
+		return 1;
+	fprintf(stderr, "ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u\n",
+		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg);
+	if (!in_step(&r, "opening"))
+		return 1;
+	for (; i < argc; i++) {
+		bool all = strcmp(argv[i], "all") == 0;
+
+		if (all || strcmp(argv[i], "lengths") == 0)
+			test_lengths(&r, quick);
+		if (all || strcmp(argv[i], "headers") == 0)
+			test_headers(&r);
+		if (all || strcmp(argv[i], "short") == 0)
+			test_short(&r);
+		if (all || strcmp(argv[i], "slots") == 0)
+			test_slots(&r, quick);
+		if (strcmp(argv[i], "overlap") == 0)
+			test_overlap(&r);
+		if (all || strcmp(argv[i], "flood") == 0)
+			test_flood(&r, 2000);
+	}
+	printf("# sent %lu malformed transfers\n", malformed_sent);
+	ioctl(r.fd, USBDEVFS_RELEASEINTERFACE, &r.iface);
+	close(r.fd);
+	free(buf);
+	free(rsp);
+	return failures ? 1 : 0;
+}
