@@ -24,6 +24,7 @@
 
 #include "ccid_engine.h"
 #include "vcg_backend.h"
+#include "vcg_cacpki.h"
 #include "vcg_emul_config.h"
 
 /* One more than the largest legal response (65536 data bytes + SW1 SW2,
@@ -96,6 +97,9 @@ struct vcg_emul {
 	bool worker_started;
 	bool event_started;
 	uint8_t *resp;              /* VCG_EMUL_RESP_CAP bytes */
+	/* The PKI applets' certificate answers (vcg_cacpki.h), certificates
+	 * backend only; NULL: every APDU goes to libcacard. */
+	struct vcg_cacpki *pki;
 };
 
 /* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
@@ -105,6 +109,12 @@ void *vcg_emul_event_main(void *arg);
 /* Is `reader` the one this card uses? (certificates: ours by name;
  * nss-emulated: the first hardware reader seen.) Called with lock held. */
 bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader);
+
+/* The PKI-applet filter for a certificates card, its certificates read
+ * from NSS (vcg_emul_certs.c; NSS must be libcacard's, initialised).
+ * NULL with one line in why. */
+struct vcg_cacpki *vcg_emul_cacpki_new(const struct vcg_emul_config *cfg,
+				       char *why, size_t whylen);
 
 /* Queue a result and wake the loop. Called with em->lock held. Takes
  * ownership of d. */

@@ -97,6 +97,8 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	}
 	memcpy(atr, buf, (size_t)len);
 	*atr_len = (size_t)len;
+	if (em->pki != NULL)
+		vcg_cacpki_reset(em->pki);   /* a reset card: nothing selected */
 	return 0;
 }
 
@@ -108,6 +110,13 @@ static int transfer(struct vcg_emul *em, VReader *reader,
 
 	if (reader == NULL)
 		return -ENOMEDIUM;
+	len = (int)vcg_cacpki_answer(em->pki, job->data, job->len, em->resp,
+				     VCG_EMUL_RESP_CAP);
+	if (len > 0) {
+		*resp_len = (size_t)len;
+		return 0;
+	}
+	len = VCG_EMUL_RESP_CAP;
 	/* libcacard takes a non-const buffer; job->data is our own copy. */
 	st = vreader_xfr_bytes(reader, (unsigned char *)job->data,
 			       (int)job->len, em->resp, &len);
@@ -127,6 +136,7 @@ static int transfer(struct vcg_emul *em, VReader *reader,
 			 em->slot, len);
 		return -EIO;
 	}
+	vcg_cacpki_observe(em->pki, job->data, job->len, em->resp, (size_t)len);
 	*resp_len = (size_t)len;
 	return 0;
 }

@@ -190,6 +190,7 @@ static void free_emul(struct vcg_emul *em)
 		free(d);
 	}
 	vreader_free(em->reader);
+	vcg_cacpki_free(em->pki);
 	if (em->efd >= 0)
 		close(em->efd);
 	free(em->resp);
@@ -270,6 +271,13 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 		vcg_cacard_release();
 		return vcg_spec_fail(spec, err, errlen, "%s",
 				     strerror(-rc));
+	}
+	if (em->cfg.backend == VCG_EMUL_CERTIFICATES) {
+		em->pki = vcg_emul_cacpki_new(&em->cfg, why, sizeof(why));
+		if (em->pki == NULL)
+			vcg_logf(log, LOG_WARNING,
+				 "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
+				 slot, why);
 	}
 	em->reader = initial_reader(em);
 	em->present = em->reader != NULL &&

@@ -216,9 +216,36 @@ static int select_pki(struct bed *b, int i)
 	return apdu(b, sel, sizeof(sel), NULL, 0, NULL);
 }
 
+/* Inflate a zlib stream of stored deflate blocks (RFC 1950 2.2, RFC 1951
+ * 3.2.4: what vcg_cacpki.c writes) into out. Returns its length or 0. */
+static size_t unstore(const uint8_t *z, size_t n, uint8_t *out, size_t cap)
+{
+	size_t i = 2, o = 0;
+	int final = 0;
+
+	if (n < 2 + 5 + 4 || z[0] != 0x78 || (z[0] * 256 + z[1]) % 31 != 0)
+		return 0;
+	while (!final) {
+		size_t len;
+
+		if (i + 5 > n || (z[i] & 0x06) != 0)   /* BTYPE 00 only */
+			return 0;
+		final = z[i] & 0x01;
+		len = (size_t)(z[i + 1] | z[i + 2] << 8);
+		if ((len ^ (size_t)(z[i + 3] | z[i + 4] << 8)) != 0xFFFF ||
+		    i + 5 + len > n || o + len > cap)
+			return 0;
+		memcpy(out + o, z + i + 5, len);
+		o += len;
+		i += 5 + len;
+	}
+	return i + 4 == n ? o : 0;   /* the Adler-32 trailer ends it */
+}
+
 /* READ BUFFER the PKI applet's value buffer: 2-byte length (LE), then
- * CertInfo (1 byte, 00 = uncompressed), then the certificate (GSC-IS 2.1
- * READ BUFFER, as libcacard lays it out). Returns the cert length. */
+ * CertInfo (1 byte), then the certificate (GSC-IS 2.1 READ BUFFER).
+ * CertInfo 01: a zlib stream, as vcg_cacpki.c serves it in front of
+ * libcacard (whose own is 00, plain DER). Returns the cert length. */
 static size_t read_cert(struct bed *b, int i, uint8_t *cert, size_t cap)
 {
 	static uint8_t buf[8192];
@@ -240,15 +267,13 @@ static size_t read_cert(struct bed *b, int i, uint8_t *cert, size_t cap)
 		if (have >= 2)
 			total = 2 + (size_t)(buf[0] | buf[1] << 8);
 	}
-	if (total < 3 || total > sizeof(buf) || buf[2] != 0x00)
+	if (total < 3 || total > sizeof(buf) || buf[2] != 0x01)
 		return 0;
-	/* The cert is a DER SEQUENCE right after CertInfo. */
-	if (buf[3] != 0x30 || buf[4] != 0x82)
+	total = unstore(buf + 3, total - 3, cert, cap);
+	/* The cert is a DER SEQUENCE. */
+	if (total < 4 || cert[0] != 0x30 || cert[1] != 0x82 ||
+	    total != 4 + (size_t)(cert[2] << 8 | cert[3]))
 		return 0;
-	total = 4 + (size_t)(buf[5] << 8 | buf[6]);
-	if (total > cap || 3 + total > have)
-		return 0;
-	memcpy(cert, buf + 3, total);
 	return total;
 }
 
