@@ -3,6 +3,7 @@
 #   make check      install what is missing, build, run every test
 #   make demo       the reader end to end on dummy_hcd, as a PC sees it
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make soak       the long reliability runs (hours)
 #   make SAN=1      ASan+UBSan build (into build/asan)
 #   make ARCH=armel|armhf|arm64   cross-build (into build/ARCH) with Debian's
 #                   cross toolchains; `make ARCH=... engine-tests` builds only
@@ -97,7 +98,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 
-.PHONY: all tests engine-tests check demo fuzz clean install deps
+.PHONY: all tests engine-tests check demo soak fuzz clean install deps
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
 all: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT)) tests
@@ -175,6 +176,13 @@ check: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo
+
+# The long reliability runs (issue 7): 1000-cycle disconnect storms and
+# card churn, the whole malformed-CCID battery at every speed, each fuzz
+# target for SOAK_FUZZ_SECONDS. Hours, not minutes: not part of check.
+soak: deps
+	$(MAKE) all
+	tests/soak
 
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
 # [UNITDIR=/lib/systemd/system]: the daemon, the client, the board
