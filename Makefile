@@ -170,7 +170,7 @@ deps:
 # then the VM bed suites through real USB. One closing "N passed, N failed".
 check: deps
 	$(MAKE) all
-	$(MAKE) SAN=1 tests
+	$(MAKE) SAN=1 tests build/asan/ccid-gadget
 	tests/run-all
 
 demo: deps

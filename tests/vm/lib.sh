@@ -16,8 +16,9 @@
 # Daemons:  udevd_start                  systemd-udevd (pcscd hotplug)
 #           pcscd_start / pcscd_stop     pcscd -f, waits for a context
 #           gadget_start ARGS... / gadget_stop
-#                                        build/ccid-gadget, waits for the host
-#                                        to enumerate it; GADGET_PID is set
+#                                        build/ccid-gadget (or $GADGET_BIN),
+#                                        waits for the host to enumerate it;
+#                                        GADGET_PID is set
 #           rss_kb PID / fd_count PID    VmRSS in kB / open fds of PID
 #           alive PID                    running (not a zombie)
 #           udc_unbind / udc_bind        write the daemon's gadget's UDC file
@@ -184,9 +185,10 @@ pcscd_stop() {
 	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
 }
 
+# GADGET_BIN: another build of the daemon (the ASan one: 17-asan.sh).
 gadget_start() {
-	echo "+ ccid-gadget $*" >>/tmp/gadget.log
-	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	echo "+ ${GADGET_BIN:-ccid-gadget} $*" >>/tmp/gadget.log
+	${GADGET_BIN:-ccid-gadget} "$@" >>/tmp/gadget.log 2>&1 3>&- &
 	GADGET_PID=$!
 	wait_enumerated 30
 }
