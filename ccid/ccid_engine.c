@@ -18,6 +18,7 @@ struct ccid_engine *ccid_engine_new(const struct ccid_reader_config *cfg)
 	if (!eng)
 		return NULL;
 	eng->cfg = *cfg;
+	eng->log_max = CCID_LOG_DEBUG;
 	eng->slots = calloc(cfg->nslots, sizeof(*eng->slots));
 	if (!eng->slots ||
 	    ccid_reasm_init(&eng->reasm, cfg->max_msg_len) != 0 ||
@@ -51,6 +52,11 @@ void ccid_engine_free(struct ccid_engine *eng)
 	ccid_reasm_free(&eng->reasm);
 	free(eng->slots);
 	free(eng);
+}
+
+void ccid_engine_set_log_level(struct ccid_engine *eng, int max)
+{
+	eng->log_max = max;
 }
 
 void ccid_engine_set_log(struct ccid_engine *eng, ccid_log_fn fn, void *ctx)

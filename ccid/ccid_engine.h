@@ -171,6 +171,12 @@ int ccid_engine_slot_stats(const struct ccid_engine *eng, unsigned slot,
 typedef void (*ccid_log_fn)(void *ctx, int level, const char *line);
 void ccid_engine_set_log(struct ccid_engine *eng, ccid_log_fn fn, void *ctx);
 
+/* The most verbose level worth formatting (default 7, debug: every line
+ * reaches the hook). A daemon without -v sets 5 (notice): formatting the
+ * per-message debug lines and hex dumps it would drop was 91% of its
+ * instructions per XfrBlock (bench/, callgrind). */
+void ccid_engine_set_log_level(struct ccid_engine *eng, int max);
+
 /* Optional APDU hook, for a one-line-per-APDU trace with timing (the
  * engine has no clock; the daemon times it). Called with done == false
  * when a whole command APDU (after chaining, Section 6.1.4) goes to the

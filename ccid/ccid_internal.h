@@ -106,6 +106,7 @@ struct ccid_engine {
 	uint32_t next_tag;
 	ccid_log_fn log_fn;
 	void *log_ctx;
+	int log_max;          /* lines above this level are not even formatted */
 	ccid_apdu_fn apdu_fn;
 	void *apdu_ctx;
 };

@@ -48,7 +48,7 @@ void ccid_log(const struct ccid_engine *eng, int level, int slot, int seq,
 	int n;
 	va_list ap;
 
-	if (!eng->log_fn)
+	if (!eng->log_fn || level > eng->log_max)
 		return;
 	if (slot >= 0 && seq >= 0)
 		n = snprintf(line, sizeof(line), "(%d, %d) ", slot, seq);
@@ -71,7 +71,7 @@ void ccid_log_hex(const struct ccid_engine *eng, int slot, int seq,
 	char hex[64 * 3 + 8];
 	size_t shown = len > 64 ? 64 : len, o = 0;
 
-	if (!eng->log_fn)
+	if (!eng->log_fn || CCID_LOG_DEBUG > eng->log_max)
 		return;
 	for (size_t i = 0; i < shown; i++)
 		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02X ", p[i]);
