@@ -208,3 +208,14 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' -type f 2>/dev/null)
+
+# make bench: the benchmark suite (bench/run): figures, not pass/fail;
+# table and CSV in bench/results/. Not part of make check.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
+.PHONY: bench
+bench: deps
+	$(MAKE) all $(BENCH_BINS)
+	bench/run
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)

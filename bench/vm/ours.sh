@@ -1,0 +1,177 @@
+# make bench, guest half for ccid-gadget (tests/vm/bed runs it; bench/run
+# boots it). One boot, dummy_hcd at full, high and super speed; per speed
+# and per round, in this order so drift hits every row alike:
+#   floor     bench/echo_reader (blocking I/O, no engine, 90 00 at once)
+#   floor-aio bench/echo_reader -a (the same through the daemon's AIO +
+#             eventfd + epoll pattern)
+#   test      ccid-gadget --card test
+#   emulated  ccid-gadget --card emulated,backend=certificates (libcacard)
+#   passthru  ccid-gadget --card passthru + ccid-vscclient on 127.0.0.1
+# each: pcsc_bench, COUNT SELECTs after WARMUP; the test card also ECHOes
+# 4 KiB and 64 KiB (65535-byte) extended APDUs. Once per speed (round 1):
+# peak RSS (VmHWM) of the daemon per card. At full and high speed, once:
+# pkcs11-tool -L, -O, --sign (emulated card), OPS times each; the daemon's
+# start-to-bound time (READY=1, sent after the UDC bind), START times.
+# Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
+# Settings: /bench/conf (ROUNDS COUNT WARMUP OPS START SPEEDS).
+
+ROUNDS=3 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
+[ -f /bench/conf ] && . /bench/conf
+
+D=/cards/nopin
+EMUL_SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+VSC_EMUL="db=\"sql:$D\" use_hw=no soft=(,Test,CAC,,id-cert,signing-cert,encryption-cert)"
+PORT=2001
+SEL_TEST=00A4040008F043434944544301   # test card: 90 00
+SEL_CAC=00A4040007A0000000790100      # CAC applet: 61 0D (libcacard, T=0)
+P11="pkcs11-tool --module opensc-pkcs11.so"
+CLIENT_PID=
+ECHO_PID=
+
+out() { diag "BENCH,$*"; }
+
+reader_gone() {
+	wait_for 10 host_gone
+	pcsc_client --wait-reader 10 --list --expect-readers 0 >/dev/null 2>&1
+}
+
+# pcsc_bench's line, or a "fail" line with its last error
+apdu() { # KIND ROUND NAME ARGS...
+	local kind=$1 r=$2 name=$3 line
+	shift 3
+	if line=$(pcsc_bench --label "$name" --wait 20 "$@" 2>/tmp/pb.err); then
+		out "$kind,$r,$line"
+	else
+		out "$kind,$r,$name,fail,$(tail -n 1 /tmp/pb.err)"
+		not_ok "bench: $name round $r" "$(tail -n 1 /tmp/pb.err)"
+	fi
+}
+
+rss() { # NAME PID
+	local hwm cur
+	hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/$2/status 2>/dev/null)
+	cur=$(awk '/^VmRSS:/ { print $2 }' /proc/$2/status 2>/dev/null)
+	out "rss,1,$1,$hwm,$cur"
+}
+
+echo_start() { # [-a]
+	echo_reader "$@" >/tmp/echo.log 2>&1 3>&- &
+	ECHO_PID=$!
+	wait_enumerated 30
+}
+echo_stop() {
+	kill $ECHO_PID 2>/dev/null
+	wait $ECHO_PID 2>/dev/null
+	ECHO_PID=
+	reader_gone
+}
+
+client_start() {
+	ccid-vscclient -n -e "$VSC_EMUL" 127.0.0.1 $PORT </dev/null >>/tmp/vscclient.log 2>&1 3>&- &
+	CLIENT_PID=$!
+}
+client_stop() {
+	[ -n "$CLIENT_PID" ] && kill $CLIENT_PID 2>/dev/null
+	[ -n "$CLIENT_PID" ] && wait $CLIENT_PID 2>/dev/null
+	CLIENT_PID=
+}
+
+stop_all() {
+	client_stop
+	gadget_stop
+	reader_gone
+}
+
+# pkcs11-tool: the token must be there first, else the reason is recorded.
+p11_ops() { # PREFIX (e.g. emulated-full)
+	local pfx=$1 why line op
+	if ! $P11 -L 2>&1 | grep -q 'token label *: John Doe'; then
+		why=$(opensc-tool --reader 0 --name 2>&1 | tail -n 1)
+		for op in L O sign; do out "op,1,$pfx/p11-$op,fail,$why"; done
+		not_ok "bench: $pfx: pkcs11-tool -L lists the token" "$why"
+		return 0
+	fi
+	echo "ccid-gadget bench signs this" >/tmp/msg
+	for op in L O sign; do
+		case $op in
+		L) set -- $P11 -L ;;
+		O) set -- $P11 -O ;;
+		sign) set -- $P11 --login --pin 0000 --sign -m SHA256-RSA-PKCS --id 0002 -i /tmp/msg -o /tmp/sig ;;
+		esac
+		line=$(bench_exec --label "$pfx/p11-$op" --count $OPS --log /tmp/p11.log -- "$@")
+		out "op,1,$line"
+		case "$line" in *,fail,*) not_ok "bench: $pfx pkcs11-tool $op" "$(tail -n 2 /tmp/p11.log)" ;; esac
+	done
+}
+
+start_time() { # NAME ARGS...
+	local name=$1 line
+	shift
+	line=$(bench_exec --start --label "$name" --count $START --log /tmp/start.log -- ccid-gadget "$@")
+	out "start,1,$line"
+	case "$line" in *,fail,*) not_ok "bench: $name" "$(tail -n 2 /tmp/start.log)" ;; esac
+	reader_gone
+}
+
+for f in ccid-gadget ccid-vscclient echo_reader pcsc_bench bench_exec cacard_rss pcsc_client; do
+	command -v $f >/dev/null || { not_ok "bench: $f is in the image"; exit 1; }
+done
+first=${SPEEDS%% *}
+check "bench: modules load ($first speed)" usb_load $first
+check "bench: systemd-udevd starts" udevd_start
+check "bench: pcscd starts" pcscd_start
+out "info,1,kernel,$(uname -r),cpus,$(nproc),rounds,$ROUNDS,count,$COUNT,warmup,$WARMUP"
+out "rss,1,libcacard+nss-alone,$(cacard_rss $D 100)"
+# the same with libraries the daemon links but the emulated card does not
+# use, preloaded: what each adds to the RSS by being mapped and initialised
+out "rss,1,alone+gnutls,$(LD_PRELOAD=libgnutls.so.30 cacard_rss $D 100)"
+out "rss,1,alone+libpcap,$(LD_PRELOAD=libpcap.so.0.8 cacard_rss $D 100)"
+out "rss,1,alone+all-daemon-libs,$(LD_PRELOAD="libgnutls.so.30 libpcap.so.0.8 libusbgx.so.2 libaio.so.1 libpcsclite.so.1" cacard_rss $D 100)"
+
+for speed in $SPEEDS; do
+	[ $speed = $first ] || check "bench: dummy_hcd at $speed speed" usb_set_speed $speed
+	for r in $(seq $ROUNDS); do
+		diag "bench: $speed round $r"
+		echo_start
+		apdu apdu $r floor-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		echo_stop
+		echo_start -a
+		apdu apdu $r floor-aio-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		echo_stop
+
+		gadget_start --card test
+		apdu apdu $r test-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		apdu xfer $r echo4k-$speed --warmup 2 --count 20 --protocol t1 --echo 4096
+		apdu xfer $r echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
+		[ $r = 1 ] && rss test-$speed $GADGET_PID
+		stop_all
+
+		gadget_start --card "$EMUL_SPEC"
+		apdu apdu $r emulated-$speed --warmup $WARMUP --count $COUNT --sw 610D $SEL_CAC
+		[ $r = 1 ] && rss emulated-$speed $GADGET_PID
+		if [ $r = 1 ] && [ $speed != super ]; then
+			p11_ops emulated-$speed
+		fi
+		stop_all
+
+		# passthru (attach=reader): the UDC is bound on the client's
+		# ReaderAdd, so start the daemon, then the client, then wait.
+		ccid-gadget --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- &
+		GADGET_PID=$!
+		sleep 0.5
+		client_start
+		if wait_enumerated 30; then
+			apdu apdu $r passthru-$speed --warmup $WARMUP --count $COUNT --sw 610D $SEL_CAC
+			[ $r = 1 ] && rss passthru-$speed $GADGET_PID
+		else
+			out "apdu,$r,passthru-$speed,fail,not enumerated"
+			not_ok "bench: passthru-$speed enumerated"
+		fi
+		stop_all
+	done
+	if [ $speed != super ]; then
+		start_time start-test-$speed --card test
+		start_time start-emulated-$speed --card "$EMUL_SPEC"
+	fi
+done
+ok "bench: done"
