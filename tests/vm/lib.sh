@@ -19,6 +19,9 @@
 #                                        build/ccid-gadget (or $GADGET_BIN),
 #                                        waits for the host to enumerate it;
 #                                        GADGET_PID is set
+#           loop_start / loop_stop       a PC/SC client looping APDUs in the
+#                                        background; loop_stop: 0, 1 (a wrong
+#                                        answer) or 124 (hung)
 #           rss_kb PID / fd_count PID    VmRSS in kB / open fds of PID
 #           alive PID                    running (not a zombie)
 #           udc_unbind / udc_bind        write the daemon's gadget's UDC file
@@ -212,6 +215,31 @@ gadget_stop() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# ---- a PC/SC client looping APDUs in the background ---------------------------
+
+# loop_start: multi-packet APDUs both ways until loop_stop; it reconnects
+# after PC/SC errors and fails only on a wrong answer.
+loop_start() {
+	pcsc_client --loop -q --echo 300 --generate 700 >/tmp/loop.out 2>&1 3>&- &
+	LOOP_PID=$!
+}
+# loop_stop: its exit status (1: a wrong answer), 124 if it hung.
+loop_stop() {
+	local rc
+	kill $LOOP_PID 2>/dev/null
+	if wait_for 15 sh -c "! kill -0 $LOOP_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$LOOP_PID/status"; then
+		wait $LOOP_PID
+		rc=$?
+	else
+		kill -9 $LOOP_PID 2>/dev/null
+		wait $LOOP_PID 2>/dev/null
+		rc=124
+	fi
+	cat /tmp/loop.out
+	diag "  $(grep '^loop:' /tmp/loop.out)"
+	return $rc
+}
 
 # ---- begin / end -------------------------------------------------------------
 

@@ -14,26 +14,6 @@ if ! command -v ccid-gadget >/dev/null; then
 	exit 1
 fi
 
-loop_start() { # background APDU client, multi-packet APDUs both ways
-	pcsc_client --loop -q --echo 300 --generate 700 >/tmp/loop.out 2>&1 &
-	LOOP_PID=$!
-}
-loop_stop() { # exit status of the loop client (1: a wrong answer), 124 hung
-	local rc
-	kill $LOOP_PID 2>/dev/null
-	if wait_for 15 sh -c "! kill -0 $LOOP_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$LOOP_PID/status"; then
-		wait $LOOP_PID
-		rc=$?
-	else
-		kill -9 $LOOP_PID 2>/dev/null
-		wait $LOOP_PID 2>/dev/null
-		rc=124
-	fi
-	cat /tmp/loop.out
-	diag "  $(grep '^loop:' /tmp/loop.out)"
-	return $rc
-}
-
 check "cycles: modules load" usb_load high
 check "cycles: systemd-udevd starts" udevd_start
 PCSCD_ARGS=--info   # not -d: 200 cycles of debug log slow pcscd down

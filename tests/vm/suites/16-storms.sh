@@ -11,26 +11,6 @@ N=51               # storms in all, a third of each kind (soak: 1000)
 BASE=6             # RSS / fd baseline after this many (warm-up)
 RSS_SLACK_KB=512
 
-loop_start() {
-	pcsc_client --loop -q --echo 300 --generate 700 >/tmp/loop.out 2>&1 &
-	LOOP_PID=$!
-}
-loop_stop() {
-	local rc
-	kill $LOOP_PID 2>/dev/null
-	if wait_for 15 sh -c "! kill -0 $LOOP_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$LOOP_PID/status"; then
-		wait $LOOP_PID
-		rc=$?
-	else
-		kill -9 $LOOP_PID 2>/dev/null
-		wait $LOOP_PID 2>/dev/null
-		rc=124
-	fi
-	cat /tmp/loop.out
-	diag "  $(grep '^loop:' /tmp/loop.out)"
-	return $rc
-}
-
 deauthorize() { # the host drops the device and takes it back
 	local d
 	d=$(host_dev) || return 1

@@ -39,8 +39,7 @@ check "$G: malformed CCID battery (ccid_raw, no pcscd): all answered in step" \
 	ccid_raw_all --quick lengths headers short slots flood
 check "$G: ... no sanitizer report" no_reports
 check "$G: pcscd starts" pcscd_start
-pcsc_client --loop -q --echo 300 --generate 700 >/tmp/loop.out 2>&1 &
-LOOP=$!
+loop_start
 i=0 bad=0
 while [ $i -lt 10 ]; do
 	i=$((i + 1))
@@ -48,7 +47,7 @@ while [ $i -lt 10 ]; do
 	udc_bind; wait_enumerated 20 || bad=$((bad + 1))
 	ccid-gadget ctl remove >/dev/null; ccid-gadget ctl insert >/dev/null
 done
-kill $LOOP; wait $LOOP 2>/dev/null
+check "$G: the APDU client through it: no wrong answer, no hang" loop_stop
 check "$G: 10 rebinds and card cycles with APDUs in flight: the reader comes back" test $bad = 0
 check "$G: ... an APDU afterwards" wait_for 30 pcsc_client -q --wait-reader 5 --wait-card 5 --echo 64
 check "$G: ... no sanitizer report" no_reports
