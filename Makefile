@@ -7,7 +7,9 @@
 #   make SAN=1      ASan+UBSan build (into build/asan)
 #   make ARCH=armel|armhf|arm64   cross-build (into build/ARCH) with Debian's
 #                   cross toolchains; `make ARCH=... engine-tests` builds only
-#                   the engine and its unit tests (no multiarch -dev packages)
+#                   the engine and its unit tests (no multiarch -dev packages);
+#                   SYSROOT=auto for the daemon and the client against the
+#                   ARCH libraries scripts/make-sysroot unpacks (build/sysroot)
 #   make install    PREFIX (/usr/local), DESTDIR, SYSCONFDIR, UNITDIR
 PKG_CONFIG ?= pkg-config
 CC ?= gcc
@@ -20,8 +22,9 @@ MANDIR ?= $(PREFIX)/share/man
 FUZZ_SECONDS ?= 60
 
 # Cross builds: Debian's gcc-<triplet> packages and, for the daemon, the
-# multiarch -dev packages (dpkg --add-architecture ARCH). pkg-config reads
-# the foreign architecture's .pc files only (PKG_CONFIG_LIBDIR).
+# ARCH -dev packages: SYSROOT=auto (below), or multiarch ones installed
+# (dpkg --add-architecture ARCH, which Debian 12 cannot co-install with the
+# PC's own). pkg-config reads the foreign architecture's .pc files only.
 CROSS_TRIPLET_armel := arm-linux-gnueabi
 CROSS_TRIPLET_armhf := arm-linux-gnueabihf
 CROSS_TRIPLET_arm64 := aarch64-linux-gnu
@@ -37,6 +40,23 @@ BUILD ?= build/$(ARCH)$(if $(filter 1,$(SAN)),-asan)
 # qemu-user lets unaligned loads through where an ARMv5/v6 core would not:
 # the compiler flags every cast that raises a pointer's alignment instead.
 CROSS_CFLAGS := -Wcast-align=strict
+# SYSROOT=DIR: the daemon's libraries for ARCH unpacked in DIR (not
+# installed; libc stays the toolchain's). SYSROOT=auto: scripts/make-sysroot
+# ARCH makes (or reuses) build/sysroot/ARCH first.
+ifeq ($(SYSROOT),auto)
+override SYSROOT := build/sysroot/$(ARCH)
+ifneq ($(shell scripts/make-sysroot $(ARCH) >&2; echo $$?),0)
+$(error scripts/make-sysroot $(ARCH) failed)
+endif
+endif
+ifneq ($(SYSROOT),)
+SYSROOT_LIB := $(abspath $(SYSROOT))/usr/lib/$(TRIPLET)
+PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(abspath $(SYSROOT)) \
+	PKG_CONFIG_LIBDIR=$(SYSROOT_LIB)/pkgconfig:$(abspath $(SYSROOT))/usr/share/pkgconfig pkg-config
+CROSS_CFLAGS += -isystem $(abspath $(SYSROOT))/usr/include \
+	-isystem $(abspath $(SYSROOT))/usr/include/$(TRIPLET) \
+	-L$(SYSROOT_LIB) -Wl,-rpath-link=$(SYSROOT_LIB)
+endif
 endif
 
 ifeq ($(SAN),1)

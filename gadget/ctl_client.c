@@ -23,7 +23,7 @@ int gadget_ctl_request(const char *path, const char *request, FILE *out,
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: path too long", path);
+		snprintf(err, errlen, "%.4000s: path too long", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);

@@ -43,7 +43,7 @@ int gadget_ctl_listen(const char *path, char *err, size_t errlen)
 
 	ret = fill_addr(&sa, path);
 	if (ret < 0) {
-		snprintf(err, errlen, "--ctl %s: path too long", path);
+		snprintf(err, errlen, "--ctl %.4000s: path too long", path);
 		return ret;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

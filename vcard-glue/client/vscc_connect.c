@@ -20,7 +20,7 @@ static int connect_unix(const char *path, char *peer, size_t peerlen,
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "unix:%s: the path is too long (at most %zu bytes)",
+		snprintf(why, whylen, "unix:%.4000s: the path is too long (at most %zu bytes)",
 			 path, sizeof(sun.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
