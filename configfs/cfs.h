@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CFS_CONFIGFS "/sys/kernel/config"
 #define CFS_UDC_CLASS "/sys/class/udc"
@@ -54,6 +55,11 @@ struct cfs_params {
 	const char *udc;               /* from cfs_pick_udc() */
 	uint16_t vid, pid;
 	const char *manufacturer, *product, *serial;
+	/* --user: mount FunctionFS with uid=/gid= so the daemon can open its
+	 * files after it dropped root (Documentation/usb/functionfs.rst). */
+	bool ffs_own;
+	uid_t ffs_uid;
+	gid_t ffs_gid;
 	/* Optional: told about notable steps (a stale gadget removed), one
 	 * line each. */
 	void (*note)(const char *line);
@@ -62,7 +68,7 @@ struct cfs_params {
 struct cfs_gadget;
 
 /* Mount configfs if needed, take the run-dir lock (one daemon per gadget
- * name), remove a gadget of the same name left by a crashed run, create
+ * name; a holder that is exiting gets a few seconds), remove a gadget of the same name left by a crashed run, create
  * the gadget (bcdUSB 0x0200), its configuration and FunctionFS function,
  * and mount FunctionFS. Not bound yet. On error nothing is left behind. */
 int cfs_gadget_create(const struct cfs_params *p, struct cfs_gadget **out,
@@ -88,9 +94,10 @@ void cfs_gadget_destroy(struct cfs_gadget *cg);
 int cfs_mount_configfs(const char *path, char *err, size_t errlen);
 
 /* Mount FunctionFS instance `instance` at dir (created if missing); a
- * stale FunctionFS mount there is detached first. */
-int cfs_mount_functionfs(const char *instance, const char *dir, char *err,
-			 size_t errlen);
+ * stale FunctionFS mount there is detached first. data: mount options
+ * ("uid=N,gid=N") or NULL. */
+int cfs_mount_functionfs(const char *instance, const char *dir,
+			 const char *data, char *err, size_t errlen);
 
 /* Detach a FunctionFS mount at dir, if any. Returns 0 or -errno. */
 int cfs_umount_functionfs(const char *dir);

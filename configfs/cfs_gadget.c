@@ -43,11 +43,14 @@ static void note(const struct cfs_params *p, const char *fmt, const char *a)
 
 /* One daemon per gadget name: an flock on RUN_DIR/NAME.lock, released by
  * the kernel when the process dies, so a crash never leaves it held. */
+#define LOCK_WAIT_TRIES 50
+#define LOCK_WAIT_US 100000      /* 5 s in all */
+
 static int take_lock(struct cfs_gadget *cg, const struct cfs_params *p,
 		     char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int ret;
+	int ret, tries;
 
 	if (mkdir(p->run_dir, 0755) < 0 && errno != EEXIST) {
 		ret = -errno;
@@ -63,8 +66,17 @@ static int take_lock(struct cfs_gadget *cg, const struct cfs_params *p,
 			 strerror(-ret));
 		return ret;
 	}
-	if (flock(cg->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	/* A daemon that just died may still be tearing its gadget down
+	 * (its --user helper does that after the daemon is gone): wait for
+	 * it a little. */
+	for (tries = 0; flock(cg->lock_fd, LOCK_EX | LOCK_NB) < 0; tries++) {
 		ret = -errno;
+		if (ret == -EWOULDBLOCK && tries < LOCK_WAIT_TRIES) {
+			if (tries == 0)
+				note(p, "waiting for the holder of %.400s", path);
+			usleep(LOCK_WAIT_US);
+			continue;
+		}
 		snprintf(err, errlen, "another ccid-gadget runs gadget '%s' "
 			 "(it holds %s): stop it first", p->gadget_name, path);
 		return ret;
@@ -168,6 +180,7 @@ int cfs_gadget_create(const struct cfs_params *p, struct cfs_gadget **out,
 	usbg_gadget *old, *user;
 	char path[PATH_MAX];
 	struct stat st;
+	char mount_opts[64];
 	int ret;
 
 	*out = NULL;
@@ -228,7 +241,11 @@ int cfs_gadget_create(const struct cfs_params *p, struct cfs_gadget **out,
 	ret = create_gadget(cg, p, err, errlen);
 	if (ret < 0)
 		goto fail;
-	ret = cfs_mount_functionfs(p->ffs_instance, cg->ffs_dir, err, errlen);
+	if (p->ffs_own)
+		snprintf(mount_opts, sizeof(mount_opts), "uid=%u,gid=%u",
+			 (unsigned)p->ffs_uid, (unsigned)p->ffs_gid);
+	ret = cfs_mount_functionfs(p->ffs_instance, cg->ffs_dir,
+				   p->ffs_own ? mount_opts : NULL, err, errlen);
 	if (ret < 0)
 		goto fail;
 	cg->ffs_mounted = true;

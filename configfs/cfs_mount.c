@@ -46,8 +46,8 @@ int cfs_umount_functionfs(const char *dir)
 	return 0;
 }
 
-int cfs_mount_functionfs(const char *instance, const char *dir, char *err,
-			 size_t errlen)
+int cfs_mount_functionfs(const char *instance, const char *dir,
+			 const char *data, char *err, size_t errlen)
 {
 	int ret;
 
@@ -63,7 +63,7 @@ int cfs_mount_functionfs(const char *instance, const char *dir, char *err,
 			 "%s: %s", dir, strerror(-ret));
 		return ret;
 	}
-	if (mount(instance, dir, "functionfs", 0, NULL) < 0) {
+	if (mount(instance, dir, "functionfs", 0, data) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot mount FunctionFS '%s' at %s: %s%s",
 			 instance, dir, strerror(-ret),

@@ -14,7 +14,7 @@
 enum opt_id {
 	OPT_UDC, OPT_CARD, OPT_SLOTS, OPT_VID, OPT_PID, OPT_MANUFACTURER,
 	OPT_PRODUCT, OPT_SERIAL, OPT_FFS, OPT_MAX_MESSAGE, OPT_CTL, OPT_PCAP,
-	OPT_CONFIG,
+	OPT_CONFIG, OPT_USER,
 	OPT_COUNT
 };
 
@@ -39,6 +39,7 @@ static const struct opt_def opt_defs[] = {
 	{ "--ctl", OPT_CTL, "PATH", true },
 	{ "--pcap", OPT_PCAP, "FILE", true },
 	{ "--config", OPT_CONFIG, "FILE", true },
+	{ "--user", OPT_USER, "USER[:GROUP]", true },
 };
 
 #define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -200,6 +201,14 @@ static int set_value(struct gadget_opts *o, const struct opt_def *d,
 	case OPT_CONFIG:
 		o->config_path = v;   /* read before the other options */
 		return 0;
+	case OPT_USER:
+		/* Looked up when the daemon starts (privsep.h). */
+		if (!*v || *v == ':' || v[strlen(v) - 1] == ':' ||
+		    strchr(v, ':') != strrchr(v, ':'))
+			return fail(err, errlen, "--user '%s': give USER or "
+				    "USER:GROUP, e.g. --user ccid-gadget", v);
+		o->user = v;
+		return 0;
 	case OPT_COUNT:
 		break;
 	}
@@ -286,7 +295,7 @@ static int conf_setting(void *vctx, const char *key, const char *value,
 		return fail(err, errlen, "unknown key '%s' (keys are the long "
 			    "options without --: card, slots, udc, vid, pid, "
 			    "manufacturer, product, serial, ffs, max-message, "
-			    "ctl, pcap, verbose)", key);
+			    "ctl, pcap, user, verbose)", key);
 	if (d->id == OPT_CONFIG)
 		return fail(err, errlen, "config: a config file cannot name "
 			    "another one; drop the line");
@@ -515,6 +524,13 @@ void gadget_cli_usage(FILE *out)
 "  ctl remove [SLOT]    remove the card of SLOT (default 0)\n"
 "  ctl detach           unbind the UDC: the PC sees the reader unplugged\n"
 "  ctl attach           bind it again (the card keeps its state)\n"
+"\n"
+"Privileges:\n"
+"  --user USER[:GROUP]  after set-up, run as USER (and GROUP, default USER's\n"
+"                       own): FunctionFS is mounted for it (uid=/gid=), and a\n"
+"                       small helper process keeps root only to bind and\n"
+"                       unbind the UDC and to remove the gadget at exit;\n"
+"                       card databases and ports are opened before the drop\n"
 "\n"
 "Configuration file:\n"
 "  --config FILE        read options from FILE first (e.g.\n"

@@ -53,6 +53,7 @@ struct gadget_opts {
 	const char *ctl_path;
 	const char *pcap_path;                  /* --pcap FILE or NULL */
 	const char *config_path;                /* --config FILE or NULL */
+	const char *user;                       /* --user USER[:GROUP] or NULL */
 	char *conf_text;                        /* the file's text; owned */
 	/* ctl mode */
 	enum gadget_ctl_cmd ctl_cmd;

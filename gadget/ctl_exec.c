@@ -99,22 +99,26 @@ static int attachment(const struct gadget_loop_params *p, bool attach,
 		      FILE *out, const char **why)
 {
 	static char msg[256];
+	const struct gadget_attach *a = p->attach;
 
-	if (!p->cg) {
+	if (!a) {
 		*why = "the UDC is managed outside the daemon (--ffs): bind or "
 		       "unbind it there";
 		return -EOPNOTSUPP;
 	}
 	if (!attach) {
-		cfs_gadget_unbind(p->cg);
-		fprintf(out, "reader detached from %s\n", cfs_gadget_udc(p->cg));
+		if (a->unbind(a->ctx, msg, sizeof(msg)) < 0) {
+			*why = msg;
+			return -EIO;
+		}
+		fprintf(out, "reader detached from %s\n", a->udc);
 		return 0;
 	}
-	if (cfs_gadget_bind(p->cg, msg, sizeof(msg)) < 0) {
+	if (a->bind(a->ctx, msg, sizeof(msg)) < 0) {
 		*why = msg;
 		return -EIO;
 	}
-	fprintf(out, "reader attached to %s\n", cfs_gadget_udc(p->cg));
+	fprintf(out, "reader attached to %s\n", a->udc);
 	return 0;
 }
 

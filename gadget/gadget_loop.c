@@ -14,7 +14,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "cfs.h"
 #include "gadget_int.h"
 #include "log.h"
 
@@ -87,26 +86,29 @@ bool gadget_cards_want_usb(struct vcg_card *const *cards, unsigned nslots)
 static void follow_cards(struct gadget_loop *l)
 {
 	bool want = gadget_cards_want_usb(l->p->cards, l->p->nslots);
+	const struct gadget_attach *a = l->p->attach;
 	char err[256];
 
 	if (want == l->usb_wanted)
 		return;
 	l->usb_wanted = want;
-	if (!l->p->cg) {
+	if (!a) {
 		gadget_log(LOG_NOTICE, "cfs", "the cards want the reader %s: "
 			   "%s the UDC yourself (--ffs)", want ? "attached" :
 			   "detached", want ? "bind" : "unbind");
 		return;
 	}
 	if (!want) {
-		cfs_gadget_unbind(l->p->cg);
-		gadget_log(LOG_NOTICE, "cfs", "reader detached from %s (no "
-			   "passthru reader)", cfs_gadget_udc(l->p->cg));
-	} else if (cfs_gadget_bind(l->p->cg, err, sizeof(err)) < 0) {
+		if (a->unbind(a->ctx, err, sizeof(err)) < 0)
+			gadget_log(LOG_ERR, "cfs", "%s", err);
+		else
+			gadget_log(LOG_NOTICE, "cfs", "reader detached from %s "
+				   "(no passthru reader)", a->udc);
+	} else if (a->bind(a->ctx, err, sizeof(err)) < 0) {
 		gadget_log(LOG_ERR, "cfs", "%s", err);
 	} else {
 		gadget_log(LOG_NOTICE, "cfs", "reader attached to %s",
-			   cfs_gadget_udc(l->p->cg));
+			   a->udc);
 	}
 }
 

@@ -18,8 +18,16 @@
 #include "ffs_ep0.h"
 #include "vcg_card.h"
 
-struct cfs_gadget;
 struct pcapw;
+
+/* Plugging the reader in and out: bind / unbind the UDC, through configfs
+ * directly or through the --user helper (privsep.h). */
+struct gadget_attach {
+	int (*bind)(void *ctx, char *err, size_t errlen);   /* 0 or -errno */
+	int (*unbind)(void *ctx, char *err, size_t errlen);  /* likewise */
+	void *ctx;
+	const char *udc;                 /* its name, for log lines */
+};
 
 struct gadget_loop_params {
 	struct ccid_engine *eng;
@@ -31,8 +39,9 @@ struct gadget_loop_params {
 	int ctl_fd;                      /* listening control socket or -1 */
 	const char *udc_class;           /* for status: /sys/class/udc */
 	const char *udc_name;            /* NULL with --ffs */
-	struct cfs_gadget *cg;           /* for ctl detach/attach; NULL with
-	                                    --ffs; not owned */
+	const struct gadget_attach *attach;   /* for ctl detach/attach and
+	                                    passthru readers; NULL with --ffs;
+	                                    not owned */
 	/* Optional: called once the loop stops, before transfers in flight
 	 * are cancelled (main unbinds the UDC here so they end at once). */
 	void (*on_stop)(void *ctx);

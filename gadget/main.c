@@ -3,11 +3,16 @@
  * Order matters: everything the command line can get wrong (options, card
  * SPECs, reader config, UDC choice) is checked before configfs is touched;
  * the UDC is bound only after the FunctionFS descriptors are written; on
- * SIGINT/SIGTERM it is all undone in reverse. */
+ * SIGINT/SIGTERM it is all undone in reverse. With --user, a helper
+ * process that keeps root is forked first, cards and sockets are opened,
+ * and the daemon drops root before it reads anything from USB
+ * (privsep.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apdu_log.h"
 #include "ccid_engine.h"
@@ -18,6 +23,7 @@
 #include "gadget_loop.h"
 #include "log.h"
 #include "pcap_writer.h"
+#include "privsep.h"
 #include "sd_notify.h"
 #include "vcg_card.h"
 
@@ -32,7 +38,12 @@ struct daemon {
 	char udc[256];
 	char serial[64];
 	int ctl_fd;
-	struct cfs_gadget *cg;
+	struct cfs_gadget *cg;       /* without --user */
+	struct privsep *ps;          /* with --user (and no --ffs) */
+	struct priv_user user;       /* --user */
+	struct gadget_attach attach; /* bind/unbind through cg or ps */
+	char ffs_dir[PATH_MAX];      /* from the helper */
+	struct cfs_params cfs;       /* the gadget to create */
 	struct ffs_fds fds;
 	struct pcapw *pcap;          /* --pcap, or NULL */
 	struct apdu_log apdu;        /* -v APDU lines */
@@ -54,12 +65,34 @@ static void notify(const char *state)
 			   strerror(-ret));
 }
 
+static int bind_direct(void *cg, char *err, size_t errlen)
+{
+	return cfs_gadget_bind(cg, err, errlen);
+}
+
+static int unbind_direct(void *cg, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	cfs_gadget_unbind(cg);
+	return 0;
+}
+
+static void unbind_gadget(struct daemon *d)
+{
+	char err[256];
+
+	if (d->attach.unbind && d->attach.unbind(d->attach.ctx, err,
+						 sizeof(err)) < 0)
+		gadget_log(LOG_ERR, "cfs", "%s", err);
+}
+
 static void unbind_on_stop(void *ctx)
 {
 	struct daemon *d = ctx;
 
 	notify("STOPPING=1\nSTATUS=stopping: unbinding the gadget");
-	cfs_gadget_unbind(d->cg);
+	unbind_gadget(d);
 }
 
 /* Every FunctionFS BIND (the first one, and again after ctl attach or a
@@ -82,10 +115,12 @@ static void daemon_free(struct daemon *d)
 {
 	unsigned i;
 
-	cfs_gadget_unbind(d->cg);
+	unbind_gadget(d);
 	ffs_close(&d->fds);
 	cfs_gadget_destroy(d->cg);   /* after the FunctionFS files closed */
 	d->cg = NULL;
+	privsep_stop(d->ps, d->ctl_fd >= 0);   /* the same, by the helper */
+	d->ps = NULL;
 	gadget_ctl_close(d->ctl_fd, d->o->ctl_path);
 	d->ctl_fd = -1;
 	for (i = 0; i < CCID_MAX_SLOTS; i++) {
@@ -95,6 +130,66 @@ static void daemon_free(struct daemon *d)
 	}
 	ccid_engine_free(d->eng);
 	d->eng = NULL;
+}
+
+/* The UDC, the serial number and the gadget they make (no configfs yet):
+ * bad --udc is EXIT_USAGE. */
+static int pick_identity(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gadget_opts *o = d->o;
+
+	if (o->ffs_dir)
+		return 0;
+	if (cfs_pick_udc(CFS_UDC_CLASS, o->udc, d->udc, sizeof(d->udc), err,
+			 errlen) < 0)
+		return o->udc ? EXIT_USAGE : EXIT_FAILURE;
+	if (o->serial) {
+		snprintf(d->serial, sizeof(d->serial), "%s", o->serial);
+	} else if (cfs_default_serial("", d->serial, sizeof(d->serial)) < 0) {
+		snprintf(d->serial, sizeof(d->serial), "0000000000000000");
+		gadget_log(LOG_WARNING, "cfs", "no board serial "
+			   "(/proc/device-tree/serial-number, /etc/machine-id):"
+			   " using %s; give --serial", d->serial);
+	}
+	d->cfs = (struct cfs_params){
+		.configfs = CFS_CONFIGFS,
+		.run_dir = CFS_RUN_DIR,
+		.gadget_name = CFS_GADGET_NAME,
+		.ffs_instance = CFS_FFS_INSTANCE,
+		.udc = d->udc,
+		.vid = o->vid,
+		.pid = o->pid,
+		.manufacturer = o->manufacturer,
+		.product = o->product,
+		.serial = d->serial,
+		.note = cfs_note,
+		.ffs_own = o->user != NULL,
+		.ffs_uid = d->user.uid,
+		.ffs_gid = d->user.gid,
+	};
+	return 0;
+}
+
+/* --user: who, and (without --ffs) the helper that keeps root. Its copy
+ * of d->cfs stays valid: it never returns from privsep_start(). */
+static int start_helper(struct daemon *d, char *err, size_t errlen)
+{
+	int ret;
+
+	if (priv_user_lookup(d->o->user, &d->user, err, errlen) < 0)
+		return EXIT_USAGE;
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "--user needs the daemon started as root "
+			 "(it runs as uid %u): start it as root, or drop "
+			 "--user", (unsigned)geteuid());
+		return EXIT_USAGE;
+	}
+	ret = pick_identity(d, err, errlen);
+	if (ret || d->o->ffs_dir)
+		return ret;
+	if (privsep_start(&d->cfs, d->o->ctl_path, &d->ps, err, errlen) < 0)
+		return EXIT_FAILURE;
+	return 0;
 }
 
 /* Engine and cards: no USB yet. Bad SPECs end here with EXIT_USAGE. */
@@ -141,30 +236,36 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 static int setup_usb(struct daemon *d, char *err, size_t errlen)
 {
 	const struct gadget_opts *o = d->o;
-	struct cfs_params p = {
-		.configfs = CFS_CONFIGFS,
-		.run_dir = CFS_RUN_DIR,
-		.gadget_name = CFS_GADGET_NAME,
-		.ffs_instance = CFS_FFS_INSTANCE,
-		.udc = d->udc,
-		.vid = o->vid,
-		.pid = o->pid,
-		.manufacturer = o->manufacturer,
-		.product = o->product,
-		.serial = d->serial,
-		.note = cfs_note,
-	};
 	const char *dir = o->ffs_dir;
 	char state[512];
 
-	if (!dir) {
-		if (cfs_gadget_create(&p, &d->cg, err, errlen) < 0)
+	if (!dir && d->ps) {
+		if (privsep_create(d->ps, d->ffs_dir, sizeof(d->ffs_dir), err,
+				   errlen) < 0)
+			return EXIT_FAILURE;
+		dir = d->ffs_dir;
+		d->attach = (struct gadget_attach){ privsep_bind,
+			privsep_unbind, d->ps, d->udc };
+	} else if (!dir) {
+		if (cfs_gadget_create(&d->cfs, &d->cg, err, errlen) < 0)
 			return EXIT_FAILURE;
 		dir = cfs_gadget_ffs_dir(d->cg);
+		d->attach = (struct gadget_attach){ bind_direct,
+			unbind_direct, d->cg, d->udc };
+	}
+	if (o->user) {
+		/* Nothing from USB has been read yet. */
+		if (priv_drop(&d->user, err, errlen) < 0)
+			return EXIT_FAILURE;
+		gadget_log(LOG_NOTICE, "priv", "running as %s uid %u gid %u; "
+			   "helper pid %d keeps root to bind the UDC",
+			   d->user.name[0] ? d->user.name : "user",
+			   (unsigned)d->user.uid, (unsigned)d->user.gid,
+			   d->ps ? (int)privsep_pid(d->ps) : -1);
 	}
 	if (ffs_open(dir, &d->cfg, &d->fds, err, errlen) < 0)
 		return EXIT_FAILURE;
-	if (d->cg && !gadget_cards_want_usb(d->cards, d->nslots)) {
+	if (d->attach.bind && !gadget_cards_want_usb(d->cards, d->nslots)) {
 		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
 			   "ready on %s; bound when a passthru client adds "
 			   "its reader", o->vid, o->pid, d->serial, d->udc);
@@ -172,9 +273,9 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 		 * the client, which may be hours away. */
 		snprintf(state, sizeof(state), "READY=1\nSTATUS=gadget ready "
 			 "on %s, waiting for a passthru client", d->udc);
-	} else if (d->cg) {
+	} else if (d->attach.bind) {
 		/* Descriptors are on ep0 and the endpoints open: bind. */
-		if (cfs_gadget_bind(d->cg, err, errlen) < 0)
+		if (d->attach.bind(d->attach.ctx, err, errlen) < 0)
 			return EXIT_FAILURE;
 		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
 			   "bound to %s", o->vid, o->pid, d->serial, d->udc);
@@ -186,7 +287,7 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 		/* Ready for whoever binds the UDC: a unit ordered after this
 		 * one, or a script waiting for the daemon to be started. */
 		snprintf(state, sizeof(state), "READY=1\nSTATUS=FunctionFS "
-			 "at %s: descriptors written, bind the UDC", dir);
+			 "at %.400s: descriptors written, bind the UDC", dir);
 	}
 	notify(state);
 	return 0;
@@ -214,26 +315,20 @@ static int run_daemon(const struct gadget_opts *o)
 		ret = EXIT_FAILURE;
 		goto out;
 	}
+	if (o->user) {
+		/* The helper first: a fork with no thread and no card. */
+		ret = start_helper(&d, err, sizeof(err));
+		if (ret)
+			goto out;
+	}
 	ret = make_cards(&d, err, sizeof(err));
 	if (ret)
 		goto out;
 
-	if (!o->ffs_dir) {
-		if (cfs_pick_udc(CFS_UDC_CLASS, o->udc, d.udc, sizeof(d.udc),
-				 err, sizeof(err)) < 0) {
-			ret = o->udc ? EXIT_USAGE : EXIT_FAILURE;
+	if (!o->user) {
+		ret = pick_identity(&d, err, sizeof(err));
+		if (ret)
 			goto out;
-		}
-		if (o->serial) {
-			snprintf(d.serial, sizeof(d.serial), "%s", o->serial);
-		} else if (cfs_default_serial("", d.serial,
-					      sizeof(d.serial)) < 0) {
-			snprintf(d.serial, sizeof(d.serial), "0000000000000000");
-			gadget_log(LOG_WARNING, "cfs", "no board serial "
-				   "(/proc/device-tree/serial-number, "
-				   "/etc/machine-id): using %s; give --serial",
-				   d.serial);
-		}
 	}
 
 	if (o->pcap_path) {
@@ -256,6 +351,14 @@ static int run_daemon(const struct gadget_opts *o)
 		ret = EXIT_FAILURE;
 		goto out;
 	}
+	/* Still 0600, now the user's: root and the daemon's user may use
+	 * it (ctl_server.c checks the peer's uid too). */
+	if (o->user && chown(o->ctl_path, d.user.uid, d.user.gid) < 0) {
+		snprintf(err, sizeof(err), "cannot give %s to uid %u: %s",
+			 o->ctl_path, (unsigned)d.user.uid, strerror(errno));
+		ret = EXIT_FAILURE;
+		goto out;
+	}
 	ret = setup_usb(&d, err, sizeof(err));
 	if (ret)
 		goto out;
@@ -270,7 +373,7 @@ static int run_daemon(const struct gadget_opts *o)
 	lp.ctl_fd = d.ctl_fd;
 	lp.udc_class = CFS_UDC_CLASS;
 	lp.udc_name = o->ffs_dir ? NULL : d.udc;
-	lp.cg = d.cg;
+	lp.attach = d.attach.bind ? &d.attach : NULL;
 	lp.on_stop = unbind_on_stop;
 	lp.on_stop_ctx = &d;
 	lp.on_bound = status_on_bound;

@@ -77,3 +77,12 @@ t "a Pi without a boot partition mounted: says so" \
 
 run "$r" --bogus
 t "a bad argument: one line, exit 2" eval '[ $rc = 2 ] && [ "$(wc -l <<<"$out")" = 1 ]'
+
+r=$(tree "Pine64 RockPro64" udc)
+run "$r"
+t "no ccid-gadget user: a note with the useradd line, still ready" \
+	eval '[ $rc = 0 ] && has "note: no user ccid-gadget; .*useradd --system" && ! has "ok       user"'
+echo 'ccid-gadget:x:990:990::/nonexistent:/usr/sbin/nologin' >"$r/etc/passwd"
+run "$r"
+t "the ccid-gadget user there: ok, with the config line to use it" \
+	eval '[ $rc = 0 ] && has "ok       user ccid-gadget: set user = ccid-gadget" && ! has "note: no user"'

@@ -99,6 +99,19 @@ static void bad_values(void)
 	    "0123456789012345678901234567890123456789");
 }
 
+static void user_option(void)
+{
+	CHECK_EQ(PARSE("--user", "ccid-gadget", "--card", "test"), 0);
+	CHECK(o.user && !strcmp(o.user, "ccid-gadget"));
+	CHECK_EQ(PARSE("--user=nobody:nogroup", "--ffs", "/x"), 0);
+	CHECK(o.user && !strcmp(o.user, "nobody:nogroup"));
+	BAD("--user '': give USER or USER:GROUP", "--user", "");
+	BAD("--user ':g': give USER", "--user", ":g");
+	BAD("--user 'u:': give USER", "--user", "u:");
+	BAD("--user 'a:b:c': give USER", "--user", "a:b:c");
+	BAD("--user given twice", "--user", "a", "--user", "b");
+}
+
 static void unknown_and_stray(void)
 {
 	BAD("unknown option '--frobnicate'", "--frobnicate");
@@ -177,6 +190,7 @@ static void usage_text(void)
 	static const char *const opts[] = {
 		"--udc", "--card", "--slots", "--vid", "--pid", "--manufacturer",
 		"--product", "--serial", "--ffs", "--max-message", "--ctl",
+		"--user",
 		"ctl status", "ctl insert", "ctl remove", "-v", "--help",
 	};
 	size_t i;
@@ -197,6 +211,7 @@ int main(void)
 	RUN(everything);
 	RUN(slots_follow_cards);
 	RUN(bad_values);
+	RUN(user_option);
 	RUN(unknown_and_stray);
 	RUN(ffs_mode);
 	RUN(help);
