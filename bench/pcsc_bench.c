@@ -28,32 +28,19 @@
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
 
+#include "../tests/tools/pcsc_util.h"
+
 #define RSP_MAX (65536 + 2)
 
 static void die(const char *what, LONG rv)
 {
-	fprintf(stderr, "pcsc_bench: %s: %s (0x%08lx)\n", what,
-		pcsc_stringify_error(rv), (unsigned long)rv);
+	pcsc_report("pcsc_bench", what, rv);
 	exit(1);
 }
 
 static double now_us(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return now_s() * 1e6;
 }
 
 static size_t parse_hex(const char *s, uint8_t *out, size_t cap)
@@ -65,7 +52,7 @@ static size_t parse_hex(const char *s, uint8_t *out, size_t cap)
 		exit(2);
 	}
 	for (size_t i = 0; i < len; i += 2) {
-		int h = hexval(s[i]), l = hexval(s[i + 1]);
+		int h = hex_val(s[i]), l = hex_val(s[i + 1]);
 
 		if (h < 0 || l < 0) {
 			fprintf(stderr, "pcsc_bench: bad hex '%s'\n", s);

@@ -25,6 +25,8 @@
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
 
+#include "pcsc_util.h"
+
 enum {
 	EXIT_CHECK = 1,
 	EXIT_USAGE = 2,
@@ -72,57 +74,12 @@ static void on_signal(int sig)
 
 /* ---- PC/SC errors: text, name and code on one line ---- */
 
-static const char *pcsc_name(LONG rv)
-{
-	switch (rv) {
-#define N(x) case x: return #x
-	N(SCARD_S_SUCCESS); N(SCARD_F_INTERNAL_ERROR); N(SCARD_E_CANCELLED);
-	N(SCARD_E_INVALID_HANDLE); N(SCARD_E_INVALID_PARAMETER);
-	N(SCARD_E_INVALID_TARGET); N(SCARD_E_NO_MEMORY);
-	N(SCARD_F_WAITED_TOO_LONG); N(SCARD_E_INSUFFICIENT_BUFFER);
-	N(SCARD_E_UNKNOWN_READER); N(SCARD_E_TIMEOUT);
-	N(SCARD_E_SHARING_VIOLATION); N(SCARD_E_NO_SMARTCARD);
-	N(SCARD_E_UNKNOWN_CARD); N(SCARD_E_CANT_DISPOSE);
-	N(SCARD_E_PROTO_MISMATCH); N(SCARD_E_NOT_READY);
-	N(SCARD_E_INVALID_VALUE); N(SCARD_E_SYSTEM_CANCELLED);
-	N(SCARD_F_COMM_ERROR); N(SCARD_F_UNKNOWN_ERROR);
-	N(SCARD_E_INVALID_ATR); N(SCARD_E_NOT_TRANSACTED);
-	N(SCARD_E_READER_UNAVAILABLE); N(SCARD_E_PCI_TOO_SMALL);
-	N(SCARD_E_READER_UNSUPPORTED); N(SCARD_E_DUPLICATE_READER);
-	N(SCARD_E_CARD_UNSUPPORTED); N(SCARD_E_NO_SERVICE);
-	N(SCARD_E_SERVICE_STOPPED); N(SCARD_E_UNSUPPORTED_FEATURE);
-	N(SCARD_E_NO_READERS_AVAILABLE); N(SCARD_E_COMM_DATA_LOST);
-	N(SCARD_E_SERVER_TOO_BUSY); N(SCARD_W_UNSUPPORTED_CARD);
-	N(SCARD_W_UNRESPONSIVE_CARD); N(SCARD_W_UNPOWERED_CARD);
-	N(SCARD_W_RESET_CARD); N(SCARD_W_REMOVED_CARD);
-#undef N
-	default:
-		return "unknown";
-	}
-}
-
 static void pcsc_err(const char *call, LONG rv)
 {
-	fprintf(stderr, "pcsc_client: %s: %s (%s, 0x%08lX)\n", call,
-		pcsc_stringify_error(rv), pcsc_name(rv), (unsigned long)rv);
+	pcsc_report("pcsc_client", call, rv);
 }
 
 /* ---- small helpers ---- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void print_hex(FILE *f, const char *prefix, const uint8_t *b, size_t n)
 {

@@ -35,6 +35,8 @@
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
 
+#include "pcsc_util.h"
+
 enum {
 	EXIT_WRONG = 1,
 	EXIT_USAGE = 2,
@@ -53,48 +55,9 @@ struct opts {
 	size_t apdu_len;
 };
 
-static const char *pcsc_name(LONG rv)
-{
-	switch (rv) {
-#define N(x) case x: return #x
-	N(SCARD_S_SUCCESS); N(SCARD_F_INTERNAL_ERROR); N(SCARD_E_CANCELLED);
-	N(SCARD_E_INVALID_HANDLE); N(SCARD_E_INVALID_PARAMETER);
-	N(SCARD_E_NO_MEMORY); N(SCARD_E_INSUFFICIENT_BUFFER);
-	N(SCARD_E_UNKNOWN_READER); N(SCARD_E_TIMEOUT);
-	N(SCARD_E_SHARING_VIOLATION); N(SCARD_E_NO_SMARTCARD);
-	N(SCARD_E_PROTO_MISMATCH); N(SCARD_E_NOT_READY);
-	N(SCARD_E_SYSTEM_CANCELLED); N(SCARD_F_COMM_ERROR);
-	N(SCARD_F_UNKNOWN_ERROR); N(SCARD_E_NOT_TRANSACTED);
-	N(SCARD_E_READER_UNAVAILABLE); N(SCARD_E_NO_SERVICE);
-	N(SCARD_E_SERVICE_STOPPED); N(SCARD_E_NO_READERS_AVAILABLE);
-	N(SCARD_W_UNSUPPORTED_CARD); N(SCARD_W_UNRESPONSIVE_CARD);
-	N(SCARD_W_UNPOWERED_CARD); N(SCARD_W_RESET_CARD);
-	N(SCARD_W_REMOVED_CARD);
-#undef N
-	default:
-		return "unknown";
-	}
-}
-
 static void pcsc_err(const char *call, LONG rv)
 {
-	fprintf(stderr, "pcsc_hold: %s: %s (%s, 0x%08lX)\n", call,
-		pcsc_stringify_error(rv), pcsc_name(rv), (unsigned long)rv);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	pcsc_report("pcsc_hold", call, rv);
 }
 
 static void usage(FILE *f)
@@ -126,17 +89,6 @@ static int parse_secs(const char *s, double *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
-}
-
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Hex (spaces and ':' allowed between bytes) into out[cap]. */
