@@ -145,7 +145,12 @@ $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
 $(CLIENT): $(call obj,$(CLIENT_MAIN)) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(UNIT_HELPER_SRC)) $(LIBS)
+# The unit tests' shared helpers (ccid_fake, emul_bed) as an archive: each
+# test links only the ones it uses (emul_bed pulls in libcacard and NSS).
+UNIT_HELPER_LIB := $(BUILD)/libunit-helpers.a
+$(UNIT_HELPER_LIB): $(call obj,$(UNIT_HELPER_SRC))
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_LIB) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 

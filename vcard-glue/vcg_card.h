@@ -78,8 +78,14 @@ const char *vcg_card_describe(const struct vcg_card *card);
 
 /* Where the card logs its runtime events (one line per event, syslog
  * levels 3..7, called on the loop thread only). Until set, or with
- * fn == NULL, warnings and errors go to stderr as "vcg: LINE". Errors of
- * vcg_card_create() are returned in its err buffer, never logged. */
+ * fn == NULL, warnings and errors go to stderr as "vcg: LINE" (notices
+ * and below are dropped). Errors of vcg_card_create() are returned in its
+ * err buffer, never logged. The emulated driver's warnings found at
+ * create time (private keys readable by others, certificates served by
+ * libcacard alone) are not printed by vcg_card_create(): they are queued
+ * and logged once, through the logger set by then (or to stderr as
+ * above), at the first vcg_card_dispatch(), or at vcg_card_destroy() if
+ * no dispatch happened. So a logger set right after create gets them. */
 void vcg_card_set_log(struct vcg_card *card, ccid_log_fn fn, void *ctx);
 
 #endif

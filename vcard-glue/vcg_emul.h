@@ -26,6 +26,7 @@
 #include "vcg_backend.h"
 #include "vcg_cacpki.h"
 #include "vcg_emul_config.h"
+#include "vcg_nssdb.h"
 
 /* One more than the largest legal response (65536 data bytes + SW1 SW2,
  * an extended APDU): vreader_xfr_bytes() silently truncates to the
@@ -100,6 +101,11 @@ struct vcg_emul {
 	/* The PKI applets' certificate answers (vcg_cacpki.h), certificates
 	 * backend only; NULL: every APDU goes to libcacard. */
 	struct vcg_cacpki *pki;
+	/* The db's files (vcg_nssdb.h): started by create, then the
+	 * worker's alone, checked before each power on, remove and insert,
+	 * so a moved, deleted or unreadable db gets one log line when it
+	 * happens, not only at the next start. */
+	struct vcg_nssdb_watch watch;
 };
 
 /* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
@@ -119,6 +125,12 @@ struct vcg_cacpki *vcg_emul_cacpki_new(const struct vcg_emul_config *cfg,
 /* Queue a result and wake the loop. Called with em->lock held. Takes
  * ownership of d. */
 void vcg_emul_post_locked(struct vcg_emul *em, struct vcg_done *d);
+
+/* Queue one log line for the loop thread (dispatch logs it; so does
+ * destroy if no dispatch came first). Any thread; takes the lock. A line
+ * lost to OOM is dropped. */
+void vcg_emul_log(struct vcg_emul *em, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Allocate a result with room for len data bytes (copied from data if
  * non-NULL). NULL when out of memory. */

@@ -39,12 +39,9 @@ void vcg_emul_post_locked(struct vcg_emul *em, struct vcg_done *d)
 	(void)n;
 }
 
-static void post_log(struct vcg_emul *em, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void post_log(struct vcg_emul *em, int level, const char *fmt, ...)
+void vcg_emul_log(struct vcg_emul *em, int level, const char *fmt, ...)
 {
-	char text[256];
+	char text[512];
 	struct vcg_done *d;
 	va_list ap;
 	int n;
@@ -90,7 +87,7 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	if (st != VREADER_OK)
 		return -ENOMEM;
 	if (len < 2 || len > VCG_EMUL_ATR_MAX) {
-		post_log(em, LOG_ERR,
+		vcg_emul_log(em, LOG_ERR,
 			 "emulated card slot %u: libcacard gave a %d-byte ATR (2..%d expected)",
 			 em->slot, len, VCG_EMUL_ATR_MAX);
 		return -EIO;
@@ -125,13 +122,13 @@ static int transfer(struct vcg_emul *em, VReader *reader,
 	if (st != VREADER_OK)
 		return -ENOMEM;
 	if (len >= VCG_EMUL_RESP_CAP) {
-		post_log(em, LOG_ERR,
+		vcg_emul_log(em, LOG_ERR,
 			 "emulated card slot %u: libcacard filled the whole %d-byte response buffer (response cut off); failing the APDU",
 			 em->slot, VCG_EMUL_RESP_CAP);
 		return -EOVERFLOW;
 	}
 	if (len < 2) {
-		post_log(em, LOG_ERR,
+		vcg_emul_log(em, LOG_ERR,
 			 "emulated card slot %u: %d-byte response has no status word",
 			 em->slot, len);
 		return -EIO;
@@ -146,7 +143,7 @@ static void force(struct vcg_emul *em, VReader *reader, bool insert)
 	VCardEmulError e;
 
 	if (reader == NULL) {
-		post_log(em, LOG_WARNING,
+		vcg_emul_log(em, LOG_WARNING,
 			 "emulated card slot %u: no reader, cannot %s the card",
 			 em->slot, insert ? "insert" : "remove");
 		return;
@@ -156,12 +153,25 @@ static void force(struct vcg_emul *em, VReader *reader, bool insert)
 	if (e == VCARD_EMUL_OK)
 		return;
 	if (insert)
-		post_log(em, LOG_WARNING,
+		vcg_emul_log(em, LOG_WARNING,
 			 "emulated card slot %u: cannot insert (already in, or the hardware token is gone)",
 			 em->slot);
 	else
-		post_log(em, LOG_INFO,
+		vcg_emul_log(em, LOG_INFO,
 			 "emulated card slot %u: card already removed", em->slot);
+}
+
+/* Has the db moved, gone or changed since the card started? One line
+ * per change (vcg_nssdb.h). Before the jobs a host or the control socket
+ * starts (power on, remove, insert), not before every APDU. */
+static void watch_db(struct vcg_emul *em)
+{
+	char line[480];
+	int level = vcg_nssdb_watch_check(&em->watch, line, sizeof(line));
+
+	if (level > 0)
+		vcg_emul_log(em, level, "emulated card slot %u: %s", em->slot,
+			     line);
 }
 
 /* Run one job with the lock released; returns its completion or NULL
@@ -175,6 +185,9 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 	size_t len = 0;
 	int err;
 
+	if (job->kind == VCG_JOB_POWER_ON || job->kind == VCG_JOB_REMOVE ||
+	    job->kind == VCG_JOB_INSERT)
+		watch_db(em);
 	switch (job->kind) {
 	case VCG_JOB_POWER_ON:
 		err = power_on(em, reader, atr, &len);

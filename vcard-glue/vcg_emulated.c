@@ -229,6 +229,11 @@ static void emul_destroy(void *impl)
 		return;
 	ccid_engine_attach_card(em->eng, em->slot, NULL, NULL);
 	stop_threads(em);
+	/* Lines no dispatch took yet (a card destroyed before its loop ran)
+	 * are still said once. */
+	for (struct vcg_done *d = em->done; d != NULL; d = d->next)
+		if (d->kind == VCG_DONE_LOG)
+			vcg_logf(em->log, d->level, "%s", (const char *)d->data);
 	free_emul(em);
 	vcg_cacard_release();
 }
@@ -272,12 +277,20 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 		return vcg_spec_fail(spec, err, errlen, "%s",
 				     strerror(-rc));
 	}
+	/* Warnings found while creating are queued, not printed: the
+	 * daemon sets its logger after create, and the first dispatch (or
+	 * destroy) logs them there, once. */
+	vcg_nssdb_watch_start(&em->watch, em->cfg.db_dir);
+	if (vcg_nssdb_key_exposure(em->cfg.db_dir, em->cfg.db, why,
+				   sizeof(why)) > 0)
+		vcg_emul_log(em, LOG_WARNING, "emulated card slot %u: %s", slot,
+			     why);
 	if (em->cfg.backend == VCG_EMUL_CERTIFICATES) {
 		em->pki = vcg_emul_cacpki_new(&em->cfg, why, sizeof(why));
 		if (em->pki == NULL)
-			vcg_logf(log, LOG_WARNING,
-				 "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
-				 slot, why);
+			vcg_emul_log(em, LOG_WARNING,
+				     "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
+				     slot, why);
 	}
 	em->reader = initial_reader(em);
 	em->present = em->reader != NULL &&

@@ -1,13 +1,16 @@
-/* NSS database pre-flight check: see vcg_nssdb.h. */
+/* NSS database pre-flight check, and the db files while a card runs:
+ * see vcg_nssdb.h. */
 #include "vcg_nssdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cert.h>
@@ -176,4 +179,183 @@ int vcg_nssdb_check(const char *dir, const char *db,
 			  "closing NSS db %s after the check failed: %s", db,
 			  nss_error());
 	return rc;
+}
+
+/* ---- while the card runs: no NSS, just the files ---- */
+
+/* Paths in log lines: printable, shortened (a line holds two). */
+#define SHOWN_PATH_MAX 160
+#define SHOWN_PATH_BUF (SHOWN_PATH_MAX * 4 + 8)
+
+int vcg_nssdb_key_exposure(const char *dir, const char *db, char *line,
+			   size_t linelen)
+{
+	/* dbm: is NSS's legacy format (key3.db); sql: and no prefix are
+	 * key4.db (NSS has defaulted to sql: since 3.35). */
+	const char *key = strncmp(db, "dbm:", 4) == 0 ? "key3.db" : "key4.db";
+	char path[PATH_MAX], shown[SHOWN_PATH_BUF];
+	struct stat st;
+	mode_t other;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	other = st.st_mode & (S_IROTH | S_IWOTH);
+	if (other == 0)
+		return 0;
+	vcg_spec_printable(shown, sizeof(shown), path, SHOWN_PATH_MAX);
+	fail(line, linelen, 0,
+	     "NSS db private keys '%s' are %s by others (mode %04o): fix: chmod o-rw %s",
+	     shown,
+	     other == (S_IROTH | S_IWOTH) ? "readable and writable" :
+	     other == S_IROTH ? "readable" : "writable",
+	     (unsigned)(st.st_mode & 07777), shown);
+	return 1;
+}
+
+static const char *const watched[VCG_NSSDB_WATCH_FILES] = {
+	"cert9.db", "key4.db",
+};
+
+enum watch_state {
+	WATCH_AS_AT_START,
+	WATCH_GONE,         /* ENOENT, ENOTDIR */
+	WATCH_UNREADABLE,   /* stat or access failed otherwise */
+	WATCH_REPLACED,     /* another inode than NSS opened */
+};
+
+void vcg_nssdb_watch_start(struct vcg_nssdb_watch *w, const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	w->dir = dir;
+	w->euid = geteuid();
+	w->state = WATCH_AS_AT_START;
+	w->which = -1;
+	for (int i = 0; i < VCG_NSSDB_WATCH_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, watched[i]);
+		if (stat(path, &st) < 0)
+			continue;   /* check() reports it */
+		w->base[i].known = true;
+		w->base[i].dev = st.st_dev;
+		w->base[i].ino = st.st_ino;
+		w->base[i].size = st.st_size;
+		w->base[i].mtime = st.st_mtim;
+	}
+}
+
+/* Can this process's effective ids read every watched file now? */
+static bool readable_now(const struct vcg_nssdb_watch *w)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < VCG_NSSDB_WATCH_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", w->dir, watched[i]);
+		if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0 &&
+		    errno == EACCES)
+			return false;
+	}
+	return true;
+}
+
+static int gone_or_unreadable(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? WATCH_GONE : WATCH_UNREADABLE;
+}
+
+int vcg_nssdb_watch_check(struct vcg_nssdb_watch *w, char *line,
+			  size_t linelen)
+{
+	char path[PATH_MAX], shown[SHOWN_PATH_BUF];
+	int state = WATCH_AS_AT_START, which = -1, err = 0;
+	int modified = -1;
+	struct stat st;
+
+	if (geteuid() != w->euid) {
+		/* The daemon dropped root since start (--user): a db only
+		 * root reads is not ours to watch, nothing has changed. */
+		w->euid = geteuid();
+		w->blind = !readable_now(w);
+		if (w->blind) {
+			vcg_spec_printable(shown, sizeof(shown), w->dir,
+					   SHOWN_PATH_MAX);
+			fail(line, linelen, 0,
+			     "NSS db '%s' is not readable by uid %u (opened before the daemon dropped root): changes to it are not watched",
+			     shown, (unsigned)w->euid);
+			return LOG_INFO;
+		}
+	}
+	if (w->blind)
+		return 0;
+	if (stat(w->dir, &st) < 0) {
+		state = gone_or_unreadable(errno);
+		err = errno;
+	}
+	for (int i = 0; i < VCG_NSSDB_WATCH_FILES &&
+			state == WATCH_AS_AT_START; i++) {
+		snprintf(path, sizeof(path), "%s/%s", w->dir, watched[i]);
+		if (stat(path, &st) < 0) {
+			err = errno;
+			state = gone_or_unreadable(err);
+		} else if (!w->base[i].known || st.st_dev != w->base[i].dev ||
+			   st.st_ino != w->base[i].ino) {
+			state = WATCH_REPLACED;
+		} else if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0) {
+			err = errno;
+			state = WATCH_UNREADABLE;
+		} else if (st.st_size != w->base[i].size ||
+			   st.st_mtim.tv_sec != w->base[i].mtime.tv_sec ||
+			   st.st_mtim.tv_nsec != w->base[i].mtime.tv_nsec) {
+			/* Written in place (NSS opened it read-only: not us). */
+			w->base[i].size = st.st_size;
+			w->base[i].mtime = st.st_mtim;
+			if (modified < 0)
+				modified = i;
+		}
+		if (state != WATCH_AS_AT_START)
+			which = i;
+	}
+
+	if (state == w->state && which == w->which && err == w->err) {
+		if (state != WATCH_AS_AT_START || modified < 0)
+			return 0;
+		snprintf(path, sizeof(path), "%s/%s", w->dir, watched[modified]);
+		vcg_spec_printable(shown, sizeof(shown), path, SHOWN_PATH_MAX);
+		fail(line, linelen, 0,
+		     "NSS db file '%s' was modified while in use: the card goes on with what it loaded (operations with changed keys may fail); restart the daemon to load it",
+		     shown);
+		return LOG_WARNING;
+	}
+	w->state = state;
+	w->which = which;
+	w->err = err;
+	if (which >= 0)
+		snprintf(path, sizeof(path), "%s/%s", w->dir, watched[which]);
+	else
+		snprintf(path, sizeof(path), "%s", w->dir);
+	vcg_spec_printable(shown, sizeof(shown), path, SHOWN_PATH_MAX);
+	switch (state) {
+	case WATCH_GONE:
+		fail(line, linelen, 0,
+		     "NSS db %s '%s' is gone (%s): the card goes on with what NSS has open; a daemon restart would fail until it is back",
+		     which >= 0 ? "file" : "directory", shown, strerror(err));
+		return LOG_WARNING;
+	case WATCH_UNREADABLE:
+		fail(line, linelen, 0,
+		     "NSS db %s '%s' is no longer readable (%s): the card goes on with what NSS has open; a daemon restart as this user would fail until that is fixed",
+		     which >= 0 ? "file" : "directory", shown, strerror(err));
+		return LOG_WARNING;
+	case WATCH_REPLACED:
+		fail(line, linelen, 0,
+		     "NSS db file '%s' was replaced while in use: the card goes on with the one it opened; restart the daemon to load the new one",
+		     shown);
+		return LOG_WARNING;
+	default:
+		vcg_spec_printable(shown, sizeof(shown), w->dir, SHOWN_PATH_MAX);
+		fail(line, linelen, 0,
+		     "NSS db '%s' is back as the card opened it", shown);
+		return LOG_NOTICE;
+	}
 }

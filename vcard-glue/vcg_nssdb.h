@@ -1,4 +1,5 @@
-/* Check an NSS database before libcacard sees it.
+/* Check an NSS database before libcacard sees it; and, while the card
+ * runs, its private keys' mode and its files (no NSS for those).
  *
  * vcard_emul_init() says nothing about why it fails (missing db, bad db,
  * unknown nickname), and silently builds a card from the certificates it
@@ -8,13 +9,16 @@
  * db has no password, and shuts NSS down again, so the error names the
  * one thing that is wrong.
  *
- * Must not run while NSS is initialised by someone else in the process
- * (libcacard): the caller (vcg_cacard.c) only calls it before
- * vcard_emul_init(). */
+ * vcg_nssdb_check() must not run while NSS is initialised by someone else
+ * in the process (libcacard): the caller (vcg_cacard.c) only calls it
+ * before vcard_emul_init(). */
 #ifndef VCG_NSSDB_H
 #define VCG_NSSDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 /* dir: the db directory; db: how NSS names it ("sql:" + dir); nicks: n
  * nicknames to find (n == 0: a db for hardware tokens, which changes the
@@ -23,5 +27,52 @@
 int vcg_nssdb_check(const char *dir, const char *db,
 		    const char *const *nicks, size_t n, char *why,
 		    size_t whylen);
+
+/* Private keys others can read or write: key4.db of an sql: db (key3.db
+ * of a dbm: one) with S_IROTH or S_IWOTH. Returns 1 with one warning line
+ * in line (the file, its mode, the chmod that fixes it; no "card" prefix),
+ * 0 when the mode is fine or the file cannot be stat()ed (the open checks
+ * report that). No NSS. */
+int vcg_nssdb_key_exposure(const char *dir, const char *db, char *line,
+			   size_t linelen);
+
+/* The db files while a card uses them. NSS keeps cert9.db and key4.db
+ * open from start-up, so the card goes on when they are moved, deleted
+ * or made unreadable, and a restart would fail; the watch notices that
+ * (two stat()s, no NSS) so the log says so, once per change.
+ *
+ * start() records the files as they are (right after NSS opened them);
+ * check() compares. The state is the first of: the directory gone; a file
+ * gone, unreadable by this process's effective ids, or another file
+ * (device/inode) than at start; else all as at start. A change of state
+ * gives one line; so does a file written in place (size or mtime
+ * changed: an event, the state stays). A daemon that dropped root after
+ * start (--user) may not see a root-only db at all: the first check as the
+ * new uid says so once (LOG_INFO) and the watch stays quiet after. */
+#define VCG_NSSDB_WATCH_FILES 2
+
+struct vcg_nssdb_watch {
+	const char *dir;      /* not copied: must outlive the watch */
+	struct {
+		bool known;   /* existed at start */
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtime;
+	} base[VCG_NSSDB_WATCH_FILES];
+	uid_t euid;           /* the effective uid at start */
+	bool blind;           /* cannot see the files as the current uid */
+	int state;            /* what the last line said (internal) */
+	int which;            /* file index, -1: the directory */
+	int err;              /* errno behind it */
+};
+
+void vcg_nssdb_watch_start(struct vcg_nssdb_watch *w, const char *dir);
+
+/* 0: nothing new. Else a syslog level (LOG_WARNING: something went
+ * wrong; LOG_NOTICE: back as at start) with one line in `line` (no
+ * "card" prefix). */
+int vcg_nssdb_watch_check(struct vcg_nssdb_watch *w, char *line,
+			  size_t linelen);
 
 #endif

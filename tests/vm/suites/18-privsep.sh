@@ -143,9 +143,12 @@ chown -R 0:0 /cards/nopin; chmod 0700 /cards/nopin; chmod 0600 /cards/nopin/*
 check "$G: a root-only NSS db (0700 dir, 0600 files): ccidg cannot read it" \
 	sh -c "! su -s /bin/sh ccidg -c 'cat /cards/nopin/key4.db' >/dev/null 2>&1"
 check "$G: --user ccidg with the emulated card over that db: opened before the drop, the host sees the card" \
-	gadget_start --user ccidg --card "emulated,backend=certificates,db=sql:/cards/nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+	gadget_start -v --user ccidg --card "emulated,backend=certificates,db=sql:/cards/nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
 check "$G: ... OpenSC lists the three certificates" three_certs_listed
 check "$G: ... signs with the card's key (any PIN); openssl verifies" sign_and_verify $ANY_PIN /cards/nopin
+check "$G: ... the db watch says once it cannot see the root-only db as uid 990 (-v)" \
+	grep -q "not readable by uid 990 (opened before the daemon dropped root)" /tmp/gadget.log
+check "$G: ... and raises no false 'no longer readable' warning" sh -c "! grep -q 'no longer readable' /tmp/gadget.log"
 check "$G: ... card remove / insert" churn
 check "$G: ... signs" wait_for 20 sign_and_verify $ANY_PIN /cards/nopin
 check "$G: ... SIGTERM: exit 0" gadget_stop
