@@ -189,11 +189,15 @@ pcscd_stop() {
 }
 
 # GADGET_BIN: another build of the daemon (the ASan one: 17-asan.sh).
+# GADGET_WRAP: words run in front of it (valgrind ...: 19-valgrind.sh; the
+# pid is still the daemon's when the wrapper execs it). GADGET_WAIT_S /
+# GADGET_STOP_S: how long the start may take to enumerate (30) and SIGTERM
+# to exit (10).
 gadget_start() {
-	echo "+ ${GADGET_BIN:-ccid-gadget} $*" >>/tmp/gadget.log
-	${GADGET_BIN:-ccid-gadget} "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	echo "+ $GADGET_WRAP ${GADGET_BIN:-ccid-gadget} $*" >>/tmp/gadget.log
+	$GADGET_WRAP ${GADGET_BIN:-ccid-gadget} "$@" >>/tmp/gadget.log 2>&1 3>&- &
 	GADGET_PID=$!
-	wait_enumerated 30
+	wait_enumerated "${GADGET_WAIT_S:-30}"
 }
 
 # gadget_stop: SIGTERM, then the exit status (0 = clean); 124 if it had to
@@ -202,7 +206,7 @@ gadget_stop() {
 	local rc
 	[ -n "$GADGET_PID" ] || return 0
 	kill "$GADGET_PID" 2>/dev/null
-	if wait_for 10 sh -c "! kill -0 $GADGET_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$GADGET_PID/status"; then
+	if wait_for "${GADGET_STOP_S:-10}" sh -c "! kill -0 $GADGET_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$GADGET_PID/status"; then
 		wait "$GADGET_PID"
 		rc=$?
 	else
