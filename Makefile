@@ -178,7 +178,7 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_
 build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(VCG_SRC) $(GADGET_SRC) $(CFS_SRC) $(CLIENT_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(LDLIBS_ALL)
 
 fuzz: $(FUZZ_BINS)
 	@for n in $(FUZZ_NAMES); do \

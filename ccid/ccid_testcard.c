@@ -161,7 +161,8 @@ static int tc_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 	if (!copy)
 		return -ENOMEM;
 	tc->apdu = copy;
-	memcpy(tc->apdu, apdu, len);
+	if (len)   /* an empty XfrBlock passes apdu == NULL (C11 7.24.1) */
+		memcpy(tc->apdu, apdu, len);
 	tc->apdu_len = len;
 	tc->pending = TC_TRANSMIT;
 	tc->tag = tag;

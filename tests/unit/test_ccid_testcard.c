@@ -105,6 +105,17 @@ static void test_commands(void)
 	check_sw(unknown_cla, sizeof(unknown_cla), 0x6E, 0x00);
 	check_sw(bad_lc, sizeof(bad_lc), 0x67, 0x00);
 	check_sw(too_short, sizeof(too_short), 0x67, 0x00);
+	/* An empty XfrBlock (dwLength 0): failed, in step, with bError
+	 * pointing at dwLength (offset 1, Section 6.2.6). (An empty APDU
+	 * that reaches the card through chaining, apdu == NULL: the
+	 * ccid_engine fuzz corpus replays it under UBSan.) */
+	ccid_fake_send(eng, 0x6F, 0, 2, 0, 0, 0, NULL, 0);
+	n = ccid_fake_pop(eng, got, sizeof(got));
+	CHECK_EQ(n, 10);
+	CHECK_EQ(got[0], 0x80);   /* RDR_to_PC_DataBlock */
+	CHECK_EQ(got[6], 2);
+	CHECK_EQ(got[7] & 0xC0, 0x40);
+	CHECK_EQ(got[8], 1);
 	teardown();
 }
 
