@@ -222,10 +222,12 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # ---- a PC/SC client looping APDUs in the background ---------------------------
 
-# loop_start: multi-packet APDUs both ways until loop_stop; it reconnects
-# after PC/SC errors and fails only on a wrong answer.
+# loop_start [APDU ARGS...]: pcsc_client --loop until loop_stop, by default
+# multi-packet APDUs of the test card both ways; it reconnects after PC/SC
+# errors and fails only on a wrong answer.
 loop_start() {
-	pcsc_client --loop -q --echo 300 --generate 700 >/tmp/loop.out 2>&1 3>&- &
+	[ $# -gt 0 ] || set -- --echo 300 --generate 700
+	pcsc_client --loop -q "$@" >/tmp/loop.out 2>&1 3>&- &
 	LOOP_PID=$!
 }
 # loop_stop: its exit status (1: a wrong answer), 124 if it hung.

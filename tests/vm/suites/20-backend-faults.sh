@@ -52,33 +52,16 @@ apdus_flow() {
 	wait_for 15 apdus_above $((a + 20)) || { echo "stuck at $(apdus) APDUs (was $a)"; return 1; }
 }
 
-# A PC/SC client looping CAC APDUs, as lib.sh's loop_start does with the
-# test card's: SELECT the first PKI applet (libcacard answers 61 0D), GET
-# RESPONSE, READ BUFFER of its tag and value lengths. It reconnects after
-# PC/SC errors (a removed card) and fails only on a wrong answer.
+# A PC/SC client looping CAC APDUs (lib.sh's loop_start, with the CAC
+# card's instead of the test card's): SELECT the first PKI applet
+# (libcacard answers 61 0D), GET RESPONSE, READ BUFFER of its tag and
+# value lengths. It reconnects after PC/SC errors (a removed card) and
+# fails only on a wrong answer.
 cac_loop_start() {
-	pcsc_client --loop -q \
-		00A4040007A0000000790100 --expect-sw 610D \
+	loop_start 00A4040007A0000000790100 --expect-sw 610D \
 		00C000000D --expect-sw 9000 \
 		80520000020102 -e 0A009000 \
-		80520000020202 --expect-len 2 --expect-sw 9000 \
-		>/tmp/cac-loop.out 2>&1 3>&- &
-	CAC_LOOP_PID=$!
-}
-cac_loop_stop() { # its exit status; 124 if it hung
-	local rc
-	kill $CAC_LOOP_PID 2>/dev/null
-	if wait_for 15 sh -c "! kill -0 $CAC_LOOP_PID 2>/dev/null || grep -q '^State:.*Z' /proc/$CAC_LOOP_PID/status"; then
-		wait $CAC_LOOP_PID
-		rc=$?
-	else
-		kill -9 $CAC_LOOP_PID 2>/dev/null
-		wait $CAC_LOOP_PID 2>/dev/null
-		rc=124
-	fi
-	cat /tmp/cac-loop.out
-	diag "  $(grep '^loop:' /tmp/cac-loop.out)"
-	return $rc
+		80520000020202 --expect-len 2 --expect-sw 9000
 }
 
 # ctl remove, the card out; ctl insert, the card in (ctl status)
@@ -138,7 +121,7 @@ check "$G: db moved away: ctl remove takes the card out, ctl insert puts it back
 check "$G: db moved away: the host gets answers from the re-inserted card" apdus_flow
 check "$G: db moved away: one log line says the db is gone and the card goes on" \
 	one_line_since $MARK "emulated card slot 0: NSS db directory '$D' is gone (No such file or directory): the card goes on with what NSS has open; a daemon restart would fail until it is back"
-check "$G: db moved away: the APDU loop saw no wrong answer and no hang" cac_loop_stop
+check "$G: db moved away: the APDU loop saw no wrong answer and no hang" loop_stop
 check "$G: db moved away: pkcs11-tool still signs, openssl verifies (NSS has the files open)" \
 	sign_and_verify $ANY_PIN $REF
 check "$G: db moved away: a second start exits 2, one line naming the path" \
@@ -159,7 +142,7 @@ check "$G: db files deleted: ctl remove takes the card out, ctl insert puts it b
 check "$G: db files deleted: the host gets answers from the re-inserted card" apdus_flow
 check "$G: db files deleted: one log line says cert9.db is gone" \
 	one_line_since $MARK "emulated card slot 0: NSS db file '$D/cert9.db' is gone (No such file or directory): the card goes on with what NSS has open; a daemon restart would fail until it is back"
-check "$G: db files deleted: the APDU loop saw no wrong answer and no hang" cac_loop_stop
+check "$G: db files deleted: the APDU loop saw no wrong answer and no hang" loop_stop
 check "$G: db files deleted: pkcs11-tool still signs, openssl verifies" \
 	sign_and_verify $ANY_PIN $REF
 check "$G: db files deleted: a second start exits 2, one line naming the path" \
