@@ -63,29 +63,6 @@ static size_t parse_hex(const char *s, uint8_t *out, size_t cap)
 	return n;
 }
 
-static size_t make_echo(uint8_t *a, long n)
-{
-	size_t p = 0;
-
-	a[p++] = 0x80;
-	a[p++] = 0xEE;
-	a[p++] = 0x00;
-	a[p++] = 0x00;
-	if (n <= 255) {
-		a[p++] = (uint8_t)n;
-	} else {
-		a[p++] = 0x00;
-		a[p++] = (uint8_t)(n >> 8);
-		a[p++] = (uint8_t)n;
-	}
-	for (long i = 0; i < n; i++)
-		a[p++] = (uint8_t)(i * 7 + (i >> 8) + 1);
-	a[p++] = 0x00;
-	if (n > 255)
-		a[p++] = 0x00;
-	return p;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -186,7 +163,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (echo > 0 && echo <= 65535)
-		apdu_len = make_echo(apdu, echo);
+		apdu_len = echo_apdu(apdu, (size_t)echo);
 	else if (optind < argc)
 		apdu_len = parse_hex(argv[optind], apdu, sizeof(apdu));
 	if (apdu_len < 4 || count < 1 || warmup < 0) {

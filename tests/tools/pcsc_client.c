@@ -173,53 +173,27 @@ static struct step *add_step(struct opts *o)
 	return s;
 }
 
-/* The byte pattern of ECHO data: position-dependent so a
- * dropped, doubled or reordered packet shows. */
-static uint8_t pattern_byte(size_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 8) + 1);
-}
-
-/* ECHO (CLA 0x80 INS 0xEE): case 4, short if n <= 255, else extended.
- * The card answers the data + 9000. */
+/* ECHO (CLA 0x80 INS 0xEE) of n pattern bytes (pcsc_util.h); the card
+ * answers the data + 9000. */
 static void add_echo(struct opts *o, long n)
 {
 	struct step *s = add_step(o);
-	size_t i, p = 0;
+	size_t i;
 	uint8_t *a = malloc((size_t)n + 9);
 
 	if (!a) {
 		fprintf(stderr, "pcsc_client: out of memory\n");
 		exit(EXIT_PCSC);
 	}
-	a[p++] = 0x80;
-	a[p++] = 0xEE;
-	a[p++] = 0x00;
-	a[p++] = 0x00;
-	if (n <= 255) {
-		a[p++] = (uint8_t)n;
-	} else {
-		a[p++] = 0x00;
-		a[p++] = (uint8_t)(n >> 8);
-		a[p++] = (uint8_t)n;
-	}
-	for (i = 0; i < (size_t)n; i++)
-		a[p++] = pattern_byte(i);
-	if (n <= 255) {
-		a[p++] = 0x00;           /* Le: up to 256 */
-	} else {
-		a[p++] = 0x00;           /* Le: up to 65536 */
-		a[p++] = 0x00;
-	}
 	s->apdu = a;
-	s->apdu_len = p;
+	s->apdu_len = echo_apdu(a, (size_t)n);
 	s->expect = malloc((size_t)n + 2);
 	if (!s->expect) {
 		fprintf(stderr, "pcsc_client: out of memory\n");
 		exit(EXIT_PCSC);
 	}
 	for (i = 0; i < (size_t)n; i++)
-		s->expect[i] = pattern_byte(i);
+		s->expect[i] = echo_pattern_byte(i);
 	s->expect[n] = 0x90;
 	s->expect[n + 1] = 0x00;
 	s->expect_len = (size_t)n + 2;

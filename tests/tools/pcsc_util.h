@@ -1,9 +1,11 @@
 /* Small helpers the PC/SC tools share (pcsc_client, pcsc_hold and
  * bench/pcsc_bench): PC/SC error names, a monotonic clock, sleeping, hex
- * digits. Header-only: each tool is one .c file built on its own. */
+ * digits, the test card's ECHO APDU. Header-only: each tool is one .c file built on its own. */
 #ifndef PCSC_UTIL_H
 #define PCSC_UTIL_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -73,6 +75,39 @@ static inline int hex_val(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* Byte i of the ECHO data every tool sends: position-dependent, so a
+ * dropped, doubled or reordered packet shows. */
+static inline uint8_t echo_pattern_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 8) + 1);
+}
+
+/* ECHO (CLA 0x80 INS 0xEE) of n pattern bytes into a (n + 9 bytes):
+ * case 4, short if n <= 255 (Le 00), else extended (Le 00 00). The test
+ * card answers the data + 90 00. Returns the APDU's length. */
+static inline size_t echo_apdu(uint8_t *a, size_t n)
+{
+	size_t i, p = 0;
+
+	a[p++] = 0x80;
+	a[p++] = 0xEE;
+	a[p++] = 0x00;
+	a[p++] = 0x00;
+	if (n <= 255) {
+		a[p++] = (uint8_t)n;
+	} else {
+		a[p++] = 0x00;
+		a[p++] = (uint8_t)(n >> 8);
+		a[p++] = (uint8_t)n;
+	}
+	for (i = 0; i < n; i++)
+		a[p++] = echo_pattern_byte(i);
+	a[p++] = 0x00;           /* Le: up to 256, or */
+	if (n > 255)
+		a[p++] = 0x00;   /* up to 65536 */
+	return p;
 }
 
 #endif
