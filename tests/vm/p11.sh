@@ -5,7 +5,8 @@
 # signatures and encryptions. Output goes to the console; failures say why.
 #
 #   token_listed                 pkcs11-tool -L: token "John Doe", CAC
-#   three_certs_listed           pkcs11-tool -O: John Doe's three certificates
+#   three_certs_listed [CMD]     pkcs11-tool -O (CMD: another module's): John
+#                                Doe's three certificates
 #   cert_identical ID DER        the certificate object ID is byte-identical to DER
 #   sign_and_verify PIN DBDIR    SHA256-RSA-PKCS with the signing key over
 #                                /tmp/msg; openssl verifies with DBDIR's cert
@@ -42,8 +43,8 @@ token_listed() {
 	return 1
 }
 
-three_certs_listed() {
-	$P11 -O >/tmp/p11.out 2>&1
+three_certs_listed() { # [PKCS11-TOOL COMMAND]: default OpenSC's ($P11)
+	${1:-$P11} -O >/tmp/p11.out 2>&1
 	local rc=$?
 	cat /tmp/p11.out
 	[ $rc = 0 ] || return 1

@@ -109,15 +109,7 @@ coolkey_lists() {
 	$CK -L >/tmp/ck.out 2>&1 || { cat /tmp/ck.out; return 1; }
 	cat /tmp/ck.out
 	grep -q 'token label *: John Doe$' /tmp/ck.out || { echo "token label is not John Doe"; return 1; }
-	$CK -O >/tmp/ck.out 2>&1
-	local rc=$?
-	cat /tmp/ck.out
-	[ $rc = 0 ] || return 1
-	[ "$(grep -c '^Certificate Object' /tmp/ck.out)" = 3 ] || { echo "not 3 certificate objects"; return 1; }
-	grep -q 'label: *CAC ID Certificate$' /tmp/ck.out &&
-		grep -q 'label: *CAC Email Signature Certificate$' /tmp/ck.out &&
-		grep -q 'label: *CAC Email Encryption Certificate$' /tmp/ck.out &&
-		grep -q 'subject: *DN: CN=John Doe (signing)$' /tmp/ck.out
+	three_certs_listed "$CK"
 }
 
 coolkey_cert_identical() { # LABEL DER
