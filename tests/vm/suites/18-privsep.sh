@@ -58,7 +58,14 @@ other_refused() {
 }
 detach_gone() { ccid-gadget ctl detach && wait_for 10 host_gone; }
 attach_back() { ccid-gadget ctl attach && wait_enumerated 20; }
-churn() { ccid-gadget ctl remove >/dev/null && ccid-gadget ctl insert >/dev/null; }
+# The host must see the card gone before it comes back: a swap faster
+# than pcscd polls leaves pcscd holding the old card's powered state, and
+# the next transmit to the new, unpowered card fails (libccid maps the
+# failed XfrBlock to IFD_COMMUNICATION_ERROR, as with any reader).
+churn() {
+	ccid-gadget ctl remove >/dev/null && pcsc_client --wait-absent 10 &&
+		ccid-gadget ctl insert >/dev/null
+}
 detach_refused() {
 	! ccid-gadget ctl detach >/tmp/det.out 2>&1 || return 1
 	cat /tmp/det.out
