@@ -117,6 +117,14 @@ check "storms: ctl status still reports the card present" \
 
 # ---- kill -9 in the middle of an APDU (a slow card) ----
 check "storms: daemon exits 0 on SIGTERM" gadget_stop
+# A fresh pcscd for what follows, which tests our restart, not pcscd's
+# recovery: pcsc-lite 1.9.9 keeps a removed reader's context until its
+# last client lets go (UNREF_READER), and after rmmod/insmod dummy_hcd the
+# bus numbers devices from 2 again, so a storm's leftover context can
+# make pcscd refuse the next reader at that path ("Duplicate reader
+# found"; it happened once in a CI run, after the loop above).
+pcscd_stop
+check "storms: a fresh pcscd" pcscd_start
 check "storms: daemon starts with a slow card (delay_ms=3000)" gadget_start --card test,delay_ms=3000
 pcsc_client -q --wait-reader 15 --wait-card 15 --echo 16 >/tmp/midapdu.out 2>&1 &
 MID=$!
