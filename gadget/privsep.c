@@ -64,6 +64,16 @@ pid_t privsep_pid(const struct privsep *ps)
 	return ps->pid;
 }
 
+/* The helper died (cause: why we know): say what that costs. -EPIPE. */
+static int helper_gone(struct privsep *ps, const char *cause, char *err,
+		       size_t errlen)
+{
+	snprintf(err, errlen, "the privileged helper is gone (%s): the UDC "
+		 "cannot be bound or unbound until the daemon restarts", cause);
+	ps->gone = true;
+	return -EPIPE;
+}
+
 /* One request, one reply. Returns 0 for "ok", -EIO for "err" (its text in
  * err), -EPIPE if the helper is gone. The reply's text after "ok " goes
  * to text (textlen bytes) if wanted. */
@@ -73,23 +83,14 @@ static int request(struct privsep *ps, char op, char *text, size_t textlen,
 	char reply[PRIVSEP_MSG_MAX + 1];
 	ssize_t n;
 
-	if (send(ps->fd, &op, 1, MSG_NOSIGNAL) != 1) {
-		snprintf(err, errlen, "the privileged helper is gone (%s): "
-			 "the UDC cannot be bound or unbound until the daemon "
-			 "restarts", strerror(errno));
-		ps->gone = true;
-		return -EPIPE;
-	}
+	if (send(ps->fd, &op, 1, MSG_NOSIGNAL) != 1)
+		return helper_gone(ps, strerror(errno), err, errlen);
 	do
 		n = recv(ps->fd, reply, sizeof(reply) - 1, 0);
 	while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-		snprintf(err, errlen, "the privileged helper is gone (%s): "
-			 "the UDC cannot be bound or unbound until the daemon "
-			 "restarts", n < 0 ? strerror(errno) : "it exited");
-		ps->gone = true;
-		return -EPIPE;
-	}
+	if (n <= 0)
+		return helper_gone(ps, n < 0 ? strerror(errno) : "it exited",
+				   err, errlen);
 	reply[n] = '\0';
 	if (!strncmp(reply, "ok", 2) && (reply[2] == ' ' || !reply[2])) {
 		if (text)
