@@ -60,6 +60,9 @@ struct opts {
 	DWORD protocols;
 	long repeat;
 	DWORD disposition;       /* SCardDisconnect's, default leave */
+	LONG loop_errors[16];    /* --loop-errors: the PC/SC errors allowed */
+	size_t n_loop_errors;    /* 0: any */
+	long loop_max_ms;        /* --loop-max-ms: longest call allowed, or 0 */
 	struct step *steps;
 	size_t nsteps;
 };
@@ -399,10 +402,48 @@ static int connect_card(SCARDCONTEXT ctx, const char *reader,
 	return 0;
 }
 
+/* What --loop saw: the longest PC/SC call, and each error's count. */
+struct loop_stats {
+	double longest_s;
+	const char *longest_call;
+	struct { LONG rv; unsigned long n; } err[16];
+	size_t n_err;
+	unsigned long unexpected;   /* errors not in --loop-errors */
+};
+
+/* A call that took t seconds and returned rv (ls may be NULL). */
+static void note_call(struct loop_stats *ls, const struct opts *o,
+		      const char *call, double t, LONG rv)
+{
+	size_t i;
+	bool allowed = o->n_loop_errors == 0;
+
+	if (ls == NULL)
+		return;
+	if (t > ls->longest_s) {
+		ls->longest_s = t;
+		ls->longest_call = call;
+	}
+	if (rv == SCARD_S_SUCCESS)
+		return;
+	for (i = 0; i < o->n_loop_errors; i++)
+		allowed |= o->loop_errors[i] == rv;
+	if (!allowed) {
+		ls->unexpected++;
+		pcsc_err(call, rv);   /* which one, in the loop's output */
+	}
+	for (i = 0; i < ls->n_err && ls->err[i].rv != rv; i++)
+		;
+	if (i == ls->n_err && ls->n_err < sizeof(ls->err) / sizeof(ls->err[0]))
+		ls->err[ls->n_err++].rv = rv;
+	if (i < ls->n_err)
+		ls->err[i].n++;
+}
+
 /* Send every step once. Returns 0, EXIT_CHECK or EXIT_PCSC; *sent counts
- * the exchanges that completed. */
+ * the exchanges that completed; ls (if not NULL) gets each call. */
 static int run_steps(SCARDHANDLE card, DWORD proto, const struct opts *o,
-		     uint8_t *rsp, unsigned long *sent)
+		     uint8_t *rsp, unsigned long *sent, struct loop_stats *ls)
 {
 	const SCARD_IO_REQUEST *pci = proto == SCARD_PROTOCOL_T1 ?
 		SCARD_PCI_T1 : SCARD_PCI_T0;
@@ -418,10 +459,14 @@ static int run_steps(SCARDHANDLE card, DWORD proto, const struct opts *o,
 		else if (!o->quiet)
 			printf("> %s, %zu bytes\n", s->label ? s->label : "APDU",
 			       s->apdu_len);
+		double t0 = now_s();
+
 		rv = SCardTransmit(card, pci, s->apdu, (DWORD)s->apdu_len, NULL,
 				   rsp, &rlen);
+		note_call(ls, o, "SCardTransmit", now_s() - t0, rv);
 		if (rv != SCARD_S_SUCCESS) {
-			pcsc_err("SCardTransmit", rv);
+			if (ls == NULL)
+				pcsc_err("SCardTransmit", rv);
 			return EXIT_PCSC;
 		}
 		(*sent)++;
@@ -437,13 +482,30 @@ static int run_steps(SCARDHANDLE card, DWORD proto, const struct opts *o,
 	return 0;
 }
 
+/* "loop: N exchanges, M errors (NAME n, ...), K wrong; longest call:
+ * CALL T ms" on one line. */
+static void print_loop(const struct loop_stats *ls, unsigned long sent,
+		       unsigned long errors, unsigned long wrong)
+{
+	printf("loop: %lu exchanges, %lu errors", sent, errors);
+	for (size_t i = 0; i < ls->n_err; i++)
+		printf("%s%s %lu", i ? ", " : " (", pcsc_name(ls->err[i].rv),
+		       ls->err[i].n);
+	printf("%s, %lu wrong; longest call: %s %.0f ms\n", ls->n_err ? ")" : "",
+	       wrong, ls->longest_call ? ls->longest_call : "none",
+	       ls->longest_s * 1000);
+}
+
 /* --loop: until SIGTERM/SIGINT, connect and run the steps; a PC/SC error
  * (the reader was unbound, the card pulled) reconnects and goes on, a wrong
- * answer is a failure. Prints "loop: N exchanges, M errors, K wrong". */
+ * answer is a failure, and so are an error not in --loop-errors and a call
+ * longer than --loop-max-ms. */
 static int run_loop(SCARDCONTEXT ctx, const struct opts *o, uint8_t *rsp)
 {
 	unsigned long sent = 0, errors = 0, wrong = 0;
+	struct loop_stats ls = { 0 };
 	char buf[4096];
+	bool too_long;
 
 	while (!stop_flag) {
 		const char *names[MAX_READERS];
@@ -456,14 +518,18 @@ static int run_loop(SCARDCONTEXT ctx, const struct opts *o, uint8_t *rsp)
 			sleep_ms(50);
 			continue;
 		}
-		if (SCardConnect(ctx, names[o->reader], SCARD_SHARE_SHARED,
-				 o->protocols, &card, &proto) != SCARD_S_SUCCESS) {
+		double t0 = now_s();
+		LONG rv = SCardConnect(ctx, names[o->reader], SCARD_SHARE_SHARED,
+				       o->protocols, &card, &proto);
+
+		note_call(&ls, o, "SCardConnect", now_s() - t0, rv);
+		if (rv != SCARD_S_SUCCESS) {
 			errors++;
 			sleep_ms(50);
 			continue;
 		}
 		do {
-			rc = run_steps(card, proto, o, rsp, &sent);
+			rc = run_steps(card, proto, o, rsp, &sent, &ls);
 		} while (rc == 0 && !stop_flag);
 		if (rc == EXIT_CHECK)
 			wrong++;
@@ -471,9 +537,15 @@ static int run_loop(SCARDCONTEXT ctx, const struct opts *o, uint8_t *rsp)
 			errors++;
 		SCardDisconnect(card, SCARD_LEAVE_CARD);
 	}
-	printf("loop: %lu exchanges, %lu errors, %lu wrong\n", sent, errors,
-	       wrong);
-	return wrong ? EXIT_CHECK : 0;
+	print_loop(&ls, sent, errors, wrong);
+	too_long = o->loop_max_ms > 0 && ls.longest_s * 1000 > o->loop_max_ms;
+	if (ls.unexpected)
+		fprintf(stderr, "pcsc_client: %lu PC/SC errors not in --loop-errors\n",
+			ls.unexpected);
+	if (too_long)
+		fprintf(stderr, "pcsc_client: %s took %.0f ms, over --loop-max-ms %ld\n",
+			ls.longest_call, ls.longest_s * 1000, o->loop_max_ms);
+	return wrong || ls.unexpected || too_long ? EXIT_CHECK : 0;
 }
 
 /* ---- command line ---- */
@@ -508,7 +580,10 @@ static void usage(FILE *f)
 "  --expect-len N       the APDU before must answer N data bytes (+ SW)\n"
 "  --repeat N           send the APDU list N times (default 1)\n"
 "  --loop               repeat until SIGTERM; reconnect after PC/SC errors,\n"
-"                       fail only on a wrong answer\n"
+"                       fail only on a wrong answer (and the two below)\n"
+"  --loop-errors NAMES  the PC/SC errors the loop may see (SCARD_... names,\n"
+"                       comma-separated); another fails it\n"
+"  --loop-max-ms MS     fail the loop if one call took longer than MS\n"
 "  --stats              print how many APDUs in how long (stderr)\n"
 "  -q, --quiet          do not print APDUs and responses\n"
 "Exit: 0 ok, 1 check failed, 2 usage, 3 PC/SC error, 4 timed out.\n", f);
@@ -518,6 +593,26 @@ static void bad_arg(const char *opt, const char *val, const char *want)
 {
 	fprintf(stderr, "pcsc_client: %s '%s': %s (see --help)\n", opt, val, want);
 	exit(EXIT_USAGE);
+}
+
+/* --loop-errors: SCARD_* names, comma-separated. */
+static void parse_error_names(const char *arg, struct opts *o)
+{
+	char *copy = strdup(arg), *save = NULL;
+
+	o->n_loop_errors = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		LONG rv = pcsc_code(t);
+
+		if (rv == SCARD_S_SUCCESS)
+			bad_arg("--loop-errors", t, "expected a PC/SC error name, e.g. SCARD_W_REMOVED_CARD");
+		if (o->n_loop_errors == sizeof(o->loop_errors) / sizeof(o->loop_errors[0]))
+			bad_arg("--loop-errors", arg, "at most 16 names");
+		o->loop_errors[o->n_loop_errors++] = rv;
+	}
+	free(copy);
+	if (o->n_loop_errors == 0)
+		bad_arg("--loop-errors", arg, "expected at least one name");
 }
 
 static struct step *last_step(struct opts *o, const char *opt)
@@ -534,7 +629,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	enum { O_CONTEXT = 256, O_LIST, O_EXPECT_READERS, O_READER,
 	       O_WAIT_READER, O_WAIT_CARD, O_WAIT_ABSENT, O_ATR, O_EXPECT_ATR,
 	       O_PROTOCOL, O_ECHO, O_GENERATE, O_EXPECT_SW, O_EXPECT_LEN,
-	       O_REPEAT, O_LOOP, O_STATS, O_DISCONNECT, O_READER_ATR };
+	       O_REPEAT, O_LOOP, O_STATS, O_DISCONNECT, O_READER_ATR,
+	       O_LOOP_ERRORS, O_LOOP_MAX_MS };
 	static const struct option lo[] = {
 		{ "context", no_argument, NULL, O_CONTEXT },
 		{ "list", no_argument, NULL, O_LIST },
@@ -553,6 +649,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "expect-len", required_argument, NULL, O_EXPECT_LEN },
 		{ "repeat", required_argument, NULL, O_REPEAT },
 		{ "loop", no_argument, NULL, O_LOOP },
+		{ "loop-errors", required_argument, NULL, O_LOOP_ERRORS },
+		{ "loop-max-ms", required_argument, NULL, O_LOOP_MAX_MS },
 		{ "reader-atr", no_argument, NULL, O_READER_ATR },
 		{ "disconnect", required_argument, NULL, O_DISCONNECT },
 		{ "stats", no_argument, NULL, O_STATS },
@@ -659,6 +757,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				bad_arg("--repeat", optarg, "expected a count >= 1");
 			break;
 		case O_LOOP: o->loop = true; break;
+		case O_LOOP_ERRORS:
+			parse_error_names(optarg, o);
+			break;
+		case O_LOOP_MAX_MS:
+			if (parse_long(optarg, 1, 3600000, &o->loop_max_ms) < 0)
+				bad_arg("--loop-max-ms", optarg, "expected 1..3600000 ms");
+			break;
 		case O_READER_ATR: o->reader_atr = true; break;
 		case O_DISCONNECT:
 			if (!strcmp(optarg, "leave"))
@@ -791,7 +896,7 @@ int main(int argc, char **argv)
 		goto out_rsp;
 	t0 = now_s();
 	for (r = 0; r < o.repeat && rc == 0 && !stop_flag; r++)
-		rc = run_steps(card, proto, &o, rsp, &sent);
+		rc = run_steps(card, proto, &o, rsp, &sent, NULL);
 	if (o.stats)
 		fprintf(stderr, "pcsc_client: %lu APDUs in %.3f s\n", sent,
 			now_s() - t0);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <PCSC/winscard.h>
@@ -40,6 +41,18 @@ static inline const char *pcsc_name(LONG rv)
 	default:
 		return "unknown";
 	}
+}
+
+/* The code of an SCARD_* error name; SCARD_S_SUCCESS if it names none
+ * (or names success). Scans the codes pcsc_name() knows. */
+static inline LONG pcsc_code(const char *name)
+{
+	static const LONG first = (LONG)0x80100001, last = (LONG)0x80100070;
+
+	for (LONG rv = first; rv <= last; rv++)
+		if (strcmp(pcsc_name(rv), name) == 0)
+			return rv;
+	return SCARD_S_SUCCESS;
 }
 
 /* "PROG: CALL: text (NAME, 0x...)" on stderr: one line. */

@@ -222,9 +222,10 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # ---- a PC/SC client looping APDUs in the background ---------------------------
 
-# loop_start [APDU ARGS...]: pcsc_client --loop until loop_stop, by default
+# loop_start [ARGS...]: pcsc_client --loop until loop_stop, by default
 # multi-packet APDUs of the test card both ways; it reconnects after PC/SC
-# errors and fails only on a wrong answer.
+# errors and fails only on a wrong answer, or with --loop-errors NAMES /
+# --loop-max-ms MS on an error not named or a call that took longer.
 loop_start() {
 	[ $# -gt 0 ] || set -- --echo 300 --generate 700
 	pcsc_client --loop -q "$@" >/tmp/loop.out 2>&1 3>&- &
