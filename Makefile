@@ -71,6 +71,15 @@ endif
 PKGS := libcacard nss libusbgx libpcsclite gnutls libpcap
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# A native build without the -dev packages would stop at the first
+# #include; say which are missing and how to get them instead. (Cross
+# builds are left alone: the engine-only one needs none of them.)
+ifeq ($(ARCH)$(filter deps check demo soak clean,$(MAKECMDGOALS)),)
+PKG_MISSING := $(shell for p in $(PKGS); do $(PKG_CONFIG) --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(PKG_MISSING),)
+$(error pkg-config cannot find $(PKG_MISSING): run `make deps` (scripts/install-deps) first, or `make check` / `make demo`, which install what is missing)
+endif
+endif
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
