@@ -73,8 +73,9 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # A native build without the -dev packages would stop at the first
 # #include; say which are missing and how to get them instead. (Cross
-# builds are left alone: the engine-only one needs none of them.)
-ifeq ($(ARCH)$(filter deps check demo soak clean,$(MAKECMDGOALS)),)
+# builds are left alone: the engine-only one needs none of them.) Only
+# when the query above failed: pkg-config prints nothing if one is missing.
+ifeq ($(ARCH)$(PKG_LIBS)$(filter deps check demo soak clean,$(MAKECMDGOALS)),)
 PKG_MISSING := $(shell for p in $(PKGS); do $(PKG_CONFIG) --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(PKG_MISSING),)
 $(error pkg-config cannot find $(PKG_MISSING): run `make deps` (scripts/install-deps) first, or `make check` / `make demo`, which install what is missing)
