@@ -23,16 +23,14 @@ pcscd_recheck() { # CMD...
 	if kill -0 "$PCSCD_PID" 2>/dev/null; then
 		n_missed=$((n_missed + 1))
 		echo "pcscd did not see it: a fresh pcscd asks the reader"
-		pcscd_stop
 	else
 		wait "$PCSCD_PID"
 		rc=$?
 		n_died=$((n_died + 1))
 		echo "pcscd is gone (exit status $rc); its log ends:"
 		tail -n 15 /tmp/pcscd.log
-		PCSCD_PID=
-		rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
 	fi
+	pcscd_stop   # either way: what is left of it, its socket files
 	pcscd_start && "$@"
 }
 both_answer() {
