@@ -82,17 +82,25 @@ $(error pkg-config cannot find $(PKG_MISSING): run `make deps` (scripts/install-
 endif
 endif
 
+VCG_DIRS := card vscard stream test emulated passthru
+INC_DIRS := ccid gadget/ffs gadget/daemon configfs \
+	$(addprefix vcard-glue/,$(VCG_DIRS)) vcard-glue/client
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(CFLAGS) $(SAN_FLAGS) \
+	$(INC_DIRS:%=-I%) $(CFLAGS) $(SAN_FLAGS) \
 	$(CROSS_CFLAGS)
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -laio -lpthread
 
-# One static archive per directory; the daemon and the tests link them.
+# One static archive per layer; the daemon and the tests link them.
+# gadget/: ffs/ the FunctionFS transport and event loop, daemon/ the
+# daemon around it. vcard-glue/: one folder per card backend (test,
+# emulated, passthru) beside the shared card/ interface, the vscard/
+# codec and stream/ (plain and TLS); client/ is ccid-vscclient.
 ENGINE_SRC := $(sort $(wildcard ccid/*.c))
-GADGET_SRC := $(filter-out gadget/main.c,$(sort $(wildcard gadget/*.c)))
+GADGET_SRC := $(filter-out gadget/daemon/main.c,$(sort $(wildcard gadget/*/*.c)))
 CFS_SRC := $(sort $(wildcard configfs/*.c))
-VCG_SRC := $(sort $(wildcard vcard-glue/*.c))
+VCG_SRC := $(sort $(foreach d,$(VCG_DIRS),$(wildcard vcard-glue/$(d)/*.c)))
+TESTCARD_SRC := vcard-glue/test/vcg_testcard.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 ENGINE_LIB := $(BUILD)/libccid-engine.a
@@ -119,7 +127,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 # The engine's unit tests alone (engine + ccid_fake, no library) and the
 # usbmon header encoder's: what the cross builds run under qemu-user
 # (tests/sh/cross-engine.sh).
-ENGINE_TEST_SRC := $(sort $(wildcard tests/unit/test_ccid_*.c))
+ENGINE_TEST_SRC := $(sort $(wildcard tests/unit/test_ccid_*.c)) tests/unit/test_vcg_testcard.c
 ENGINE_TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/engine-tests/%,$(ENGINE_TEST_SRC)) \
 	$(BUILD)/engine-tests/test_usbmon
 
@@ -147,7 +155,7 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(DAEMON): $(call obj,gadget/main.c) $(LIBS)
+$(DAEMON): $(call obj,gadget/daemon/main.c) $(LIBS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
@@ -166,11 +174,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_LIB) $(LIBS)
 
 engine-tests: $(ENGINE_TEST_BINS)
 
-$(BUILD)/engine-tests/test_usbmon: $(BUILD)/tests/unit/test_usbmon.o $(BUILD)/gadget/usbmon.o
+$(BUILD)/engine-tests/test_usbmon: $(BUILD)/tests/unit/test_usbmon.o $(BUILD)/gadget/daemon/usbmon.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
-$(BUILD)/engine-tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ccid_fake.o $(ENGINE_LIB)
+$(BUILD)/engine-tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ccid_fake.o $(call obj,$(TESTCARD_SRC)) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
@@ -187,7 +195,7 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_
 # fuzz: clang libFuzzer + ASan/UBSan, built from source in one step.
 build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(VCG_SRC) $(GADGET_SRC) $(CFS_SRC) $(CLIENT_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iccid -Igadget -Iconfigfs -Ivcard-glue -Ivcard-glue/client $(PKG_CFLAGS) \
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE $(INC_DIRS:%=-I%) $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(LDLIBS_ALL)
 
 fuzz: $(FUZZ_BINS)

@@ -12,12 +12,12 @@
  *                         bound" once the UDC is bound
  *
  * -a: the same answers, but every transfer goes the way the daemon's do
- * (gadget/ffs_io.c): io_submit with IOCB_FLAG_RESFD on an eventfd,
+ * (gadget/ffs/ffs_io.c): io_submit with IOCB_FLAG_RESFD on an eventfd,
  * epoll_wait on it, read the eventfd, io_getevents. The floor with the
  * daemon's I/O model: what -a adds over blocking I/O is the cost of that
  * model, what the daemon adds over -a is its engine and card.
  *
- * Bulk-OUT reads follow TESTBED trap 6 (one wMaxPacketSize, then the rest
+ * Bulk-OUT reads follow bed trap 6 (tests/vm/README.md) (one wMaxPacketSize, then the rest
  * of dwLength rounded up to it); bulk-IN replies that fill their last
  * packet get a zero-length packet (trap 7). Two threads: ep0 events
  * (main) and the bulk endpoints. */
@@ -45,7 +45,7 @@
 #include "ccid_proto.h"
 #include "ffs_ep0.h"
 
-/* ccid_testcard.c's ATR: "ccidgadget", T=0 and T=1. */
+/* vcg_testcard.c's ATR: "ccidgadget", T=0 and T=1. */
 static const uint8_t atr[] = { 0x3B, 0x9A, 0x11, 0x80, 0x31, 0xFE, 0x45,
 			       'c', 'c', 'i', 'd', 'g', 'a', 'd', 'g', 'e',
 			       't', 0x98 };

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 	if (!lat)
 		return 1;
 
-	/* pcscd refuses a context for ~0.3 s after it starts (TESTBED trap 4). */
+	/* pcscd refuses a context for ~0.3 s after it starts (bed trap 4 (tests/vm/README.md)). */
 	for (i = 0; (rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL,
 						&ctx)) != SCARD_S_SUCCESS; i++) {
 		if (i > 100)

@@ -1,12 +1,12 @@
 /* xfr_cost: the daemon's own cost per XfrBlock, for callgrind (make bench).
  *
  * In one process, without FunctionFS: the daemon's engine (libccid-engine),
- * its transfer glue (gadget/gadget_xfer.c, unchanged: kick_out / kick_bulk_in
+ * its transfer glue (gadget/ffs/gadget_xfer.c, unchanged: kick_out / kick_bulk_in
  * / kick_intr_in / update_timer and the completion handlers), its card
  * layer (vcard-glue: vcg_card_create() with the SPEC given, the -v APDU
  * hook the daemon installs) and a fake transport: this file defines
  * ffs_io_read/ffs_io_write/... (ffs_io.h), so the linker takes them instead
- * of gadget/ffs_io.c; a "read" is filled from the next PC_to_RDR message,
+ * of gadget/ffs/ffs_io.c; a "read" is filled from the next PC_to_RDR message,
  * a "write" is completed at once. What the real daemon does on top, per
  * transfer, is not here: epoll_wait and dispatch (gadget_loop.c), eventfd
  * read + io_getevents + io_submit (ffs_io.c): a few dozen instructions of
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 	 * would cost if the engine did not format lines nobody prints. */
 	if (!getenv("XFR_COST_ENGINE_LOG") || strcmp(getenv("XFR_COST_ENGINE_LOG"), "0"))
 		ccid_engine_set_log(lp.eng, gadget_log_engine, NULL);
-	/* As gadget/main.c: lines the log would drop are not formatted. */
+	/* As gadget/daemon/main.c: lines the log would drop are not formatted. */
 	ccid_engine_set_log_level(lp.eng, gadget_log_enabled(LOG_INFO) ?
 				  LOG_DEBUG : LOG_NOTICE);
 	ccid_engine_set_apdu_hook(lp.eng, apdu_log_hook, &alog);

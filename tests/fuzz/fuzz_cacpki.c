@@ -1,4 +1,4 @@
-/* Fuzz the PKI-applet filter (vcard-glue/vcg_cacpki.c): the input is a
+/* Fuzz the PKI-applet filter (vcard-glue/emulated/vcg_cacpki.c): the input is a
  * sequence of records [flags][len][len bytes of APDU]; each APDU goes to
  * vcg_cacpki_answer(), and when the filter passes it, to
  * vcg_cacpki_observe() with "libcacard's" answer 9000, 610D or 6A82

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "ccid_engine.h"
-#include "ccid_testcard.h"
+#include "vcg_testcard.h"
 
 struct in {
 	const uint8_t *p;
@@ -114,7 +114,7 @@ struct ctx {
 	struct ccid_reader_config cfg;
 	uint16_t out_mps, in_mps;
 	struct fcard cards[CCID_MAX_SLOTS];
-	struct ccid_testcard *tc;
+	struct vcg_testcard *tc;
 };
 
 static void check_bulk(const struct ctx *c, const struct ccid_msg *m)
@@ -312,9 +312,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (b1 & 0x40)
 		ccid_engine_set_log(c.eng, fuzz_log, &logged);
 	if (b0 & 0x80) {   /* slot 0: the built-in test card */
-		c.tc = ccid_testcard_new(c.eng, 0);
-		ccid_engine_attach_card(c.eng, 0, &ccid_testcard_ops, c.tc);
-		ccid_testcard_set_deferred(c.tc, b1 & 0x80);
+		c.tc = vcg_testcard_new(c.eng, 0);
+		ccid_engine_attach_card(c.eng, 0, &vcg_testcard_ops, c.tc);
+		vcg_testcard_set_deferred(c.tc, b1 & 0x80);
 	}
 	for (unsigned s = c.tc ? 1 : 0; s < c.cfg.nslots; s++)
 		attach(&c, s, s);
@@ -346,9 +346,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned s = byte(&in) % c.cfg.nslots;
 
 			if (c.tc && (op & 0x10))
-				ccid_testcard_complete(c.tc);
+				vcg_testcard_complete(c.tc);
 			else if (c.tc && (op & 0x20))
-				ccid_testcard_set_present(c.tc, op & 0x40);
+				vcg_testcard_set_present(c.tc, op & 0x40);
 			else if (!c.tc || s != 0)
 				attach(&c, s, byte(&in));
 			break;
@@ -368,6 +368,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c.tc)
 		ccid_engine_attach_card(c.eng, 0, NULL, NULL);
 	ccid_engine_free(c.eng);
-	ccid_testcard_free(c.tc);
+	vcg_testcard_free(c.tc);
 	return 0;
 }

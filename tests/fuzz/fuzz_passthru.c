@@ -1,4 +1,4 @@
-/* Fuzz the passthru server's message handling (vcard-glue/vcg_pt_proto.c)
+/* Fuzz the passthru server's message handling (vcard-glue/passthru/vcg_pt_proto.c)
  * behind a real engine: client bytes, host CCID commands, disconnects,
  * deadlines and USB resets interleaved as the input says. No sockets: the
  * protocol half is driven directly, its output queue drained here.

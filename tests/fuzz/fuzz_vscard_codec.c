@@ -1,4 +1,4 @@
-/* Fuzz the VSCard wire codec (vcard-glue/vscard_codec.c).
+/* Fuzz the VSCard wire codec (vcard-glue/vscard/vscard_codec.c).
  *
  * Input: byte 0 seeds the chunk sizes (1..64, a small LCG), the rest is
  * the stream, fed to a decoder chunk by chunk. Each decoded message is

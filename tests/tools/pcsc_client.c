@@ -228,7 +228,7 @@ static void add_generate(struct opts *o, long n)
 	}
 	s->apdu = a;
 	s->apdu_len = p;
-	/* ccid/ccid_testcard.c: the data is 00 01 02 .. FF 00 01 .. */
+	/* vcard-glue/test/vcg_testcard.c: the data is 00 01 02 .. FF 00 01 .. */
 	s->expect = malloc((size_t)n + 2);
 	if (!s->expect) {
 		fprintf(stderr, "pcsc_client: out of memory\n");

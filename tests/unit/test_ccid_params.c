@@ -7,7 +7,7 @@
 #include "ccid_engine.h"
 #include "ccid_fake.h"
 #include "ccid_params.h"
-#include "ccid_testcard.h"
+#include "vcg_testcard.h"
 #include "tap.h"
 
 static uint8_t got[128];
@@ -54,12 +54,12 @@ static size_t unhex(const char *s, uint8_t *out)
 	return n;
 }
 
-static struct ccid_engine *testcard_engine(struct ccid_testcard **tc)
+static struct ccid_engine *testcard_engine(struct vcg_testcard **tc)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 
-	*tc = ccid_testcard_new(eng, 0);
-	ccid_engine_attach_card(eng, 0, &ccid_testcard_ops, *tc);
+	*tc = vcg_testcard_new(eng, 0);
+	ccid_engine_attach_card(eng, 0, &vcg_testcard_ops, *tc);
 	ccid_fake_send(eng, 0x62, 0, 0, 0, 0, 0, NULL, 0);
 	ccid_fake_drain(eng);
 	return eng;
@@ -67,7 +67,7 @@ static struct ccid_engine *testcard_engine(struct ccid_testcard **tc)
 
 static void test_set_parameters_table(void)
 {
-	struct ccid_testcard *tc;
+	struct vcg_testcard *tc;
 	struct ccid_engine *eng = testcard_engine(&tc);
 	uint8_t data[16];
 
@@ -102,13 +102,13 @@ static void test_set_parameters_table(void)
 		tap_failed_now |= before;
 	}
 	ccid_engine_attach_card(eng, 0, NULL, NULL);
-	ccid_testcard_free(tc);
+	vcg_testcard_free(tc);
 	ccid_engine_free(eng);
 }
 
 static void test_get_reset_after_set(void)
 {
-	struct ccid_testcard *tc;
+	struct vcg_testcard *tc;
 	struct ccid_engine *eng = testcard_engine(&tc);
 	uint8_t t1[] = { 0x11, 0x11, 0x02, 0x4D, 0x00, 0x80, 0x00 };
 
@@ -124,7 +124,7 @@ static void test_get_reset_after_set(void)
 	CHECK_EQ(got[9], 0);
 	CHECK_MEM(got + 10, "\x11\x00\x00\x0A\x00", 5);
 	ccid_engine_attach_card(eng, 0, NULL, NULL);
-	ccid_testcard_free(tc);
+	vcg_testcard_free(tc);
 	ccid_engine_free(eng);
 }
 

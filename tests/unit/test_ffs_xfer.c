@@ -76,7 +76,7 @@ static void slot_status(void)
 static void apdu_round_trip(void)
 {
 	static const uint8_t power_on[10] = { 0x62, 0, 0, 0, 0, 0, 0x22, 0, 0, 0 };
-	/* SELECT the test card's AID (ccid_testcard.c) */
+	/* SELECT the test card's AID (vcg_testcard.c) */
 	static const uint8_t xfr[10 + 13] = {
 		0x6F, 13, 0, 0, 0, 0, 0x23, 0, 0, 0,
 		0x00, 0xA4, 0x04, 0x00, 0x08,

@@ -1,4 +1,4 @@
-/* The PKI-applet filter (vcard-glue/vcg_cacpki.c): byte vectors for
+/* The PKI-applet filter (vcard-glue/emulated/vcg_cacpki.c): byte vectors for
  * SELECT tracking, READ BUFFER of the tag and value buffers, CAC 1 GET
  * CERTIFICATE chunks, what passes to libcacard, and the stored zlib
  * stream (checked against RFC 1950/1951 by hand: header, block header,

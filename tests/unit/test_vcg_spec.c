@@ -1,4 +1,4 @@
-/* The card SPEC parser (vcard-glue/vcg_spec.c): QEMU property syntax,
+/* The card SPEC parser (vcard-glue/card/vcg_spec.c): QEMU property syntax,
  * limits, and the exact one-line error texts. */
 #include <errno.h>
 #include <string.h>

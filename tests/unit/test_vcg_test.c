@@ -1,4 +1,4 @@
-/* The "test" card driver (vcard-glue/vcg_test.c) through the engine:
+/* The "test" card driver (vcard-glue/test/vcg_test.c) through the engine:
  * plain, delay_ms (deferred answers on a timerfd, time extensions while
  * waiting), absent, insert/remove, and its SPEC errors. */
 #include <errno.h>
@@ -21,7 +21,7 @@
 #define STATUS_TIME_EXT 0x80        /* bmCommandStatus 2, Table 6.2-3 */
 #define STATUS_FAILED 0x40          /* bmCommandStatus 1 */
 
-/* The test card's ATR (ccid/ccid_testcard.c). */
+/* The test card's ATR (vcard-glue/test/vcg_testcard.c). */
 static const uint8_t test_atr[] = {
 	0x3B, 0x9A, 0x11, 0x80, 0x31, 0xFE, 0x45, 0x63, 0x63, 0x69,
 	0x64, 0x67, 0x61, 0x64, 0x67, 0x65, 0x74, 0x98,

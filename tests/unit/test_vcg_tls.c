@@ -1,4 +1,4 @@
-/* The TLS vcg_stream (vcard-glue/vcg_tls.c): a non-blocking server (as in
+/* The TLS vcg_stream (vcard-glue/stream/vcg_tls_stream.c): a non-blocking server (as in
  * the daemon's loop) against a blocking client in a thread, over a
  * socketpair. Credentials come from scripts/make-tls-certs, run into a
  * temporary directory at start (the test runs from the repo root, as

@@ -1,4 +1,4 @@
-/* The VSCard wire codec (vcard-glue/vscard_codec.c): byte-exact vectors
+/* The VSCard wire codec (vcard-glue/vscard/vscard_codec.c): byte-exact vectors
  * from QEMU / vscclient, round trips for every type, streams split at every
  * byte, several messages per chunk, and each refusal with its reason. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* ccid-vscclient's connection: TCP (TCP_NODELAY) to HOST PORT, or a Unix
  * socket for unix:PATH; a blocking socket wrapped in a vcg_stream. TLS
- * (--tls-creds DIR) goes here too, once vcard-glue/vcg_tls.h exists. */
+ * (--tls-creds DIR) goes here too, once vcard-glue/stream/vcg_tls.h exists. */
 #ifndef VSCC_CONNECT_H
 #define VSCC_CONNECT_H
 

@@ -81,7 +81,7 @@ for speed in full high super; do
 	check "$speed: opensc-tool --send-apdu round-trips an ECHO" opensc_echo
 	# Bulk IN: RDR_to_PC_DataBlock = 10 + N + 2 bytes; these N make it
 	# 64, 128, 512, 1024, 2048 and 4096 bytes: a multiple of every packet
-	# size, so a zero-length packet must end it (TESTBED.md trap 7).
+	# size, so a zero-length packet must end it (bed trap 7, tests/vm/README.md).
 	check "$speed: bulk-IN messages of exactly k x wMaxPacketSize (ZLP): GENERATE 52 116 500 1012 2036 4084" \
 		pcsc_client -q --protocol t1 --generate 52 --generate 116 --generate 500 \
 		--generate 1012 --generate 2036 --generate 4084

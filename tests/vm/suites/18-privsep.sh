@@ -1,6 +1,6 @@
 # --user (issue 7, "Privileges"): after set-up the daemon runs as an
 # unprivileged user; a helper forked before anything else keeps root to
-# bind and unbind the UDC and to remove the gadget (gadget/privsep.h).
+# bind and unbind the UDC and to remove the gadget (gadget/daemon/privsep.h).
 # Shown here through real USB: who each process is, what each holds, the
 # FunctionFS files' owner, the control socket's mode, ctl detach/attach
 # and a passthru reader (both bind through the helper), a root-only NSS

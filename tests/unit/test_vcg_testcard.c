@@ -1,30 +1,30 @@
 /* The built-in test card through the engine: its ATR, its command table
- * (ccid_testcard.c), deferred mode and presence. */
+ * (vcg_testcard.c), deferred mode and presence. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ccid_engine.h"
 #include "ccid_fake.h"
-#include "ccid_testcard.h"
+#include "vcg_testcard.h"
 #include "tap.h"
 
 static uint8_t got[70000];
 
 static struct ccid_engine *eng;
-static struct ccid_testcard *tc;
+static struct vcg_testcard *tc;
 
 static void setup(void)
 {
 	eng = ccid_fake_engine(1, 0);
-	tc = ccid_testcard_new(eng, 0);
-	ccid_engine_attach_card(eng, 0, &ccid_testcard_ops, tc);
+	tc = vcg_testcard_new(eng, 0);
+	ccid_engine_attach_card(eng, 0, &vcg_testcard_ops, tc);
 	ccid_fake_send(eng, 0x62, 0, 0, 0, 0, 0, NULL, 0);
 }
 
 static void teardown(void)
 {
 	ccid_engine_attach_card(eng, 0, NULL, NULL);
-	ccid_testcard_free(tc);
+	vcg_testcard_free(tc);
 	ccid_engine_free(eng);
 }
 
@@ -61,8 +61,8 @@ static void test_atr(void)
 	size_t n;
 
 	eng = ccid_fake_engine(1, 0);
-	tc = ccid_testcard_new(eng, 0);
-	ccid_engine_attach_card(eng, 0, &ccid_testcard_ops, tc);
+	tc = vcg_testcard_new(eng, 0);
+	ccid_engine_attach_card(eng, 0, &vcg_testcard_ops, tc);
 	ccid_fake_send(eng, 0x62, 0, 7, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, got, sizeof(got));
 	CHECK_EQ(n, 10 + sizeof(atr));
@@ -159,13 +159,13 @@ static void test_deferred_and_presence(void)
 {
 	setup();
 	ccid_fake_drain(eng);
-	ccid_testcard_set_deferred(tc, true);
+	vcg_testcard_set_deferred(tc, true);
 	ccid_fake_send(eng, 0x6F, 0, 5, 0, 0, 0,
 		       (const uint8_t *)"\x80\xEE\x00\x00\x01\x42", 6);
-	CHECK(ccid_testcard_pending(tc));
+	CHECK(vcg_testcard_pending(tc));
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
-	ccid_testcard_complete(tc);
-	CHECK(!ccid_testcard_pending(tc));
+	vcg_testcard_complete(tc);
+	CHECK(!vcg_testcard_pending(tc));
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 13);
 	CHECK_MEM(got + 10, "\x42\x90\x00", 3);
 	/* removal while pending: absent answer, notify, pending dropped */
@@ -173,8 +173,8 @@ static void test_deferred_and_presence(void)
 		       (const uint8_t *)"\x80\xEE\x00\x00\x01\x42", 6);
 	ccid_engine_peek_intr_in(eng);
 	ccid_engine_pop_intr_in(eng);
-	ccid_testcard_set_present(tc, false);
-	CHECK(!ccid_testcard_pending(tc));
+	vcg_testcard_set_present(tc, false);
+	CHECK(!vcg_testcard_pending(tc));
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10);
 	CHECK_EQ(got[7], 0x42);
 	CHECK_EQ(got[8], 0xFE);
@@ -183,8 +183,8 @@ static void test_deferred_and_presence(void)
 	ccid_fake_send(eng, 0x62, 0, 7, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10);
 	CHECK_EQ(got[7], 0x42);
-	ccid_testcard_set_present(tc, true);
-	ccid_testcard_set_deferred(tc, false);
+	vcg_testcard_set_present(tc, true);
+	vcg_testcard_set_deferred(tc, false);
 	ccid_fake_send(eng, 0x62, 0, 8, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 28);
 	CHECK_EQ(got[7], 0);

@@ -1,7 +1,7 @@
 /* The built-in test card: deterministic answers to a few ISO 7816-4
  * commands, for unit tests, the VM bed and `--card test`.
  *
- * Commands (CLA INS): see ccid_testcard.c for the full table. In short:
+ * Commands (CLA INS): see vcg_testcard.c for the full table. In short:
  *   ATR 3B 9A 11 80 31 FE 45 "ccidgadget" 98 (T=0 and T=1, TCK valid)
  *   00 A4 04 00 Lc AID        SELECT: 90 00 for F0 43 43 49 44 54 43 01,
  *                             else 6A 82
@@ -9,29 +9,29 @@
  *   80 EE 00 00 Lc data [Le]  ECHO (short or extended Lc): data, 90 00
  *   80 EF P1 P2 [Le]          GENERATE Ne (or P1P2) bytes 00 01 02 ..., 90 00
  *   other INS 6D 00, other CLA 6E 00, malformed 67 00 */
-#ifndef CCID_TESTCARD_H
-#define CCID_TESTCARD_H
+#ifndef VCG_TESTCARD_H
+#define VCG_TESTCARD_H
 
 #include <stdbool.h>
 #include "ccid_engine.h"
 
-struct ccid_testcard;
+struct vcg_testcard;
 
-extern const struct ccid_card_ops ccid_testcard_ops;
+extern const struct ccid_card_ops vcg_testcard_ops;
 
 /* A present test card for (eng, slot); attach it with
- * ccid_engine_attach_card(eng, slot, &ccid_testcard_ops, tc). */
-struct ccid_testcard *ccid_testcard_new(struct ccid_engine *eng,
+ * ccid_engine_attach_card(eng, slot, &vcg_testcard_ops, tc). */
+struct vcg_testcard *vcg_testcard_new(struct ccid_engine *eng,
 					unsigned slot);
-void ccid_testcard_free(struct ccid_testcard *tc);
+void vcg_testcard_free(struct vcg_testcard *tc);
 
 /* Deferred mode: power_on/transmit hold their answer until
- * ccid_testcard_complete() (a slow card; the transport runs a timer). */
-void ccid_testcard_set_deferred(struct ccid_testcard *tc, bool deferred);
-bool ccid_testcard_pending(const struct ccid_testcard *tc);
-void ccid_testcard_complete(struct ccid_testcard *tc);
+ * vcg_testcard_complete() (a slow card; the transport runs a timer). */
+void vcg_testcard_set_deferred(struct vcg_testcard *tc, bool deferred);
+bool vcg_testcard_pending(const struct vcg_testcard *tc);
+void vcg_testcard_complete(struct vcg_testcard *tc);
 
 /* Insert / remove the card; tells the engine. */
-void ccid_testcard_set_present(struct ccid_testcard *tc, bool present);
+void vcg_testcard_set_present(struct vcg_testcard *tc, bool present);
 
 #endif

@@ -1,5 +1,5 @@
 /* The "test" card driver: the engine's built-in test card
- * (ccid_testcard), optionally slowed down.
+ * (vcg_testcard), optionally slowed down.
  *
  *   test[,delay_ms=N][,absent]
  *
@@ -10,8 +10,8 @@
  * delay beyond the host's timeout exercises that path. delay_ms=0 (the
  * default) answers synchronously and needs no fd.
  *
- * The timer is armed by wrapping ccid_testcard_ops: after each forwarded
- * operation, ccid_testcard_pending() says whether an answer is held. */
+ * The timer is armed by wrapping vcg_testcard_ops: after each forwarded
+ * operation, vcg_testcard_pending() says whether an answer is held. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ccid_testcard.h"
+#include "vcg_testcard.h"
 #include "vcg_backend.h"
 
 #define VCG_TEST_MAX_DELAY_MS 60000
@@ -30,7 +30,7 @@
 struct vcg_test {
 	struct ccid_engine *eng;
 	unsigned slot;
-	struct ccid_testcard *tc;
+	struct vcg_testcard *tc;
 	unsigned delay_ms;
 	int tfd;                   /* timerfd; -1 when delay_ms == 0 */
 	const struct vcg_log *log;
@@ -46,7 +46,7 @@ static void arm_if_pending(struct vcg_test *t)
 	if (t->tfd < 0)
 		return;
 	memset(&its, 0, sizeof(its));
-	if (ccid_testcard_pending(t->tc)) {
+	if (vcg_testcard_pending(t->tc)) {
 		its.it_value.tv_sec = t->delay_ms / 1000;
 		its.it_value.tv_nsec = (long)(t->delay_ms % 1000) * 1000000L;
 	}
@@ -58,7 +58,7 @@ static void arm_if_pending(struct vcg_test *t)
 static int wrap_power_on(void *ctx, uint32_t tag)
 {
 	struct vcg_test *t = ctx;
-	int rc = ccid_testcard_ops.power_on(t->tc, tag);
+	int rc = vcg_testcard_ops.power_on(t->tc, tag);
 
 	arm_if_pending(t);
 	return rc;
@@ -68,7 +68,7 @@ static void wrap_power_off(void *ctx)
 {
 	struct vcg_test *t = ctx;
 
-	ccid_testcard_ops.power_off(t->tc);
+	vcg_testcard_ops.power_off(t->tc);
 	arm_if_pending(t);
 }
 
@@ -76,7 +76,7 @@ static int wrap_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 			 size_t len)
 {
 	struct vcg_test *t = ctx;
-	int rc = ccid_testcard_ops.transmit(t->tc, tag, apdu, len);
+	int rc = vcg_testcard_ops.transmit(t->tc, tag, apdu, len);
 
 	arm_if_pending(t);
 	return rc;
@@ -86,8 +86,8 @@ static void wrap_cancel(void *ctx, uint32_t tag)
 {
 	struct vcg_test *t = ctx;
 
-	if (ccid_testcard_ops.cancel != NULL)
-		ccid_testcard_ops.cancel(t->tc, tag);
+	if (vcg_testcard_ops.cancel != NULL)
+		vcg_testcard_ops.cancel(t->tc, tag);
 	arm_if_pending(t);
 }
 
@@ -95,7 +95,7 @@ static bool wrap_present(void *ctx)
 {
 	struct vcg_test *t = ctx;
 
-	return ccid_testcard_ops.present(t->tc);
+	return vcg_testcard_ops.present(t->tc);
 }
 
 static const struct ccid_card_ops delayed_ops = {
@@ -113,7 +113,7 @@ static void test_destroy(void *impl)
 	if (t == NULL)
 		return;
 	ccid_engine_attach_card(t->eng, t->slot, NULL, NULL);
-	ccid_testcard_free(t->tc);
+	vcg_testcard_free(t->tc);
 	if (t->tfd >= 0)
 		close(t->tfd);
 	free(t);
@@ -161,7 +161,7 @@ static int test_create(struct vcg_spec *spec, struct ccid_engine *eng,
 					     "timerfd_create: %s", strerror(-rc));
 		}
 	}
-	t->tc = ccid_testcard_new(eng, slot);
+	t->tc = vcg_testcard_new(eng, slot);
 	if (t->tc == NULL) {
 		if (t->tfd >= 0)
 			close(t->tfd);
@@ -171,14 +171,14 @@ static int test_create(struct vcg_spec *spec, struct ccid_engine *eng,
 				     slot);
 	}
 	if (delay_ms > 0)
-		ccid_testcard_set_deferred(t->tc, true);
+		vcg_testcard_set_deferred(t->tc, true);
 	/* Remove before attaching, so the slot starts empty without a
 	 * spurious insert/remove pair of NotifySlotChange. */
 	if (absent)
-		ccid_testcard_set_present(t->tc, false);
+		vcg_testcard_set_present(t->tc, false);
 	rc = ccid_engine_attach_card(eng, slot, &delayed_ops, t);
 	if (rc < 0) {
-		ccid_testcard_free(t->tc);
+		vcg_testcard_free(t->tc);
 		if (t->tfd >= 0)
 			close(t->tfd);
 		free(t);
@@ -208,8 +208,8 @@ static void test_dispatch(void *impl)
 	n = read(t->tfd, &expirations, sizeof(expirations));
 	if (n != (ssize_t)sizeof(expirations))
 		return;   /* EAGAIN: not yet (spurious wake-up) */
-	if (ccid_testcard_pending(t->tc))
-		ccid_testcard_complete(t->tc);
+	if (vcg_testcard_pending(t->tc))
+		vcg_testcard_complete(t->tc);
 	arm_if_pending(t);
 }
 
@@ -217,7 +217,7 @@ static int test_set_present(void *impl, bool present)
 {
 	struct vcg_test *t = impl;
 
-	ccid_testcard_set_present(t->tc, present);
+	vcg_testcard_set_present(t->tc, present);
 	arm_if_pending(t);
 	return 0;
 }

@@ -31,14 +31,14 @@
  *   other CLA                   6E 00 (CLA not supported)
  *   malformed (len < 4, Lc disagreeing with the length)  67 00
  *
- * Deferred mode holds each answer until ccid_testcard_complete(). */
+ * Deferred mode holds each answer until vcg_testcard_complete(). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ccid_apdu.h"
 #include "ccid_proto.h"
-#include "ccid_testcard.h"
+#include "vcg_testcard.h"
 
 static const uint8_t tc_atr[] = {
 	0x3B, 0x9A, 0x11, 0x80, 0x31, 0xFE, 0x45,
@@ -54,7 +54,7 @@ static const uint8_t tc_serial[] = {
 
 enum tc_op { TC_NONE, TC_POWER_ON, TC_TRANSMIT };
 
-struct ccid_testcard {
+struct vcg_testcard {
 	struct ccid_engine *eng;
 	unsigned slot;
 	bool present;
@@ -112,7 +112,7 @@ static size_t answer(const uint8_t *apdu, size_t len, uint8_t *r)
 	return sw(r, 0, 0x6D, 0x00);
 }
 
-static void finish(struct ccid_testcard *tc)
+static void finish(struct vcg_testcard *tc)
 {
 	enum tc_op op = tc->pending;
 	size_t n;
@@ -129,7 +129,7 @@ static void finish(struct ccid_testcard *tc)
 
 static int tc_power_on(void *ctx, uint32_t tag)
 {
-	struct ccid_testcard *tc = ctx;
+	struct vcg_testcard *tc = ctx;
 
 	if (!tc->present)
 		return -ENOMEDIUM;
@@ -142,7 +142,7 @@ static int tc_power_on(void *ctx, uint32_t tag)
 
 static void tc_power_off(void *ctx)
 {
-	struct ccid_testcard *tc = ctx;
+	struct vcg_testcard *tc = ctx;
 
 	tc->pending = TC_NONE;
 }
@@ -150,7 +150,7 @@ static void tc_power_off(void *ctx)
 static int tc_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 		       size_t len)
 {
-	struct ccid_testcard *tc = ctx;
+	struct vcg_testcard *tc = ctx;
 	uint8_t *copy;
 
 	if (!tc->present)
@@ -173,7 +173,7 @@ static int tc_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 
 static void tc_cancel(void *ctx, uint32_t tag)
 {
-	struct ccid_testcard *tc = ctx;
+	struct vcg_testcard *tc = ctx;
 
 	if (tc->pending != TC_NONE && tc->tag == tag)
 		tc->pending = TC_NONE;
@@ -181,10 +181,10 @@ static void tc_cancel(void *ctx, uint32_t tag)
 
 static bool tc_present(void *ctx)
 {
-	return ((struct ccid_testcard *)ctx)->present;
+	return ((struct vcg_testcard *)ctx)->present;
 }
 
-const struct ccid_card_ops ccid_testcard_ops = {
+const struct ccid_card_ops vcg_testcard_ops = {
 	.power_on = tc_power_on,
 	.power_off = tc_power_off,
 	.transmit = tc_transmit,
@@ -192,10 +192,10 @@ const struct ccid_card_ops ccid_testcard_ops = {
 	.present = tc_present,
 };
 
-struct ccid_testcard *ccid_testcard_new(struct ccid_engine *eng,
+struct vcg_testcard *vcg_testcard_new(struct ccid_engine *eng,
 					unsigned slot)
 {
-	struct ccid_testcard *tc = calloc(1, sizeof(*tc));
+	struct vcg_testcard *tc = calloc(1, sizeof(*tc));
 
 	if (!tc)
 		return NULL;
@@ -211,7 +211,7 @@ struct ccid_testcard *ccid_testcard_new(struct ccid_engine *eng,
 }
 
 /* Does not touch the engine: detach the card (attach NULL) first. */
-void ccid_testcard_free(struct ccid_testcard *tc)
+void vcg_testcard_free(struct vcg_testcard *tc)
 {
 	if (!tc)
 		return;
@@ -220,22 +220,22 @@ void ccid_testcard_free(struct ccid_testcard *tc)
 	free(tc);
 }
 
-void ccid_testcard_set_deferred(struct ccid_testcard *tc, bool deferred)
+void vcg_testcard_set_deferred(struct vcg_testcard *tc, bool deferred)
 {
 	tc->deferred = deferred;
 }
 
-bool ccid_testcard_pending(const struct ccid_testcard *tc)
+bool vcg_testcard_pending(const struct vcg_testcard *tc)
 {
 	return tc->pending != TC_NONE;
 }
 
-void ccid_testcard_complete(struct ccid_testcard *tc)
+void vcg_testcard_complete(struct vcg_testcard *tc)
 {
 	finish(tc);
 }
 
-void ccid_testcard_set_present(struct ccid_testcard *tc, bool present)
+void vcg_testcard_set_present(struct vcg_testcard *tc, bool present)
 {
 	tc->present = present;
 	if (!present)

@@ -1,4 +1,4 @@
-/* Private to vcard-glue/vcg_tls_*.c: the loaded credentials shared by
+/* Private to vcard-glue/stream/vcg_tls_*.c: the loaded credentials shared by
  * vcg_tls_creds.c (loading, the allow-list) and vcg_tls_stream.c (the
  * sessions). See vcg_tls.h. */
 #ifndef VCG_TLS_INT_H

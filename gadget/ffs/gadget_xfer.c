@@ -49,7 +49,7 @@ static void kick_out(struct gadget_loop *l)
 
 	if (!can_submit(l, FFS_EP_BULK_OUT) || !ccid_engine_out_ready(l->eng))
 		return;
-	/* TESTBED trap 6: one packet first, then the rest of dwLength
+	/* bed trap 6 (tests/vm/README.md): one packet first, then the rest of dwLength
 	 * rounded up to the packet size; the engine computes both. */
 	n = ccid_engine_out_read_size(l->eng);
 	if (n == 0)
@@ -69,7 +69,7 @@ static void kick_bulk_in(struct gadget_loop *l)
 	if (!can_submit(l, FFS_EP_BULK_IN))
 		return;
 	if (l->in_phase == IN_ZLP_DUE) {
-		/* TESTBED trap 7: a reply that fills its last packet needs a
+		/* bed trap 7 (tests/vm/README.md): a reply that fills its last packet needs a
 		 * zero-length packet to end the transfer. */
 		ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, NULL, 0);
 		if (ret < 0)

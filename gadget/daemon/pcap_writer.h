@@ -6,7 +6,7 @@
  * Each transfer is one URB, a Submit record and its Complete record, from
  * the host's side: bulk-OUT carries its data in the Submit, bulk-IN and
  * interrupt-IN in the Complete. A bulk-OUT message the daemon reads in
- * pieces (TESTBED trap 6: one packet, then the rest) is recorded as the
+ * pieces (bed trap 6 (tests/vm/README.md): one packet, then the rest) is recorded as the
  * one URB the host sent once its dwLength is in; a bulk-IN ZLP ends the
  * URB it follows and gets no record of its own.
  *
