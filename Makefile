@@ -68,6 +68,8 @@ SAN_FLAGS :=
 endif
 
 # Evaluated once (:=), not per compile.
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 PKGS := libcacard nss libusbgx libpcsclite gnutls libpcap
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -86,10 +88,43 @@ VCG_DIRS := card vscard stream test emulated passthru
 INC_DIRS := ccid gadget/ffs gadget/daemon configfs \
 	$(addprefix vcard-glue/,$(VCG_DIRS)) vcard-glue/client
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	$(INC_DIRS:%=-I%) $(CFLAGS) $(SAN_FLAGS) \
-	$(CROSS_CFLAGS)
+WARN_FLAGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wformat=2
+ALL_CFLAGS := -std=gnu11 $(WARN_FLAGS) -D_GNU_SOURCE -MMD -MP \
+	$(CFLAGS) $(SAN_FLAGS) $(CROSS_CFLAGS)
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -laio -lpthread
+# Each product binary links only what it uses.
+LDLIBS_DAEMON := -Wl,--as-needed $(call pkg_libs,libcacard nss libusbgx gnutls libpcap) -laio -lpthread
+LDLIBS_CLIENT := -Wl,--as-needed $(call pkg_libs,libcacard nss gnutls) -lpthread
+LDLIBS_PCSC := $(call pkg_libs,libpcsclite)
+
+# The layers, enforced: what each folder may #include and which packages
+# it compiles against (README "Architecture"). A folder not listed (tests,
+# tools, bench) sees everything. The engine sees only itself: no package
+# flags, no gadget/ or vcard-glue/ header. Every other layer may use the
+# engine's headers (ccid_engine.h, ccid_wire.h).
+PKGCF_USBGX := $(call pkg_cflags,libusbgx)
+PKGCF_TLS := $(call pkg_cflags,gnutls)
+PKGCF_CACARD := $(call pkg_cflags,libcacard nss)
+PKGCF_DAEMON := $(call pkg_cflags,libusbgx libpcap)
+LAYER_FLAGS := $(INC_DIRS:%=-I%) $(PKG_CFLAGS)
+VG := vcard-glue
+$(BUILD)/ccid/%.o: LAYER_FLAGS := -Iccid
+$(BUILD)/configfs/%.o: LAYER_FLAGS := -Iconfigfs $(PKGCF_USBGX)
+$(BUILD)/$(VG)/vscard/%.o: LAYER_FLAGS := -Iccid -I$(VG)/vscard
+$(BUILD)/$(VG)/stream/%.o: LAYER_FLAGS := -Iccid -I$(VG)/stream $(PKGCF_TLS)
+$(BUILD)/$(VG)/card/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card
+$(BUILD)/$(VG)/test/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/test
+$(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/emulated $(PKGCF_CACARD)
+$(BUILD)/$(VG)/passthru/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/passthru \
+	-I$(VG)/vscard -I$(VG)/stream
+$(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -I$(VG)/client -I$(VG)/vscard \
+	-I$(VG)/stream $(PKGCF_CACARD)
+# The event loop (gadget/ffs) serves the control socket, feeds the capture
+# and logs: it may use those three daemon headers (ctl.h, pcap_writer.h,
+# log.h), and the card interface it dispatches.
+$(BUILD)/gadget/ffs/%.o: LAYER_FLAGS := -Iccid -Igadget/ffs -Igadget/daemon -I$(VG)/card
+$(BUILD)/gadget/daemon/%.o: LAYER_FLAGS := -Iccid -Igadget/ffs -Igadget/daemon -Iconfigfs \
+	-I$(VG)/card $(PKGCF_DAEMON)
 
 # One static archive per layer; the daemon and the tests link them.
 # gadget/: ffs/ the FunctionFS transport and event loop, daemon/ the
@@ -136,7 +171,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 
-.PHONY: all tests engine-tests check demo soak fuzz clean install deps
+.PHONY: all tests engine-tests check demo soak fuzz clean install deps format-check
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
 all: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT)) tests
@@ -145,7 +180,7 @@ tests: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(LAYER_FLAGS) -c -o $@ $<
 
 $(ENGINE_LIB): $(call obj,$(ENGINE_SRC))
 $(GADGET_LIB): $(call obj,$(GADGET_SRC))
@@ -155,13 +190,13 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(DAEMON): $(call obj,gadget/daemon/main.c) $(LIBS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+$(DAEMON): $(call obj,gadget/daemon/main.c) $(GADGET_LIB) $(CFS_LIB) $(VCG_LIB) $(ENGINE_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 
 $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
 
 $(CLIENT): $(call obj,$(CLIENT_MAIN)) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CLIENT)
 
 # The unit tests' shared helpers (ccid_fake, emul_bed) as an archive: each
 # test links only the ones it uses (emul_bed pulls in libcacard and NSS).
@@ -182,9 +217,10 @@ $(BUILD)/engine-tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ccid_fake.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBS)
+# The VM's host-side tools: plain programs (PC/SC for the pcsc_ ones).
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(if $(filter pcsc_%,$*),$(LDLIBS_PCSC))
 
 # Fuzz targets: the same LLVMFuzzerTestOneInput, linked two ways.
 # replay: gcc + a plain main() that runs the committed corpus (make check).
@@ -208,6 +244,17 @@ fuzz: $(FUZZ_BINS)
 
 deps:
 	scripts/install-deps
+
+# make format-check [FORMAT_BASE=REV]: the C lines changed since REV
+# (default HEAD, i.e. the uncommitted change) follow .clang-format. Only
+# changed lines: the tree is not reformatted wholesale (its spec tables
+# keep their hand alignment). `clang-format-diff -p1 -i` fixes them.
+FORMAT_BASE ?= HEAD
+format-check:
+	@out=$$(git diff -U0 --no-color $(FORMAT_BASE) -- '*.c' '*.h' | clang-format-diff -p1); \
+	if [ -n "$$out" ]; then printf '%s\n' "$$out"; \
+		echo "format-check: the lines above differ from .clang-format (git diff -U0 $(FORMAT_BASE) | clang-format-diff -p1 -i fixes them)"; exit 1; fi; \
+	echo "format-check: the change since $(FORMAT_BASE) follows .clang-format"
 
 # Everything: unit tests plain, under ASan+UBSan and valgrind, fuzz corpora,
 # then the VM bed suites through real USB. One closing "N passed, N failed".

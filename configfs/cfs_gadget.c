@@ -4,6 +4,7 @@
 #include "cfs.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -31,13 +32,17 @@ struct cfs_gadget {
 	bool bound;
 };
 
-static void note(const struct cfs_params *p, const char *fmt, const char *a)
+__attribute__((format(printf, 2, 3))) static void
+note(const struct cfs_params *p, const char *fmt, ...)
 {
 	char line[512];
+	va_list ap;
 
 	if (!p->note)
 		return;
-	snprintf(line, sizeof(line), fmt, a);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	p->note(line);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vcg_cacpki.h"
+#include "fuzz_target.h"
 
 #define FAIL() __builtin_trap()
 

@@ -20,6 +20,7 @@
 #include "vcg_emul_config.h"
 #include "vcg_pt_config.h"
 #include "vcg_spec.h"
+#include "fuzz_target.h"
 
 #define FAIL() __builtin_trap()
 

@@ -20,6 +20,7 @@
 
 #include "ccid_engine.h"
 #include "vcg_testcard.h"
+#include "fuzz_target.h"
 
 struct in {
 	const uint8_t *p;

@@ -26,6 +26,7 @@
 
 #include "ccid_engine.h"
 #include "vcg_pt.h"
+#include "fuzz_target.h"
 
 #define FAIL() __builtin_trap()
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vscard_codec.h"
+#include "fuzz_target.h"
 
 #define FAIL() __builtin_trap()
 

@@ -21,6 +21,7 @@
 
 #include "vcg_stream.h"
 #include "vscc_session.h"
+#include "fuzz_target.h"
 
 #define FAIL() __builtin_trap()
 

@@ -2,6 +2,7 @@
 #include "vscc_args.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +52,14 @@ const char *vscc_args_usage(void)
 	return usage_text;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *arg)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+						      const char *fmt, ...)
 {
-	snprintf(err, errlen, fmt, arg ? arg : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 
@@ -82,8 +88,9 @@ static int build_options(struct vscc_args *a, char *err, size_t errlen)
 		if (a->emul_args != NULL &&
 		    snprintf(a->options, sizeof(a->options), "%s",
 			     a->emul_args) >= (int)sizeof(a->options))
-			return fail(err, errlen,
-				    "ccid-vscclient: -e is too long (at most 4095 bytes)", NULL);
+			return fail(
+				err, errlen,
+				"ccid-vscclient: -e is too long (at most 4095 bytes)");
 		return 0;
 	}
 	n = snprintf(a->options, sizeof(a->options), "%s soft=(,%s,CAC,,",
@@ -96,8 +103,9 @@ static int build_options(struct vscc_args *a, char *err, size_t errlen)
 		used += n < 0 ? sizeof(a->options) : (size_t)n;
 	}
 	if (used >= sizeof(a->options))
-		return fail(err, errlen,
-			    "ccid-vscclient: -e and -c together are too long (at most 4095 bytes)", NULL);
+		return fail(
+			err, errlen,
+			"ccid-vscclient: -e and -c together are too long (at most 4095 bytes)");
 	return 0;
 }
 
@@ -129,20 +137,23 @@ int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 		} else if (strncmp(o, "-c", 2) == 0 && o[1] == 'c') {
 			v = value_of(argc, argv, &i, 2);
 			if (v == NULL || *v == '\0')
-				return fail(err, errlen,
-					    "ccid-vscclient: -c needs a certificate nickname (-c id-cert)", NULL);
+				return fail(
+					err, errlen,
+					"ccid-vscclient: -c needs a certificate nickname (-c id-cert)");
 			if (strpbrk(v, ",)") != NULL)
 				return fail(err, errlen,
 					    "ccid-vscclient: -c '%s': a nickname with ',' or ')' cannot go into libcacard's soft=(...) list; rename the certificate", v);
 			if (a->n_certs == VSCC_MAX_CERTS)
-				return fail(err, errlen,
-					    "ccid-vscclient: too many -c (at most 16)", NULL);
+				return fail(
+					err, errlen,
+					"ccid-vscclient: too many -c (at most 16)");
 			a->certs[a->n_certs++] = v;
 		} else if (strncmp(o, "-e", 2) == 0) {
 			v = value_of(argc, argv, &i, 2);
 			if (v == NULL)
-				return fail(err, errlen,
-					    "ccid-vscclient: -e needs libcacard's options (-e 'db=\"sql:/path\" use_hw=no soft=(...)')", NULL);
+				return fail(
+					err, errlen,
+					"ccid-vscclient: -e needs libcacard's options (-e 'db=\"sql:/path\" use_hw=no soft=(...)')");
 			a->emul_args = v;
 		} else if (strncmp(o, "-d", 2) == 0) {
 			char *end;
@@ -150,8 +161,9 @@ int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 
 			v = value_of(argc, argv, &i, 2);
 			if (v == NULL)
-				return fail(err, errlen,
-					    "ccid-vscclient: -d needs a level (-d 1)", NULL);
+				return fail(
+					err, errlen,
+					"ccid-vscclient: -d needs a level (-d 1)");
 			errno = 0;
 			lv = strtol(v, &end, 10);
 			if (*v == '\0' || *end != '\0' || errno != 0 || lv < 0 || lv > 99)
@@ -162,8 +174,9 @@ int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 			   (o[11] == '\0' || o[11] == '=')) {
 			v = value_of(argc, argv, &i, 11);
 			if (v == NULL || *v == '\0')
-				return fail(err, errlen,
-					    "ccid-vscclient: --tls-creds needs a directory (with ca-cert.pem, client-cert.pem, client-key.pem)", NULL);
+				return fail(
+					err, errlen,
+					"ccid-vscclient: --tls-creds needs a directory (with ca-cert.pem, client-cert.pem, client-key.pem)");
 			a->tls_creds = v;
 		} else {
 			return fail(err, errlen,
@@ -174,8 +187,9 @@ int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 		return 0;
 	if (npos >= 1 && strncmp(pos[0], "unix:", 5) == 0) {
 		if (pos[0][5] == '\0')
-			return fail(err, errlen,
-				    "ccid-vscclient: unix: needs a socket path (unix:/run/ccid.sock)", NULL);
+			return fail(
+				err, errlen,
+				"ccid-vscclient: unix: needs a socket path (unix:/run/ccid.sock)");
 		if (npos > 2)
 			return fail(err, errlen,
 				    "ccid-vscclient: too many arguments after '%s' (give unix:PATH alone)", pos[0]);
@@ -189,7 +203,8 @@ int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 				    "ccid-vscclient: give the server as HOST PORT (e.g. 127.0.0.1 2001) or unix:PATH%s",
 				    npos < 2 ? "" : "");
 		if (pos[0][0] == '\0')
-			return fail(err, errlen, "ccid-vscclient: HOST is empty", NULL);
+			return fail(err, errlen,
+				    "ccid-vscclient: HOST is empty");
 		errno = 0;
 		p = strtol(pos[1], &end, 10);
 		if (pos[1][0] == '\0' || *end != '\0' || errno != 0 || p < 1 || p > 65535)
