@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ffs_bytes.h"
+#include "ccid_wire.h"
 #include "log.h"
 #include "usbmon.h"
 
@@ -264,7 +264,7 @@ static void out_urb(struct pcapw *w, const uint8_t *data, size_t len)
 static bool out_message_complete(const struct pcapw *w)
 {
 	return w->out_len >= CCID_HDR_LEN &&
-	       w->out_len >= CCID_HDR_LEN + (size_t)ffs_get_le32(w->out + 1);
+	       w->out_len >= CCID_HDR_LEN + (size_t)ccid_get_le32(w->out + 1);
 }
 
 void pcapw_bulk_out(struct pcapw *w, const uint8_t *data, size_t len,

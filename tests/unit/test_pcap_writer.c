@@ -6,18 +6,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ffs_bytes.h"
+#include "ccid_wire.h"
 #include "pcap_writer.h"
 #include "tap.h"
 #include "usbmon.h"
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* The file, read back */
 static uint8_t file[1 << 16];
@@ -43,15 +35,15 @@ static void read_back(const char *path)
 	file_len = fread(file, 1, sizeof(file), f);
 	fclose(f);
 	CHECK(file_len >= 24);
-	CHECK_EQ(ffs_get_le32(file), 0xa1b2c3d4);     /* pcap, LE, us */
-	CHECK_EQ(ffs_get_le32(file + 20), 220);       /* USB_LINUX_MMAPPED */
+	CHECK_EQ(ccid_get_le32(file), 0xa1b2c3d4);     /* pcap, LE, us */
+	CHECK_EQ(ccid_get_le32(file + 20), 220);       /* USB_LINUX_MMAPPED */
 	while (off + 16 + USBMON_HDR_LEN <= file_len && nrecs < 64) {
-		uint32_t caplen = ffs_get_le32(file + off + 8);
+		uint32_t caplen = ccid_get_le32(file + off + 8);
 
-		CHECK_EQ(ffs_get_le32(file + off + 12), caplen);
+		CHECK_EQ(ccid_get_le32(file + off + 12), caplen);
 		recs[nrecs].h = file + off + 16;
 		recs[nrecs].data = file + off + 16 + USBMON_HDR_LEN;
-		recs[nrecs].len_cap = ffs_get_le32(recs[nrecs].h + 36);
+		recs[nrecs].len_cap = ccid_get_le32(recs[nrecs].h + 36);
 		CHECK_EQ(caplen, USBMON_HDR_LEN + recs[nrecs].len_cap);
 		nrecs++;
 		off += 16 + caplen;
@@ -71,8 +63,8 @@ static void check_rec(size_t i, char type, uint8_t xfer, uint8_t ep,
 	CHECK_EQ(recs[i].h[9], xfer);
 	CHECK_EQ(recs[i].h[10], ep);
 	CHECK_EQ(recs[i].h[11], PCAPW_DEVNUM);
-	CHECK_EQ(ffs_get_le16(recs[i].h + 12), PCAPW_BUSNUM);
-	CHECK_EQ(ffs_get_le32(recs[i].h + 32), length);
+	CHECK_EQ(ccid_get_le16(recs[i].h + 12), PCAPW_BUSNUM);
+	CHECK_EQ(ccid_get_le32(recs[i].h + 32), length);
 	CHECK_EQ(recs[i].len_cap, len_cap);
 }
 
@@ -117,7 +109,7 @@ static void session(void)
 	/* XfrBlock of 590 data bytes, read as one packet, then the rest */
 	memset(xfr, 0xa5, sizeof(xfr));
 	xfr[0] = 0x6f;
-	put_le32(xfr + 1, (uint32_t)(sizeof(xfr) - 10));
+	ccid_put_le32(xfr + 1, (uint32_t)(sizeof(xfr) - 10));
 	xfr[5] = 0;
 	xfr[6] = 2;
 	xfr[7] = xfr[8] = xfr[9] = 0;
@@ -128,7 +120,7 @@ static void session(void)
 	/* exactly two packets, no ZLP from the host: dwLength ends it */
 	memset(big, 0, sizeof(big));
 	big[0] = 0x6f;
-	put_le32(big + 1, (uint32_t)(sizeof(big) - 10));
+	ccid_put_le32(big + 1, (uint32_t)(sizeof(big) - 10));
 	big[6] = 3;
 	pcapw_bulk_out(w, big, 512, 512);
 	pcapw_bulk_out(w, big + 512, 512, 512);
@@ -145,12 +137,12 @@ static void session(void)
 	CHECK(nrecs > 0 && recs[0].h[14] == 0 && recs[0].h[40] == 0x80 &&
 	      recs[0].h[41] == 6 && recs[0].h[43] == 1);
 	check_rec(1, 'C', USBMON_XFER_CONTROL, 0x80, 18, 18);
-	CHECK(nrecs > 1 && ffs_get_le16(recs[1].data + 8) == 0x08e6 &&
-	      ffs_get_le16(recs[1].data + 10) == 0x4433);
+	CHECK(nrecs > 1 && ccid_get_le16(recs[1].data + 8) == 0x08e6 &&
+	      ccid_get_le16(recs[1].data + 10) == 0x4433);
 	/* GET_DESCRIPTOR(CONFIGURATION): 9 + 9 + 54 + 3 * 7 */
 	check_rec(3, 'C', USBMON_XFER_CONTROL, 0x80, 93, 93);
 	CHECK(nrecs > 3 && recs[3].data[1] == 2 &&
-	      ffs_get_le16(recs[3].data + 2) == 93 &&
+	      ccid_get_le16(recs[3].data + 2) == 93 &&
 	      recs[3].data[9 + 5] == 0x0b);   /* bInterfaceClass: CCID */
 	/* SET_CONFIGURATION(1) */
 	check_rec(4, 'S', USBMON_XFER_CONTROL, 0x00, 0, 0);
@@ -165,7 +157,7 @@ static void session(void)
 	CHECK(nrecs > 12 && !memcmp(recs[12].data, xfr, sizeof(xfr)));
 	check_rec(16, 'S', USBMON_XFER_BULK, 0x01, 1024, 1024);
 	check_rec(19, 'C', USBMON_XFER_BULK, 0x82, 0, 0);
-	CHECK(nrecs > 19 && (int32_t)ffs_get_le32(recs[19].h + 28) ==
+	CHECK(nrecs > 19 && (int32_t)ccid_get_le32(recs[19].h + 28) ==
 				     -ECONNRESET);
 	/* every Complete has its Submit's URB id */
 	for (i = 0; i + 1 < nrecs; i += 2)
