@@ -144,12 +144,13 @@ void gadget_xfer_kick(struct gadget_loop *l)
 
 static void out_done(struct gadget_loop *l, long res)
 {
-	const struct ffs_ep_io *e = &l->io.ep[FFS_EP_BULK_OUT];
-	const uint8_t *buf = e->buf;
+	const uint8_t *buf = l->io.ep[FFS_EP_BULK_OUT].buf;
 
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-OUT", buf, (size_t)res);
-	pcapw_bulk_out(l->p->pcap, buf, (size_t)res, (size_t)e->iocb.u.c.nbytes);
 	ccid_engine_bulk_out(l->eng, buf, (size_t)res);
+	/* the engine's framing says whether the host's transfer is over */
+	pcapw_bulk_out(l->p->pcap, buf, (size_t)res,
+		       ccid_engine_out_idle(l->eng));
 }
 
 static void bulk_in_done(struct gadget_loop *l, long res)

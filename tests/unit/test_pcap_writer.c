@@ -11,6 +11,16 @@
 #include "tap.h"
 #include "usbmon.h"
 
+/* A completed bulk-OUT read, handled as gadget_xfer.c does: the engine
+ * first, then the capture, told by the engine's framing whether the
+ * host's transfer ended. */
+static void bulk_out(struct ccid_engine *eng, struct pcapw *w,
+		     const uint8_t *data, size_t len)
+{
+	ccid_engine_bulk_out(eng, data, len);
+	pcapw_bulk_out(w, data, len, ccid_engine_out_idle(eng));
+}
+
 /* The file, read back */
 static uint8_t file[1 << 16];
 static size_t file_len;
@@ -96,14 +106,20 @@ static void session(void)
 	char err[256];
 	size_t i;
 
+	struct ccid_engine *eng;
+	uint64_t before;
+
 	ccid_reader_config_default(&cfg);
+	eng = ccid_engine_new(&cfg);
+	CHECK(eng != NULL);
 	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
-	if (!w)
+	if (!w || !eng)
 		return;
+	ccid_engine_set_packet_sizes(eng, 512, 512);
 	pcapw_enumerated(w, FFS_SPEED_HIGH);
 	pcapw_in_submit(w, FFS_EP_INTR_IN, sizeof(notify));
 	pcapw_in_done(w, FFS_EP_INTR_IN, 0, notify, sizeof(notify));
-	pcapw_bulk_out(w, power_on, sizeof(power_on), 512);   /* short read */
+	bulk_out(eng, w, power_on, sizeof(power_on));   /* short read */
 	pcapw_in_submit(w, FFS_EP_BULK_IN, sizeof(atr));
 	pcapw_in_done(w, FFS_EP_BULK_IN, 0, atr, sizeof(atr));
 	/* XfrBlock of 590 data bytes, read as one packet, then the rest */
@@ -113,8 +129,10 @@ static void session(void)
 	xfr[5] = 0;
 	xfr[6] = 2;
 	xfr[7] = xfr[8] = xfr[9] = 0;
-	pcapw_bulk_out(w, xfr, 512, 512);
-	pcapw_bulk_out(w, xfr + 512, sizeof(xfr) - 512, 512);
+	before = pcapw_records(w);
+	bulk_out(eng, w, xfr, 512);
+	CHECK_EQ(pcapw_records(w), before);   /* the transfer goes on */
+	bulk_out(eng, w, xfr + 512, sizeof(xfr) - 512);
 	pcapw_in_submit(w, FFS_EP_BULK_IN, sizeof(rsp));
 	pcapw_in_done(w, FFS_EP_BULK_IN, 0, rsp, sizeof(rsp));
 	/* exactly two packets, no ZLP from the host: dwLength ends it */
@@ -122,13 +140,14 @@ static void session(void)
 	big[0] = 0x6f;
 	ccid_put_le32(big + 1, (uint32_t)(sizeof(big) - 10));
 	big[6] = 3;
-	pcapw_bulk_out(w, big, 512, 512);
-	pcapw_bulk_out(w, big + 512, 512, 512);
+	bulk_out(eng, w, big, 512);
+	bulk_out(eng, w, big + 512, 512);
 	/* a cancelled IN write: the URB completes with the error */
 	pcapw_in_submit(w, FFS_EP_BULK_IN, sizeof(rsp));
 	pcapw_in_done(w, FFS_EP_BULK_IN, -ECONNRESET, NULL, 0);
 	CHECK_EQ(pcapw_records(w), 6 + 2 + 2 + 2 + 2 + 2 + 2 + 2);
 	pcapw_close(w);
+	ccid_engine_free(eng);
 
 	read_back(path);
 	CHECK_EQ(nrecs, 20);
@@ -177,7 +196,7 @@ static void host_gone_drops_partial(void)
 	snprintf(path, sizeof(path), "/tmp/test_pcap_gone.%d", (int)getpid());
 	ccid_reader_config_default(&cfg);
 	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
-	pcapw_bulk_out(w, part, sizeof(part), 64);   /* 64 of 110 bytes */
+	pcapw_bulk_out(w, part, sizeof(part), false);   /* 64 of 110 bytes */
 	pcapw_host_gone(w);
 	pcapw_in_done(w, FFS_EP_BULK_IN, 0, part, 10);   /* nothing submitted */
 	CHECK_EQ(pcapw_records(w), 0);
@@ -185,7 +204,7 @@ static void host_gone_drops_partial(void)
 	unlink(path);
 	/* NULL is "no capture" everywhere */
 	pcapw_enumerated(NULL, FFS_SPEED_FULL);
-	pcapw_bulk_out(NULL, part, 1, 1);
+	pcapw_bulk_out(NULL, part, 1, true);
 	pcapw_close(NULL);
 	/* an unwritable path: one line with the path */
 	CHECK(pcapw_open("/nonexistent/dir/x.pcap", &cfg, &id, &w, err,
