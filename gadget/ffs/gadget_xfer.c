@@ -3,8 +3,10 @@
  * At most one request is in flight per endpoint. A bulk-OUT read is sized
  * by the engine and armed only while it can take more; bulk-IN and
  * interrupt-IN messages are popped from the engine only when their write
- * (and the bulk ZLP after it) has completed, so the engine's buffer is
- * never reused under the kernel. */
+ * (and the bulk ZLP after it) has completed: a write that fails is sent
+ * again from the same message, its ZLP follows it, and --pcap records the
+ * data the host got at completion. (Not for the kernel's sake: it copied
+ * the data at submit, see ffs_io.h.) */
 #include <errno.h>
 #include <string.h>
 #include <sys/timerfd.h>
