@@ -43,6 +43,7 @@
 #include "cfs.h"
 #include "ccid_engine.h"
 #include "ccid_proto.h"
+#include "ccid_wire.h"
 #include "ffs_ep0.h"
 
 /* vcg_testcard.c's ATR: "ccidgadget", T=0 and T=1. */
@@ -125,20 +126,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 struct bulk {
 	int out, in;
 	size_t cap;
@@ -166,7 +153,7 @@ static long read_msg(struct bulk *b, uint16_t mps)
 	have = (size_t)n;
 	if (have < 10 || have < mps)
 		return (long)have;
-	want = 10 + (size_t)get_le32(b->rx + 1);
+	want = 10 + (size_t)ccid_get_le32(b->rx + 1);
 	if (want > b->cap)
 		want = b->cap;
 	while (have < want) {
@@ -241,7 +228,7 @@ static size_t reply(const uint8_t *rx, size_t rxlen, uint8_t *tx,
 		len = 0;
 	}
 	(void)rxlen;
-	put_le32(tx + 1, (uint32_t)len);
+	ccid_put_le32(tx + 1, (uint32_t)len);
 	return 10 + len;
 }
 

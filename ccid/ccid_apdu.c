@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ccid_apdu.h"
+#include "ccid_wire.h"
 
 int ccid_apdu_parse(struct ccid_apdu *a, const uint8_t *p, size_t len)
 {
@@ -42,14 +43,14 @@ int ccid_apdu_parse(struct ccid_apdu *a, const uint8_t *p, size_t len)
 	}
 	if (len == 7) {                                /* case 2E */
 		a->has_le = 1;
-		a->ne = (size_t)(p[5] << 8 | p[6]);
+		a->ne = ccid_get_be16(p + 5);
 		if (a->ne == 0)
 			a->ne = 65536;
 		return 0;
 	}
 	if (len < 8)
 		return -EINVAL;
-	lc = (size_t)(p[5] << 8 | p[6]);
+	lc = ccid_get_be16(p + 5);
 	if (lc == 0)
 		return -EINVAL;
 	if (len == 7 + lc) {                           /* case 3E */
@@ -61,7 +62,7 @@ int ccid_apdu_parse(struct ccid_apdu *a, const uint8_t *p, size_t len)
 		a->data = p + 7;
 		a->nc = lc;
 		a->has_le = 1;
-		a->ne = (size_t)(p[len - 2] << 8 | p[len - 1]);
+		a->ne = ccid_get_be16(p + len - 2);
 		if (a->ne == 0)
 			a->ne = 65536;
 		return 0;

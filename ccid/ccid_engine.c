@@ -270,6 +270,11 @@ void ccid_engine_bulk_out(struct ccid_engine *eng, const uint8_t *buf,
 	ccid_reasm_feed(eng, buf, len);
 }
 
+bool ccid_engine_out_idle(const struct ccid_engine *eng)
+{
+	return eng->reasm.len == 0 && !eng->reasm.discarding;
+}
+
 void ccid_engine_reset(struct ccid_engine *eng)
 {
 	ccid_log(eng, CCID_LOG_NOTICE, -1, -1, "reset");

@@ -107,6 +107,14 @@ bool ccid_engine_out_ready(const struct ccid_engine *eng);
 void ccid_engine_bulk_out(struct ccid_engine *eng, const uint8_t *buf,
 			  size_t len);
 
+/* True when no message is partly read: the transfers fed so far ended at
+ * a message boundary (dwLength is in, a short packet ended the transfer,
+ * or a message too long to buffer has been dropped to its end). A
+ * transport that records the host's transfers (--pcap) asks this after
+ * each ccid_engine_bulk_out() to know that the host's transfer is over,
+ * however many reads it took. */
+bool ccid_engine_out_idle(const struct ccid_engine *eng);
+
 /* ---- USB side: IN queues ---- */
 
 const struct ccid_msg *ccid_engine_peek_bulk_in(const struct ccid_engine *eng);

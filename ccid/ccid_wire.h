@@ -1,6 +1,12 @@
-/* Byte-level helpers: explicit little-endian access and the named offsets
- * of the CCID message header (Section 6.1 and 6.2). Never cast a struct
- * onto a buffer; read fields through these. */
+/* Byte-level helpers: the named offsets of the CCID message header
+ * (Section 6.1 and 6.2), and the project's one set of explicit little- and
+ * big-endian accessors, for every wire format in the tree (CCID, USB and
+ * FunctionFS descriptors, usbmon headers, VSCard, ISO 7816 APDUs). Never
+ * cast a struct onto a buffer; read and write fields through these.
+ *
+ * They do no bounds checks: the caller has checked that the 2, 4 or 8
+ * bytes at p are inside its buffer. Header only and dependency free, so
+ * every layer may include it (the engine includes nothing above it). */
 #ifndef CCID_WIRE_H
 #define CCID_WIRE_H
 
@@ -50,6 +56,38 @@ static inline void ccid_put_le32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 8);
 	p[2] = (uint8_t)(v >> 16);
 	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void ccid_put_le64(uint8_t *p, uint64_t v)
+{
+	ccid_put_le32(p, (uint32_t)v);
+	ccid_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Big-endian (network order): VSCard headers, ISO 7816 Lc/Le and offsets. */
+static inline uint16_t ccid_get_be16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t ccid_get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline void ccid_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void ccid_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 #endif

@@ -5,38 +5,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ccid_apdu.h"
 #include "log.h"
 
-/* ISO/IEC 7816-4 Section 5.1: the header, then Lc and the body (cases 3
- * and 4), or only Le (case 2: 5 bytes short, 7 extended); 1 or 0 + 2
- * bytes each. */
+/* The header CLA INS P1 P2, then Lc if the command carries data, else Le
+ * if it asks for some (ISO/IEC 7816-4 Section 5.1, as the engine's parser
+ * reads it). An APDU whose length does not fit its Lc/Le fields is shown
+ * as malformed with its length, not with a guessed Lc. */
 void apdu_log_command(const uint8_t *apdu, size_t len, char *out, size_t cap)
 {
-	size_t lc = 0, le = 0;
+	struct ccid_apdu a;
 	int n;
 
 	if (len < 4) {
 		snprintf(out, cap, "short APDU (%zu bytes)", len);
 		return;
 	}
-	if (len == 5) {
-		le = apdu[4] ? apdu[4] : 256;
-	} else if (len == 7 && apdu[4] == 0) {
-		le = (size_t)apdu[5] << 8 | apdu[6];
-		le = le ? le : 65536;
-	} else if (len > 5 && apdu[4] != 0) {
-		lc = apdu[4];
-	} else if (len > 7) {
-		lc = (size_t)apdu[5] << 8 | apdu[6];
-	}
 	n = snprintf(out, cap, "%02X %02X %02X %02X", apdu[0], apdu[1],
 		     apdu[2], apdu[3]);
 	if (n < 0 || (size_t)n >= cap)
 		return;
-	if (lc)
-		snprintf(out + n, cap - (size_t)n, " Lc=%zu", lc);
-	else if (le)
-		snprintf(out + n, cap - (size_t)n, " Le=%zu", le);
+	if (ccid_apdu_parse(&a, apdu, len) != 0)
+		snprintf(out + n, cap - (size_t)n, " malformed (%zu bytes)", len);
+	else if (a.nc)
+		snprintf(out + n, cap - (size_t)n, " Lc=%zu", a.nc);
+	else if (a.has_le)
+		snprintf(out + n, cap - (size_t)n, " Le=%zu", a.ne);
 }
 
 void apdu_log_answer(int err, const uint8_t *rsp, size_t len, char *out,

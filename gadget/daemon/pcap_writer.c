@@ -10,11 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ffs_bytes.h"
 #include "log.h"
 #include "usbmon.h"
 
-#define CCID_HDR_LEN 10   /* CCID 1.1 Section 6.1: header of every message */
 #define SNAPLEN 0x40000   /* a 64 KiB extended APDU and its header fit */
 #define DESC_LEN 512
 
@@ -25,7 +23,7 @@ struct pcapw {
 	struct pcapw_identity id;
 	uint64_t next_urb;
 	uint64_t in_urb[FFS_EP_COUNT];   /* URB id of the IN write in flight */
-	uint8_t *out;                    /* bulk-OUT message being collected */
+	uint8_t *out;                    /* bulk-OUT transfer being collected */
 	size_t out_len, out_cap;
 	uint8_t *rec;                    /* header + data of one record */
 	uint64_t records;
@@ -260,33 +258,23 @@ static void out_urb(struct pcapw *w, const uint8_t *data, size_t len)
 	put_record(w, &e, NULL, 0);
 }
 
-/* Section 6.1: a message is its 10-byte header plus dwLength bytes. */
-static bool out_message_complete(const struct pcapw *w)
-{
-	return w->out_len >= CCID_HDR_LEN &&
-	       w->out_len >= CCID_HDR_LEN + (size_t)ffs_get_le32(w->out + 1);
-}
-
 void pcapw_bulk_out(struct pcapw *w, const uint8_t *data, size_t len,
-		    size_t asked)
+		    bool transfer_ends)
 {
-	size_t room;
-
 	if (!w || w->failed)
 		return;
-	room = w->out_cap - w->out_len;
-	if (len > room) {
-		/* longer than any message the reader takes: record what we
-		 * have, as the host sent it, and start over */
+	if (len > w->out_cap - w->out_len) {
+		/* longer than any message the reader takes (the engine drops
+		 * it): record what we have, as the host sent it, and go on */
 		out_urb(w, w->out, w->out_len);
 		w->out_len = 0;
 		if (len > w->out_cap)
 			len = w->out_cap;
 	}
-	memcpy(w->out + w->out_len, data, len);
+	if (len > 0)
+		memcpy(w->out + w->out_len, data, len);
 	w->out_len += len;
-	/* the host's transfer ended: a short read, or dwLength is in */
-	if (len < asked || out_message_complete(w)) {
+	if (transfer_ends) {
 		out_urb(w, w->out, w->out_len);
 		w->out_len = 0;
 	}

@@ -6,9 +6,10 @@
  * Each transfer is one URB, a Submit record and its Complete record, from
  * the host's side: bulk-OUT carries its data in the Submit, bulk-IN and
  * interrupt-IN in the Complete. A bulk-OUT message the daemon reads in
- * pieces (bed trap 6 (tests/vm/README.md): one packet, then the rest) is recorded as the
- * one URB the host sent once its dwLength is in; a bulk-IN ZLP ends the
- * URB it follows and gets no record of its own.
+ * pieces (bed trap 6 in tests/vm/README.md: one packet, then the rest) is
+ * recorded as the one URB the host sent, once the engine's reassembler
+ * says the transfer is over (dwLength is in, or a short packet); a
+ * bulk-IN ZLP ends the URB it follows and gets no record of its own.
  *
  * The daemon never sees the host's enumeration (the UDC and the composite
  * framework answer it), so at every ENABLE it writes the GET_DESCRIPTOR
@@ -25,6 +26,7 @@
 #ifndef PCAP_WRITER_H
 #define PCAP_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,10 +60,13 @@ void pcapw_enumerated(struct pcapw *w, enum ffs_speed speed);
  * and forget IN transfers in flight. */
 void pcapw_host_gone(struct pcapw *w);
 
-/* One bulk-OUT read completed: `len` bytes of the `asked` the read was
- * for (a short read ends the host's transfer). data is the caller's. */
+/* One bulk-OUT read completed with `len` bytes (data is the caller's);
+ * `transfer_ends`: it ended the host's transfer. The engine's framing
+ * decides that, not this file: feed the read to the engine first, then
+ * pass ccid_engine_out_idle(). The reads of one transfer are recorded as
+ * one URB. */
 void pcapw_bulk_out(struct pcapw *w, const uint8_t *data, size_t len,
-		    size_t asked);
+		    bool transfer_ends);
 
 /* An IN write of `len` bytes was submitted on ep (FFS_EP_BULK_IN or
  * FFS_EP_INTR_IN); then it completed with `status` (0 or -errno) and the

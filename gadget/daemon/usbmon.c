@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "ccid_wire.h"
+
 #define OFF_ID 0
 #define OFF_TYPE 8
 #define OFF_XFER_TYPE 9
@@ -23,26 +25,6 @@
 #define OFF_XFER_FLAGS 56
 #define OFF_NDESC 60
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint8_t flag_data(const struct usbmon_event *e)
 {
 	if (e->has_data)
@@ -58,23 +40,23 @@ void usbmon_header_encode(const struct usbmon_event *e,
 			  uint8_t out[USBMON_HDR_LEN])
 {
 	memset(out, 0, USBMON_HDR_LEN);
-	put_le64(out + OFF_ID, e->id);
+	ccid_put_le64(out + OFF_ID, e->id);
 	out[OFF_TYPE] = e->type;
 	out[OFF_XFER_TYPE] = e->xfer_type;
 	out[OFF_EPNUM] = e->epnum;
 	out[OFF_DEVNUM] = e->devnum;
-	put_le16(out + OFF_BUSNUM, e->busnum);
+	ccid_put_le16(out + OFF_BUSNUM, e->busnum);
 	out[OFF_FLAG_SETUP] = e->has_setup ? 0 : '-';
 	out[OFF_FLAG_DATA] = flag_data(e);
-	put_le64(out + OFF_TS_SEC, (uint64_t)e->ts_sec);
-	put_le32(out + OFF_TS_USEC, (uint32_t)e->ts_usec);
-	put_le32(out + OFF_STATUS, (uint32_t)e->status);
-	put_le32(out + OFF_LENGTH, e->length);
-	put_le32(out + OFF_LEN_CAP, e->len_cap);
+	ccid_put_le64(out + OFF_TS_SEC, (uint64_t)e->ts_sec);
+	ccid_put_le32(out + OFF_TS_USEC, (uint32_t)e->ts_usec);
+	ccid_put_le32(out + OFF_STATUS, (uint32_t)e->status);
+	ccid_put_le32(out + OFF_LENGTH, e->length);
+	ccid_put_le32(out + OFF_LEN_CAP, e->len_cap);
 	if (e->has_setup)
 		memcpy(out + OFF_SETUP, e->setup, sizeof(e->setup));
-	put_le32(out + OFF_INTERVAL, (uint32_t)e->interval);
-	put_le32(out + OFF_START_FRAME, 0);
-	put_le32(out + OFF_XFER_FLAGS, e->xfer_flags);
-	put_le32(out + OFF_NDESC, 0);
+	ccid_put_le32(out + OFF_INTERVAL, (uint32_t)e->interval);
+	ccid_put_le32(out + OFF_START_FRAME, 0);
+	ccid_put_le32(out + OFF_XFER_FLAGS, e->xfer_flags);
+	ccid_put_le32(out + OFF_NDESC, 0);
 }

@@ -10,7 +10,7 @@
 #include <linux/usb/functionfs.h>
 #include <string.h>
 
-#include "ffs_bytes.h"
+#include "ccid_wire.h"
 
 #define CCID_INTERFACE_CLASS 0x0B   /* Section 4.3, Table 4.3-1 */
 
@@ -24,6 +24,53 @@ static const uint8_t ep_addr[FFS_EP_COUNT] = {
 	[FFS_EP_BULK_IN] = 2 | USB_DIR_IN,
 	[FFS_EP_INTR_IN] = 3 | USB_DIR_IN,
 };
+
+void ffs_bw_init(struct ffs_bw *w, uint8_t *buf, size_t cap)
+{
+	w->buf = buf;
+	w->cap = cap;
+	w->len = 0;
+	w->overflow = false;
+}
+
+void ffs_bw_bytes(struct ffs_bw *w, const void *p, size_t n)
+{
+	if (w->overflow || n > w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	if (n > 0)
+		memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+void ffs_bw_u8(struct ffs_bw *w, uint8_t v)
+{
+	ffs_bw_bytes(w, &v, 1);
+}
+
+void ffs_bw_le16(struct ffs_bw *w, uint16_t v)
+{
+	uint8_t b[2];
+
+	ccid_put_le16(b, v);
+	ffs_bw_bytes(w, b, sizeof(b));
+}
+
+void ffs_bw_le32(struct ffs_bw *w, uint32_t v)
+{
+	uint8_t b[4];
+
+	ccid_put_le32(b, v);
+	ffs_bw_bytes(w, b, sizeof(b));
+}
+
+void ffs_bw_patch_le32(struct ffs_bw *w, size_t off, uint32_t v)
+{
+	if (w->overflow || off > w->len || w->len - off < 4)
+		return;
+	ccid_put_le32(w->buf + off, v);
+}
 
 uint16_t ffs_desc_bulk_mps(enum ffs_speed speed)
 {

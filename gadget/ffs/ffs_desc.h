@@ -8,6 +8,7 @@
 #ifndef FFS_DESC_H
 #define FFS_DESC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,6 +54,26 @@ ssize_t ffs_desc_speed(const struct ccid_reader_config *cfg,
 
 /* bEndpointAddress of an endpoint in these descriptors (0x01, 0x82, 0x83). */
 uint8_t ffs_desc_ep_address(enum ffs_ep_index ep);
+
+/* A bounded little-endian writer for descriptor blobs (these, and the
+ * --pcap enumeration records). Writes past `cap` are dropped and set
+ * `overflow`; the caller checks it once at the end. The buffer is owned
+ * by the caller. */
+struct ffs_bw {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+};
+
+void ffs_bw_init(struct ffs_bw *w, uint8_t *buf, size_t cap);
+void ffs_bw_bytes(struct ffs_bw *w, const void *p, size_t n);
+void ffs_bw_u8(struct ffs_bw *w, uint8_t v);
+void ffs_bw_le16(struct ffs_bw *w, uint16_t v);
+void ffs_bw_le32(struct ffs_bw *w, uint32_t v);
+/* Overwrite 4 bytes at `off` (already written), for a length filled in at
+ * the end. */
+void ffs_bw_patch_le32(struct ffs_bw *w, size_t off, uint32_t v);
 
 /* Write the FUNCTIONFS_STRINGS_MAGIC blob (one language, en-US, one string:
  * the interface name, iInterface 1). Returns its length or -ENOSPC. */

@@ -39,9 +39,24 @@ int ffs_io_init(struct ffs_io *io, const int fds[FFS_EP_COUNT],
 void ffs_io_destroy(struct ffs_io *io);
 
 /* Start a read of `len` bytes into the endpoint's own buffer (len <= cap)
- * or a write of `len` bytes from `data` (copied by the kernel at submit:
- * `data` may be reused once this returns). len 0 writes a zero-length
- * packet. Fails with -EBUSY if a request is in flight. */
+ * or a write of `len` bytes from `data` (the caller's). len 0 writes a
+ * zero-length packet. Fails with -EBUSY if a request is in flight.
+ *
+ * Buffer lifetimes, the one place this is written down. The kernel's
+ * drivers/usb/gadget/function/f_fs.c, ffs_epfile_io() (reached from
+ * io_submit() through ffs_epfile_write_iter() / ffs_epfile_read_iter();
+ * the same from 4.x to 6.x, Debian 12's 6.1 included) allocates its own
+ * request buffer and:
+ *   - for a write, copies `data` into it (copy_from_iter_full) before the
+ *     request is queued, inside io_submit(): `data` may be reused or freed
+ *     as soon as ffs_io_write() returns, and the engine may drop a queued
+ *     message (ccid_engine_reset()) while its write is still in flight;
+ *   - for a read, copies into the endpoint buffer only when the transfer
+ *     completes (ffs_user_copy_worker(), in the daemon's address space):
+ *     the read buffer must stay until that completion is reaped, even
+ *     after a cancel (a request can complete before the cancel lands),
+ *     or until io_destroy() has returned (ffs_io_destroy()). busy keeps
+ *     the next read out of it until then. */
 int ffs_io_read(struct ffs_io *io, enum ffs_ep_index ep, size_t len);
 int ffs_io_write(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
 		 size_t len);

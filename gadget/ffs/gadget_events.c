@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "ffs_bytes.h"
+#include "ccid_wire.h"
 #include "gadget_int.h"
 #include "log.h"
 #include "pcap_writer.h"
@@ -33,7 +33,7 @@ static int ep_mps(int fd, uint16_t *mps)
 
 	if (ioctl(fd, FUNCTIONFS_ENDPOINT_DESC, desc) < 0)
 		return -errno;
-	*mps = ffs_get_le16(desc + 4) & 0x7ff;   /* wMaxPacketSize */
+	*mps = ccid_get_le16(desc + 4) & 0x7ff;   /* wMaxPacketSize */
 	return *mps ? 0 : -EINVAL;
 }
 

@@ -3,8 +3,10 @@
  * At most one request is in flight per endpoint. A bulk-OUT read is sized
  * by the engine and armed only while it can take more; bulk-IN and
  * interrupt-IN messages are popped from the engine only when their write
- * (and the bulk ZLP after it) has completed, so the engine's buffer is
- * never reused under the kernel. */
+ * (and the bulk ZLP after it) has completed: a write that fails is sent
+ * again from the same message, its ZLP follows it, and --pcap records the
+ * data the host got at completion. (Not for the kernel's sake: it copied
+ * the data at submit, see ffs_io.h.) */
 #include <errno.h>
 #include <string.h>
 #include <sys/timerfd.h>
@@ -144,12 +146,13 @@ void gadget_xfer_kick(struct gadget_loop *l)
 
 static void out_done(struct gadget_loop *l, long res)
 {
-	const struct ffs_ep_io *e = &l->io.ep[FFS_EP_BULK_OUT];
-	const uint8_t *buf = e->buf;
+	const uint8_t *buf = l->io.ep[FFS_EP_BULK_OUT].buf;
 
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-OUT", buf, (size_t)res);
-	pcapw_bulk_out(l->p->pcap, buf, (size_t)res, (size_t)e->iocb.u.c.nbytes);
 	ccid_engine_bulk_out(l->eng, buf, (size_t)res);
+	/* the engine's framing says whether the host's transfer is over */
+	pcapw_bulk_out(l->p->pcap, buf, (size_t)res,
+		       ccid_engine_out_idle(l->eng));
 }
 
 static void bulk_in_done(struct gadget_loop *l, long res)

@@ -24,7 +24,14 @@ static void commands(void)
 	CMD("00 B0 00 00 Le=65536", 0x00, 0xb0, 0, 0, 0, 0, 0);           /* 2E */
 	CMD("00 A4 04 00 Lc=2", 0x00, 0xa4, 4, 0, 2, 0x3f, 0x00);         /* case 3 */
 	CMD("00 A4 04 00 Lc=2", 0x00, 0xa4, 4, 0, 2, 0x3f, 0x00, 0x00);   /* case 4 */
-	CMD("80 EE 00 00 Lc=258", 0x80, 0xee, 0, 0, 0, 1, 2, 0xaa);       /* 3E */
+	CMD("00 A4 04 00 Lc=2", 0x00, 0xa4, 4, 0, 0, 0, 2, 0x3f, 0x00);   /* 3E */
+	CMD("00 A4 04 00 Lc=2", 0x00, 0xa4, 4, 0, 0, 0, 2, 0x3f, 0x00, 0, 0); /* 4E */
+	CMD("00 A4 04 00 Lc=256", 0x00, 0xa4, 4, 0, 0, 1, 0,              /* 3E */
+	    [9 ... 262] = 0xaa);
+	/* a length that does not fit Lc: no guessed Lc */
+	CMD("80 EE 00 00 malformed (8 bytes)", 0x80, 0xee, 0, 0, 0, 1, 2, 0xaa);
+	CMD("00 A4 04 00 malformed (6 bytes)", 0x00, 0xa4, 4, 0, 2, 0x3f);
+	CMD("00 A4 04 00 malformed (6 bytes)", 0x00, 0xa4, 4, 0, 0, 0);
 	CMD("short APDU (3 bytes)", 1, 2, 3);
 	apdu_log_command(NULL, 0, out, sizeof(out));
 	CHECK(!strcmp(out, "short APDU (0 bytes)"));

@@ -277,6 +277,41 @@ static void test_zlp_flag(void)
 	ccid_engine_free(eng);
 }
 
+/* ccid_engine_out_idle(): true only between messages, whatever ended
+ * the transfer: dwLength in (one packet, then the rest), a short packet,
+ * a stray ZLP, the end of a dropped oversized message. */
+static void test_out_idle(void)
+{
+	struct ccid_engine *eng = active_engine(271, 64, 64);
+	static uint8_t big[1010];
+	uint8_t msg[200];
+	size_t n = ccid_fake_msg(msg, 0x6F, 0, 1, 0, 0, 0, stream, 100), off;
+
+	CHECK(ccid_engine_out_idle(eng));
+	ccid_engine_bulk_out(eng, msg, 64);
+	CHECK(!ccid_engine_out_idle(eng));
+	ccid_engine_bulk_out(eng, msg + 64, 0);        /* short: ends it */
+	CHECK(ccid_engine_out_idle(eng));
+	check_length_error(eng, 0x80, 1);
+	ccid_engine_bulk_out(eng, msg, 64);
+	CHECK(!ccid_engine_out_idle(eng));
+	ccid_engine_bulk_out(eng, msg + 64, n - 64);   /* dwLength in */
+	CHECK(ccid_engine_out_idle(eng));
+	CHECK_EQ(ccid_fake_drain(eng), 1);
+	ccid_engine_bulk_out(eng, msg, 0);             /* a stray ZLP */
+	CHECK(ccid_engine_out_idle(eng));
+
+	n = ccid_fake_msg(big, 0x6F, 0, 2, 0, 0, 0, stream, 1000);
+	for (off = 0; off + 64 <= n; off += 64) {
+		ccid_engine_bulk_out(eng, big + off, 64);
+		CHECK(!ccid_engine_out_idle(eng));
+	}
+	ccid_engine_bulk_out(eng, big + off, n - off);
+	CHECK(ccid_engine_out_idle(eng));
+	check_length_error(eng, 0x80, 2);
+	ccid_engine_free(eng);
+}
+
 int main(void)
 {
 	RUN(test_stream_splits);
@@ -288,5 +323,6 @@ int main(void)
 	RUN(test_oversized);
 	RUN(test_huge_dwlength);
 	RUN(test_zlp_flag);
+	RUN(test_out_idle);
 	TAP_EXIT();
 }

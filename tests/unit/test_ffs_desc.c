@@ -3,7 +3,7 @@
 #include <linux/usb/ch9.h>
 #include <linux/usb/functionfs.h>
 
-#include "ffs_bytes.h"
+#include "ccid_wire.h"
 #include "ffs_desc.h"
 #include "tap.h"
 
@@ -21,14 +21,14 @@ static void header(void)
 {
 	build();
 	CHECK(blob_len > 24);
-	CHECK_EQ(ffs_get_le32(blob), FUNCTIONFS_DESCRIPTORS_MAGIC_V2);
-	CHECK_EQ(ffs_get_le32(blob + 4), blob_len);
-	CHECK_EQ(ffs_get_le32(blob + 8), FUNCTIONFS_HAS_FS_DESC |
+	CHECK_EQ(ccid_get_le32(blob), FUNCTIONFS_DESCRIPTORS_MAGIC_V2);
+	CHECK_EQ(ccid_get_le32(blob + 4), blob_len);
+	CHECK_EQ(ccid_get_le32(blob + 8), FUNCTIONFS_HAS_FS_DESC |
 						  FUNCTIONFS_HAS_HS_DESC |
 						  FUNCTIONFS_HAS_SS_DESC);
-	CHECK_EQ(ffs_get_le32(blob + 12), 5);   /* intf, class, 3 eps */
-	CHECK_EQ(ffs_get_le32(blob + 16), 5);
-	CHECK_EQ(ffs_get_le32(blob + 20), 8);   /* + 3 SS companions */
+	CHECK_EQ(ccid_get_le32(blob + 12), 5);   /* intf, class, 3 eps */
+	CHECK_EQ(ccid_get_le32(blob + 16), 5);
+	CHECK_EQ(ccid_get_le32(blob + 20), 8);   /* + 3 SS companions */
 	/* 24 + 2 * (9 + 54 + 3 * 7) + (9 + 54 + 3 * (7 + 6)) */
 	CHECK_EQ(blob_len, 24 + 2 * 84 + 102);
 }
@@ -63,7 +63,7 @@ static void check_speed(size_t *off, enum ffs_speed speed)
 		CHECK_EQ(p[1], USB_DT_ENDPOINT);
 		CHECK_EQ(p[2], addrs[ep]);
 		CHECK_EQ(p[3], types[ep]);
-		CHECK_EQ(ffs_get_le16(p + 4),
+		CHECK_EQ(ccid_get_le16(p + 4),
 			 ep == 2 ? ffs_desc_intr_mps(speed)
 				 : ffs_desc_bulk_mps(speed));
 		if (ep == 2)
@@ -73,7 +73,7 @@ static void check_speed(size_t *off, enum ffs_speed speed)
 			CHECK_EQ(p[0], 6);
 			CHECK_EQ(p[1], USB_DT_SS_ENDPOINT_COMP);
 			CHECK_EQ(p[2], 0);
-			CHECK_EQ(ffs_get_le16(p + 4),
+			CHECK_EQ(ccid_get_le16(p + 4),
 				 ep == 2 ? ffs_desc_intr_mps(speed) : 0);
 			p += 6;
 		}
@@ -134,11 +134,11 @@ static void strings(void)
 	ssize_t n = ffs_strings_build("CCID", blob, sizeof(blob));
 
 	CHECK_EQ(n, 16 + 2 + 5);
-	CHECK_EQ(ffs_get_le32(blob), FUNCTIONFS_STRINGS_MAGIC);
-	CHECK_EQ(ffs_get_le32(blob + 4), n);
-	CHECK_EQ(ffs_get_le32(blob + 8), 1);
-	CHECK_EQ(ffs_get_le32(blob + 12), 1);
-	CHECK_EQ(ffs_get_le16(blob + 16), 0x0409);
+	CHECK_EQ(ccid_get_le32(blob), FUNCTIONFS_STRINGS_MAGIC);
+	CHECK_EQ(ccid_get_le32(blob + 4), n);
+	CHECK_EQ(ccid_get_le32(blob + 8), 1);
+	CHECK_EQ(ccid_get_le32(blob + 12), 1);
+	CHECK_EQ(ccid_get_le16(blob + 16), 0x0409);
 	CHECK_MEM(blob + 18, "CCID", 5);
 }
 

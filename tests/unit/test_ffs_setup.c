@@ -1,7 +1,6 @@
 /* CCID class requests on ep0 (Section 5.3): what is answered, what stalls. */
 #include <stdlib.h>
 
-#include "ffs_bytes.h"
 #include "ffs_setup.h"
 #include "tap.h"
 

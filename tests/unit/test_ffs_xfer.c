@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gadget_int.h"
+#include "pcap_writer.h"
 #include "tap.h"
 
 static struct gadget_loop l;
@@ -193,6 +194,44 @@ static void failed_write_drops_message(void)
 	l.ep_down[FFS_EP_INTR_IN] = false;
 }
 
+/* --pcap through the real OUT path: a message read as one packet, then
+ * the rest, is one URB in the capture, written once the engine's framing
+ * says the transfer is over (not after the first packet). */
+static void pcap_one_urb_per_split_message(void)
+{
+	struct ccid_reader_config cfg;
+	struct pcapw_identity id = { 0, 0, 0x0100 };
+	struct pcapw *w = NULL;
+	uint8_t cmd[10 + 100] = { 0x6F, 100, 0, 0, 0, 0, 0x27, 0, 0, 0 };
+	char path[64], err[256];
+	uint8_t buf[64];
+
+	snprintf(path, sizeof(path), "/tmp/test_ffs_xfer.%d.pcap",
+		 (int)getpid());
+	ccid_reader_config_default(&cfg);
+	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
+	if (!w)
+		return;
+	params.pcap = w;
+	memset(cmd + 10, 0x5A, 100);
+	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
+		 (ssize_t)sizeof(cmd));
+	l.ep_down[FFS_EP_BULK_OUT] = false;
+	gadget_xfer_kick(&l);                      /* one packet: 64 */
+	ffs_io_reap(&l.io, gadget_xfer_done, &l);
+	CHECK_EQ(pcapw_records(w), 0);             /* the transfer goes on */
+	gadget_xfer_kick(&l);                      /* the rest: 46 of 64 */
+	ffs_io_reap(&l.io, gadget_xfer_done, &l);
+	CHECK_EQ(pcapw_records(w), 2);             /* Submit + Complete */
+	pump();                                    /* the reply */
+	CHECK(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)) >= 10);
+	CHECK_EQ(buf[6], 0x27);
+	CHECK_EQ(pcapw_records(w), 4);
+	params.pcap = NULL;
+	pcapw_close(w);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct ccid_reader_config cfg;
@@ -228,6 +267,7 @@ int main(void)
 	RUN(zlp_before_pop);
 	RUN(host_gone_mid_write);
 	RUN(failed_write_drops_message);
+	RUN(pcap_one_urb_per_split_message);
 
 	ffs_io_destroy(&l.io);
 	close(l.timerfd);

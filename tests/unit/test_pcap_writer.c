@@ -6,17 +6,19 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ffs_bytes.h"
+#include "ccid_wire.h"
 #include "pcap_writer.h"
 #include "tap.h"
 #include "usbmon.h"
 
-static void put_le32(uint8_t *p, uint32_t v)
+/* A completed bulk-OUT read, handled as gadget_xfer.c does: the engine
+ * first, then the capture, told by the engine's framing whether the
+ * host's transfer ended. */
+static void bulk_out(struct ccid_engine *eng, struct pcapw *w,
+		     const uint8_t *data, size_t len)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	ccid_engine_bulk_out(eng, data, len);
+	pcapw_bulk_out(w, data, len, ccid_engine_out_idle(eng));
 }
 
 /* The file, read back */
@@ -43,15 +45,15 @@ static void read_back(const char *path)
 	file_len = fread(file, 1, sizeof(file), f);
 	fclose(f);
 	CHECK(file_len >= 24);
-	CHECK_EQ(ffs_get_le32(file), 0xa1b2c3d4);     /* pcap, LE, us */
-	CHECK_EQ(ffs_get_le32(file + 20), 220);       /* USB_LINUX_MMAPPED */
+	CHECK_EQ(ccid_get_le32(file), 0xa1b2c3d4);     /* pcap, LE, us */
+	CHECK_EQ(ccid_get_le32(file + 20), 220);       /* USB_LINUX_MMAPPED */
 	while (off + 16 + USBMON_HDR_LEN <= file_len && nrecs < 64) {
-		uint32_t caplen = ffs_get_le32(file + off + 8);
+		uint32_t caplen = ccid_get_le32(file + off + 8);
 
-		CHECK_EQ(ffs_get_le32(file + off + 12), caplen);
+		CHECK_EQ(ccid_get_le32(file + off + 12), caplen);
 		recs[nrecs].h = file + off + 16;
 		recs[nrecs].data = file + off + 16 + USBMON_HDR_LEN;
-		recs[nrecs].len_cap = ffs_get_le32(recs[nrecs].h + 36);
+		recs[nrecs].len_cap = ccid_get_le32(recs[nrecs].h + 36);
 		CHECK_EQ(caplen, USBMON_HDR_LEN + recs[nrecs].len_cap);
 		nrecs++;
 		off += 16 + caplen;
@@ -71,8 +73,8 @@ static void check_rec(size_t i, char type, uint8_t xfer, uint8_t ep,
 	CHECK_EQ(recs[i].h[9], xfer);
 	CHECK_EQ(recs[i].h[10], ep);
 	CHECK_EQ(recs[i].h[11], PCAPW_DEVNUM);
-	CHECK_EQ(ffs_get_le16(recs[i].h + 12), PCAPW_BUSNUM);
-	CHECK_EQ(ffs_get_le32(recs[i].h + 32), length);
+	CHECK_EQ(ccid_get_le16(recs[i].h + 12), PCAPW_BUSNUM);
+	CHECK_EQ(ccid_get_le32(recs[i].h + 32), length);
 	CHECK_EQ(recs[i].len_cap, len_cap);
 }
 
@@ -104,39 +106,48 @@ static void session(void)
 	char err[256];
 	size_t i;
 
+	struct ccid_engine *eng;
+	uint64_t before;
+
 	ccid_reader_config_default(&cfg);
+	eng = ccid_engine_new(&cfg);
+	CHECK(eng != NULL);
 	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
-	if (!w)
+	if (!w || !eng)
 		return;
+	ccid_engine_set_packet_sizes(eng, 512, 512);
 	pcapw_enumerated(w, FFS_SPEED_HIGH);
 	pcapw_in_submit(w, FFS_EP_INTR_IN, sizeof(notify));
 	pcapw_in_done(w, FFS_EP_INTR_IN, 0, notify, sizeof(notify));
-	pcapw_bulk_out(w, power_on, sizeof(power_on), 512);   /* short read */
+	bulk_out(eng, w, power_on, sizeof(power_on));   /* short read */
 	pcapw_in_submit(w, FFS_EP_BULK_IN, sizeof(atr));
 	pcapw_in_done(w, FFS_EP_BULK_IN, 0, atr, sizeof(atr));
 	/* XfrBlock of 590 data bytes, read as one packet, then the rest */
 	memset(xfr, 0xa5, sizeof(xfr));
 	xfr[0] = 0x6f;
-	put_le32(xfr + 1, (uint32_t)(sizeof(xfr) - 10));
+	ccid_put_le32(xfr + 1, (uint32_t)(sizeof(xfr) - 10));
 	xfr[5] = 0;
 	xfr[6] = 2;
 	xfr[7] = xfr[8] = xfr[9] = 0;
-	pcapw_bulk_out(w, xfr, 512, 512);
-	pcapw_bulk_out(w, xfr + 512, sizeof(xfr) - 512, 512);
+	before = pcapw_records(w);
+	bulk_out(eng, w, xfr, 512);
+	CHECK_EQ(pcapw_records(w), before);   /* the transfer goes on */
+	bulk_out(eng, w, xfr + 512, sizeof(xfr) - 512);
 	pcapw_in_submit(w, FFS_EP_BULK_IN, sizeof(rsp));
 	pcapw_in_done(w, FFS_EP_BULK_IN, 0, rsp, sizeof(rsp));
 	/* exactly two packets, no ZLP from the host: dwLength ends it */
 	memset(big, 0, sizeof(big));
 	big[0] = 0x6f;
-	put_le32(big + 1, (uint32_t)(sizeof(big) - 10));
+	ccid_put_le32(big + 1, (uint32_t)(sizeof(big) - 10));
 	big[6] = 3;
-	pcapw_bulk_out(w, big, 512, 512);
-	pcapw_bulk_out(w, big + 512, 512, 512);
+	bulk_out(eng, w, big, 512);
+	bulk_out(eng, w, big + 512, 512);
 	/* a cancelled IN write: the URB completes with the error */
 	pcapw_in_submit(w, FFS_EP_BULK_IN, sizeof(rsp));
 	pcapw_in_done(w, FFS_EP_BULK_IN, -ECONNRESET, NULL, 0);
 	CHECK_EQ(pcapw_records(w), 6 + 2 + 2 + 2 + 2 + 2 + 2 + 2);
 	pcapw_close(w);
+	ccid_engine_free(eng);
 
 	read_back(path);
 	CHECK_EQ(nrecs, 20);
@@ -145,12 +156,12 @@ static void session(void)
 	CHECK(nrecs > 0 && recs[0].h[14] == 0 && recs[0].h[40] == 0x80 &&
 	      recs[0].h[41] == 6 && recs[0].h[43] == 1);
 	check_rec(1, 'C', USBMON_XFER_CONTROL, 0x80, 18, 18);
-	CHECK(nrecs > 1 && ffs_get_le16(recs[1].data + 8) == 0x08e6 &&
-	      ffs_get_le16(recs[1].data + 10) == 0x4433);
+	CHECK(nrecs > 1 && ccid_get_le16(recs[1].data + 8) == 0x08e6 &&
+	      ccid_get_le16(recs[1].data + 10) == 0x4433);
 	/* GET_DESCRIPTOR(CONFIGURATION): 9 + 9 + 54 + 3 * 7 */
 	check_rec(3, 'C', USBMON_XFER_CONTROL, 0x80, 93, 93);
 	CHECK(nrecs > 3 && recs[3].data[1] == 2 &&
-	      ffs_get_le16(recs[3].data + 2) == 93 &&
+	      ccid_get_le16(recs[3].data + 2) == 93 &&
 	      recs[3].data[9 + 5] == 0x0b);   /* bInterfaceClass: CCID */
 	/* SET_CONFIGURATION(1) */
 	check_rec(4, 'S', USBMON_XFER_CONTROL, 0x00, 0, 0);
@@ -165,7 +176,7 @@ static void session(void)
 	CHECK(nrecs > 12 && !memcmp(recs[12].data, xfr, sizeof(xfr)));
 	check_rec(16, 'S', USBMON_XFER_BULK, 0x01, 1024, 1024);
 	check_rec(19, 'C', USBMON_XFER_BULK, 0x82, 0, 0);
-	CHECK(nrecs > 19 && (int32_t)ffs_get_le32(recs[19].h + 28) ==
+	CHECK(nrecs > 19 && (int32_t)ccid_get_le32(recs[19].h + 28) ==
 				     -ECONNRESET);
 	/* every Complete has its Submit's URB id */
 	for (i = 0; i + 1 < nrecs; i += 2)
@@ -185,7 +196,7 @@ static void host_gone_drops_partial(void)
 	snprintf(path, sizeof(path), "/tmp/test_pcap_gone.%d", (int)getpid());
 	ccid_reader_config_default(&cfg);
 	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
-	pcapw_bulk_out(w, part, sizeof(part), 64);   /* 64 of 110 bytes */
+	pcapw_bulk_out(w, part, sizeof(part), false);   /* 64 of 110 bytes */
 	pcapw_host_gone(w);
 	pcapw_in_done(w, FFS_EP_BULK_IN, 0, part, 10);   /* nothing submitted */
 	CHECK_EQ(pcapw_records(w), 0);
@@ -193,7 +204,7 @@ static void host_gone_drops_partial(void)
 	unlink(path);
 	/* NULL is "no capture" everywhere */
 	pcapw_enumerated(NULL, FFS_SPEED_FULL);
-	pcapw_bulk_out(NULL, part, 1, 1);
+	pcapw_bulk_out(NULL, part, 1, true);
 	pcapw_close(NULL);
 	/* an unwritable path: one line with the path */
 	CHECK(pcapw_open("/nonexistent/dir/x.pcap", &cfg, &id, &w, err,

@@ -455,6 +455,22 @@ static void error_code_both_orders(void)
 	CHECK(!sw);
 }
 
+/* vsc_header_decode: the three big-endian words of an encoded message,
+ * and a refusal for fewer than 12 bytes. */
+static void header_decode(void)
+{
+	static const uint8_t apdu[2] = { 0x90, 0x00 };
+	struct vsc_header h = { 0, 0, 0 };
+	int n = vsc_encode_apdu(wire, sizeof(wire), 0x01020304, apdu, 2);
+
+	CHECK_EQ(n, (int)VSC_HEADER_LEN + 2);
+	CHECK_EQ(vsc_header_decode(wire, (size_t)n, &h), 0);
+	CHECK_EQ(h.type, VSC_APDU);
+	CHECK_EQ(h.reader_id, 0x01020304);
+	CHECK_EQ(h.length, 2);
+	CHECK_EQ(vsc_header_decode(wire, VSC_HEADER_LEN - 1, &h), -EINVAL);
+}
+
 static void type_names(void)
 {
 	CHECK(strcmp(vsc_type_name(VSC_INIT), "Init") == 0);
@@ -482,6 +498,7 @@ int main(void)
 	RUN(atr_too_long);
 	RUN(wrong_fixed_lengths);
 	RUN(error_code_both_orders);
+	RUN(header_decode);
 	RUN(type_names);
 	TAP_EXIT();
 }

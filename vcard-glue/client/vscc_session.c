@@ -82,20 +82,16 @@ const char *vscc_session_why(const struct vscc_session *s)
  * socket under memory pressure) is completed. */
 static int send_msg(struct vscc_session *s, int len)
 {
+	struct vsc_header h;
 	size_t off = 0;
 
 	if (s->error != 0)
 		return s->error;
 	if (len < 0)
 		return fail(s, len, "cannot encode a message: %s", strerror(-len));
-	{
-		uint32_t type = (uint32_t)s->tx[0] << 24 | (uint32_t)s->tx[1] << 16 |
-				(uint32_t)s->tx[2] << 8 | s->tx[3];
-		uint32_t id = (uint32_t)s->tx[4] << 24 | (uint32_t)s->tx[5] << 16 |
-			      (uint32_t)s->tx[6] << 8 | s->tx[7];
-		dump(s, ">", type, id, s->tx + VSC_HEADER_LEN,
-		     (size_t)len - VSC_HEADER_LEN);
-	}
+	if (vsc_header_decode(s->tx, (size_t)len, &h) == 0)
+		dump(s, ">", h.type, h.reader_id, s->tx + VSC_HEADER_LEN,
+		     h.length);
 	while (off < (size_t)len) {
 		ssize_t n = vcg_stream_send(s->stream, s->tx + off, (size_t)len - off);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccid_wire.h"
 #include "vcg_cacpki.h"
 
 #define CLA_ISO 0x00
@@ -37,24 +38,6 @@ struct vcg_cacpki {
 	size_t cert_off;        /* GET CERTIFICATE: bytes already sent */
 };
 
-static void put_le16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v & 0xFF);
-	p[1] = (uint8_t)((v >> 8) & 0xFF);
-}
-
-static void put_be16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)((v >> 8) & 0xFF);
-	p[1] = (uint8_t)(v & 0xFF);
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, v >> 16);
-	put_be16(p + 2, v & 0xFFFF);
-}
-
 /* RFC 1950 8: Adler-32. */
 static uint32_t adler32(const uint8_t *p, size_t n)
 {
@@ -84,14 +67,14 @@ size_t vcg_cacpki_zlib_stored(const uint8_t *in, size_t n, uint8_t *out,
 		size_t len = n - i > STORED_MAX ? STORED_MAX : n - i;
 
 		out[o++] = i + len == n ? 0x01 : 0x00;   /* BFINAL, BTYPE 00 */
-		put_le16(out + o, len);
-		put_le16(out + o + 2, ~len & 0xFFFF);    /* NLEN */
+		ccid_put_le16(out + o, len);
+		ccid_put_le16(out + o + 2, ~len & 0xFFFF);    /* NLEN */
 		o += 4;
 		memcpy(out + o, in + i, len);
 		o += len;
 		i += len;
 	} while (i < n);
-	put_be32(out + o, adler32(in, n));
+	ccid_put_be32(out + o, adler32(in, n));
 	return o + 4;
 }
 
@@ -116,7 +99,7 @@ static int build(struct applet *ap, const uint8_t *der, size_t len)
 	}
 	v[2] = CERTINFO_ZLIB;
 	vcontent = 1 + zlen;
-	put_le16(v, vcontent);
+	ccid_put_le16(v, vcontent);
 	ap->vbuf = v;
 	ap->vlen = 2 + vcontent;
 
@@ -129,14 +112,14 @@ static int build(struct applet *ap, const uint8_t *der, size_t len)
 		ap->tbuf[t++] = (uint8_t)zlen;
 	} else {
 		ap->tbuf[t++] = 0xFF;
-		put_le16(ap->tbuf + t, zlen);
+		ccid_put_le16(ap->tbuf + t, zlen);
 		t += 2;
 	}
 	ap->tbuf[t++] = TAG_MSCUID;
 	ap->tbuf[t++] = 0;
 	ap->tbuf[t++] = TAG_ERROR_DETECTION;
 	ap->tbuf[t++] = 0;
-	put_le16(ap->tbuf, t - 2);
+	ccid_put_le16(ap->tbuf, t - 2);
 	ap->tlen = t;
 	return 0;
 }
@@ -187,7 +170,7 @@ static size_t sw(uint8_t *out, size_t n, uint8_t sw1, uint8_t sw2)
 static size_t read_buffer(const struct applet *ap, const uint8_t *apdu,
 			  size_t len, uint8_t *out)
 {
-	size_t off = (size_t)apdu[2] << 8 | apdu[3];
+	size_t off = ccid_get_be16(apdu + 2);
 	const uint8_t *buf;
 	size_t blen, n;
 

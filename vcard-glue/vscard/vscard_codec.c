@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ccid_wire.h"
+
 /* Header field offsets (VSCMsgHeader: type, reader_id, length). */
 #define OFF_TYPE 0
 #define OFF_READER 4
@@ -14,26 +16,6 @@
 #define OFF_INIT_VERSION 4
 #define OFF_INIT_CAPS 8
 #define ERROR_PAYLOAD_LEN 4u
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[1] << 8) | (uint32_t)p[0];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static const char *const type_names[] = {
 	[VSC_INIT] = "Init",
@@ -54,11 +36,21 @@ const char *vsc_type_name(uint32_t type)
 	return type_names[type];
 }
 
+int vsc_header_decode(const uint8_t *buf, size_t len, struct vsc_header *h)
+{
+	if (len < VSC_HEADER_LEN)
+		return -EINVAL;
+	h->type = ccid_get_be32(buf + OFF_TYPE);
+	h->reader_id = ccid_get_be32(buf + OFF_READER);
+	h->length = ccid_get_be32(buf + OFF_LENGTH);
+	return 0;
+}
+
 uint32_t vsc_msg_init_cap(const struct vsc_msg *msg, uint32_t i)
 {
 	if (msg->type != VSC_INIT || i >= msg->n_caps)
 		return 0;
-	return get_be32(msg->payload + OFF_INIT_CAPS + 4u * i);
+	return ccid_get_be32(msg->payload + OFF_INIT_CAPS + 4u * i);
 }
 
 /* ---- decoder ---- */
@@ -139,12 +131,14 @@ static int check_header(struct vsc_decoder *dec)
 static int check_payload(struct vsc_decoder *dec)
 {
 	if (dec->type == VSC_INIT) {
+		/* check_header() made the payload at least 8 bytes */
+		uint32_t version = ccid_get_be32(dec->payload + OFF_INIT_VERSION);
+
 		if (memcmp(dec->payload + OFF_INIT_MAGIC, VSC_MAGIC, 4) != 0)
 			return fail(dec, -EPROTO, "bad magic in Init (not \"VSCD\")");
 		/* Only the major number is a breaking change (the
 		 * "IMPORTANT NOTE on VERSION" in vscard_common.h). */
-		if (VSC_VERSION_MAJOR(get_be32(dec->payload + OFF_INIT_VERSION)) !=
-		    VSC_VERSION_MAJOR(VSC_VERSION))
+		if (VSC_VERSION_MAJOR(version) != VSC_VERSION_MAJOR(VSC_VERSION))
 			return fail(dec, -EPROTONOSUPPORT,
 				    "incompatible protocol version in Init");
 	}
@@ -154,6 +148,7 @@ static int check_payload(struct vsc_decoder *dec)
 int vsc_decoder_feed(struct vsc_decoder *dec, const uint8_t *buf, size_t len,
 		     size_t *consumed)
 {
+	struct vsc_header h;
 	size_t used = 0;
 	int rc;
 
@@ -173,9 +168,10 @@ int vsc_decoder_feed(struct vsc_decoder *dec, const uint8_t *buf, size_t len,
 			used += n;
 			if (dec->header_have < VSC_HEADER_LEN)
 				break;
-			dec->type = get_be32(dec->header + OFF_TYPE);
-			dec->reader_id = get_be32(dec->header + OFF_READER);
-			dec->length = get_be32(dec->header + OFF_LENGTH);
+			vsc_header_decode(dec->header, VSC_HEADER_LEN, &h);
+			dec->type = h.type;
+			dec->reader_id = h.reader_id;
+			dec->length = h.length;
 			dec->payload_have = 0;
 			rc = check_header(dec);
 			if (rc < 0) {
@@ -217,10 +213,11 @@ int vsc_decoder_next(struct vsc_decoder *dec, struct vsc_msg *out)
 	out->length = dec->length;
 	out->payload = dec->payload;
 	if (dec->type == VSC_INIT) {
-		out->version = get_be32(dec->payload + OFF_INIT_VERSION);
+		out->version = ccid_get_be32(dec->payload + OFF_INIT_VERSION);
 		out->n_caps = (dec->length - VSC_INIT_FIXED_LEN) / 4u;
 	} else if (dec->type == VSC_ERROR) {
-		uint32_t be = get_be32(dec->payload), le = get_le32(dec->payload);
+		uint32_t be = ccid_get_be32(dec->payload);
+		uint32_t le = ccid_get_le32(dec->payload);
 
 		if (be <= VSC_ERR_CARD_ALREADY_INSERTED) {
 			out->error_code = be;
@@ -247,9 +244,9 @@ static int put_header(uint8_t *out, size_t cap, uint32_t type,
 		return -EINVAL;
 	if (cap < VSC_HEADER_LEN + payload_len)
 		return -ENOSPC;
-	put_be32(out + OFF_TYPE, type);
-	put_be32(out + OFF_READER, reader_id);
-	put_be32(out + OFF_LENGTH, (uint32_t)payload_len);
+	ccid_put_be32(out + OFF_TYPE, type);
+	ccid_put_be32(out + OFF_READER, reader_id);
+	ccid_put_be32(out + OFF_LENGTH, (uint32_t)payload_len);
 	return (int)(VSC_HEADER_LEN + payload_len);
 }
 
@@ -274,9 +271,9 @@ int vsc_encode_init(uint8_t *out, size_t cap, uint32_t reader_id,
 		return n;
 	uint8_t *p = out + VSC_HEADER_LEN;
 	memcpy(p + OFF_INIT_MAGIC, VSC_MAGIC, 4);   /* raw, as QEMU sends it */
-	put_be32(p + OFF_INIT_VERSION, VSC_VERSION);
+	ccid_put_be32(p + OFF_INIT_VERSION, VSC_VERSION);
 	for (size_t i = 0; i < n_caps; i++)
-		put_be32(p + OFF_INIT_CAPS + 4u * i, caps[i]);
+		ccid_put_be32(p + OFF_INIT_CAPS + 4u * i, caps[i]);
 	return n;
 }
 
@@ -286,7 +283,7 @@ int vsc_encode_error(uint8_t *out, size_t cap, uint32_t reader_id,
 	int n = put_header(out, cap, VSC_ERROR, reader_id, ERROR_PAYLOAD_LEN);
 
 	if (n >= 0)
-		put_be32(out + VSC_HEADER_LEN, code);
+		ccid_put_be32(out + VSC_HEADER_LEN, code);
 	return n;
 }
 

@@ -95,6 +95,18 @@ struct vsc_msg {
 	bool error_code_swapped;
 };
 
+/* The 12-byte header, host order. */
+struct vsc_header {
+	uint32_t type;
+	uint32_t reader_id;
+	uint32_t length;          /* payload bytes after the header */
+};
+
+/* Read the header at the start of `buf` (len bytes, owned by the caller,
+ * e.g. a message an encoder wrote): 0, or -EINVAL if len is under
+ * VSC_HEADER_LEN. The values are not checked (the decoder does that). */
+int vsc_header_decode(const uint8_t *buf, size_t len, struct vsc_header *h);
+
 /* Capability i (0 <= i < msg->n_caps) of an Init message, host order. */
 uint32_t vsc_msg_init_cap(const struct vsc_msg *msg, uint32_t i);
 
