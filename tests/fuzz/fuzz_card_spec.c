@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (vcg_spec_check_keys(&spec, test_keys, err, sizeof(err)) < 0)
 			check_error_line(err);
-		card = vcg_card_create(text, engine(), 0, err, sizeof(err));
+		card = vcg_card_create(text, engine(), 0, NULL, err, sizeof(err));
 		if (card == NULL)
 			check_error_line(err);
 		vcg_card_destroy(card);
