@@ -230,7 +230,6 @@ static int parse_ctl_words(struct gadget_opts *o, const char *const *words,
 			   int nwords, char *err, size_t errlen)
 {
 	unsigned long n;
-	char *end;
 
 	if (nwords == 0)
 		return fail(err, errlen, "ctl needs a command: status, "
@@ -256,10 +255,7 @@ static int parse_ctl_words(struct gadget_opts *o, const char *const *words,
 			    "status | insert [SLOT] | remove [SLOT])",
 			    words[0]);
 	if (nwords == 2) {
-		errno = 0;
-		n = strtoul(words[1], &end, 10);
-		if (words[1][0] < '0' || words[1][0] > '9' || *end || errno ||
-		    n > CCID_MAX_SLOTS - 1)
+		if (gadget_opt_parse_uint(words[1], CCID_MAX_SLOTS - 1, &n))
 			return fail(err, errlen, "ctl %s '%s': SLOT is a "
 				    "number from 0 to %d", words[0], words[1],
 				    CCID_MAX_SLOTS - 1);

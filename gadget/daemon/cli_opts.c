@@ -42,7 +42,8 @@ static int parse_hex16(const char *s, uint16_t *out)
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+int gadget_opt_parse_uint(const char *s, unsigned long max,
+			  unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -98,7 +99,7 @@ static int set_slots(struct gadget_opts *o, const char *v, char *err,
 {
 	unsigned long n;
 
-	if (parse_uint(v, CCID_MAX_SLOTS, &n) || n == 0)
+	if (gadget_opt_parse_uint(v, CCID_MAX_SLOTS, &n) || n == 0)
 		return fail(err, errlen, "--slots '%s': give a number from 1 "
 			    "to %d", v, CCID_MAX_SLOTS);
 	o->slots = (unsigned)n;
@@ -110,7 +111,7 @@ static int set_max_message(struct gadget_opts *o, const char *v, char *err,
 {
 	unsigned long n;
 
-	if (parse_uint(v, UINT32_MAX, &n) || n == 0)
+	if (gadget_opt_parse_uint(v, UINT32_MAX, &n) || n == 0)
 		return fail(err, errlen, "--max-message '%s': give "
 			    "dwMaxCCIDMessageLength in bytes, e.g. 271", v);
 	o->max_message = (uint32_t)n;
@@ -228,7 +229,7 @@ static int set_verbose(struct gadget_opts *o, const char *v, char *err,
 		o->verbose++;
 		return 0;
 	}
-	if (parse_uint(v, 3, &n))
+	if (gadget_opt_parse_uint(v, 3, &n))
 		return fail(err, errlen, "verbose '%s': give 0 to 3 (as many "
 			    "as -v)", v);
 	o->verbose = (int)n;

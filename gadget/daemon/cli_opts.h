@@ -46,6 +46,10 @@ extern const struct opt_def gadget_opt_defs[OPT_COUNT];
 /* By long name (exact match), or NULL. */
 const struct opt_def *gadget_opt_find(const char *name);
 
+/* A decimal number 0..max, digits only. Returns 0 or -EINVAL. */
+int gadget_opt_parse_uint(const char *s, unsigned long max,
+			  unsigned long *out);
+
 /* The one-line error every parser failure goes through; returns -EINVAL. */
 int gadget_opt_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
