@@ -7,7 +7,6 @@
 #include "cli_opts.h"
 #include "conf.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
