@@ -63,11 +63,25 @@ static char *trim(char *s)
 	return s;
 }
 
-/* One non-empty line: "key = value". */
+/* `value  # comment`: a '#' that starts the value or follows a space or
+ * tab starts a comment (one inside a word, as in unix:/run/a#b, is part
+ * of the value). */
+static void cut_comment(char *v)
+{
+	char *p;
+
+	for (p = v; *p; p++)
+		if (*p == '#' && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			trim(v);
+			return;
+		}
+}
+
+/* One non-empty line: "key = value", maybe with a comment after. */
 static int parse_line(char *line, char **key, char **value, const char **why)
 {
 	char *eq = strchr(line, '='), *k, *v, *p;
-	size_t n;
 
 	if (!eq) {
 		*why = "expected 'key = value' (keys are the long options "
@@ -87,14 +101,24 @@ static int parse_line(char *line, char **key, char **value, const char **why)
 			       "max-message)";
 			return -EINVAL;
 		}
-	n = strlen(v);
-	if (n > 0 && v[0] == '"') {
-		if (n < 2 || v[n - 1] != '"') {
-			*why = "a quoted value needs its closing '\"'";
+	if (v[0] == '"') {
+		/* The closing quote: the first one followed by nothing or
+		 * a comment (quotes inside the value stay). */
+		for (p = strchr(v + 1, '"'); p; p = strchr(p + 1, '"')) {
+			const char *rest = p + 1 + strspn(p + 1, " \t");
+
+			if (!*rest || *rest == '#')
+				break;
+		}
+		if (!p) {
+			*why = "a quoted value needs its closing '\"' (only "
+			       "a '#' comment may follow it)";
 			return -EINVAL;
 		}
-		v[n - 1] = '\0';
+		*p = '\0';
 		v++;
+	} else {
+		cut_comment(v);
 	}
 	*key = k;
 	*value = v;

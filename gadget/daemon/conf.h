@@ -4,7 +4,11 @@
  *   # comment             blank lines and '#' lines are ignored
  *   card = test           one line per --card, in slot order
  *   vid = 08e6            any long option without its "--"
- *   product = "My reader" quotes keep leading/trailing spaces; no escapes
+ *   udc = x.usb  # why    a '#' after a space or tab (or first) starts
+ *                         a comment; one inside a word (a#b) does not
+ *   product = "My reader" quotes keep leading/trailing spaces and a ' #';
+ *                         no escapes (the value ends at the first '"'
+ *                         followed by nothing or a comment)
  *
  * Parsing only splits lines; what a key means is the caller's (cli.c maps
  * keys to the same checks as the options). */

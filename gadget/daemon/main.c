@@ -111,7 +111,8 @@ static void status_on_bound(void *ctx)
 	notify(state);
 }
 
-static void daemon_free(struct daemon *d)
+/* Undo the set-up, whatever part of it was done, in reverse. */
+static void daemon_teardown(struct daemon *d)
 {
 	unsigned i;
 
@@ -130,6 +131,12 @@ static void daemon_free(struct daemon *d)
 	}
 	ccid_engine_free(d->eng);
 	d->eng = NULL;
+	if (d->pcap)
+		gadget_log(LOG_NOTICE, "pcap", "%llu records written to %s",
+			   (unsigned long long)pcapw_records(d->pcap),
+			   d->o->pcap_path);
+	pcapw_close(d->pcap);
+	d->pcap = NULL;
 }
 
 /* The UDC, the serial number and the gadget they make (no configfs yet):
@@ -197,6 +204,7 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 {
 	char why[512];
 	unsigned i;
+	int rc;
 
 	d->eng = ccid_engine_new(&d->cfg);
 	if (!d->eng) {
@@ -210,19 +218,19 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 				  LOG_DEBUG : LOG_NOTICE);
 	ccid_engine_set_apdu_hook(d->eng, apdu_log_hook, &d->apdu);
 	for (i = 0; i < d->o->ncards; i++) {
-		why[0] = '\0';
-		d->cards[i] = vcg_card_create(d->o->cards[i], d->eng, i, why,
-					      sizeof(why));
+		d->cards[i] = vcg_card_create(d->o->cards[i], d->eng, i, &rc,
+					      why, sizeof(why));
 		if (!d->cards[i]) {
-			/* vcard-glue's errors quote the spec themselves
-			 * (shortened when long): do not quote it twice. */
-			if (strncmp(why, "card spec '", 11) == 0)
+			/* -EINVAL: the line quotes the SPEC (shortened when
+			 * long), do not quote it twice; otherwise it names
+			 * what the SPEC asked for (vcg_card.h). */
+			if (rc == -EINVAL)
 				snprintf(err, errlen, "--card: %s", why);
 			else
 				snprintf(err, errlen, "--card '%s': %s",
 					 d->o->cards[i], why[0] ? why :
-					 "cannot create the card");
-			return EXIT_USAGE;
+					 strerror(-rc));
+			return rc == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 		}
 		vcg_card_set_log(d->cards[i], gadget_log_card, NULL);
 		gadget_log(LOG_NOTICE, "card", "slot %u: %s", i,
@@ -293,106 +301,122 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* --pcap FILE: opened before USB is set up, so the capture starts with
+ * the enumeration. */
+static int open_pcap(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gadget_opts *o = d->o;
+	struct pcapw_identity id = {
+		.vid = o->ffs_dir ? 0 : o->vid,
+		.pid = o->ffs_dir ? 0 : o->pid,
+		.bcd_device = CFS_BCD_DEVICE,
+	};
+
+	if (!o->pcap_path)
+		return 0;
+	if (pcapw_open(o->pcap_path, &d->cfg, &id, &d->pcap, err, errlen) < 0)
+		return EXIT_USAGE;
+	gadget_log(LOG_NOTICE, "pcap", "writing the USB traffic to %s",
+		   o->pcap_path);
+	return 0;
+}
+
+static int open_ctl(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gadget_opts *o = d->o;
+
+	d->ctl_fd = gadget_ctl_listen(o->ctl_path, err, errlen);
+	if (d->ctl_fd < 0)
+		return EXIT_FAILURE;
+	/* Still 0600, now the user's: root and the daemon's user may use
+	 * it (ctl_server.c checks the peer's uid too). */
+	if (o->user && chown(o->ctl_path, d->user.uid, d->user.gid) < 0) {
+		snprintf(err, errlen, "cannot give %s to uid %u: %s",
+			 o->ctl_path, (unsigned)d->user.uid, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* Everything before the loop, in the order the file's header gives.
+ * Returns 0 or the exit status, with err set. */
+static int daemon_setup(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gadget_opts *o = d->o;
+	int ret;
+
+	if (gadget_cli_reader_config(o, &d->cfg, err, errlen) < 0)
+		return EXIT_USAGE;
+	d->nslots = d->cfg.nslots;
+	ret = -gadget_signals_block();   /* before any card thread starts */
+	if (ret) {
+		snprintf(err, errlen, "cannot block signals: %s",
+			 strerror(ret));
+		return EXIT_FAILURE;
+	}
+	/* With --user the helper comes first: a fork with no thread and
+	 * no card. */
+	if (o->user) {
+		ret = start_helper(d, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = make_cards(d, err, errlen);
+	if (!ret && !o->user)
+		ret = pick_identity(d, err, errlen);
+	if (!ret)
+		ret = open_pcap(d, err, errlen);
+	if (!ret)
+		ret = open_ctl(d, err, errlen);
+	if (!ret)
+		ret = setup_usb(d, err, errlen);
+	return ret;
+}
+
+/* Serve until SIGINT/SIGTERM (or a fatal error): the exit status. */
+static int daemon_loop(struct daemon *d)
+{
+	struct gadget_loop_params lp = {
+		.eng = d->eng,
+		.cards = d->cards,
+		.nslots = d->nslots,
+		.fds = &d->fds,
+		/* Reads never exceed the message size rounded up to the
+		 * largest packet (1024, super speed). */
+		.out_buf_len = ((size_t)d->cfg.max_msg_len + 1023) / 1024 *
+			       1024,
+		.ctl_fd = d->ctl_fd,
+		.udc_class = CFS_UDC_CLASS,
+		.udc_name = d->o->ffs_dir ? NULL : d->udc,
+		.attach = d->attach.bind ? &d->attach : NULL,
+		.on_stop = unbind_on_stop,
+		.on_stop_ctx = d,
+		.on_bound = status_on_bound,
+		.on_bound_ctx = d,
+		.pcap = d->pcap,
+	};
+
+	return gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static int run_daemon(const struct gadget_opts *o)
 {
 	struct daemon d = { .o = o, .ctl_fd = -1 };
-	struct gadget_loop_params lp = { 0 };
 	char err[1024] = "";
 	int ret, i;
 
 	d.fds.ep0 = -1;
 	for (i = 0; i < FFS_EP_COUNT; i++)
 		d.fds.ep[i] = -1;
-	if (gadget_cli_reader_config(o, &d.cfg, err, sizeof(err)) < 0) {
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	d.nslots = d.cfg.nslots;
-	ret = -gadget_signals_block();   /* before any card thread starts */
-	if (ret) {
-		snprintf(err, sizeof(err), "cannot block signals: %s",
-			 strerror(ret));
-		ret = EXIT_FAILURE;
-		goto out;
-	}
-	if (o->user) {
-		/* The helper first: a fork with no thread and no card. */
-		ret = start_helper(&d, err, sizeof(err));
-		if (ret)
-			goto out;
-	}
-	ret = make_cards(&d, err, sizeof(err));
-	if (ret)
-		goto out;
-
-	if (!o->user) {
-		ret = pick_identity(&d, err, sizeof(err));
-		if (ret)
-			goto out;
-	}
-
-	if (o->pcap_path) {
-		struct pcapw_identity id = {
-			.vid = o->ffs_dir ? 0 : o->vid,
-			.pid = o->ffs_dir ? 0 : o->pid,
-			.bcd_device = CFS_BCD_DEVICE,
-		};
-
-		if (pcapw_open(o->pcap_path, &d.cfg, &id, &d.pcap, err,
-			       sizeof(err)) < 0) {
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		gadget_log(LOG_NOTICE, "pcap", "writing the USB traffic to %s",
-			   o->pcap_path);
-	}
-	d.ctl_fd = gadget_ctl_listen(o->ctl_path, err, sizeof(err));
-	if (d.ctl_fd < 0) {
-		ret = EXIT_FAILURE;
-		goto out;
-	}
-	/* Still 0600, now the user's: root and the daemon's user may use
-	 * it (ctl_server.c checks the peer's uid too). */
-	if (o->user && chown(o->ctl_path, d.user.uid, d.user.gid) < 0) {
-		snprintf(err, sizeof(err), "cannot give %s to uid %u: %s",
-			 o->ctl_path, (unsigned)d.user.uid, strerror(errno));
-		ret = EXIT_FAILURE;
-		goto out;
-	}
-	ret = setup_usb(&d, err, sizeof(err));
-	if (ret)
-		goto out;
-
-	lp.eng = d.eng;
-	lp.cards = d.cards;
-	lp.nslots = d.nslots;
-	lp.fds = &d.fds;
-	/* Reads never exceed the message size rounded up to the largest
-	 * packet (1024, super speed). */
-	lp.out_buf_len = ((size_t)d.cfg.max_msg_len + 1023) / 1024 * 1024;
-	lp.ctl_fd = d.ctl_fd;
-	lp.udc_class = CFS_UDC_CLASS;
-	lp.udc_name = o->ffs_dir ? NULL : d.udc;
-	lp.attach = d.attach.bind ? &d.attach : NULL;
-	lp.on_stop = unbind_on_stop;
-	lp.on_stop_ctx = &d;
-	lp.on_bound = status_on_bound;
-	lp.on_bound_ctx = &d;
-	lp.pcap = d.pcap;
-	ret = gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-
-out:
+	ret = daemon_setup(&d, err, sizeof(err));
+	if (!ret)
+		ret = daemon_loop(&d);
 	if (err[0]) {
 		fprintf(stderr, "ccid-gadget: %s\n", err);
 		if (ret != EXIT_USAGE)
 			gadget_sd_notifyf("STATUS=failed: %.400s", err);
 	}
-	daemon_free(&d);
-	if (d.pcap)
-		gadget_log(LOG_NOTICE, "pcap", "%llu records written to %s",
-			   (unsigned long long)pcapw_records(d.pcap),
-			   o->pcap_path);
-	pcapw_close(d.pcap);
+	daemon_teardown(&d);
 	return ret;
 }
 

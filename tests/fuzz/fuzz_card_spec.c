@@ -11,6 +11,7 @@
  *  - an accepted emulated config, re-read the way libcacard's
  *    vcard_emul_options() reads it (strpbrk on ",)" and '"', blanks
  *    stripped), yields exactly our db and our three nicknames. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,12 +184,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FAIL();
 	} else if (strcmp(spec.driver, "test") == 0 && engine() != NULL) {
 		struct vcg_card *card;
+		int rc = 1;
 
 		if (vcg_spec_check_keys(&spec, test_keys, err, sizeof(err)) < 0)
 			check_error_line(err);
-		card = vcg_card_create(text, engine(), 0, err, sizeof(err));
+		card = vcg_card_create(text, engine(), 0, &rc, err, sizeof(err));
 		if (card == NULL)
 			check_error_line(err);
+		/* The kind: 0 with a card; a test SPEC's only failure is
+		 * -EINVAL, and that line quotes the SPEC (vcg_card.h). */
+		if ((card != NULL) != (rc == 0) ||
+		    (card == NULL && (rc != -EINVAL ||
+				      strncmp(err, "card spec '", 11) != 0)))
+			FAIL();
 		vcg_card_destroy(card);
 	}
 	return 0;

@@ -195,7 +195,7 @@ int bed_start(struct emul_bed *b, const char *spec, bool expect_ok,
 	b->eng = ccid_fake_engine(two ? 2 : 1, 0);
 	if (b->eng == NULL)
 		return -1;
-	b->card = vcg_card_create(spec, b->eng, 0, b->err, sizeof(b->err));
+	b->card = vcg_card_create(spec, b->eng, 0, NULL, b->err, sizeof(b->err));
 	if (b->card == NULL) {
 		if (expect_ok)
 			fprintf(stderr, "  create '%s': %s\n", spec, b->err);
@@ -205,7 +205,7 @@ int bed_start(struct emul_bed *b, const char *spec, bool expect_ok,
 		vcg_card_set_log(b->card, opts->log, opts->log_ctx);
 	if (!two)
 		return 0;
-	b->other = vcg_card_create("test", b->eng, 1, b->err, sizeof(b->err));
+	b->other = vcg_card_create("test", b->eng, 1, NULL, b->err, sizeof(b->err));
 	if (b->other == NULL)
 		return -1;
 	while (ccid_engine_peek_intr_in(b->eng) != NULL)

@@ -152,7 +152,7 @@ static void exec_requests(void)
 	CHECK(p.eng != NULL);
 	if (!p.eng)
 		return;
-	cards[0] = vcg_card_create("test", p.eng, 0, err, sizeof(err));
+	cards[0] = vcg_card_create("test", p.eng, 0, NULL, err, sizeof(err));
 	CHECK(cards[0] != NULL);
 	p.cards = cards;
 	p.nslots = 2;

@@ -118,6 +118,34 @@ static void unknown_and_stray(void)
 	BAD("unknown option '--card-x'", "--card-x=1");
 	BAD("unexpected argument 'test'", "test");
 	BAD("unknown option '-x'", "-x");
+	BAD("unknown option '-x'", "-vx");
+	BAD("unexpected argument '-'", "-");
+	/* after "--" every word is an argument */
+	BAD("unexpected argument '--vid'", "--", "--vid");
+	BAD("--verbose takes no value", "--verbose=2");
+	BAD("--help takes no value", "--help=yes");
+	BAD("--vid needs a value (--vid HEX)", "--vid");
+}
+
+/* getopt_long would take --ca for --card; the config file cannot, and
+ * a new option would make an abbreviation ambiguous: whole names only. */
+static void no_abbreviations(void)
+{
+	BAD("unknown option '--ca'", "--ca", "test");
+	BAD("unknown option '--ca'", "--ca=test");
+	BAD("unknown option '--verb'", "--verb");
+	BAD("unknown option '--p'", "--p", "1");   /* ambiguous */
+	CHECK_EQ(PARSE("--card", "test", "--verbose", "-v"), 0);
+	CHECK_EQ(o.verbose, 2);
+}
+
+/* The parser starts over on every call (getopt's globals). */
+static void parses_twice(void)
+{
+	CHECK_EQ(PARSE("--vid", "1", "--card", "test"), 0);
+	CHECK_EQ(PARSE("--vid", "2"), 0);
+	CHECK_EQ(o.vid, 2);
+	CHECK_EQ(o.ncards, 0);
 }
 
 static void ffs_mode(void)
@@ -163,6 +191,16 @@ static void ctl(void)
 	CHECK_EQ(o.ctl_cmd, GADGET_CTL_ATTACH);
 	BAD("too many arguments", "ctl", "detach", "0");
 	BAD("not a ctl option", "ctl", "status", "--card", "test");
+	/* options and words in any order; "--" before a word */
+	CHECK_EQ(PARSE("ctl", "insert", "-v", "2", "--ctl=/tmp/t"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_INSERT);
+	CHECK_EQ(o.ctl_slot, 2);
+	CHECK_EQ(o.verbose, 1);
+	CHECK(!strcmp(o.ctl_path, "/tmp/t"));
+	CHECK_EQ(PARSE("ctl", "--", "remove", "1"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_REMOVE);
+	CHECK_EQ(o.ctl_slot, 1);
+	BAD("too many arguments", "ctl", "insert", "1", "2", "3");
 }
 
 static void reader_config(void)
@@ -195,6 +233,8 @@ static void usage_text(void)
 	};
 	size_t i;
 
+	char line[80];
+
 	gadget_cli_usage(f);
 	fclose(f);
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
@@ -202,6 +242,20 @@ static void usage_text(void)
 			fprintf(stderr, "  --help lacks %s\n", opts[i]);
 			tap_failed_now = 1;
 		}
+	/* The defaults the help text spells out are the ones used. */
+	snprintf(line, sizeof(line), "idVendor (default %04x)",
+		 GADGET_DEFAULT_VID);
+	CHECK(strstr(text, line) != NULL);
+	snprintf(line, sizeof(line), "idProduct (default %04x; %04x:%04x",
+		 GADGET_DEFAULT_PID, GADGET_DEFAULT_VID, GADGET_DEFAULT_PID);
+	CHECK(strstr(text, line) != NULL);
+	snprintf(line, sizeof(line), "slots of the reader, 1..%d ",
+		 CCID_MAX_SLOTS);
+	CHECK(strstr(text, line) != NULL);
+	/* Options line up: every option line's text starts at column 23. */
+	CHECK(strstr(text, "\n  --card SPEC          a card") != NULL);
+	CHECK(strstr(text, "\n  --user USER[:GROUP]  after set-up") != NULL);
+	CHECK(strstr(text, "\n  -v, --verbose        one line") != NULL);
 	free(text);
 }
 
@@ -213,6 +267,8 @@ int main(void)
 	RUN(bad_values);
 	RUN(user_option);
 	RUN(unknown_and_stray);
+	RUN(no_abbreviations);
+	RUN(parses_twice);
 	RUN(ffs_mode);
 	RUN(help);
 	RUN(ctl);

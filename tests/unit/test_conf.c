@@ -79,6 +79,32 @@ static void every_key(void)
 	unlink(path);
 }
 
+/* A '#' after a space or tab starts a comment (the shipped config's
+ * `udc = NAME   # default: ...` lines can be uncommented as they are);
+ * one without stays in the value, and quotes keep a ' #'. */
+static void inline_comments(void)
+{
+	write_conf("udc = 20980000.usb   # the Pi Zero's; 4: fe980000.usb\n"
+		   "card = passthru,listen=unix:/run/a#b\t# a '#' in a path\n"
+		   "product = \"Reader #1\"  # quoted\n"
+		   "manufacturer = \"say \"hi\"\"\n"
+		   "serial = S1\t#tab before\n"
+		   "vid = 1d6b #\n");
+	CHECK_EQ(PARSE("--config", path), 0);
+	CHECK(o.udc && !strcmp(o.udc, "20980000.usb"));
+	CHECK(o.ncards == 1 && !strcmp(o.cards[0],
+				       "passthru,listen=unix:/run/a#b"));
+	CHECK(!strcmp(o.product, "Reader #1"));
+	CHECK(!strcmp(o.manufacturer, "say \"hi\""));
+	CHECK(o.serial && !strcmp(o.serial, "S1"));
+	CHECK_EQ(o.vid, 0x1d6b);
+	gadget_cli_free(&o);
+	unlink(path);
+	/* a value that is only a comment is empty: the option says so */
+	expect_bad("pcap = # none\n", "--pcap needs a file");
+	expect_bad("product = \"x\" y\n", "closing");
+}
+
 static void command_line_wins(void)
 {
 	write_conf("card = test\ncard = test\nvid = 1234\nproduct = file\n");
@@ -105,12 +131,13 @@ static void command_line_wins(void)
 
 static void ctl_takes_the_socket(void)
 {
-	write_conf("card = test\nctl = /run/other.sock\n");
+	write_conf("card = test\nctl = /run/other.sock\nverbose = 2\n");
 	CHECK_EQ(gadget_cli_parse(5, ARGV("ctl", "status", "--config", path),
 				  &o, err, sizeof(err)), 0);
 	CHECK_EQ(o.mode, GADGET_MODE_CTL);
 	CHECK(!strcmp(o.ctl_path, "/run/other.sock"));
 	CHECK_EQ(o.ncards, 0);
+	CHECK_EQ(o.verbose, 2);
 	gadget_cli_free(&o);
 	unlink(path);
 }
@@ -125,6 +152,7 @@ static void bad_lines(void)
 	expect_bad("vid = zz\n", "--vid 'zz': not a 16-bit hex");
 	expect_bad("vid = 1\nvid = 2\n", ":2: --vid given twice");
 	expect_bad("config = /etc/x\n", "cannot name another one");
+	expect_bad("help = 1\n", "unknown key 'help'");
 	expect_bad("product = \"open\n", "closing");
 	expect_bad("verbose = lots\n", "verbose 'lots'");
 	expect_bad("pcap =\n", "--pcap needs a file");
@@ -163,6 +191,7 @@ static void parser_alone(void)
 int main(void)
 {
 	RUN(every_key);
+	RUN(inline_comments);
 	RUN(command_line_wins);
 	RUN(ctl_takes_the_socket);
 	RUN(bad_lines);

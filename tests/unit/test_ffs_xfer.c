@@ -246,7 +246,7 @@ int main(void)
 	}
 	ccid_reader_config_default(&cfg);
 	l.eng = ccid_engine_new(&cfg);
-	card = l.eng ? vcg_card_create("test", l.eng, 0, err, sizeof(err)) : NULL;
+	card = l.eng ? vcg_card_create("test", l.eng, 0, NULL, err, sizeof(err)) : NULL;
 	if (!card) {
 		printf("not ok - engine and test card\n");
 		return 1;

@@ -540,7 +540,7 @@ static void key4_mode_warning(void)
 	dup2(fd, STDERR_FILENO);
 	close(fd);
 	eng = ccid_fake_engine(1, 0);
-	card = vcg_card_create(fc.spec, eng, 0, err, sizeof(err));
+	card = vcg_card_create(fc.spec, eng, 0, NULL, err, sizeof(err));
 	vcg_card_destroy(card);
 	ccid_engine_free(eng);
 	fflush(stderr);

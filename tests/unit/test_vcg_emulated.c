@@ -196,7 +196,7 @@ out:
 static void check_error(const char *spec, const char *want)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
-	struct vcg_card *card = vcg_card_create(spec, eng, 0, err, sizeof(err));
+	struct vcg_card *card = vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
 
 	CHECK(card == NULL);
 	vcg_card_destroy(card);

@@ -244,7 +244,7 @@ static struct vcg_card *server(struct ccid_engine *eng, const char *extra)
 	struct vcg_card *card;
 
 	snprintf(spec, sizeof(spec), "passthru,listen=127.0.0.1:0%s", extra);
-	card = vcg_card_create(spec, eng, 0, err, sizeof(err));
+	card = vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
 	if (card == NULL)
 		fprintf(stderr, "  %s\n", err);
 	else
@@ -710,7 +710,7 @@ static void unix_socket_and_attach_always(void)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/test_vcg_pt.%d", getpid());
 	snprintf(spec, sizeof(spec), "passthru,listen=unix:%s,attach=always",
 		 sa.sun_path);
-	card = vcg_card_create(spec, eng, 0, err, sizeof(err));
+	card = vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
 	CHECK(card != NULL);
 	if (!card) {
 		fprintf(stderr, "  %s\n", err);
@@ -927,10 +927,12 @@ static void spec_errors(void)
 	char spec[96];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct vcg_card *card = vcg_card_create(cases[i].spec, eng, 0, err,
+		int rc = 1;
+		struct vcg_card *card = vcg_card_create(cases[i].spec, eng, 0, &rc, err,
 							sizeof(err));
 
 		CHECK(card == NULL);
+		CHECK_EQ(rc, -EINVAL);
 		if (strncmp(err, cases[i].want, strlen(cases[i].want)) != 0) {
 			fprintf(stderr, "  %s\n    got:  %s\n    want: %s...\n",
 				cases[i].spec, err, cases[i].want);
@@ -944,9 +946,14 @@ static void spec_errors(void)
 	CHECK(a != NULL);
 	if (a) {
 		snprintf(spec, sizeof(spec), "passthru,listen=127.0.0.1:%d", port_of(a));
-		b = vcg_card_create(spec, eng, 0, err, sizeof(err));
+		int rc = 1;
+
+		b = vcg_card_create(spec, eng, 0, &rc, err, sizeof(err));
 		CHECK(b == NULL);
 		CHECK(strstr(err, "Address already in use") != NULL);
+		/* not a SPEC error: the kind says so, the line names the port */
+		CHECK_EQ(rc, -EADDRINUSE);
+		CHECK(strncmp(err, "card spec '", 11) != 0);
 		vcg_card_destroy(b);
 		vcg_card_destroy(a);
 	}

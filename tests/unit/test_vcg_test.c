@@ -49,12 +49,14 @@ static int wait_dispatch(struct vcg_card *card)
 static void plain_card(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
-	struct vcg_card *card = vcg_card_create("test", eng, 0, err, sizeof(err));
+	int rc = 1;
+	struct vcg_card *card = vcg_card_create("test", eng, 0, &rc, err, sizeof(err));
 	size_t n;
 
 	CHECK(card != NULL);
 	if (!card)
 		return;
+	CHECK_EQ(rc, 0);
 	CHECK_EQ(err[0], '\0');
 	CHECK_EQ(vcg_card_fd(card), -1);
 	CHECK(strcmp(vcg_card_describe(card), "test") == 0);
@@ -79,7 +81,7 @@ static void delayed_card_time_extension(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	struct vcg_card *card =
-		vcg_card_create("test,delay_ms=30", eng, 0, err, sizeof(err));
+		vcg_card_create("test,delay_ms=30", eng, 0, NULL, err, sizeof(err));
 	struct itimerspec its;
 	size_t n;
 
@@ -141,7 +143,7 @@ static void absent_then_inserted(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	struct vcg_card *card =
-		vcg_card_create("test,absent", eng, 0, err, sizeof(err));
+		vcg_card_create("test,absent", eng, 0, NULL, err, sizeof(err));
 	const struct ccid_msg *m;
 	size_t n;
 
@@ -189,7 +191,7 @@ static void removal_while_delayed(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	struct vcg_card *card =
-		vcg_card_create("test,delay_ms=60000", eng, 0, err, sizeof(err));
+		vcg_card_create("test,delay_ms=60000", eng, 0, NULL, err, sizeof(err));
 	struct itimerspec its;
 	size_t n;
 
@@ -216,7 +218,7 @@ static void abort_while_delayed(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	struct vcg_card *card =
-		vcg_card_create("test,delay_ms=60000", eng, 0, err, sizeof(err));
+		vcg_card_create("test,delay_ms=60000", eng, 0, NULL, err, sizeof(err));
 	struct itimerspec its;
 	size_t n;
 
@@ -248,7 +250,7 @@ static void destroy_with_pending_answer(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	struct vcg_card *card =
-		vcg_card_create("test,delay_ms=60000", eng, 0, err, sizeof(err));
+		vcg_card_create("test,delay_ms=60000", eng, 0, NULL, err, sizeof(err));
 
 	CHECK(card != NULL);
 	if (!card)
@@ -264,10 +266,10 @@ static void destroy_with_pending_answer(void)
 static void two_slots(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(2, 0);
-	struct vcg_card *a = vcg_card_create("test", eng, 0, err, sizeof(err));
-	struct vcg_card *b = vcg_card_create("test,delay_ms=5", eng, 1, err,
+	struct vcg_card *a = vcg_card_create("test", eng, 0, NULL, err, sizeof(err));
+	struct vcg_card *b = vcg_card_create("test,delay_ms=5", eng, 1, NULL, err,
 					     sizeof(err));
-	struct vcg_card *c = vcg_card_create("test", eng, 2, err, sizeof(err));
+	struct vcg_card *c = vcg_card_create("test", eng, 2, NULL, err, sizeof(err));
 	size_t n;
 
 	CHECK(a != NULL && b != NULL);
@@ -305,10 +307,12 @@ static void spec_errors(void)
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = 1;
 		struct vcg_card *card =
-			vcg_card_create(cases[i].spec, eng, 0, err, sizeof(err));
+			vcg_card_create(cases[i].spec, eng, 0, &rc, err, sizeof(err));
 
 		CHECK(card == NULL);
+		CHECK_EQ(rc, -EINVAL);   /* the SPEC is wrong, and quoted */
 		vcg_card_destroy(card);
 		if (strcmp(err, cases[i].err) != 0) {
 			fprintf(stderr, "  got:  %s\n  want: %s\n", err, cases[i].err);
@@ -326,7 +330,7 @@ static void flags_off_and_zero_delay(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	struct vcg_card *card = vcg_card_create("test,absent=off,delay_ms=0",
-						eng, 0, err, sizeof(err));
+						eng, 0, NULL, err, sizeof(err));
 
 	CHECK(card != NULL);
 	if (!card)

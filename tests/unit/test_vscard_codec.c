@@ -459,9 +459,9 @@ static void error_code_both_orders(void)
  * and a refusal for fewer than 12 bytes. */
 static void header_decode(void)
 {
-	static const uint8_t apdu[2] = { 0x90, 0x00 };
+	static const uint8_t sw[2] = { 0x90, 0x00 };
 	struct vsc_header h = { 0, 0, 0 };
-	int n = vsc_encode_apdu(wire, sizeof(wire), 0x01020304, apdu, 2);
+	int n = vsc_encode_apdu(wire, sizeof(wire), 0x01020304, sw, 2);
 
 	CHECK_EQ(n, (int)VSC_HEADER_LEN + 2);
 	CHECK_EQ(vsc_header_decode(wire, (size_t)n, &h), 0);

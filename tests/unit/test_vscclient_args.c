@@ -97,6 +97,38 @@ static void refusals_say_what_and_how(void)
 	CHECK_EQ(PARSE("a", "b", "c", "d"), -EINVAL);
 	CHECK_EQ(PARSE("--tls-creds"), -EINVAL);
 	CHECK(strchr(err, '\n') == NULL);
+	CHECK_EQ(PARSE("-nx", "h", "1"), -EINVAL);
+	CHECK(strstr(err, "unknown option '-x'") != NULL);
+	CHECK_EQ(PARSE("--help=yes"), -EINVAL);
+	CHECK(strstr(err, "unknown option '--help'") != NULL);
+	/* whole names only (getopt_long would take --tls for --tls-creds) */
+	CHECK_EQ(PARSE("--tls", "/d", "h", "1"), -EINVAL);
+	CHECK(strstr(err, "unknown option '--tls'") != NULL);
+	CHECK_EQ(PARSE("--no-std", "h", "1"), -EINVAL);
+	CHECK(strstr(err, "'--no-std'") != NULL);
+	CHECK_EQ(PARSE("-d", "100", "h", "1"), -EINVAL);
+	CHECK(strstr(err, "0..99") != NULL);
+	CHECK_EQ(PARSE("-c", "", "h", "1"), -EINVAL);
+	CHECK(strstr(err, "-c needs") != NULL);
+}
+
+/* vscclient's order: options before, between or after HOST PORT; "--"
+ * makes the rest words; every parse starts over (getopt's globals). */
+static void options_anywhere(void)
+{
+	CHECK_EQ(PARSE("h", "-c", "a", "1", "-d1", "-n"), 0);
+	CHECK(strcmp(a.host, "h") == 0);
+	CHECK(strcmp(a.port, "1") == 0);
+	CHECK_EQ(a.n_certs, 1);
+	CHECK_EQ(a.debug, 1);
+	CHECK(a.no_stdin);
+	CHECK_EQ(PARSE("-e", "", "--", "-h", "2"), 0);
+	CHECK(!a.help);
+	CHECK(strcmp(a.host, "-h") == 0);
+	CHECK_EQ(a.n_certs, 0);
+	CHECK_EQ(a.debug, 0);
+	CHECK_EQ(PARSE("-h"), 0);
+	CHECK(a.help);
 }
 
 static void commands(void)
@@ -138,6 +170,7 @@ int main(void)
 	RUN(unix_path_port_optional);
 	RUN(help);
 	RUN(refusals_say_what_and_how);
+	RUN(options_anywhere);
 	RUN(commands);
 	TAP_EXIT();
 }

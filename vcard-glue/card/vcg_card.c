@@ -39,26 +39,24 @@ void vcg_logf(const struct vcg_log *log, int level, const char *fmt, ...)
 		fprintf(stderr, "vcg: %s\n", line);
 }
 
-struct vcg_card *vcg_card_create(const char *spec_text,
-				 struct ccid_engine *eng, unsigned slot,
-				 char *err, size_t errlen)
+/* The card, or NULL with *rc set (see vcg_card.h). */
+static struct vcg_card *create(const char *spec_text, struct ccid_engine *eng,
+			       unsigned slot, int *rc, char *err, size_t errlen)
 {
 	const struct vcg_backend *be = NULL;
 	struct vcg_spec *spec;
 	struct vcg_card *card = NULL;
-	int rc;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	/* The parsed spec is ~1.5 KiB: keep it off the caller's stack. */
 	spec = calloc(1, sizeof(*spec));
 	if (spec == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "card spec: out of memory");
+		*rc = -ENOMEM;
 		return NULL;
 	}
-	rc = vcg_spec_parse(spec, spec_text, err, errlen);
-	if (rc < 0)
+	*rc = vcg_spec_parse(spec, spec_text, err, errlen);
+	if (*rc < 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (strcmp(backends[i]->driver, spec->driver) == 0)
@@ -67,27 +65,45 @@ struct vcg_card *vcg_card_create(const char *spec_text,
 		char shown[VCG_SPEC_SHOWN_MAX];
 
 		vcg_spec_printable(shown, sizeof(shown), spec->driver, 32);
-		vcg_spec_fail(spec, err, errlen,
-			      "unknown card driver '%s' (use test, emulated or passthru)",
-			      shown);
+		*rc = vcg_spec_fail(spec, err, errlen,
+				    "unknown card driver '%s' (use test, emulated or passthru)",
+				    shown);
 		goto out;
 	}
-	rc = vcg_spec_check_keys(spec, be->keys, err, errlen);
-	if (rc < 0)
+	*rc = vcg_spec_check_keys(spec, be->keys, err, errlen);
+	if (*rc < 0)
 		goto out;
 	card = calloc(1, sizeof(*card));
 	if (card == NULL) {
 		vcg_spec_fail(spec, err, errlen, "out of memory");
+		*rc = -ENOMEM;
 		goto out;
 	}
 	card->be = be;
-	rc = be->create(spec, eng, slot, &card->log, &card->impl, err, errlen);
-	if (rc < 0) {
+	*rc = be->create(spec, eng, slot, &card->log, &card->impl, err, errlen);
+	if (*rc < 0) {
 		free(card);
 		card = NULL;
 	}
 out:
 	free(spec);
+	return card;
+}
+
+struct vcg_card *vcg_card_create(const char *spec_text,
+				 struct ccid_engine *eng, unsigned slot,
+				 int *rc, char *err, size_t errlen)
+{
+	struct vcg_card *card;
+	int ret;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	card = create(spec_text, eng, slot, &ret, err, errlen);
+	if (card == NULL && ret >= 0)
+		ret = -EINVAL;   /* a backend that forgot its -errno */
+	if (rc != NULL)
+		*rc = card != NULL ? 0 : ret;
 	return card;
 }
 

@@ -35,11 +35,19 @@
 struct vcg_card;
 
 /* Parse and validate `spec`, build the card and attach it to `slot` of
- * `eng`. On error returns NULL and writes one line saying what is wrong
- * and how to fix it into err (errlen bytes, NUL-terminated). Nothing is
- * left attached on error. */
+ * `eng`. On error returns NULL, writes one line saying what is wrong and
+ * how to fix it into err (errlen bytes, NUL-terminated) and, unless rc is
+ * NULL, the kind of error into *rc (0 on success):
+ *   -EINVAL  the SPEC is wrong; err quotes it: "card spec '...': why"
+ *   -ENOMEM  out of memory
+ *   other    the SPEC is well-formed but what it names cannot be had:
+ *            the passthru listening socket (-EADDRINUSE: another program
+ *            has the port, -EADDRNOTAVAIL: the host does not resolve,
+ *            -EEXIST, -EACCES, ...); err names the address, not the SPEC.
+ * Nothing is left attached on error. */
 struct vcg_card *vcg_card_create(const char *spec, struct ccid_engine *eng,
-				 unsigned slot, char *err, size_t errlen);
+				 unsigned slot, int *rc, char *err,
+				 size_t errlen);
 
 /* Detach from the engine and free everything (joins threads). NULL is a
  * no-op. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,64 +147,71 @@ static int read_commands(struct vscc_session *s, struct vscc_cacard *c,
 	return 0;
 }
 
-int main(int argc, char *argv[])
-{
+/* The client's state from set-up to teardown. */
+struct client {
 	struct vscc_args args;
 	struct vscc_cacard cacard;
-	struct vcg_stream *stream;
+	bool cacard_started;
+	struct vcg_stream *stream;     /* owned, with tls */
 	struct vcg_tls_client *tls;
-	char why[512], line[1024];
-	size_t line_have = 0;
-	int stdin_eof, sfd, rc = 0, code;
+	int sfd;                       /* signalfd: SIGINT, SIGTERM */
+	int stdin_eof;
+	char line[1024];               /* a stdin command being read */
+	size_t line_have;
+};
+
+/* Signals, the connection, libcacard, the session's VSC_Init. Returns 0
+ * or the exit status, having said why. */
+static int client_setup(struct client *c)
+{
+	char why[512];
 	sigset_t sigs;
 
-	if (vscc_args_parse(argc, argv, &args, why, sizeof(why)) < 0) {
-		fprintf(stderr, "%s\n", why);
-		return EXIT_USAGE;
-	}
-	if (args.help) {
-		fputs(vscc_args_usage(), stdout);
-		return 0;
-	}
-	stdin_eof = args.no_stdin;
-
+	c->stdin_eof = c->args.no_stdin;
 	/* Before any thread: SIGINT/SIGTERM come through signalfd only. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0) {
+	c->sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (c->sfd < 0) {
 		fprintf(stderr, "ccid-vscclient: signalfd: %s\n", strerror(errno));
 		return EXIT_DROPPED;
 	}
-
-	stream = vscc_connect(&args, &tls, why, sizeof(why));
-	if (stream == NULL) {
+	c->stream = vscc_connect(&c->args, &c->tls, why, sizeof(why));
+	if (c->stream == NULL) {
 		fprintf(stderr, "ccid-vscclient: %s\n", why);
 		return EXIT_DROPPED;
 	}
-	fprintf(stderr, "ccid-vscclient: connected to %s\n", stream->peer);
-	if (vscc_cacard_start(&cacard, args.options, why, sizeof(why)) < 0) {
+	fprintf(stderr, "ccid-vscclient: connected to %s\n", c->stream->peer);
+	if (vscc_cacard_start(&c->cacard, c->args.options, why, sizeof(why)) < 0) {
 		fprintf(stderr, "ccid-vscclient: %s\n", why);
-		vscc_connect_free(stream, tls);
 		return EXIT_REFUSED;
 	}
-	vscc_session_init(&session, stream, &vscc_cacard_ops, &cacard);
+	c->cacard_started = true;
+	vscc_session_init(&session, c->stream, &vscc_cacard_ops, &c->cacard);
 	session.log = log_line;
-	session.debug = args.debug;
-	rc = vscc_session_start(&session);
+	session.debug = c->args.debug;
+	return 0;
+}
+
+/* Poll the server, libcacard's events, the signals and stdin until one
+ * of them ends the session: > 0 to quit, < 0 on a session error (the
+ * reason in session.why). */
+static int client_loop(struct client *c)
+{
+	int rc = vscc_session_start(&session);
 
 	while (rc == 0) {
 		struct pollfd p[4] = {
-			{ .fd = stream->fd, .events = POLLIN },
-			{ .fd = vscc_cacard_event_fd(&cacard), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN },
+			{ .fd = c->stream->fd, .events = POLLIN },
+			{ .fd = vscc_cacard_event_fd(&c->cacard), .events = POLLIN },
+			{ .fd = c->sfd, .events = POLLIN },
+			{ .fd = c->stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN },
 		};
 
-		if (!vcg_stream_pending(stream) && poll(p, 4, -1) < 0) {
+		if (!vcg_stream_pending(c->stream) && poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -errno;
@@ -213,13 +221,13 @@ int main(int argc, char *argv[])
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			if (read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				fprintf(stderr, "ccid-vscclient: %s: quitting\n",
 					strsignal((int)si.ssi_signo));
-			rc = 1;
-			break;
+			return 1;
 		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) || vcg_stream_pending(stream)) {
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) ||
+		    vcg_stream_pending(c->stream)) {
 			rc = vscc_session_input(&session);
 			if (rc < 0)
 				break;
@@ -227,32 +235,64 @@ int main(int argc, char *argv[])
 		if (p[1].revents & POLLIN) {
 			struct vscc_event ev;
 
-			rc = vscc_cacard_next_event(&cacard, &ev);
+			rc = vscc_cacard_next_event(&c->cacard, &ev);
 			if (rc == 0)
 				rc = on_card_event(&session, &ev);
 			if (rc < 0)
 				break;
 		}
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
-			rc = read_commands(&session, &cacard, line, sizeof(line),
-					   &line_have, &stdin_eof);
+			rc = read_commands(&session, &c->cacard, c->line,
+					   sizeof(c->line), &c->line_have,
+					   &c->stdin_eof);
 	}
+	return rc;
+}
 
+/* How the loop ended as an exit status: a quit removes the reader and
+ * says goodbye first. */
+static int client_result(int rc)
+{
 	if (rc > 0) {
-		code = EXIT_QUIT;
-		rc = vscc_session_quit(&session);
-		if (rc < 0) {
+		if (vscc_session_quit(&session) < 0) {
 			fprintf(stderr, "ccid-vscclient: error: %s\n", vscc_session_why(&session));
-			code = EXIT_DROPPED;
-		} else {
-			fprintf(stderr, "ccid-vscclient: quit: reader removed, connection closed\n");
+			return EXIT_DROPPED;
 		}
-	} else {
-		fprintf(stderr, "ccid-vscclient: error: %s\n", vscc_session_why(&session));
-		code = rc == -ECONNREFUSED ? EXIT_REFUSED : EXIT_DROPPED;
+		fprintf(stderr, "ccid-vscclient: quit: reader removed, connection closed\n");
+		return EXIT_QUIT;
 	}
-	vscc_connect_free(stream, tls);
-	vscc_cacard_stop(&cacard);
-	close(sfd);
+	fprintf(stderr, "ccid-vscclient: error: %s\n", vscc_session_why(&session));
+	return rc == -ECONNREFUSED ? EXIT_REFUSED : EXIT_DROPPED;
+}
+
+/* Whatever client_setup() got, in reverse. */
+static void client_teardown(struct client *c)
+{
+	if (c->stream != NULL)
+		vscc_connect_free(c->stream, c->tls);
+	if (c->cacard_started)
+		vscc_cacard_stop(&c->cacard);
+	if (c->sfd >= 0)
+		close(c->sfd);
+}
+
+int main(int argc, char *argv[])
+{
+	static struct client c = { .sfd = -1 };
+	char why[512];
+	int code;
+
+	if (vscc_args_parse(argc, argv, &c.args, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s\n", why);
+		return EXIT_USAGE;
+	}
+	if (c.args.help) {
+		fputs(vscc_args_usage(), stdout);
+		return 0;
+	}
+	code = client_setup(&c);
+	if (code == 0)
+		code = client_result(client_loop(&c));
+	client_teardown(&c);
 	return code;
 }

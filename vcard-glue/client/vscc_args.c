@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,21 +64,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
 	return -EINVAL;
 }
 
-/* The value of an option: "-cNICK", "-c NICK", "--opt=V", "--opt V". */
-static const char *value_of(int argc, char *const argv[], int *i,
-			    size_t optlen)
-{
-	const char *a = argv[*i];
-
-	if (a[optlen] == '=' && a[1] == '-')
-		return a + optlen + 1;
-	if (a[optlen] != '\0')
-		return a[1] == '-' ? NULL : a + optlen;
-	if (*i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
-}
-
 static int build_options(struct vscc_args *a, char *err, size_t errlen)
 {
 	size_t used;
@@ -88,9 +74,8 @@ static int build_options(struct vscc_args *a, char *err, size_t errlen)
 		if (a->emul_args != NULL &&
 		    snprintf(a->options, sizeof(a->options), "%s",
 			     a->emul_args) >= (int)sizeof(a->options))
-			return fail(
-				err, errlen,
-				"ccid-vscclient: -e is too long (at most 4095 bytes)");
+			return fail(err, errlen,
+				    "ccid-vscclient: -e is too long (at most 4095 bytes)");
 		return 0;
 	}
 	n = snprintf(a->options, sizeof(a->options), "%s soft=(,%s,CAC,,",
@@ -103,93 +88,185 @@ static int build_options(struct vscc_args *a, char *err, size_t errlen)
 		used += n < 0 ? sizeof(a->options) : (size_t)n;
 	}
 	if (used >= sizeof(a->options))
-		return fail(
-			err, errlen,
-			"ccid-vscclient: -e and -c together are too long (at most 4095 bytes)");
+		return fail(err, errlen,
+			    "ccid-vscclient: -e and -c together are too long (at most 4095 bytes)");
 	return 0;
+}
+
+/* getopt_long's val for the long-only option. */
+enum { OPT_TLS_CREDS = 0x100 };
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'p' },
+	{ "no-stdin", no_argument, NULL, 'n' },
+	{ "tls-creds", required_argument, NULL, OPT_TLS_CREDS },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* '-': words in order wherever they stand (vscclient takes options after
+ * HOST PORT too), whatever POSIXLY_CORRECT says; ':': a missing value is
+ * returned as ':' for our own message, nothing is printed. */
+static const char short_opts[] = "-:c:e:d:pnh";
+
+/* A missing value: what the option needs, with an example. */
+static int missing(int opt, char *err, size_t errlen)
+{
+	switch (opt) {
+	case 'c':
+		return fail(err, errlen, "ccid-vscclient: -c needs a certificate nickname (-c id-cert)");
+	case 'e':
+		return fail(err, errlen, "ccid-vscclient: -e needs libcacard's options (-e 'db=\"sql:/path\" use_hw=no soft=(...)')");
+	case 'd':
+		return fail(err, errlen, "ccid-vscclient: -d needs a level (-d 1)");
+	default:
+		return fail(err, errlen, "ccid-vscclient: --tls-creds needs a directory (with ca-cert.pem, client-cert.pem, client-key.pem)");
+	}
+}
+
+static int set_cert(struct vscc_args *a, const char *v, char *err,
+		    size_t errlen)
+{
+	if (*v == '\0')
+		return missing('c', err, errlen);
+	if (strpbrk(v, ",)") != NULL)
+		return fail(err, errlen,
+			    "ccid-vscclient: -c '%s': a nickname with ',' or ')' cannot go into libcacard's soft=(...) list; rename the certificate", v);
+	if (a->n_certs == VSCC_MAX_CERTS)
+		return fail(err, errlen,
+			    "ccid-vscclient: too many -c (at most 16)");
+	a->certs[a->n_certs++] = v;
+	return 0;
+}
+
+static int set_debug(struct vscc_args *a, const char *v, char *err,
+		     size_t errlen)
+{
+	char *end;
+	long lv;
+
+	errno = 0;
+	lv = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || lv < 0 || lv > 99)
+		return fail(err, errlen,
+			    "ccid-vscclient: -d '%s': the level is a number 0..99", v);
+	a->debug = (int)lv;
+	return 0;
+}
+
+/* The argv element getopt_long just took an option from (the one before
+ * its value when the value was a separate word). */
+static const char *consumed(char *const argv[])
+{
+	return optarg && optarg == argv[optind - 1] ? argv[optind - 2] :
+						      argv[optind - 1];
+}
+
+static bool whole_name(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, name, n) == 0 &&
+	       (arg[2 + n] == '\0' || arg[2 + n] == '=');
+}
+
+static int unknown(const char *arg, char *err, size_t errlen)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+	return fail(err, errlen,
+		    "ccid-vscclient: unknown option '%s' (--help lists them)", name);
+}
+
+/* HOST, PORT or unix:PATH, checked once all are in. */
+static int word(const char *w, const char **pos, int *npos, char *err,
+		size_t errlen)
+{
+	if (*npos == 3)
+		return fail(err, errlen,
+			    "ccid-vscclient: too many arguments from '%s' on (give HOST PORT or unix:PATH; --help)", w);
+	pos[(*npos)++] = w;
+	return 0;
+}
+
+/* The options, in order; the words (HOST PORT or unix:PATH [PORT]) into
+ * pos[]. getopt keeps its state in globals: reset here, not reentrant. */
+static int scan(int argc, char *const argv[], struct vscc_args *a,
+		const char **pos, int *npos, char *err, size_t errlen)
+{
+	int c, li, rc = 0;
+
+	optind = 0;   /* glibc: start over, a new argv */
+	opterr = 0;
+	while (rc == 0) {
+		li = -1;
+		c = getopt_long(argc, argv, short_opts, long_opts, &li);
+		if (c == -1) {   /* the end, or "--" and the words after it */
+			for (; optind < argc && rc == 0; optind++)
+				rc = word(argv[optind], pos, npos, err, errlen);
+			break;
+		}
+		/* getopt_long takes --tls for --tls-creds: whole names only,
+		 * as before, so a new option cannot make one ambiguous. */
+		if (li >= 0 && !whole_name(consumed(argv), long_opts[li].name))
+			return unknown(consumed(argv), err, errlen);
+		switch (c) {
+		case 1:
+			rc = word(optarg, pos, npos, err, errlen);
+			break;
+		case 'p':
+		case 'h':
+			a->help = true;
+			break;
+		case 'n':
+			a->no_stdin = true;
+			break;
+		case 'c':
+			rc = set_cert(a, optarg, err, errlen);
+			break;
+		case 'e':
+			a->emul_args = optarg;
+			break;
+		case 'd':
+			rc = set_debug(a, optarg, err, errlen);
+			break;
+		case OPT_TLS_CREDS:
+			if (*optarg == '\0')
+				return missing(OPT_TLS_CREDS, err, errlen);
+			a->tls_creds = optarg;
+			break;
+		case ':':
+			return missing(optopt, err, errlen);
+		default:   /* '?': unknown, or a value given to --help */
+			if (optopt != 0 && optopt < 0x100 &&
+			    strchr("pnh", optopt) == NULL) {
+				char opt[3] = { '-', (char)optopt, '\0' };
+
+				return fail(err, errlen,
+					    "ccid-vscclient: unknown option '%s' (--help lists them)", opt);
+			}
+			return unknown(argv[optind - 1], err, errlen);
+		}
+	}
+	return rc;
 }
 
 int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 		    char *err, size_t errlen)
 {
 	const char *pos[3];
-	int npos = 0;
-	bool opts_done = false;
+	int npos = 0, rc;
 
 	memset(a, 0, sizeof(*a));
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i], *v;
-
-		if (opts_done || o[0] != '-' || o[1] == '\0') {
-			if (npos == 3)
-				return fail(err, errlen,
-					    "ccid-vscclient: too many arguments from '%s' on (give HOST PORT or unix:PATH; --help)", o);
-			pos[npos++] = o;
-			continue;
-		}
-		if (strcmp(o, "--") == 0) {
-			opts_done = true;
-		} else if (strcmp(o, "--help") == 0 || strcmp(o, "-p") == 0 ||
-			   strcmp(o, "-h") == 0) {
-			a->help = true;
-		} else if (strcmp(o, "-n") == 0 || strcmp(o, "--no-stdin") == 0) {
-			a->no_stdin = true;
-		} else if (strncmp(o, "-c", 2) == 0 && o[1] == 'c') {
-			v = value_of(argc, argv, &i, 2);
-			if (v == NULL || *v == '\0')
-				return fail(
-					err, errlen,
-					"ccid-vscclient: -c needs a certificate nickname (-c id-cert)");
-			if (strpbrk(v, ",)") != NULL)
-				return fail(err, errlen,
-					    "ccid-vscclient: -c '%s': a nickname with ',' or ')' cannot go into libcacard's soft=(...) list; rename the certificate", v);
-			if (a->n_certs == VSCC_MAX_CERTS)
-				return fail(
-					err, errlen,
-					"ccid-vscclient: too many -c (at most 16)");
-			a->certs[a->n_certs++] = v;
-		} else if (strncmp(o, "-e", 2) == 0) {
-			v = value_of(argc, argv, &i, 2);
-			if (v == NULL)
-				return fail(
-					err, errlen,
-					"ccid-vscclient: -e needs libcacard's options (-e 'db=\"sql:/path\" use_hw=no soft=(...)')");
-			a->emul_args = v;
-		} else if (strncmp(o, "-d", 2) == 0) {
-			char *end;
-			long lv;
-
-			v = value_of(argc, argv, &i, 2);
-			if (v == NULL)
-				return fail(
-					err, errlen,
-					"ccid-vscclient: -d needs a level (-d 1)");
-			errno = 0;
-			lv = strtol(v, &end, 10);
-			if (*v == '\0' || *end != '\0' || errno != 0 || lv < 0 || lv > 99)
-				return fail(err, errlen,
-					    "ccid-vscclient: -d '%s': the level is a number 0..99", v);
-			a->debug = (int)lv;
-		} else if (strncmp(o, "--tls-creds", 11) == 0 &&
-			   (o[11] == '\0' || o[11] == '=')) {
-			v = value_of(argc, argv, &i, 11);
-			if (v == NULL || *v == '\0')
-				return fail(
-					err, errlen,
-					"ccid-vscclient: --tls-creds needs a directory (with ca-cert.pem, client-cert.pem, client-key.pem)");
-			a->tls_creds = v;
-		} else {
-			return fail(err, errlen,
-				    "ccid-vscclient: unknown option '%s' (--help lists them)", o);
-		}
-	}
+	rc = scan(argc, argv, a, pos, &npos, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (a->help)
 		return 0;
 	if (npos >= 1 && strncmp(pos[0], "unix:", 5) == 0) {
 		if (pos[0][5] == '\0')
-			return fail(
-				err, errlen,
-				"ccid-vscclient: unix: needs a socket path (unix:/run/ccid.sock)");
+			return fail(err, errlen,
+				    "ccid-vscclient: unix: needs a socket path (unix:/run/ccid.sock)");
 		if (npos > 2)
 			return fail(err, errlen,
 				    "ccid-vscclient: too many arguments after '%s' (give unix:PATH alone)", pos[0]);
@@ -203,8 +280,7 @@ int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 				    "ccid-vscclient: give the server as HOST PORT (e.g. 127.0.0.1 2001) or unix:PATH%s",
 				    npos < 2 ? "" : "");
 		if (pos[0][0] == '\0')
-			return fail(err, errlen,
-				    "ccid-vscclient: HOST is empty");
+			return fail(err, errlen, "ccid-vscclient: HOST is empty");
 		errno = 0;
 		p = strtol(pos[1], &end, 10);
 		if (pos[1][0] == '\0' || *end != '\0' || errno != 0 || p < 1 || p > 65535)

@@ -39,8 +39,11 @@ struct vscc_args {
 	char options[VSCC_OPTIONS_MAX];
 };
 
-/* Parse argv (not modified; the struct points into it). Returns 0, or
- * -EINVAL with one line in err saying what is wrong and how to fix it. */
+/* Parse argv (not modified; the struct points into it) with getopt_long
+ * (whole long names only; options and words in any order, "--" ends the
+ * options). getopt's globals are reset on each call: not thread-safe.
+ * Returns 0, or -EINVAL with one line in err saying what is wrong and how
+ * to fix it. */
 int vscc_args_parse(int argc, char *const argv[], struct vscc_args *a,
 		    char *err, size_t errlen);
 

@@ -398,7 +398,8 @@ static int listen_tcp(struct vcg_pt *pt, char *err, size_t errlen)
 	if (rc != 0) {
 		snprintf(err, errlen, "passthru listen=%s: cannot resolve '%s': %s",
 			 pt->cfg.describe + 9, pt->cfg.host, gai_strerror(rc));
-		return -EINVAL;
+		/* Not -EINVAL: the SPEC is well-formed (vcg_card.h). */
+		return -EADDRNOTAVAIL;
 	}
 	for (struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
 		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,

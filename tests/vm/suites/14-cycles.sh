@@ -21,11 +21,46 @@ check "cycles: pcscd starts" pcscd_start
 check "cycles: daemon starts" gadget_start --card test
 check "cycles: first APDU" pcsc_client -q --wait-reader 10 --wait-card 10 --echo 16
 
+# run_cycles STEP KIND CLIENT_CHECK OK_NAME ALIVE_NAME: N cycles of STEP
+# (a function that sets $why when a step fails) while the APDU client that
+# loop_start started keeps going; then the client's verdict, one ok for
+# "every cycle came back", the daemon alive, and VmRSS / fds flat from
+# cycle BASE on. KIND ("" or "card ") prefixes the per-cycle lines and the
+# leak checks' names.
+run_cycles() {
+	local step=$1 kind=$2 client_check=$3 ok_name=$4 alive_name=$5
+	local i why fails=0 failed= rss10= fd10= rss fd t0=$(now_ms)
+
+	for i in $(seq 1 $N); do
+		why=
+		$step
+		alive $GADGET_PID || why="daemon died"
+		if [ -n "$why" ]; then
+			fails=$((fails + 1))
+			[ $fails -le 5 ] && failed="$failed [cycle $i: $why]"
+			echo "${kind}cycle $i: $why"
+			alive $GADGET_PID || break
+		fi
+		if [ $i = $BASE ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
+	done
+	echo "${kind:-UDC }cycles: $N in $(($(now_ms) - t0)) ms"
+	check "$client_check" loop_stop
+	if [ $fails = 0 ]; then
+		ok "$ok_name"
+	else
+		not_ok "$ok_name" "$fails failed:$failed"
+	fi
+	check "cycles: daemon alive after $N $alive_name" alive $GADGET_PID
+	rss=$(rss_kb $GADGET_PID) fd=$(fd_count $GADGET_PID)
+	echo "VmRSS after $BASE ${kind}cycles ${rss10} kB, after $N ${rss} kB; fds ${fd10} -> ${fd}"
+	diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (${kind}cycle $BASE -> $N)"
+	check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over ${kind}cycles $BASE..$N" \
+		test -n "$rss" -a -n "$rss10" -a "${rss:-0}" -le $((${rss10:-0} + RSS_SLACK_KB))
+	check "cycles: no file descriptor leak over ${kind}cycles $BASE..$N" test -n "$fd" -a "$fd" = "$fd10"
+}
+
 # ---- UDC unbind / rebind ----
-loop_start
-fails=0 failed= rss10= fd10= t0=$(now_ms)
-for i in $(seq 1 $N); do
-	why=
+rebind_step() {
 	udc_unbind || why="unbind write failed"
 	[ -n "$why" ] || wait_for 10 host_gone || why="host still sees the reader"
 	[ -n "$why" ] || pcsc_client --wait-reader 10 --list --expect-readers 0 ||
@@ -34,29 +69,12 @@ for i in $(seq 1 $N); do
 	[ -n "$why" ] || wait_enumerated 20 || why="not enumerated again (UDC $(udc_state))"
 	[ -n "$why" ] || pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64 ||
 		why="no APDU answer after the rebind"
-	alive $GADGET_PID || why="daemon died"
-	if [ -n "$why" ]; then
-		fails=$((fails + 1))
-		[ $fails -le 5 ] && failed="$failed [cycle $i: $why]"
-		echo "cycle $i: $why"
-		alive $GADGET_PID || break
-	fi
-	if [ $i = $BASE ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
-done
-echo "UDC cycles: $N in $(($(now_ms) - t0)) ms"
-check "cycles: APDU client during rebinds: no wrong answer, no hang" loop_stop
-if [ $fails = 0 ]; then
-	ok "cycles: $N UDC unbind/rebind: reader back and answering every time"
-else
-	not_ok "cycles: $N UDC unbind/rebind: reader back and answering every time" "$fails failed:$failed"
-fi
-check "cycles: daemon alive after $N rebinds" alive $GADGET_PID
-rss=$(rss_kb $GADGET_PID) fd=$(fd_count $GADGET_PID)
-echo "VmRSS after $BASE cycles ${rss10} kB, after $N ${rss} kB; fds ${fd10} -> ${fd}"
-diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (cycle $BASE -> $N)"
-check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over cycles $BASE..$N" \
-	test -n "$rss" -a -n "$rss10" -a "${rss:-0}" -le $((${rss10:-0} + RSS_SLACK_KB))
-check "cycles: no file descriptor leak over cycles $BASE..$N" test -n "$fd" -a "$fd" = "$fd10"
+}
+loop_start
+run_cycles rebind_step "" \
+	"cycles: APDU client during rebinds: no wrong answer, no hang" \
+	"cycles: $N UDC unbind/rebind: reader back and answering every time" \
+	rebinds
 
 # ---- card remove / insert ----
 # Issue 7: every transaction completes or fails with a card-gone error,
@@ -66,36 +84,17 @@ check "cycles: no file descriptor leak over cycles $BASE..$N" test -n "$fd" -a "
 # UNPOWERED_CARD), or it left mid-APDU (NOT_TRANSACTED: libccid turns the
 # failed XfrBlock into IFD_COMMUNICATION_ERROR, as with any reader).
 CARD_GONE=SCARD_W_REMOVED_CARD,SCARD_E_NO_SMARTCARD,SCARD_W_RESET_CARD,SCARD_W_UNPOWERED_CARD,SCARD_E_NOT_TRANSACTED
-loop_start --loop-errors $CARD_GONE --loop-max-ms 3000 --echo 300 --generate 700
-fails=0 failed= rss10= fd10= t0=$(now_ms)
-for i in $(seq 1 $N); do
-	why=
+card_step() {
 	ccid-gadget ctl remove 0 >/dev/null || why="ctl remove failed"
 	[ -n "$why" ] || pcsc_client --wait-absent 10 || why="pcscd still sees the card"
 	[ -n "$why" ] || ccid-gadget ctl insert 0 >/dev/null || why="ctl insert failed"
 	[ -n "$why" ] || pcsc_client -q --wait-card 10 --echo 64 || why="no APDU answer after insert"
-	alive $GADGET_PID || why="daemon died"
-	if [ -n "$why" ]; then
-		fails=$((fails + 1))
-		[ $fails -le 5 ] && failed="$failed [cycle $i: $why]"
-		echo "card cycle $i: $why"
-		alive $GADGET_PID || break
-	fi
-	if [ $i = $BASE ]; then rss10=$(rss_kb $GADGET_PID); fd10=$(fd_count $GADGET_PID); fi
-done
-echo "card cycles: $N in $(($(now_ms) - t0)) ms"
-check "cycles: APDU client during card cycles: every transaction answered right or failed card-gone, none hung or took 3 s" loop_stop
-if [ $fails = 0 ]; then
-	ok "cycles: $N card remove/insert: card back and answering every time"
-else
-	not_ok "cycles: $N card remove/insert: card back and answering every time" "$fails failed:$failed"
-fi
-check "cycles: daemon alive after $N card cycles" alive $GADGET_PID
-rss=$(rss_kb $GADGET_PID) fd=$(fd_count $GADGET_PID)
-diag "  VmRSS ${rss10} -> ${rss} kB, fds ${fd10} -> ${fd} (card cycle $BASE -> $N)"
-check "cycles: VmRSS grew at most $RSS_SLACK_KB kB over card cycles $BASE..$N" \
-	test -n "$rss" -a -n "$rss10" -a "${rss:-0}" -le $((${rss10:-0} + RSS_SLACK_KB))
-check "cycles: no file descriptor leak over card cycles $BASE..$N" test -n "$fd" -a "$fd" = "$fd10"
+}
+loop_start --loop-errors $CARD_GONE --loop-max-ms 3000 --echo 300 --generate 700
+run_cycles card_step "card " \
+	"cycles: APDU client during card cycles: every transaction answered right or failed card-gone, none hung or took 3 s" \
+	"cycles: $N card remove/insert: card back and answering every time" \
+	"card cycles"
 ccid-gadget ctl status
 
 # ---- the UDC driver goes away and comes back (rmmod dummy_hcd) ----
