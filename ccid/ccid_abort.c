@@ -61,12 +61,7 @@ void ccid_abort_try_complete(struct ccid_engine *eng, unsigned slot)
 			  CCID_OFF_SEQ);
 		return;
 	}
-	if (s->op != CCID_OP_NONE) {
-		uint8_t cmd = ccid_op_command(s->op), seq = s->op_seq;
-
-		ccid_slot_drop_op(s);
-		ccid_fail(eng, cmd, (uint8_t)slot, seq, CCID_ERR_CMD_ABORTED);
-	}
+	ccid_op_cancel(eng, slot, CCID_ERR_CMD_ABORTED);
 	ccid_slot_drop_chains(s);
 	s->abort_req = false;
 	s->abort_msg = false;
