@@ -160,7 +160,7 @@ void ccid_engine_reset(struct ccid_engine *eng)
 		struct ccid_slot *s = &eng->slots[i];
 
 		ccid_slot_deactivate(eng, i, CCID_DEACT_HOST_GONE);
-		s->abort_req = s->abort_msg = false;
+		ccid_abort_forget(eng, i, "reset");
 		s->changed = false;
 		s->hw_error = false;
 	}
@@ -168,14 +168,19 @@ void ccid_engine_reset(struct ccid_engine *eng)
 
 void ccid_engine_enabled(struct ccid_engine *eng)
 {
-	for (unsigned i = 0; i < eng->cfg.nslots; i++)
+	for (unsigned i = 0; i < eng->cfg.nslots; i++) {
+		ccid_abort_forget(eng, i, "new host session");
 		if (eng->slots[i].present)
 			eng->slots[i].changed = true;
+	}
 	eng->intr.force = true;
 }
 
 bool ccid_engine_busy(const struct ccid_engine *eng)
 {
+	for (unsigned i = 0; i < eng->cfg.nslots; i++)
+		if (ccid_abort_waiting(&eng->slots[i]))
+			return true;
 	return ccid_busy_count(eng) > 0;
 }
 
@@ -190,6 +195,7 @@ void ccid_engine_tick(struct ccid_engine *eng)
 	for (unsigned i = 0; i < eng->cfg.nslots; i++) {
 		struct ccid_slot *s = &eng->slots[i];
 
+		ccid_abort_tick(eng, i);
 		if (s->op == CCID_OP_TRANSMIT && !s->te_queued)
 			ccid_respond_time_ext(eng, i);
 	}

@@ -130,22 +130,35 @@ size_t ccid_engine_data_rates(const struct ccid_engine *eng, uint8_t *buf,
 
 /* The host went away (disable, unbind, bus reset): drop the partial OUT
  * message and every queued IN message, cancel pending card operations,
- * power cards off. Card presence is kept. */
+ * power cards off, forget half-done aborts. Card presence is kept. */
 void ccid_engine_reset(struct ccid_engine *eng);
 
 /* The host (re)enabled the interface: queue a NotifySlotChange with the
- * presence of every slot. */
+ * presence of every slot; a half-done abort is forgotten (a new session). */
 void ccid_engine_enabled(struct ccid_engine *eng);
 
-/* ---- time extension (Section 6.2.6 bmCommandStatus = 2) ---- */
+/* ---- time: ticks (the engine has no clock of its own) ---- */
 
-/* True while a card operation is pending: the transport should call
- * ccid_engine_tick() periodically (well under the host's 3 s timeout). */
+/* The transport calls ccid_engine_tick() every CCID_TICK_SECONDS while
+ * ccid_engine_busy() (well under the host's 3 s timeout: libccid's
+ * DEFAULT_COM_READ_TIMEOUT). The first tick may come sooner. */
+#define CCID_TICK_SECONDS 1
+
+/* A half of the ABORT handshake (Section 5.3.1) waits at most this many
+ * ticks, 4 to 5 s, for the other (ccid_abort.c). A live host sends both
+ * back to back; this is longer than libccid's 3 s USB timeout, so a host
+ * still trying is never cut short, and short enough that a host that
+ * died between the halves does not keep the next one out for long. */
+#define CCID_ABORT_TIMEOUT_TICKS 5
+
+/* True while a card operation is pending or a half-done abort waits: the
+ * transport should call ccid_engine_tick() every CCID_TICK_SECONDS. */
 bool ccid_engine_busy(const struct ccid_engine *eng);
 
-/* Queue a time-extension DataBlock for each slot with a pending card
- * operation (one outstanding per slot at most). Only for a pending
- * XfrBlock: libccid's IccPowerOn does not understand time extensions. */
+/* One tick: queue a time-extension DataBlock (Section 6.2.6
+ * bmCommandStatus = 2) for each slot with a pending XfrBlock (one
+ * outstanding per slot at most; none for IccPowerOn: libccid's does not
+ * understand them), and end abort halves that waited too long. */
 void ccid_engine_tick(struct ccid_engine *eng);
 
 /* ---- introspection for status / logs ---- */

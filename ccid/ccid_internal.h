@@ -74,6 +74,7 @@ struct ccid_slot {
 	uint8_t abort_req_seq;
 	bool abort_msg;        /* PC_to_RDR_Abort seen */
 	uint8_t abort_msg_seq;
+	unsigned abort_ticks;  /* ticks since the last half arrived */
 
 	/* extended APDU chaining (Section 6.1.4, ccid_chain.c) */
 	uint8_t *apdu;         /* command APDU being built / sent to the card */
@@ -244,6 +245,13 @@ void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
 /* True if the command was consumed by an abort in progress. */
 bool ccid_abort_intercept(struct ccid_engine *eng, const uint8_t *msg);
 void ccid_abort_try_complete(struct ccid_engine *eng, unsigned slot);
+/* One half of the handshake is here, waiting for the other. */
+bool ccid_abort_waiting(const struct ccid_slot *s);
+/* A tick: end a half that waited CCID_ABORT_TIMEOUT_TICKS. */
+void ccid_abort_tick(struct ccid_engine *eng, unsigned slot);
+/* A new host session: forget a waiting half (one log line naming `why`). */
+void ccid_abort_forget(struct ccid_engine *eng, unsigned slot,
+		       const char *why);
 
 /* ccid_log.c */
 const char *ccid_msg_name(uint8_t type);
