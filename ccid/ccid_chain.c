@@ -64,7 +64,7 @@ void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
 {
 	struct ccid_slot *s = &eng->slots[slot];
 
-	ccid_log_hex(eng, (int)slot, seq, "R-APDU", data, len);
+	ccid_log_response_apdu(eng, (int)slot, seq, data, len);
 	if (len <= piece_max(eng)) {
 		data_block(eng, slot, seq, CCID_CHAIN_BEGIN_END, data, len);
 		return;

@@ -185,10 +185,18 @@ typedef void (*ccid_log_fn)(void *ctx, int level, const char *line);
 void ccid_engine_set_log(struct ccid_engine *eng, ccid_log_fn fn, void *ctx);
 
 /* The most verbose level worth formatting (default 7, debug: every line
- * reaches the hook). A daemon without -v sets 5 (notice): formatting the
- * per-message debug lines and hex dumps it would drop was 91% of its
- * instructions per XfrBlock (bench/, callgrind). */
+ * reaches the hook, APDU dumps with their secrets masked). A daemon
+ * without -v sets 5 (notice): formatting the per-message debug lines and
+ * hex dumps it would drop was 91% of its instructions per XfrBlock
+ * (bench/, callgrind); with -v, 7; with -vv, CCID_LOG_SECRETS. */
 void ccid_engine_set_log_level(struct ccid_engine *eng, int max);
+
+/* Above debug, and secret-bearing: the APDU dumps (still debug lines)
+ * show the data of PIN commands (VERIFY, CHANGE REFERENCE DATA, RESET
+ * RETRY COUNTER, ...: PINs) and of every response (decrypted data, keys
+ * read out). At 7 they show CLA INS P1 P2 of those commands and only
+ * SW1 SW2 of a response. */
+#define CCID_LOG_SECRETS 8
 
 /* Optional APDU hook, for a one-line-per-APDU trace with timing (the
  * engine has no clock; the daemon times it). Called with done == false

@@ -257,8 +257,16 @@ void ccid_abort_forget(struct ccid_engine *eng, unsigned slot,
 const char *ccid_msg_name(uint8_t type);
 void ccid_log(const struct ccid_engine *eng, int level, int slot, int seq,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Hex dumps, at debug level: whole bytes (ATR) ... */
 void ccid_log_hex(const struct ccid_engine *eng, int slot, int seq,
 		  const char *what, const uint8_t *p, size_t len);
+/* ... and APDUs, whose secrets are masked below CCID_LOG_SECRETS: the
+ * data of PIN commands (VERIFY, CHANGE REFERENCE DATA, RESET RETRY
+ * COUNTER, ...) and of every response (only SW1 SW2 shown). */
+void ccid_log_command_apdu(const struct ccid_engine *eng, int slot, int seq,
+			   const uint8_t *apdu, size_t len);
+void ccid_log_response_apdu(const struct ccid_engine *eng, int slot, int seq,
+			    const uint8_t *rsp, size_t len);
 
 #define CCID_LOG_ERR 3
 #define CCID_LOG_WARNING 4

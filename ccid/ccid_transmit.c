@@ -36,7 +36,7 @@ int ccid_transmit_call(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 {
 	struct ccid_slot *s = &eng->slots[slot];
 
-	ccid_log_hex(eng, (int)slot, seq, "C-APDU", s->apdu, s->apdu_len);
+	ccid_log_command_apdu(eng, (int)slot, seq, s->apdu, s->apdu_len);
 	if (eng->apdu_fn)
 		eng->apdu_fn(eng->apdu_ctx, slot, seq, false, 0, s->apdu,
 			     s->apdu_len);
