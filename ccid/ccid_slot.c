@@ -62,9 +62,9 @@ uint8_t ccid_response_type(uint8_t pc_type)
 	}
 }
 
-/* Answer with success: the paired response, no data. */
-void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
-	     uint8_t seq)
+/* The paired response with no data; bClockStatus for a SlotStatus. */
+static void answer(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
+		   uint8_t seq, uint8_t cmd_status, uint8_t error)
 {
 	uint8_t rsp = ccid_response_type(pc_type);
 
@@ -73,29 +73,25 @@ void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
 			     .slot = slot,
 			     .seq = seq,
 			     .status = CCID_STATUS(ccid_slot_status_for(eng, slot),
-						   CCID_CMD_STATUS_OK),
+						   cmd_status),
+			     .error = error,
 			     .b9 = rsp == CCID_RDR_SLOT_STATUS
 					   ? clock_status(eng, slot) : 0,
 		     }, NULL, 0);
 }
 
+void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
+	     uint8_t seq)
+{
+	answer(eng, pc_type, slot, seq, CCID_CMD_STATUS_OK, 0);
+}
+
 void ccid_fail(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
 	       uint8_t seq, uint8_t error)
 {
-	uint8_t rsp = ccid_response_type(pc_type);
-
 	if (slot < eng->cfg.nslots)
 		eng->slots[slot].stats.errors++;
-	ccid_respond(eng, &(struct ccid_rdr_header){
-			     .type = rsp,
-			     .slot = slot,
-			     .seq = seq,
-			     .status = CCID_STATUS(ccid_slot_status_for(eng, slot),
-						   CCID_CMD_STATUS_FAILED),
-			     .error = error,
-			     .b9 = rsp == CCID_RDR_SLOT_STATUS
-					   ? clock_status(eng, slot) : 0,
-		     }, NULL, 0);
+	answer(eng, pc_type, slot, seq, CCID_CMD_STATUS_FAILED, error);
 }
 
 void ccid_reject(struct ccid_engine *eng, const uint8_t *hdr, uint8_t error)
