@@ -117,7 +117,9 @@ void ccid_engine_pop_intr_in(struct ccid_engine *eng);
 /* ---- USB side: control and lifecycle ---- */
 
 /* ABORT class request (Section 5.3.1): wValue low byte = bSlot, high = bSeq.
- * Returns 0, or -EINVAL for a slot that does not exist (stall). */
+ * Returns 0, or -EINVAL for a slot that does not exist (stall). It pairs
+ * with the slot's PC_to_RDR_Abort; a half that waits longer than
+ * CCID_ABORT_TIMEOUT_TICKS ends on its own (ccid_abort.c). */
 int ccid_engine_abort_request(struct ccid_engine *eng, uint8_t slot,
 			      uint8_t seq);
 
