@@ -18,7 +18,22 @@
  * answered CMD_ABORTED, and so is a card completion that races in (the
  * host asked to drop that command). A PC_to_RDR_Abort whose bSeq differs
  * from the ABORT request's fails with bError 6 (the bSeq field) and the
- * request keeps waiting for its own. A reset forgets a half-done abort. */
+ * request keeps waiting for its own.
+ *
+ * Bounded (not in the spec): a host that dies between the two halves, or
+ * a buggy or hostile one, must not leave the slot failing every command
+ * for every later host. A half still alone after
+ * CCID_ABORT_TIMEOUT_TICKS ticks (ccid_engine.h: 4 to 5 s) ends:
+ *
+ *   - a lone PC_to_RDR_Abort completes as if its request had come (the
+ *     command in flight fails CMD_ABORTED, the Abort gets its SlotStatus);
+ *   - a lone ABORT request is forgotten (its control transfer was
+ *     answered already; a command in flight runs on).
+ *
+ * Ticks come only while ccid_engine_busy(), which a waiting half keeps
+ * true. A new host session (ccid_engine_reset / ccid_engine_enabled: USB
+ * reset, SET_CONFIGURATION, endpoints re-enabled) forgets a half-done
+ * abort. Each ending is one log line. */
 #include <errno.h>
 
 #include "ccid_internal.h"
@@ -35,6 +50,7 @@ bool ccid_abort_intercept(struct ccid_engine *eng, const uint8_t *msg)
 		ccid_log(eng, CCID_LOG_NOTICE, slot, seq, "PC_to_RDR_Abort");
 		s->abort_msg = true;
 		s->abort_msg_seq = seq;
+		s->abort_ticks = 0;
 		ccid_abort_try_complete(eng, slot);
 		return true;
 	}
@@ -44,6 +60,18 @@ bool ccid_abort_intercept(struct ccid_engine *eng, const uint8_t *msg)
 		 ccid_msg_name(type));
 	ccid_fail(eng, type, slot, seq, CCID_ERR_CMD_ABORTED);
 	return true;
+}
+
+/* Both halves here (or the Abort's wait is over): cancel, answer. */
+static void complete(struct ccid_engine *eng, unsigned slot)
+{
+	struct ccid_slot *s = &eng->slots[slot];
+
+	ccid_op_cancel(eng, slot, CCID_ERR_CMD_ABORTED);
+	ccid_slot_drop_chains(s);
+	s->abort_req = false;
+	s->abort_msg = false;
+	ccid_ok(eng, CCID_PC_ABORT, (uint8_t)slot, s->abort_msg_seq);
 }
 
 void ccid_abort_try_complete(struct ccid_engine *eng, unsigned slot)
@@ -61,18 +89,9 @@ void ccid_abort_try_complete(struct ccid_engine *eng, unsigned slot)
 			  CCID_OFF_SEQ);
 		return;
 	}
-	if (s->op != CCID_OP_NONE) {
-		uint8_t cmd = ccid_op_command(s->op), seq = s->op_seq;
-
-		ccid_slot_drop_op(s);
-		ccid_fail(eng, cmd, (uint8_t)slot, seq, CCID_ERR_CMD_ABORTED);
-	}
-	ccid_slot_drop_chains(s);
-	s->abort_req = false;
-	s->abort_msg = false;
 	ccid_log(eng, CCID_LOG_NOTICE, (int)slot, s->abort_req_seq,
 		 "abort done");
-	ccid_ok(eng, CCID_PC_ABORT, (uint8_t)slot, s->abort_req_seq);
+	complete(eng, slot);
 }
 
 int ccid_engine_abort_request(struct ccid_engine *eng, uint8_t slot,
@@ -89,6 +108,47 @@ int ccid_engine_abort_request(struct ccid_engine *eng, uint8_t slot,
 	ccid_log(eng, CCID_LOG_NOTICE, slot, seq, "ABORT request");
 	s->abort_req = true;
 	s->abort_req_seq = seq;
+	s->abort_ticks = 0;
 	ccid_abort_try_complete(eng, slot);
 	return 0;
+}
+
+bool ccid_abort_waiting(const struct ccid_slot *s)
+{
+	return s->abort_req || s->abort_msg;
+}
+
+void ccid_abort_tick(struct ccid_engine *eng, unsigned slot)
+{
+	struct ccid_slot *s = &eng->slots[slot];
+
+	if (!ccid_abort_waiting(s) || ++s->abort_ticks < CCID_ABORT_TIMEOUT_TICKS)
+		return;
+	if (s->abort_msg) {
+		ccid_log(eng, CCID_LOG_WARNING, (int)slot, s->abort_msg_seq,
+			 "PC_to_RDR_Abort without its ABORT request for about %u s: "
+			 "completed", CCID_ABORT_TIMEOUT_TICKS * CCID_TICK_SECONDS);
+		complete(eng, slot);
+		return;
+	}
+	ccid_log(eng, CCID_LOG_WARNING, (int)slot, s->abort_req_seq,
+		 "ABORT request without its PC_to_RDR_Abort for about %u s: "
+		 "forgotten", CCID_ABORT_TIMEOUT_TICKS * CCID_TICK_SECONDS);
+	s->abort_req = false;
+}
+
+void ccid_abort_forget(struct ccid_engine *eng, unsigned slot,
+		       const char *why)
+{
+	struct ccid_slot *s = &eng->slots[slot];
+
+	if (!ccid_abort_waiting(s))
+		return;
+	ccid_log(eng, CCID_LOG_NOTICE, (int)slot,
+		 s->abort_msg ? s->abort_msg_seq : s->abort_req_seq,
+		 "%s forgets a half-done abort (%s)", why,
+		 s->abort_msg ? "PC_to_RDR_Abort without its ABORT request"
+			      : "ABORT request without its PC_to_RDR_Abort");
+	s->abort_req = false;
+	s->abort_msg = false;
 }

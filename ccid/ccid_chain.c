@@ -1,4 +1,4 @@
-/* PC_to_RDR_XfrBlock (Section 6.1.4) at the extended APDU level, with
+/* PC_to_RDR_XfrBlock (Section 6.1.4) at the extended APDU level: the
  * chaining in both directions (wLevelParameter, Table 6.1-4; bChainParameter
  * of RDR_to_PC_DataBlock, Section 6.2.1):
  *
@@ -31,10 +31,15 @@ static size_t piece_max(const struct ccid_engine *eng)
 static void data_block(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 		       uint8_t chain, const uint8_t *data, size_t len)
 {
-	ccid_respond(eng, CCID_RDR_DATA_BLOCK, (uint8_t)slot, seq,
-		     CCID_STATUS(ccid_icc_status(&eng->slots[slot]),
-				 CCID_CMD_STATUS_OK),
-		     0, chain, data, len);
+	ccid_respond(eng, &(struct ccid_rdr_header){
+			     .type = CCID_RDR_DATA_BLOCK,
+			     .slot = (uint8_t)slot,
+			     .seq = seq,
+			     .status = CCID_STATUS(
+				     ccid_icc_status(&eng->slots[slot]),
+				     CCID_CMD_STATUS_OK),
+			     .b9 = chain,
+		     }, data, len);
 }
 
 static void send_next_piece(struct ccid_engine *eng, unsigned slot,
@@ -59,7 +64,7 @@ void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
 {
 	struct ccid_slot *s = &eng->slots[slot];
 
-	ccid_log_hex(eng, (int)slot, seq, "R-APDU", data, len);
+	ccid_log_response_apdu(eng, (int)slot, seq, data, len);
 	if (len <= piece_max(eng)) {
 		data_block(eng, slot, seq, CCID_CHAIN_BEGIN_END, data, len);
 		return;
@@ -114,7 +119,7 @@ static void send_to_card(struct ccid_engine *eng, unsigned slot, uint8_t seq)
 			  CCID_ERR_CMD_SLOT_BUSY);
 		return;
 	}
-	ccid_slot_start_transmit(eng, slot, seq);
+	ccid_op_start(eng, slot, seq, CCID_OP_TRANSMIT);
 }
 
 void ccid_chain_xfr(struct ccid_engine *eng, unsigned slot, uint8_t seq,
@@ -174,21 +179,4 @@ void ccid_chain_xfr(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 		 "XfrBlock: wLevelParameter 0x%04X out of place", level);
 	ccid_fail(eng, CCID_PC_XFR_BLOCK, (uint8_t)slot, seq,
 		  CCID_OFF_LEVEL_PARAM);
-}
-
-/* Section 6.1.4. bBWI is ignored: the card's own time runs, and time
- * extensions keep the host waiting. */
-void ccid_handle_xfr_block(struct ccid_engine *eng, const uint8_t *msg,
-			   size_t len)
-{
-	uint8_t slot = msg[CCID_OFF_SLOT], seq = msg[CCID_OFF_SEQ];
-	uint8_t icc = ccid_icc_status(&eng->slots[slot]);
-
-	/* No card, or not powered: mute (as QEMU and readers answer). */
-	if (icc != CCID_ICC_STATUS_ACTIVE) {
-		ccid_fail(eng, CCID_PC_XFR_BLOCK, slot, seq, CCID_ERR_ICC_MUTE);
-		return;
-	}
-	ccid_chain_xfr(eng, slot, seq, ccid_get_le16(msg + CCID_OFF_LEVEL_PARAM),
-		       msg + CCID_OFF_DATA, len - CCID_HEADER_LEN);
 }

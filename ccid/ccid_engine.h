@@ -125,7 +125,9 @@ void ccid_engine_pop_intr_in(struct ccid_engine *eng);
 /* ---- USB side: control and lifecycle ---- */
 
 /* ABORT class request (Section 5.3.1): wValue low byte = bSlot, high = bSeq.
- * Returns 0, or -EINVAL for a slot that does not exist (stall). */
+ * Returns 0, or -EINVAL for a slot that does not exist (stall). It pairs
+ * with the slot's PC_to_RDR_Abort; a half that waits longer than
+ * CCID_ABORT_TIMEOUT_TICKS ends on its own (ccid_abort.c). */
 int ccid_engine_abort_request(struct ccid_engine *eng, uint8_t slot,
 			      uint8_t seq);
 
@@ -138,22 +140,35 @@ size_t ccid_engine_data_rates(const struct ccid_engine *eng, uint8_t *buf,
 
 /* The host went away (disable, unbind, bus reset): drop the partial OUT
  * message and every queued IN message, cancel pending card operations,
- * power cards off. Card presence is kept. */
+ * power cards off, forget half-done aborts. Card presence is kept. */
 void ccid_engine_reset(struct ccid_engine *eng);
 
 /* The host (re)enabled the interface: queue a NotifySlotChange with the
- * presence of every slot. */
+ * presence of every slot; a half-done abort is forgotten (a new session). */
 void ccid_engine_enabled(struct ccid_engine *eng);
 
-/* ---- time extension (Section 6.2.6 bmCommandStatus = 2) ---- */
+/* ---- time: ticks (the engine has no clock of its own) ---- */
 
-/* True while a card operation is pending: the transport should call
- * ccid_engine_tick() periodically (well under the host's 3 s timeout). */
+/* The transport calls ccid_engine_tick() every CCID_TICK_SECONDS while
+ * ccid_engine_busy() (well under the host's 3 s timeout: libccid's
+ * DEFAULT_COM_READ_TIMEOUT). The first tick may come sooner. */
+#define CCID_TICK_SECONDS 1
+
+/* A half of the ABORT handshake (Section 5.3.1) waits at most this many
+ * ticks, 4 to 5 s, for the other (ccid_abort.c). A live host sends both
+ * back to back; this is longer than libccid's 3 s USB timeout, so a host
+ * still trying is never cut short, and short enough that a host that
+ * died between the halves does not keep the next one out for long. */
+#define CCID_ABORT_TIMEOUT_TICKS 5
+
+/* True while a card operation is pending or a half-done abort waits: the
+ * transport should call ccid_engine_tick() every CCID_TICK_SECONDS. */
 bool ccid_engine_busy(const struct ccid_engine *eng);
 
-/* Queue a time-extension DataBlock for each slot with a pending card
- * operation (one outstanding per slot at most). Only for a pending
- * XfrBlock: libccid's IccPowerOn does not understand time extensions. */
+/* One tick: queue a time-extension DataBlock (Section 6.2.6
+ * bmCommandStatus = 2) for each slot with a pending XfrBlock (one
+ * outstanding per slot at most; none for IccPowerOn: libccid's does not
+ * understand them), and end abort halves that waited too long. */
 void ccid_engine_tick(struct ccid_engine *eng);
 
 /* ---- introspection for status / logs ---- */
@@ -180,10 +195,18 @@ typedef void (*ccid_log_fn)(void *ctx, int level, const char *line);
 void ccid_engine_set_log(struct ccid_engine *eng, ccid_log_fn fn, void *ctx);
 
 /* The most verbose level worth formatting (default 7, debug: every line
- * reaches the hook). A daemon without -v sets 5 (notice): formatting the
- * per-message debug lines and hex dumps it would drop was 91% of its
- * instructions per XfrBlock (bench/, callgrind). */
+ * reaches the hook, APDU dumps with their secrets masked). A daemon
+ * without -v sets 5 (notice): formatting the per-message debug lines and
+ * hex dumps it would drop was 91% of its instructions per XfrBlock
+ * (bench/, callgrind); with -v, 7; with -vv, CCID_LOG_SECRETS. */
 void ccid_engine_set_log_level(struct ccid_engine *eng, int max);
+
+/* Above debug, and secret-bearing: the APDU dumps (still debug lines)
+ * show the data of PIN commands (VERIFY, CHANGE REFERENCE DATA, RESET
+ * RETRY COUNTER, ...: PINs) and of every response (decrypted data, keys
+ * read out). At 7 they show CLA INS P1 P2 of those commands and only
+ * SW1 SW2 of a response. */
+#define CCID_LOG_SECRETS 8
 
 /* Optional APDU hook, for a one-line-per-APDU trace with timing (the
  * engine has no clock; the daemon times it). Called with done == false

@@ -19,9 +19,14 @@ static void answer_params(struct ccid_engine *eng, uint8_t slot, uint8_t seq,
 
 	if (cmd_status != CCID_CMD_STATUS_OK)
 		eng->slots[slot].stats.errors++;
-	ccid_respond(eng, CCID_RDR_PARAMETERS, slot, seq,
-		     CCID_STATUS(ccid_icc_status(s), cmd_status), error,
-		     s->params.protocol, d, n);
+	ccid_respond(eng, &(struct ccid_rdr_header){
+			     .type = CCID_RDR_PARAMETERS,
+			     .slot = slot,
+			     .seq = seq,
+			     .status = CCID_STATUS(ccid_icc_status(s), cmd_status),
+			     .error = error,
+			     .b9 = s->params.protocol,   /* bProtocolNum */
+		     }, d, n);
 }
 
 static bool card_absent(struct ccid_engine *eng, const uint8_t *msg)
@@ -87,8 +92,12 @@ void ccid_handle_set_rate_and_clock(struct ccid_engine *eng,
 	(void)len;
 	ccid_put_le32(data, eng->cfg.default_clock_khz);   /* dwClockFrequency */
 	ccid_put_le32(data + 4, eng->cfg.default_data_rate); /* dwDataRate */
-	ccid_respond(eng, CCID_RDR_RATE_AND_CLOCK, slot, msg[CCID_OFF_SEQ],
-		     CCID_STATUS(ccid_icc_status(&eng->slots[slot]),
-				 CCID_CMD_STATUS_OK),
-		     0, 0, data, sizeof(data));
+	ccid_respond(eng, &(struct ccid_rdr_header){
+			     .type = CCID_RDR_RATE_AND_CLOCK,
+			     .slot = slot,
+			     .seq = msg[CCID_OFF_SEQ],
+			     .status = CCID_STATUS(
+				     ccid_icc_status(&eng->slots[slot]),
+				     CCID_CMD_STATUS_OK),
+		     }, data, sizeof(data));
 }

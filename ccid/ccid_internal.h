@@ -74,6 +74,7 @@ struct ccid_slot {
 	uint8_t abort_req_seq;
 	bool abort_msg;        /* PC_to_RDR_Abort seen */
 	uint8_t abort_msg_seq;
+	unsigned abort_ticks;  /* ticks since the last half arrived */
 
 	/* extended APDU chaining (Section 6.1.4, ccid_chain.c) */
 	uint8_t *apdu;         /* command APDU being built / sent to the card */
@@ -82,9 +83,7 @@ struct ccid_slot {
 	uint8_t *rsp;          /* response APDU waiting to be sent in pieces */
 	size_t rsp_len, rsp_off, rsp_cap;
 
-	/* ATR and parameters (ccid_params.c) */
-	uint8_t atr[CCID_ATR_MAX];
-	size_t atr_len;
+	/* parameters (ccid_params.c) */
 	struct ccid_params params;      /* current (Get/SetParameters) */
 	struct ccid_params atr_params;  /* from the ATR (ResetParameters) */
 
@@ -122,41 +121,92 @@ size_t ccid_reasm_read_size(const struct ccid_reasm *r);
 int ccid_inq_init(struct ccid_inq *q, unsigned cap);
 void ccid_inq_free(struct ccid_inq *q);
 void ccid_inq_clear(struct ccid_engine *eng);
-/* Queue one RDR_to_PC message: header fields + data (copied). */
-void ccid_respond(struct ccid_engine *eng, uint8_t type, uint8_t slot,
-		  uint8_t seq, uint8_t status, uint8_t error, uint8_t b9,
+
+/* The header fields of one RDR_to_PC message (Section 6.2) besides
+ * dwLength. Filled by name (designated initializers) so that bStatus,
+ * bError and byte 9 cannot be swapped silently. */
+struct ccid_rdr_header {
+	uint8_t type;      /* bMessageType, CCID_RDR_* */
+	uint8_t slot;      /* bSlot */
+	uint8_t seq;       /* bSeq */
+	uint8_t status;    /* bStatus: CCID_STATUS(bmICCStatus, bmCommandStatus) */
+	uint8_t error;     /* bError (Table 6.2-2), 0 unless failed */
+	uint8_t b9;        /* bChainParameter, bClockStatus or bProtocolNum */
+};
+
+/* Queue one RDR_to_PC message: the header and `len` bytes of data (the
+ * caller's, copied). */
+void ccid_respond(struct ccid_engine *eng, const struct ccid_rdr_header *h,
 		  const uint8_t *data, size_t len);
 void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot);
 
 /* ccid_dispatch.c: one complete PC_to_RDR message */
 void ccid_dispatch(struct ccid_engine *eng, const uint8_t *msg, size_t len);
-/* The response type Section 6.2 pairs with a PC_to_RDR type. */
-uint8_t ccid_response_type(uint8_t pc_type);
 /* Answer a message that failed before dispatch (framing errors). */
 void ccid_reject(struct ccid_engine *eng, const uint8_t *hdr, uint8_t error);
 
-/* ccid_slot.c: slot state helpers */
+/* ccid_slot.c: slot state, answers, deactivation */
 uint8_t ccid_icc_status(const struct ccid_slot *s);
 uint8_t ccid_slot_status_for(const struct ccid_engine *eng, unsigned slot);
+/* The response type Section 6.2 pairs with a PC_to_RDR type. */
+uint8_t ccid_response_type(uint8_t pc_type);
 /* Answer a command with its paired response type and no data: success
  * (bmCommandStatus 0) or failure (1, with bError). */
 void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
 	     uint8_t seq);
 void ccid_fail(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
 	       uint8_t seq, uint8_t error);
-unsigned ccid_busy_count(const struct ccid_engine *eng);
-/* The command (IccPowerOn / XfrBlock) a pending op answers. */
-uint8_t ccid_op_command(enum ccid_pending_op op);
-/* Forget the pending op (cancel it on the card if it has cancel). */
-void ccid_slot_drop_op(struct ccid_slot *s);
 void ccid_slot_drop_chains(struct ccid_slot *s);
 int ccid_slot_reserve(uint8_t **buf, size_t *cap, size_t need);
-/* Start power_on / transmit; answers a synchronous failure itself. */
-void ccid_slot_start_power_on(struct ccid_engine *eng, unsigned slot,
-			      uint8_t seq);
-void ccid_slot_start_transmit(struct ccid_engine *eng, unsigned slot,
-			      uint8_t seq);
 void ccid_slot_mark_changed(struct ccid_engine *eng, unsigned slot);
+
+/* Why a slot goes inactive; what ccid_slot_deactivate() does for each is
+ * written there, once. */
+enum ccid_deactivation {
+	CCID_DEACT_POWER_OFF,   /* the host's IccPowerOff (Section 6.1.2) */
+	CCID_DEACT_HOST_GONE,   /* USB reset / disable: nobody to answer */
+	CCID_DEACT_CARD_GONE,   /* the card left: answer its pending op */
+	CCID_DEACT_BAD_ATR,     /* power-on gave an unusable ATR */
+};
+void ccid_slot_deactivate(struct ccid_engine *eng, unsigned slot,
+			  enum ccid_deactivation why);
+/* The card left the slot (removed, or it said -ENOMEDIUM): deactivate,
+ * and queue a NotifySlotChange if it had been present. */
+void ccid_slot_card_left(struct ccid_engine *eng, unsigned slot);
+
+/* ccid_op.c: the one card operation in flight per slot */
+unsigned ccid_busy_count(const struct ccid_engine *eng);
+/* Start `op` on the card (the slot must be idle, the card attached). A
+ * start error is answered through the operation's own completion. */
+void ccid_op_start(struct ccid_engine *eng, unsigned slot, uint8_t seq,
+		   enum ccid_pending_op op);
+/* The card's completion (ccid_engine_card_done): a stale tag is dropped,
+ * otherwise the operation's own completion answers it. */
+void ccid_op_done(struct ccid_engine *eng, unsigned slot, uint32_t tag,
+		  int err, const uint8_t *data, size_t len);
+/* An operation ended without its result: the host aborted it (Section
+ * 5.3.1, CMD_ABORTED) or the card failed with err (mapped to bError).
+ * Answers the command `cmd`. */
+void ccid_op_failed(struct ccid_engine *eng, unsigned slot, uint8_t cmd,
+		    uint8_t seq, bool aborted, int err);
+/* Cancel the pending operation (if any) and answer its command failed
+ * with bError `error`. */
+void ccid_op_cancel(struct ccid_engine *eng, unsigned slot, uint8_t error);
+/* Forget the pending operation without an answer (cancel it on the card
+ * if it has cancel). */
+void ccid_op_drop(struct ccid_slot *s);
+
+/* ccid_power.c: IccPowerOn (start, completion with the ATR, failure) */
+int ccid_power_on_call(struct ccid_engine *eng, unsigned slot, uint32_t tag);
+void ccid_power_on_done(struct ccid_engine *eng, unsigned slot, uint8_t seq,
+			bool aborted, int err, const uint8_t *atr, size_t len);
+
+/* ccid_transmit.c: one whole command APDU to the card and its response */
+int ccid_transmit_call(struct ccid_engine *eng, unsigned slot, uint8_t seq,
+		       uint32_t tag);
+void ccid_transmit_done(struct ccid_engine *eng, unsigned slot, uint8_t seq,
+			bool aborted, int err, const uint8_t *rsp,
+			size_t len);
 
 /* ccid_handlers_*.c: one per PC_to_RDR message. `msg` is the whole
  * message (header + dwLength bytes), already length-checked against the
@@ -184,7 +234,8 @@ void ccid_handle_abort(struct ccid_engine *eng,
 void ccid_handle_not_supported(struct ccid_engine *eng,
 		const uint8_t *msg, size_t len);
 
-/* ccid_chain.c */
+/* ccid_chain.c: XfrBlock chaining (assembles the command APDU, then
+ * ccid_op_start(CCID_OP_TRANSMIT); sends the response in pieces) */
 void ccid_chain_xfr(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 		    uint16_t level, const uint8_t *data, size_t len);
 void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
@@ -194,13 +245,28 @@ void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
 /* True if the command was consumed by an abort in progress. */
 bool ccid_abort_intercept(struct ccid_engine *eng, const uint8_t *msg);
 void ccid_abort_try_complete(struct ccid_engine *eng, unsigned slot);
+/* One half of the handshake is here, waiting for the other. */
+bool ccid_abort_waiting(const struct ccid_slot *s);
+/* A tick: end a half that waited CCID_ABORT_TIMEOUT_TICKS. */
+void ccid_abort_tick(struct ccid_engine *eng, unsigned slot);
+/* A new host session: forget a waiting half (one log line naming `why`). */
+void ccid_abort_forget(struct ccid_engine *eng, unsigned slot,
+		       const char *why);
 
 /* ccid_log.c */
 const char *ccid_msg_name(uint8_t type);
 void ccid_log(const struct ccid_engine *eng, int level, int slot, int seq,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Hex dumps, at debug level: whole bytes (ATR) ... */
 void ccid_log_hex(const struct ccid_engine *eng, int slot, int seq,
 		  const char *what, const uint8_t *p, size_t len);
+/* ... and APDUs, whose secrets are masked below CCID_LOG_SECRETS: the
+ * data of PIN commands (VERIFY, CHANGE REFERENCE DATA, RESET RETRY
+ * COUNTER, ...) and of every response (only SW1 SW2 shown). */
+void ccid_log_command_apdu(const struct ccid_engine *eng, int slot, int seq,
+			   const uint8_t *apdu, size_t len);
+void ccid_log_response_apdu(const struct ccid_engine *eng, int slot, int seq,
+			    const uint8_t *rsp, size_t len);
 
 #define CCID_LOG_ERR 3
 #define CCID_LOG_WARNING 4

@@ -64,23 +64,78 @@ void ccid_log(const struct ccid_engine *eng, int level, int slot, int seq,
 	eng->log_fn(eng->log_ctx, level, line);
 }
 
-/* Debug-level hex dump, one line, elided past 64 bytes. */
+/* Debug-level hex dump, one line: the first `head` bytes (elided past
+ * 64), then, if bytes are left out in the middle, "[N bytes masked]",
+ * then the last `tail` bytes. */
+static void hex_line(const struct ccid_engine *eng, int slot, int seq,
+		     const char *what, const uint8_t *p, size_t len,
+		     size_t head, size_t tail)
+{
+	char hex[64 * 3 + 64];
+	size_t shown = head > 64 ? 64 : head, o = 0;
+
+	for (size_t i = 0; i < shown; i++)
+		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02X ", p[i]);
+	if (shown < head)
+		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "... ");
+	if (head + tail < len)
+		o += (size_t)snprintf(hex + o, sizeof(hex) - o,
+				      "[%zu bytes masked] ", len - head - tail);
+	for (size_t i = len - tail; i < len; i++)
+		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02X ", p[i]);
+	if (o > 0 && hex[o - 1] == ' ')
+		o--;
+	hex[o] = '\0';
+	ccid_log(eng, CCID_LOG_DEBUG, slot, seq, "%s (%zu bytes): %s", what,
+		 len, hex);
+}
+
+static bool dumps_on(const struct ccid_engine *eng)
+{
+	return eng->log_fn && CCID_LOG_DEBUG <= eng->log_max;
+}
+
 void ccid_log_hex(const struct ccid_engine *eng, int slot, int seq,
 		  const char *what, const uint8_t *p, size_t len)
 {
-	char hex[64 * 3 + 8];
-	size_t shown = len > 64 ? 64 : len, o = 0;
+	if (dumps_on(eng))
+		hex_line(eng, slot, seq, what, p, len, len, 0);
+}
 
-	if (!eng->log_fn || CCID_LOG_DEBUG > eng->log_max)
+/* ISO/IEC 7816-4:2005 7.5.6 to 7.5.10: the data field of VERIFY (20, 21),
+ * CHANGE REFERENCE DATA (24, 25), DISABLE and ENABLE VERIFICATION
+ * REQUIREMENT (26, 28) and RESET RETRY COUNTER (2C, 2D) is verification
+ * data: PINs, PUKs. */
+static bool carries_pin(uint8_t ins)
+{
+	switch (ins) {
+	case 0x20: case 0x21: case 0x24: case 0x25:
+	case 0x26: case 0x28: case 0x2C: case 0x2D:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void ccid_log_command_apdu(const struct ccid_engine *eng, int slot, int seq,
+			   const uint8_t *apdu, size_t len)
+{
+	size_t head = len;
+
+	if (!dumps_on(eng))
 		return;
-	for (size_t i = 0; i < shown; i++)
-		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02X ", p[i]);
-	if (shown < len)
-		snprintf(hex + o, sizeof(hex) - o, "...");
-	else if (o > 0)
-		hex[o - 1] = '\0';
-	else
-		hex[0] = '\0';
-	ccid_log(eng, CCID_LOG_DEBUG, slot, seq, "%s (%zu bytes): %s", what,
-		 len, hex);
+	if (len > 4 && carries_pin(apdu[1]) && eng->log_max < CCID_LOG_SECRETS)
+		head = 4;   /* CLA INS P1 P2 */
+	hex_line(eng, slot, seq, "C-APDU", apdu, len, head, 0);
+}
+
+void ccid_log_response_apdu(const struct ccid_engine *eng, int slot, int seq,
+			    const uint8_t *rsp, size_t len)
+{
+	if (!dumps_on(eng))
+		return;
+	if (eng->log_max >= CCID_LOG_SECRETS || len <= 2)
+		hex_line(eng, slot, seq, "R-APDU", rsp, len, len, 0);
+	else   /* the data may be decrypted or private: SW1 SW2 only */
+		hex_line(eng, slot, seq, "R-APDU", rsp, len, 0, 2);
 }

@@ -50,10 +50,11 @@ void ccid_inq_clear(struct ccid_engine *eng)
 	q->head = 0;
 }
 
-static void push(struct ccid_engine *eng, uint8_t type, uint8_t slot,
-		 uint8_t seq, uint8_t status, uint8_t error, uint8_t b9,
+static void push(struct ccid_engine *eng, const struct ccid_rdr_header *h,
 		 const uint8_t *data, size_t len, int te_slot)
 {
+	uint8_t type = h->type, slot = h->slot, seq = h->seq;
+	uint8_t status = h->status, error = h->error;
 	struct ccid_inq *q = &eng->inq;
 	struct ccid_inq_entry *e;
 	size_t total = CCID_HEADER_LEN + len;
@@ -72,7 +73,7 @@ static void push(struct ccid_engine *eng, uint8_t type, uint8_t slot,
 	buf[CCID_OFF_SEQ] = seq;
 	buf[CCID_OFF_STATUS] = status;
 	buf[CCID_OFF_ERROR] = error;
-	buf[CCID_OFF_B9] = b9;
+	buf[CCID_OFF_B9] = h->b9;
 	if (len)
 		memcpy(buf + CCID_OFF_DATA, data, len);
 	e = &q->ring[(q->head + q->count) % q->cap];
@@ -92,11 +93,10 @@ static void push(struct ccid_engine *eng, uint8_t type, uint8_t slot,
 			 ccid_msg_name(type), status, len);
 }
 
-void ccid_respond(struct ccid_engine *eng, uint8_t type, uint8_t slot,
-		  uint8_t seq, uint8_t status, uint8_t error, uint8_t b9,
+void ccid_respond(struct ccid_engine *eng, const struct ccid_rdr_header *h,
 		  const uint8_t *data, size_t len)
 {
-	push(eng, type, slot, seq, status, error, b9, data, len, -1);
+	push(eng, h, data, len, -1);
 }
 
 /* Section 6.2.6: bmCommandStatus = 2 asks for more time; bError carries
@@ -106,9 +106,14 @@ void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot)
 {
 	struct ccid_slot *s = &eng->slots[slot];
 
-	push(eng, CCID_RDR_DATA_BLOCK, (uint8_t)slot, s->op_seq,
-	     CCID_STATUS(ccid_icc_status(s), CCID_CMD_STATUS_TIME_EXT), 1, 0,
-	     NULL, 0, (int)slot);
+	push(eng, &(struct ccid_rdr_header){
+		     .type = CCID_RDR_DATA_BLOCK,
+		     .slot = (uint8_t)slot,
+		     .seq = s->op_seq,
+		     .status = CCID_STATUS(ccid_icc_status(s),
+					   CCID_CMD_STATUS_TIME_EXT),
+		     .error = 1,   /* bError: the BWT multiplier */
+	     }, NULL, 0, (int)slot);
 	s->te_queued = true;
 }
 

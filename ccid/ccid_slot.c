@@ -1,4 +1,5 @@
-/* Slot state: bmICCStatus, failure answers, and starting card operations.
+/* Slot state: bmICCStatus, the plain answers (success / failure),
+ * deactivation, presence changes.
  *
  * Slot state machine (one struct ccid_slot per slot):
  *
@@ -7,10 +8,9 @@
  *     |                  |   +------IccPowerOff------+
  *     +------remove------+-----------remove----------+
  *
- * orthogonal to it, `op` says whether a card operation (power_on or
- * transmit) is in flight; while it is, every command but Abort on that
- * slot is answered CMD_SLOT_BUSY (Section 6.2.6), and ticks send time
- * extensions while it is a transmit. */
+ * Every way down from ACTIVE goes through ccid_slot_deactivate().
+ * Orthogonal to it, `op` says whether a card operation (power on or
+ * transmit, ccid_op.c) is in flight. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -62,61 +62,41 @@ uint8_t ccid_response_type(uint8_t pc_type)
 	}
 }
 
-/* Answer with success: the paired response, no data. */
-void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
-	     uint8_t seq)
+/* The paired response with no data; bClockStatus for a SlotStatus. */
+static void answer(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
+		   uint8_t seq, uint8_t cmd_status, uint8_t error)
 {
 	uint8_t rsp = ccid_response_type(pc_type);
 
-	ccid_respond(eng, rsp, slot, seq,
-		     CCID_STATUS(ccid_slot_status_for(eng, slot),
-				 CCID_CMD_STATUS_OK),
-		     0, rsp == CCID_RDR_SLOT_STATUS ? clock_status(eng, slot) : 0,
-		     NULL, 0);
+	ccid_respond(eng, &(struct ccid_rdr_header){
+			     .type = rsp,
+			     .slot = slot,
+			     .seq = seq,
+			     .status = CCID_STATUS(ccid_slot_status_for(eng, slot),
+						   cmd_status),
+			     .error = error,
+			     .b9 = rsp == CCID_RDR_SLOT_STATUS
+					   ? clock_status(eng, slot) : 0,
+		     }, NULL, 0);
+}
+
+void ccid_ok(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
+	     uint8_t seq)
+{
+	answer(eng, pc_type, slot, seq, CCID_CMD_STATUS_OK, 0);
 }
 
 void ccid_fail(struct ccid_engine *eng, uint8_t pc_type, uint8_t slot,
 	       uint8_t seq, uint8_t error)
 {
-	uint8_t rsp = ccid_response_type(pc_type);
-
 	if (slot < eng->cfg.nslots)
 		eng->slots[slot].stats.errors++;
-	ccid_respond(eng, rsp, slot, seq,
-		     CCID_STATUS(ccid_slot_status_for(eng, slot),
-				 CCID_CMD_STATUS_FAILED),
-		     error,
-		     rsp == CCID_RDR_SLOT_STATUS ? clock_status(eng, slot) : 0,
-		     NULL, 0);
+	answer(eng, pc_type, slot, seq, CCID_CMD_STATUS_FAILED, error);
 }
 
 void ccid_reject(struct ccid_engine *eng, const uint8_t *hdr, uint8_t error)
 {
 	ccid_fail(eng, hdr[0], hdr[5], hdr[6], error);
-}
-
-unsigned ccid_busy_count(const struct ccid_engine *eng)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < eng->cfg.nslots; i++)
-		n += eng->slots[i].op != CCID_OP_NONE;
-	return n;
-}
-
-uint8_t ccid_op_command(enum ccid_pending_op op)
-{
-	return op == CCID_OP_POWER_ON ? CCID_PC_ICC_POWER_ON : CCID_PC_XFR_BLOCK;
-}
-
-void ccid_slot_drop_op(struct ccid_slot *s)
-{
-	if (s->op == CCID_OP_NONE)
-		return;
-	s->op = CCID_OP_NONE;
-	s->te_queued = false;
-	if (s->ops && s->ops->cancel)
-		s->ops->cancel(s->ctx, s->tag);
 }
 
 void ccid_slot_drop_chains(struct ccid_slot *s)
@@ -146,55 +126,50 @@ int ccid_slot_reserve(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static uint32_t new_tag(struct ccid_engine *eng)
-{
-	if (++eng->next_tag == 0)
-		eng->next_tag = 1;
-	return eng->next_tag;
-}
-
-/* The card may complete from inside power_on/transmit, so the pending
- * state is set first; a start error goes through the completion path. */
-static void start(struct ccid_engine *eng, unsigned slot, uint8_t seq,
-		  enum ccid_pending_op op)
-{
-	struct ccid_slot *s = &eng->slots[slot];
-	uint32_t tag = new_tag(eng);
-	int rc;
-
-	s->op = op;
-	s->tag = tag;
-	s->op_seq = seq;
-	s->te_queued = false;
-	if (op == CCID_OP_POWER_ON) {
-		rc = s->ops->power_on(s->ctx, tag);
-	} else {
-		ccid_log_hex(eng, (int)slot, seq, "C-APDU", s->apdu, s->apdu_len);
-		if (eng->apdu_fn)
-			eng->apdu_fn(eng->apdu_ctx, slot, seq, false, 0,
-				     s->apdu, s->apdu_len);
-		rc = s->ops->transmit(s->ctx, tag, s->apdu, s->apdu_len);
-	}
-	if (rc != 0 && s->op == op && s->tag == tag)
-		ccid_engine_card_done(eng, slot, tag, rc < 0 ? rc : -EIO,
-				      NULL, 0);
-}
-
-void ccid_slot_start_power_on(struct ccid_engine *eng, unsigned slot,
-			      uint8_t seq)
-{
-	start(eng, slot, seq, CCID_OP_POWER_ON);
-}
-
-void ccid_slot_start_transmit(struct ccid_engine *eng, unsigned slot,
-			      uint8_t seq)
-{
-	start(eng, slot, seq, CCID_OP_TRANSMIT);
-}
-
 void ccid_slot_mark_changed(struct ccid_engine *eng, unsigned slot)
 {
 	eng->slots[slot].changed = true;
 	ccid_log(eng, CCID_LOG_NOTICE, (int)slot, -1, "card %s",
 		 eng->slots[slot].present ? "present" : "absent");
+}
+
+/* ISO/IEC 7816-3 6.4 deactivation, for every reason a slot goes down:
+ *
+ *   why        pending op          card power_off        ATR parameters
+ *   POWER_OFF  none (dispatch)     if it was on          kept
+ *   HOST_GONE  dropped, no answer  if on or powering on  kept
+ *   CARD_GONE  answered ICC_MUTE   no (card is gone)     forgotten
+ *   BAD_ATR    ended already       yes (it answered)     forgotten
+ *
+ * Chaining state is dropped and the parameters go back to the ATR's
+ * (Section 6.1.6 defaults once the ATR is forgotten). */
+void ccid_slot_deactivate(struct ccid_engine *eng, unsigned slot,
+			  enum ccid_deactivation why)
+{
+	struct ccid_slot *s = &eng->slots[slot];
+	bool card_on = s->powered || s->op != CCID_OP_NONE ||
+		       why == CCID_DEACT_BAD_ATR;
+
+	if (why == CCID_DEACT_CARD_GONE)
+		ccid_op_cancel(eng, slot, CCID_ERR_ICC_MUTE);
+	else
+		ccid_op_drop(s);
+	ccid_slot_drop_chains(s);
+	if (card_on && s->ops && why != CCID_DEACT_CARD_GONE)
+		s->ops->power_off(s->ctx);
+	s->powered = false;
+	if (why == CCID_DEACT_CARD_GONE || why == CCID_DEACT_BAD_ATR)
+		ccid_params_default(&s->atr_params);
+	s->params = s->atr_params;
+}
+
+void ccid_slot_card_left(struct ccid_engine *eng, unsigned slot)
+{
+	struct ccid_slot *s = &eng->slots[slot];
+	bool was = s->present;
+
+	s->present = false;   /* answers below report the card absent */
+	ccid_slot_deactivate(eng, slot, CCID_DEACT_CARD_GONE);
+	if (was)
+		ccid_slot_mark_changed(eng, slot);
 }

@@ -213,9 +213,13 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 		return EXIT_FAILURE;
 	}
 	ccid_engine_set_log(d->eng, gadget_log_engine, NULL);
-	/* What gadget_log_engine would print: debug lines from -v on. */
-	ccid_engine_set_log_level(d->eng, gadget_log_enabled(LOG_INFO) ?
-				  LOG_DEBUG : LOG_NOTICE);
+	/* What gadget_log_engine would print: debug lines from -v on, with
+	 * PINs and response data masked; -vv (which dumps every USB transfer
+	 * too) shows them: CCID_LOG_SECRETS. */
+	ccid_engine_set_log_level(d->eng,
+				  gadget_log_enabled(LOG_DEBUG) ? CCID_LOG_SECRETS :
+				  gadget_log_enabled(LOG_INFO) ? LOG_DEBUG :
+				  LOG_NOTICE);
 	ccid_engine_set_apdu_hook(d->eng, apdu_log_hook, &d->apdu);
 	for (i = 0; i < d->o->ncards; i++) {
 		d->cards[i] = vcg_card_create(d->o->cards[i], d->eng, i, &rc,

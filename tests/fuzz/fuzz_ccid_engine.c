@@ -37,7 +37,9 @@ static unsigned byte(struct in *in)
 
 static unsigned word(struct in *in)
 {
-	return byte(in) | byte(in) << 8;
+	unsigned lo = byte(in);   /* two statements: the order of the reads */
+
+	return lo | byte(in) << 8;
 }
 
 /* A card whose behaviour the input picks. */
@@ -328,8 +330,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3: send_chunk(&c, &in, word(&in)); break;
 		case 4: send_message(&c, &in); break;
 		case 5: ccid_engine_tick(c.eng); break;
-		case 6: ccid_engine_abort_request(c.eng, (uint8_t)byte(&in),
-						  (uint8_t)byte(&in)); break;
+		case 6: {   /* slot, then seq (argument order is unspecified) */
+			uint8_t slot = (uint8_t)byte(&in);
+
+			ccid_engine_abort_request(c.eng, slot, (uint8_t)byte(&in));
+			break;
+		}
 		case 7: complete(&c, &in); break;
 		case 8: {
 			unsigned s = byte(&in) % c.cfg.nslots;

@@ -106,6 +106,18 @@ def seeds():
         chunk(msg(0x6F, 1, 2, data=SELECT)) + chunk(msg(0x72, 1, 3)) + \
         chunk(msg(0x6F, 1, 4, data=SELECT)) + bytes([6, 1, 5]) + \
         bytes([6, 1, 3]) + DRAIN + bytes([6, 9, 1])
+    # a half alone for CCID_ABORT_TIMEOUT_TICKS (5) ticks ends; a new
+    # host session forgets it (ccid/ccid_abort.c)
+    s["abort-request-expires"] = two + chunk(msg(0x62, 1, 1)) + DRAIN + \
+        bytes([6, 1, 7]) + chunk(msg(0x65, 1, 8)) + TICK * 5 + \
+        chunk(msg(0x65, 1, 9)) + chunk(msg(0x72, 1, 7)) + DRAIN + \
+        TICK * 5 + DRAIN
+    s["abort-message-expires"] = two + chunk(msg(0x62, 1, 1)) + DRAIN + \
+        chunk(msg(0x72, 1, 7)) + TICK * 4 + POP + TICK + DRAIN + \
+        chunk(msg(0x65, 1, 8)) + DRAIN
+    s["abort-new-session"] = two + chunk(msg(0x62, 1, 1)) + DRAIN + \
+        chunk(msg(0x72, 1, 7)) + RESET + bytes([6, 1, 7]) + ENABLED + \
+        chunk(msg(0x65, 1, 8)) + DRAIN + POPI
     s["time-extension"] = cfg(deferred=True) + chunk(POWER_ON) + TICK + TICK \
         + POP + TICK + bytes([12 | 0x10]) + DRAIN + \
         chunk(msg(0x6F, 0, 2, data=SELECT)) + TICK + POP + TICK + \

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "ccid_fake.h"
 
@@ -205,4 +206,48 @@ void ccid_fake_log(void *ctx, int level, const char *line)
 	(void)ctx;
 	if (getenv("CCID_TEST_LOG"))
 		fprintf(stderr, "  ccid<%d> %s\n", level, line);
+}
+
+void ccid_fake_power_on(struct ccid_engine *eng, unsigned slot)
+{
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, (uint8_t)slot, 0xF0, 0, 0, 0,
+		       NULL, 0);
+	ccid_fake_drain(eng);
+}
+
+struct ccid_engine *ccid_fake_active_engine(struct ccid_fake_card *card,
+					    uint32_t max_msg_len,
+					    const struct ccid_card_ops *ops)
+{
+	struct ccid_engine *eng = ccid_fake_engine(1, max_msg_len);
+
+	if (!eng)
+		return NULL;
+	ccid_fake_card_init(card, eng, 0);
+	card->echo = true;
+	ccid_engine_attach_card(eng, 0, ops ? ops : &ccid_fake_ops, card);
+	ccid_fake_power_on(eng, 0);
+	return eng;
+}
+
+bool ccid_fake_expect(struct ccid_engine *eng, uint8_t *out, size_t cap,
+		      const struct ccid_fake_want *want, const char *file,
+		      int line)
+{
+	size_t n = ccid_fake_pop(eng, out, cap);
+
+	if (n == 0 || n == (size_t)-1 || n < 10) {
+		fprintf(stderr, "  %s:%d: no RDR_to_PC message (%zd)\n", file,
+			line, (ssize_t)n);
+		return false;
+	}
+	if (out[0] == want->type && out[5] == want->slot &&
+	    out[6] == want->seq && out[7] == want->status &&
+	    out[8] == want->error)
+		return true;
+	fprintf(stderr, "  %s:%d: got type %02X slot %u seq %u status %02X "
+		"error %02X, want %02X %u %u %02X %02X\n", file, line, out[0],
+		out[5], out[6], out[7], out[8], want->type, want->slot,
+		want->seq, want->status, want->error);
+	return false;
 }

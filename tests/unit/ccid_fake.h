@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ccid_engine.h"
+#include "ccid_proto.h"
 
 #define CCID_FAKE_RSP_MAX (65536 + 2 + 64)
 
@@ -68,6 +69,39 @@ unsigned ccid_fake_drain(struct ccid_engine *eng);
 
 /* An engine with nslots slots and max_msg_len (0 = default), stream mode. */
 struct ccid_engine *ccid_fake_engine(unsigned nslots, uint32_t max_msg_len);
+
+/* IccPowerOn on `slot` (bSeq 0xF0) and drop every queued answer. */
+void ccid_fake_power_on(struct ccid_engine *eng, unsigned slot);
+
+/* The usual start of a test: an engine with one slot and max_msg_len (0 =
+ * default), `card` initialised and attached with `ops` (NULL: ccid_fake_ops),
+ * echoing APDUs, powered on, the bulk-IN queue empty. */
+struct ccid_engine *ccid_fake_active_engine(struct ccid_fake_card *card,
+					    uint32_t max_msg_len,
+					    const struct ccid_card_ops *ops);
+
+/* The header of an RDR_to_PC message a test expects next (Section 6.2). */
+struct ccid_fake_want {
+	uint8_t type, slot, seq;
+	uint8_t status;   /* bStatus, CCID_STATUS(bmICCStatus, bmCommandStatus) */
+	uint8_t error;    /* bError */
+};
+
+/* Pop the next bulk-IN message into out (cap bytes) and compare its
+ * header with `want`; says on stderr what differs. Returns true if the
+ * message was there and matched. Tests use it through CCID_EXPECT. */
+bool ccid_fake_expect(struct ccid_engine *eng, uint8_t *out, size_t cap,
+		      const struct ccid_fake_want *want, const char *file,
+		      int line);
+
+/* CHECK (tap.h) that the next message has this header, popping it into
+ * `got` (an array in the caller's scope):
+ * CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, slot, seq, status, error). */
+#define CCID_EXPECT(eng, got, type_, slot_, seq_, status_, error_) \
+	CHECK(ccid_fake_expect((eng), (got), sizeof(got), \
+		&(struct ccid_fake_want){ .type = (type_), .slot = (slot_), \
+			.seq = (seq_), .status = (status_), \
+			.error = (error_) }, __FILE__, __LINE__))
 
 /* Log hook that prints to stderr when CCID_TEST_LOG is set. */
 void ccid_fake_log(void *ctx, int level, const char *line);

@@ -246,8 +246,8 @@ int bed_answer(struct emul_bed *b)
 		b->in_len = ccid_fake_pop(b->eng, b->in, sizeof(b->in));
 		if (b->in_len == (size_t)-1)
 			return -1;
-		if (b->in_len >= 10 && b->in[0] == MSG_DATA_BLOCK &&
-		    (b->in[7] & 0xC0) == STATUS_TIME_EXT)
+		if (b->in_len >= 10 && b->in[0] == CCID_RDR_DATA_BLOCK &&
+		    (b->in[7] & 0xC0) == CCID_STATUS(0, CCID_CMD_STATUS_TIME_EXT))
 			continue;
 		if (b->in_len > 0)
 			return 0;
@@ -259,9 +259,9 @@ int bed_answer(struct emul_bed *b)
 
 int bed_power_on(struct emul_bed *b, uint8_t slot)
 {
-	ccid_fake_send(b->eng, MSG_ICC_POWER_ON, slot, ++b->seq, 0, 0, 0, NULL,
+	ccid_fake_send(b->eng, CCID_PC_ICC_POWER_ON, slot, ++b->seq, 0, 0, 0, NULL,
 		       0);
-	if (bed_answer(b) < 0 || b->in[0] != MSG_DATA_BLOCK ||
+	if (bed_answer(b) < 0 || b->in[0] != CCID_RDR_DATA_BLOCK ||
 	    b->in[6] != b->seq)
 		return -1;
 	return (b->in[7] & 0xC0) == 0 ? 0 : -1;
@@ -269,8 +269,8 @@ int bed_power_on(struct emul_bed *b, uint8_t slot)
 
 long bed_xfr1(struct emul_bed *b, const uint8_t *apdu, size_t len)
 {
-	ccid_fake_send(b->eng, MSG_XFR_BLOCK, 0, ++b->seq, 0, 0, 0, apdu, len);
-	if (bed_answer(b) < 0 || b->in[0] != MSG_DATA_BLOCK ||
+	ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, ++b->seq, 0, 0, 0, apdu, len);
+	if (bed_answer(b) < 0 || b->in[0] != CCID_RDR_DATA_BLOCK ||
 	    b->in[6] != b->seq || (b->in[7] & 0xC0) != 0 || b->in_len < 12)
 		return -1;
 	return (long)(b->in_len - 10);
@@ -439,7 +439,7 @@ int bed_next_slot_change(struct emul_bed *b)
 		const struct ccid_msg *m = ccid_engine_peek_intr_in(b->eng);
 
 		if (m != NULL) {
-			int v = m->len == 2 && m->data[0] == MSG_NOTIFY_SLOT_CHANGE
+			int v = m->len == 2 && m->data[0] == CCID_RDR_NOTIFY_SLOT_CHANGE
 					? m->data[1] & 0x03 : -1;
 
 			ccid_engine_pop_intr_in(b->eng);
@@ -453,9 +453,9 @@ int bed_next_slot_change(struct emul_bed *b)
 
 int bed_slot_status(struct emul_bed *b)
 {
-	ccid_fake_send(b->eng, MSG_GET_SLOT_STATUS, 0, ++b->seq, 0, 0, 0,
+	ccid_fake_send(b->eng, CCID_PC_GET_SLOT_STATUS, 0, ++b->seq, 0, 0, 0,
 		       NULL, 0);
-	if (bed_answer(b) < 0 || b->in[0] != MSG_SLOT_STATUS)
+	if (bed_answer(b) < 0 || b->in[0] != CCID_RDR_SLOT_STATUS)
 		return -1;
 	return b->in[7] & 0x03;
 }

@@ -40,18 +40,10 @@
 #include <stdint.h>
 
 #include "ccid_engine.h"
+#include "ccid_proto.h"
 
 struct vcg_card;
 
-#define MSG_ICC_POWER_ON 0x62       /* Section 6.1.1 */
-#define MSG_ICC_POWER_OFF 0x63      /* Section 6.1.2 */
-#define MSG_GET_SLOT_STATUS 0x65    /* Section 6.1.3 */
-#define MSG_XFR_BLOCK 0x6F          /* Section 6.1.4 */
-#define MSG_DATA_BLOCK 0x80         /* Section 6.2.1 */
-#define MSG_SLOT_STATUS 0x81        /* Section 6.2.2 */
-#define MSG_NOTIFY_SLOT_CHANGE 0x50 /* Section 6.3.1 */
-#define STATUS_TIME_EXT 0x80        /* bmCommandStatus 2, Table 6.2-3 */
-#define STATUS_FAILED 0x40          /* bmCommandStatus 1 */
 #define WAIT_MS 20000               /* cap on any wait; never asserted */
 #define EMUL_NOBODY 65534           /* uid and gid of the unprivileged runs */
 

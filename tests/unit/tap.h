@@ -42,6 +42,17 @@ static inline void tap_run(const char *name, void (*fn)(void))
 	tap_failures += tap_failed_now;
 }
 
+/* One line for one case of a table: fn(arg), named `name`. */
+static inline void tap_run_case(const char *name, void (*fn)(const void *),
+				const void *arg)
+{
+	tap_failed_now = 0;
+	fn(arg);
+	printf("%s - %s\n", tap_failed_now ? "not ok" : "ok", name);
+	fflush(stdout);
+	tap_failures += tap_failed_now;
+}
+
 #define RUN(fn) tap_run(#fn, fn)
 #define TAP_EXIT() return tap_failures ? 1 : 0
 

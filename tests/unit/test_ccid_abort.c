@@ -14,29 +14,11 @@ static const uint8_t apdu[] = { 0x00, 0xB0, 0x00, 0x00, 0x10 };
 static struct ccid_engine *pending_xfr(const struct ccid_card_ops *ops,
 				       uint8_t seq)
 {
-	struct ccid_engine *eng = ccid_fake_engine(1, 0);
+	struct ccid_engine *eng = ccid_fake_active_engine(&card, 0, ops);
 
-	ccid_fake_card_init(&card, eng, 0);
-	ccid_engine_attach_card(eng, 0, ops, &card);
-	ccid_fake_send(eng, 0x62, 0, 0xF0, 0, 0, 0, NULL, 0);
-	ccid_fake_drain(eng);
 	card.deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, seq, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, seq, 0, 0, 0, apdu, sizeof(apdu));
 	return eng;
-}
-
-/* Pop one message and compare its first 10 bytes. */
-static void expect(struct ccid_engine *eng, uint8_t type, uint8_t seq,
-		   uint8_t status, uint8_t error)
-{
-	size_t n = ccid_fake_pop(eng, got, sizeof(got));
-
-	CHECK(n >= 10 && n != (size_t)-1);
-	CHECK_EQ(got[0], type);
-	CHECK_EQ(got[5], 0);
-	CHECK_EQ(got[6], seq);
-	CHECK_EQ(got[7], status);
-	CHECK_EQ(got[8], error);
 }
 
 static void test_time_extension(void)
@@ -47,15 +29,16 @@ static void test_time_extension(void)
 	CHECK(ccid_engine_busy(eng));
 	ccid_engine_tick(eng);
 	ccid_engine_tick(eng);   /* one outstanding at most */
-	expect(eng, 0x80, 5, 0x80, 1);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x80, 1);
 	CHECK_EQ(got[1] | got[2] | got[3] | got[4], 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	ccid_engine_tick(eng);   /* popped: the next one may go */
-	expect(eng, 0x80, 5, 0x80, 1);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x80, 1);
 	ccid_engine_tick(eng);
 	ccid_fake_complete(&card, 0, (const uint8_t *)"\x90\x00", 2);
-	expect(eng, 0x80, 5, 0x80, 1);   /* the queued one, still in order */
-	expect(eng, 0x80, 5, 0x00, 0);
+	/* the queued one, still in order */
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x80, 1);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x00, 0);
 	CHECK(!ccid_engine_busy(eng));
 	ccid_engine_tick(eng);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
@@ -69,14 +52,14 @@ static void test_no_time_extension_power_on(void)
 	ccid_fake_card_init(&card, eng, 0);
 	card.deferred = true;
 	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
-	ccid_fake_send(eng, 0x62, 0, 9, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 9, 0, 0, 0, NULL, 0);
 	CHECK(ccid_engine_busy(eng));
 	ccid_engine_tick(eng);
 	/* none for IccPowerOn: libccid's CmdPowerOn would take it for an
 	 * empty ATR (see ccid_engine_tick) */
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	ccid_fake_complete(&card, 0, card.atr, card.atr_len);
-	expect(eng, 0x80, 9, 0x00, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 9, 0x00, 0);
 	ccid_engine_free(eng);
 }
 
@@ -87,11 +70,14 @@ static void test_abort_request_first(void)
 
 	CHECK_EQ(ccid_engine_abort_request(eng, 0, 11), 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
-	ccid_fake_send(eng, 0x65, 0, 12, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 12, 0x40, 0xFF);   /* other commands: CMD_ABORTED */
-	ccid_fake_send(eng, 0x72, 0, 11, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 10, 0x40, 0xFF);   /* the aborted XfrBlock */
-	expect(eng, 0x81, 11, 0x00, 0x00);   /* the Abort */
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 12, 0, 0, 0, NULL, 0);
+	/* other commands: CMD_ABORTED */
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 12, 0x40, CCID_ERR_CMD_ABORTED);
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 11, 0, 0, 0, NULL, 0);
+	/* the aborted XfrBlock */
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 10, 0x40, CCID_ERR_CMD_ABORTED);
+	/* the Abort */
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 11, 0x00, 0);
 	CHECK_EQ(card.cancel_calls, 1);
 	CHECK_EQ(card.cancelled_tag, tag);
 	CHECK(!ccid_engine_busy(eng));
@@ -100,8 +86,8 @@ static void test_abort_request_first(void)
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	/* the slot works again */
 	card.deferred = false;
-	ccid_fake_send(eng, 0x6F, 0, 13, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 13, 0x00, 0x00);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 13, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 13, 0x00, 0);
 	ccid_engine_free(eng);
 }
 
@@ -110,13 +96,13 @@ static void test_abort_message_first(void)
 	struct ccid_engine *eng = pending_xfr(&ccid_fake_ops_nocancel, 20);
 	uint32_t tag = card.tag;
 
-	ccid_fake_send(eng, 0x72, 0, 21, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 21, 0, 0, 0, NULL, 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);   /* waits */
-	ccid_fake_send(eng, 0x6F, 0, 22, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 22, 0x40, 0xFF);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 22, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 22, 0x40, CCID_ERR_CMD_ABORTED);
 	CHECK_EQ(ccid_engine_abort_request(eng, 0, 21), 0);
-	expect(eng, 0x80, 20, 0x40, 0xFF);
-	expect(eng, 0x81, 21, 0x00, 0x00);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 20, 0x40, CCID_ERR_CMD_ABORTED);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 21, 0x00, 0);
 	CHECK_EQ(card.cancel_calls, 0);   /* no cancel op: just forgotten */
 	ccid_engine_card_done(eng, 0, tag, 0, (const uint8_t *)"\x90\x00", 2);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
@@ -128,12 +114,13 @@ static void test_abort_mismatch(void)
 	struct ccid_engine *eng = pending_xfr(&ccid_fake_ops, 30);
 
 	ccid_engine_abort_request(eng, 0, 31);
-	ccid_fake_send(eng, 0x72, 0, 32, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 32, 0x40, 6);   /* bSeq does not match */
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 32, 0, 0, 0, NULL, 0);
+	/* bSeq does not match */
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 32, 0x40, 6);
 	CHECK(ccid_engine_busy(eng));
-	ccid_fake_send(eng, 0x72, 0, 31, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 30, 0x40, 0xFF);
-	expect(eng, 0x81, 31, 0x00, 0x00);
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 31, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 30, 0x40, CCID_ERR_CMD_ABORTED);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 31, 0x00, 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	ccid_engine_free(eng);
 }
@@ -146,11 +133,11 @@ static void test_abort_idle_and_errors(void)
 	ccid_fake_drain(eng);
 	CHECK_EQ(ccid_engine_abort_request(eng, 1, 5), -22);
 	CHECK_EQ(ccid_engine_abort_request(eng, 0, 5), 0);
-	ccid_fake_send(eng, 0x72, 0, 5, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 5, 0x00, 0x00);
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 5, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 5, 0x00, 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	/* Abort for a slot that does not exist */
-	ccid_fake_send(eng, 0x72, 3, 6, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ABORT, 3, 6, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10);
 	CHECK_EQ(got[7], 0x42);
 	CHECK_EQ(got[8], 5);
@@ -165,9 +152,9 @@ static void test_abort_completion_races(void)
 
 	ccid_engine_abort_request(eng, 0, 41);
 	ccid_fake_complete(&card, 0, (const uint8_t *)"\x90\x00", 2);
-	expect(eng, 0x80, 40, 0x40, 0xFF);
-	ccid_fake_send(eng, 0x72, 0, 41, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 41, 0x00, 0x00);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 40, 0x40, CCID_ERR_CMD_ABORTED);
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 41, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 41, 0x00, 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	ccid_engine_free(eng);
 }
@@ -183,13 +170,13 @@ static void test_sync_and_stale(void)
 	ccid_engine_card_done(eng, 5, tag, 0, NULL, 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	ccid_fake_complete(&card, 0, (const uint8_t *)"\x90\x00", 2);
-	expect(eng, 0x80, 1, 0x00, 0x00);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 1, 0x00, 0);
 	ccid_fake_complete(&card, 0, (const uint8_t *)"\x90\x00", 2);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	card.deferred = false;
 	card.start_rc = -5;   /* -EIO */
-	ccid_fake_send(eng, 0x6F, 0, 2, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 2, 0x40, 0xFB);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 2, 0x40, CCID_ERR_HW_ERROR);
 	CHECK(!ccid_engine_busy(eng));
 	ccid_engine_free(eng);
 }

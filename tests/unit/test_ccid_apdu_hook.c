@@ -46,7 +46,7 @@ static struct ccid_engine *powered(void)
 	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
 	ccid_engine_set_apdu_hook(eng, hook, &card);
 	ncalls = 0;
-	ccid_fake_send(eng, 0x62, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
 	ccid_fake_drain(eng);
 	return eng;
 }
@@ -57,7 +57,7 @@ static void start_and_done(void)
 	struct ccid_engine *eng = powered();
 
 	CHECK_EQ(ncalls, 0);   /* IccPowerOn is no APDU */
-	ccid_fake_send(eng, 0x6F, 0, 7, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 7, 0, 0, 0, apdu, sizeof(apdu));
 	CHECK_EQ(ncalls, 2);
 	CHECK(!calls[0].done && calls[0].seq == 7 && calls[0].slot == 0);
 	CHECK_EQ(calls[0].len, sizeof(apdu));
@@ -74,7 +74,7 @@ static void card_error(void)
 	struct ccid_engine *eng = powered();
 
 	card.deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, 9, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 9, 0, 0, 0, apdu, sizeof(apdu));
 	CHECK_EQ(ncalls, 1);
 	ccid_fake_complete(&card, -ETIMEDOUT, NULL, 0);
 	CHECK_EQ(ncalls, 2);
@@ -88,7 +88,7 @@ static void no_hook_no_call(void)
 	struct ccid_engine *eng = powered();
 
 	ccid_engine_set_apdu_hook(eng, NULL, NULL);
-	ccid_fake_send(eng, 0x6F, 0, 9, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 9, 0, 0, 0, apdu, sizeof(apdu));
 	CHECK_EQ(ncalls, 0);
 	CHECK_EQ(ccid_fake_drain(eng), 1);
 	ccid_engine_free(eng);

@@ -11,24 +11,17 @@
 static struct ccid_fake_card card;
 static uint8_t apdu[70000], got[70000], rsp[70000];
 
-static struct ccid_engine *active_engine(uint32_t max_msg_len)
+/* The command APDU bytes every test sends (pieces of), never written. */
+static void fill_apdu(void)
 {
-	struct ccid_engine *eng = ccid_fake_engine(1, max_msg_len);
-
-	ccid_fake_card_init(&card, eng, 0);
-	card.echo = true;
-	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
-	ccid_fake_send(eng, 0x62, 0, 0xF0, 0, 0, 0, NULL, 0);
-	ccid_fake_drain(eng);
 	for (size_t i = 0; i < sizeof(apdu); i++)
 		apdu[i] = (uint8_t)(i * 13 + 1);
-	return eng;
 }
 
 static void xfr(struct ccid_engine *eng, uint8_t seq, uint16_t level,
 		const uint8_t *data, size_t len)
 {
-	ccid_fake_send(eng, 0x6F, 0, seq, 0, (uint8_t)level,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, seq, 0, (uint8_t)level,
 		       (uint8_t)(level >> 8), data, len);
 }
 
@@ -50,7 +43,7 @@ static size_t pop_block(struct ccid_engine *eng, uint8_t seq, uint8_t *chain)
 
 static void test_command_and_response_chained(void)
 {
-	struct ccid_engine *eng = active_engine(271);
+	struct ccid_engine *eng = ccid_fake_active_engine(&card, 271, NULL);
 	uint8_t chain;
 	size_t n, total = 0;
 
@@ -58,7 +51,7 @@ static void test_command_and_response_chained(void)
 	CHECK_EQ(pop_block(eng, 1, &chain), 0);
 	CHECK_EQ(chain, 0x10);
 	/* an unrelated command in between does not break the chain */
-	ccid_fake_send(eng, 0x65, 0, 2, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 2, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10);
 	xfr(eng, 3, 0x03, apdu + 261, 261);
 	CHECK_EQ(pop_block(eng, 3, &chain), 0);
@@ -100,7 +93,7 @@ static void test_command_and_response_chained(void)
 
 static void test_response_boundaries(void)
 {
-	struct ccid_engine *eng = active_engine(271);
+	struct ccid_engine *eng = ccid_fake_active_engine(&card, 271, NULL);
 	uint8_t chain;
 
 	card.echo = false;
@@ -137,7 +130,7 @@ static void test_response_boundaries(void)
 /* The assembled command is bounded (CVE-2017-5898 territory). */
 static void test_command_bound(void)
 {
-	struct ccid_engine *eng = active_engine(271);
+	struct ccid_engine *eng = ccid_fake_active_engine(&card, 271, NULL);
 	uint8_t chain, seq = 0;
 	size_t sent = 0;
 
@@ -176,7 +169,7 @@ static void test_command_bound(void)
 
 static void test_default_size_no_chaining(void)
 {
-	struct ccid_engine *eng = active_engine(0);
+	struct ccid_engine *eng = ccid_fake_active_engine(&card, 0, NULL);
 	uint8_t chain;
 
 	/* 4 + 3 + 65535 + 2: the largest extended APDU, one message */
@@ -203,6 +196,7 @@ static void test_default_size_no_chaining(void)
 
 int main(void)
 {
+	fill_apdu();
 	RUN(test_command_and_response_chained);
 	RUN(test_response_boundaries);
 	RUN(test_command_bound);

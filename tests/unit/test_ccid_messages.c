@@ -162,40 +162,33 @@ static struct ccid_engine *setup(enum state st)
 	card.present = st != ABSENT;
 	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
 	if (st == ACTIVE || st == BUSY)
-		ccid_fake_send(eng, 0x62, 0, 0xF0, 0, 0, 0, NULL, 0);
+		ccid_fake_power_on(eng, 0);
 	if (st == BUSY) {
 		card.deferred = true;
-		ccid_fake_send(eng, 0x6F, 0, 0x20, 0, 0, 0,
+		ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 0x20, 0, 0, 0,
 			       (const uint8_t *)"\x00\xA4\x04\x00", 4);
 	}
 	ccid_fake_drain(eng);
 	return eng;
 }
 
-static void test_wire_table(void)
+/* One table case: its own engine, one TAP line (named after the case). */
+static void run_wire_case(const void *arg)
 {
+	const struct wire_case *c = arg;
 	uint8_t in[64], want[64], got[128];
+	struct ccid_engine *eng = setup(c->state);
+	size_t nin = unhex(c->in, in, sizeof(in));
+	size_t nwant = unhex(c->out, want, sizeof(want));
+	size_t ngot;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct wire_case *c = &cases[i];
-		struct ccid_engine *eng = setup(c->state);
-		size_t nin = unhex(c->in, in, sizeof(in));
-		size_t nwant = unhex(c->out, want, sizeof(want));
-		size_t ngot;
-		int before = tap_failed_now;
-
-		tap_failed_now = 0;
-		ccid_engine_bulk_out(eng, in, nin);
-		ngot = ccid_fake_pop(eng, got, sizeof(got));
-		CHECK_EQ(ngot, nwant);
-		if (ngot == nwant)
-			CHECK_MEM(got, want, nwant);
-		CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
-		if (tap_failed_now)
-			fprintf(stderr, "  ^ case %s\n", c->name);
-		tap_failed_now |= before;
-		ccid_engine_free(eng);
-	}
+	ccid_engine_bulk_out(eng, in, nin);
+	ngot = ccid_fake_pop(eng, got, sizeof(got));
+	CHECK_EQ(ngot, nwant);
+	if (ngot == nwant)
+		CHECK_MEM(got, want, nwant);
+	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
+	ccid_engine_free(eng);
 }
 
 /* The seq is echoed for all 256 values, and the message really reaches
@@ -207,7 +200,7 @@ static void test_seq_echo_and_apdu(void)
 	const uint8_t apdu[] = { 0x80, 0xEE, 0x00, 0x00, 0x01, 0x42 };
 
 	for (unsigned seq = 0; seq < 256; seq++) {
-		ccid_fake_send(eng, 0x6F, 0, (uint8_t)seq, 0, 0, 0, apdu,
+		ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, (uint8_t)seq, 0, 0, 0, apdu,
 			       sizeof(apdu));
 		CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 12);
 		CHECK_EQ(got[6], seq);
@@ -227,7 +220,7 @@ static void test_response_copied(void)
 
 	card.rsp_len = 4;
 	memcpy(card.rsp, "\x01\x02\x90\x00", 4);
-	ccid_fake_send(eng, 0x6F, 0, 1, 0, 0, 0,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0,
 		       (const uint8_t *)"\x00\xB0\x00\x00\x02", 5);
 	memset(card.rsp, 0xEE, 4);
 	m = ccid_engine_peek_bulk_in(eng);
@@ -266,7 +259,7 @@ static void test_log_lines(void)
 	struct ccid_engine *eng = setup(ACTIVE);
 
 	ccid_engine_set_log(eng, capture_log, NULL);
-	ccid_fake_send(eng, 0x6F, 0, 5, 0, 0, 0,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 5, 0, 0, 0,
 		       (const uint8_t *)"\x00\xA4\x04\x00", 4);
 	ccid_fake_send(eng, 0x99, 0, 6, 0, 0, 0, NULL, 0);
 	CHECK(find_log(7, "(0, 5) ", "PC_to_RDR_XfrBlock"));
@@ -281,7 +274,8 @@ static void test_log_lines(void)
 
 int main(void)
 {
-	RUN(test_wire_table);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tap_run_case(cases[i].name, run_wire_case, &cases[i]);
 	RUN(test_log_lines);
 	RUN(test_seq_echo_and_apdu);
 	RUN(test_response_copied);

@@ -60,7 +60,7 @@ static struct ccid_engine *testcard_engine(struct vcg_testcard **tc)
 
 	*tc = vcg_testcard_new(eng, 0);
 	ccid_engine_attach_card(eng, 0, &vcg_testcard_ops, *tc);
-	ccid_fake_send(eng, 0x62, 0, 0, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 0, 0, 0, 0, NULL, 0);
 	ccid_fake_drain(eng);
 	return eng;
 }
@@ -78,9 +78,9 @@ static void test_set_parameters_table(void)
 
 		tap_failed_now = 0;
 		/* start from the ATR defaults each time */
-		ccid_fake_send(eng, 0x6D, 0, 1, 0, 0, 0, NULL, 0);
+		ccid_fake_send(eng, CCID_PC_RESET_PARAMETERS, 0, 1, 0, 0, 0, NULL, 0);
 		ccid_fake_drain(eng);
-		ccid_fake_send(eng, 0x61, 0, (uint8_t)i, c->proto, 0, 0, data, n);
+		ccid_fake_send(eng, CCID_PC_SET_PARAMETERS, 0, (uint8_t)i, c->proto, 0, 0, data, n);
 		m = ccid_fake_pop(eng, got, sizeof(got));
 		CHECK_EQ(got[0], 0x82);
 		CHECK_EQ(got[6], i);
@@ -112,14 +112,14 @@ static void test_get_reset_after_set(void)
 	struct ccid_engine *eng = testcard_engine(&tc);
 	uint8_t t1[] = { 0x11, 0x11, 0x02, 0x4D, 0x00, 0x80, 0x00 };
 
-	ccid_fake_send(eng, 0x61, 0, 1, 1, 0, 0, t1, sizeof(t1));
+	ccid_fake_send(eng, CCID_PC_SET_PARAMETERS, 0, 1, 1, 0, 0, t1, sizeof(t1));
 	ccid_fake_drain(eng);
-	ccid_fake_send(eng, 0x6C, 0, 2, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_GET_PARAMETERS, 0, 2, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 17);
 	CHECK_EQ(got[9], 1);
 	CHECK_MEM(got + 10, t1, sizeof(t1));
 	/* ResetParameters: back to the testcard ATR's values (T=0 first) */
-	ccid_fake_send(eng, 0x6D, 0, 3, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_RESET_PARAMETERS, 0, 3, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 15);
 	CHECK_EQ(got[9], 0);
 	CHECK_MEM(got + 10, "\x11\x00\x00\x0A\x00", 5);
@@ -137,9 +137,9 @@ static void test_protocol_not_offered(void)
 
 	ccid_fake_card_init(&card, eng, 0);   /* ATR 3B 00 */
 	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
-	ccid_fake_send(eng, 0x62, 0, 0, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 0, 0, 0, 0, NULL, 0);
 	ccid_fake_drain(eng);
-	ccid_fake_send(eng, 0x61, 0, 1, 1, 0, 0, t1, sizeof(t1));
+	ccid_fake_send(eng, CCID_PC_SET_PARAMETERS, 0, 1, 1, 0, 0, t1, sizeof(t1));
 	ccid_fake_pop(eng, got, sizeof(got));
 	CHECK_EQ(got[7], 0x40);
 	CHECK_EQ(got[8], 0xF6);

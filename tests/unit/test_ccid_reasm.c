@@ -10,16 +10,12 @@
 
 static struct ccid_fake_card card;
 
-static struct ccid_engine *active_engine(uint32_t max_msg_len,
-					 uint16_t out_mps, uint16_t in_mps)
+static struct ccid_engine *active_engine_mps(uint32_t max_msg_len,
+					     uint16_t out_mps, uint16_t in_mps)
 {
-	struct ccid_engine *eng = ccid_fake_engine(1, max_msg_len);
+	struct ccid_engine *eng = ccid_fake_active_engine(&card, max_msg_len,
+							  NULL);
 
-	ccid_fake_card_init(&card, eng, 0);
-	card.echo = true;
-	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
-	ccid_fake_send(eng, 0x62, 0, 0xF0, 0, 0, 0, NULL, 0);
-	ccid_fake_drain(eng);
 	ccid_engine_set_packet_sizes(eng, out_mps, in_mps);
 	return eng;
 }
@@ -32,12 +28,12 @@ static size_t build_stream(uint8_t *buf)
 
 	for (size_t i = 0; i < sizeof(apdu); i++)
 		apdu[i] = (uint8_t)(i * 7);
-	n += ccid_fake_msg(buf + n, 0x65, 0, 1, 0, 0, 0, NULL, 0);
-	n += ccid_fake_msg(buf + n, 0x6F, 0, 2, 0, 0, 0, apdu, 5);
-	n += ccid_fake_msg(buf + n, 0x6C, 0, 3, 0, 0, 0, NULL, 0);
-	n += ccid_fake_msg(buf + n, 0x6F, 0, 4, 0, 0, 0, apdu, 300);
+	n += ccid_fake_msg(buf + n, CCID_PC_GET_SLOT_STATUS, 0, 1, 0, 0, 0, NULL, 0);
+	n += ccid_fake_msg(buf + n, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, apdu, 5);
+	n += ccid_fake_msg(buf + n, CCID_PC_GET_PARAMETERS, 0, 3, 0, 0, 0, NULL, 0);
+	n += ccid_fake_msg(buf + n, CCID_PC_XFR_BLOCK, 0, 4, 0, 0, 0, apdu, 300);
 	n += ccid_fake_msg(buf + n, 0x99, 0, 5, 0, 0, 0, apdu, 3);
-	n += ccid_fake_msg(buf + n, 0x6F, 0, 6, 0, 0, 0, apdu, 64);
+	n += ccid_fake_msg(buf + n, CCID_PC_XFR_BLOCK, 0, 6, 0, 0, 0, apdu, 64);
 	return n;
 }
 
@@ -57,7 +53,7 @@ static uint8_t stream[4096], want[8192], got[8192];
 static void test_stream_splits(void)
 {
 	size_t len = build_stream(stream), nwant, ngot;
-	struct ccid_engine *eng = active_engine(0, 0, 0);
+	struct ccid_engine *eng = active_engine_mps(0, 0, 0);
 	unsigned seed = 12345;
 
 	ccid_engine_bulk_out(eng, stream, len);
@@ -94,9 +90,9 @@ static void test_stream_splits(void)
 
 static void test_read_size(void)
 {
-	struct ccid_engine *eng = active_engine(0, 0, 0);
+	struct ccid_engine *eng = active_engine_mps(0, 0, 0);
 	uint8_t msg[200];
-	size_t n = ccid_fake_msg(msg, 0x6F, 0, 1, 0, 0, 0, stream, 100);
+	size_t n = ccid_fake_msg(msg, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0, stream, 100);
 
 	CHECK_EQ(ccid_engine_out_read_size(eng), 10);
 	ccid_engine_bulk_out(eng, msg, 4);
@@ -121,11 +117,11 @@ static void test_read_size(void)
  * follows anyway is ignored. */
 static void test_exact_multiple_no_zlp(void)
 {
-	struct ccid_engine *eng = active_engine(0, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(0, 64, 64);
 	uint8_t msg[200];
 	size_t n;
 
-	n = ccid_fake_msg(msg, 0x6F, 0, 1, 0, 0, 0, stream, 54);
+	n = ccid_fake_msg(msg, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0, stream, 54);
 	CHECK_EQ(n, 64);
 	ccid_engine_bulk_out(eng, msg, 64);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10 + 56);
@@ -133,7 +129,7 @@ static void test_exact_multiple_no_zlp(void)
 	ccid_engine_bulk_out(eng, msg, 0);   /* ZLP */
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 
-	n = ccid_fake_msg(msg, 0x6F, 0, 2, 0, 0, 0, stream, 118);
+	n = ccid_fake_msg(msg, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, stream, 118);
 	CHECK_EQ(n, 128);
 	ccid_engine_bulk_out(eng, msg, 64);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
@@ -158,22 +154,22 @@ static void check_length_error(struct ccid_engine *eng, uint8_t type,
 
 static void test_short_packet_mid_message(void)
 {
-	struct ccid_engine *eng = active_engine(0, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(0, 64, 64);
 	uint8_t msg[200];
 
-	ccid_fake_msg(msg, 0x6F, 0, 7, 0, 0, 0, stream, 100);
+	ccid_fake_msg(msg, CCID_PC_XFR_BLOCK, 0, 7, 0, 0, 0, stream, 100);
 	ccid_engine_bulk_out(eng, msg, 64);
 	ccid_engine_bulk_out(eng, msg + 64, 20);   /* short: 84 of 110 */
 	check_length_error(eng, 0x80, 7);
 	CHECK_EQ(card.transmit_calls, 0);
 	/* the next message is parsed from a clean state */
-	ccid_fake_msg(msg, 0x65, 0, 8, 0, 0, 0, NULL, 0);
+	ccid_fake_msg(msg, CCID_PC_GET_SLOT_STATUS, 0, 8, 0, 0, 0, NULL, 0);
 	ccid_engine_bulk_out(eng, msg, 10);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10);
 	CHECK_EQ(got[6], 8);
 	CHECK_EQ(got[7], 0);
 	/* a ZLP in the middle of a message is a short packet too */
-	ccid_fake_msg(msg, 0x6F, 0, 9, 0, 0, 0, stream, 100);
+	ccid_fake_msg(msg, CCID_PC_XFR_BLOCK, 0, 9, 0, 0, 0, stream, 100);
 	ccid_engine_bulk_out(eng, msg, 64);
 	ccid_engine_bulk_out(eng, msg, 0);
 	check_length_error(eng, 0x80, 9);
@@ -182,10 +178,10 @@ static void test_short_packet_mid_message(void)
 
 static void test_transfer_longer_than_dwlength(void)
 {
-	struct ccid_engine *eng = active_engine(0, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(0, 64, 64);
 	uint8_t msg[64] = { 0 };
 
-	ccid_fake_msg(msg, 0x65, 0, 3, 0, 0, 0, NULL, 0);
+	ccid_fake_msg(msg, CCID_PC_GET_SLOT_STATUS, 0, 3, 0, 0, 0, NULL, 0);
 	ccid_engine_bulk_out(eng, msg, 20);
 	check_length_error(eng, 0x81, 3);
 	ccid_engine_free(eng);
@@ -193,10 +189,10 @@ static void test_transfer_longer_than_dwlength(void)
 
 static void test_truncated_header(void)
 {
-	struct ccid_engine *eng = active_engine(0, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(0, 64, 64);
 	uint8_t msg[16];
 
-	ccid_fake_msg(msg, 0x6C, 0, 4, 0, 0, 0, NULL, 0);
+	ccid_fake_msg(msg, CCID_PC_GET_PARAMETERS, 0, 4, 0, 0, 0, NULL, 0);
 	ccid_engine_bulk_out(eng, msg, 8);   /* type..seq known */
 	check_length_error(eng, 0x82, 4);
 	ccid_engine_bulk_out(eng, msg, 5);   /* not even bSlot: dropped */
@@ -208,9 +204,9 @@ static void test_truncated_header(void)
  * one bError 1 answer; packet mode and stream mode. */
 static void test_oversized(void)
 {
-	struct ccid_engine *eng = active_engine(271, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(271, 64, 64);
 	static uint8_t big[1010 + 10];
-	size_t n = ccid_fake_msg(big, 0x6F, 0, 5, 0, 0, 0, stream, 1000), off;
+	size_t n = ccid_fake_msg(big, CCID_PC_XFR_BLOCK, 0, 5, 0, 0, 0, stream, 1000), off;
 
 	memset(big + 10, 0x62, 1000);   /* looks like headers if misparsed */
 	for (off = 0; off + 64 <= n; off += 64) {
@@ -228,7 +224,7 @@ static void test_oversized(void)
 
 	/* stream mode: the next message right behind it is still parsed */
 	ccid_engine_set_packet_sizes(eng, 0, 0);
-	ccid_fake_msg(big + n, 0x65, 0, 6, 0, 0, 0, NULL, 0);
+	ccid_fake_msg(big + n, CCID_PC_GET_SLOT_STATUS, 0, 6, 0, 0, 0, NULL, 0);
 	ccid_engine_bulk_out(eng, big, n + 10);
 	CHECK_EQ(ccid_fake_pop(eng, got, sizeof(got)), 10);
 	CHECK_EQ(got[6], 5);
@@ -242,7 +238,7 @@ static void test_oversized(void)
 /* A 4 GiB dwLength in stream mode is only counted, never buffered. */
 static void test_huge_dwlength(void)
 {
-	struct ccid_engine *eng = active_engine(0, 0, 0);
+	struct ccid_engine *eng = active_engine_mps(0, 0, 0);
 	uint8_t hdr[10] = { 0x6F, 0xFF, 0xFF, 0xFF, 0xFF, 0, 9, 0, 0, 0 };
 
 	ccid_engine_bulk_out(eng, hdr, 10);
@@ -254,24 +250,24 @@ static void test_huge_dwlength(void)
 
 static void test_zlp_flag(void)
 {
-	struct ccid_engine *eng = active_engine(0, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(0, 64, 64);
 	const struct ccid_msg *m;
 
 	/* 52-byte APDU + 90 00 = 54 data bytes = 64-byte DataBlock */
-	ccid_fake_send(eng, 0x6F, 0, 1, 0, 0, 0, stream, 52);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0, stream, 52);
 	m = ccid_engine_peek_bulk_in(eng);
 	CHECK(m && m->len == 64 && m->zlp);
 	ccid_engine_pop_bulk_in(eng);
-	ccid_fake_send(eng, 0x6F, 0, 2, 0, 0, 0, stream, 53);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, stream, 53);
 	m = ccid_engine_peek_bulk_in(eng);
 	CHECK(m && m->len == 65 && !m->zlp);
 	ccid_engine_pop_bulk_in(eng);
-	ccid_fake_send(eng, 0x6F, 0, 3, 0, 0, 0, stream, 116);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 3, 0, 0, 0, stream, 116);
 	m = ccid_engine_peek_bulk_in(eng);
 	CHECK(m && m->len == 128 && m->zlp);
 	ccid_engine_pop_bulk_in(eng);
 	ccid_engine_set_packet_sizes(eng, 64, 0);
-	ccid_fake_send(eng, 0x6F, 0, 4, 0, 0, 0, stream, 52);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 4, 0, 0, 0, stream, 52);
 	m = ccid_engine_peek_bulk_in(eng);
 	CHECK(m && m->len == 64 && !m->zlp);
 	ccid_engine_free(eng);

@@ -13,19 +13,6 @@ static struct ccid_fake_card cards[8];
 static uint8_t got[512];
 static const uint8_t apdu[] = { 0x00, 0xB0, 0x00, 0x00, 0x10 };
 
-static void expect(struct ccid_engine *eng, uint8_t type, uint8_t slot,
-		   uint8_t seq, uint8_t status, uint8_t error)
-{
-	size_t n = ccid_fake_pop(eng, got, sizeof(got));
-
-	CHECK(n >= 10 && n != (size_t)-1);
-	CHECK_EQ(got[0], type);
-	CHECK_EQ(got[5], slot);
-	CHECK_EQ(got[6], seq);
-	CHECK_EQ(got[7], status);
-	CHECK_EQ(got[8], error);
-}
-
 static void expect_intr(struct ccid_engine *eng, const uint8_t *want,
 			size_t len)
 {
@@ -63,8 +50,8 @@ static void attach(struct ccid_engine *eng, unsigned slot, bool present)
 
 static void power_on(struct ccid_engine *eng, unsigned slot)
 {
-	ccid_fake_send(eng, 0x62, (uint8_t)slot, 0xF0, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, (uint8_t)slot, 0xF0, 0x00, 0x00);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, (uint8_t)slot, 0xF0, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, (uint8_t)slot, 0xF0, 0x00, 0);
 }
 
 static void test_notify_slot_change(void)
@@ -135,16 +122,16 @@ static void test_slots_independent(void)
 	power_on(eng, 0);
 	power_on(eng, 1);
 	cards[0].deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, 1, 0, 0, 0, apdu, sizeof(apdu));
-	ccid_fake_send(eng, 0x6F, 1, 2, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 1, 2, 0x00, 0x00);
-	ccid_fake_send(eng, 0x65, 0, 3, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 0, 3, 0x40, 0xE0);
-	ccid_fake_send(eng, 0x63, 1, 4, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 1, 4, 0x01, 0x00);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 1, 2, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 1, 2, 0x00, 0);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 3, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 3, 0x40, CCID_ERR_CMD_SLOT_BUSY);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_OFF, 1, 4, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 1, 4, 0x01, 0);
 	CHECK_EQ(cards[1].power_off_calls, 1);
 	ccid_fake_complete(&cards[0], 0, (const uint8_t *)"\x90\x00", 2);
-	expect(eng, 0x80, 0, 1, 0x00, 0x00);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 1, 0x00, 0);
 	CHECK_EQ(ccid_engine_slot_stats(eng, 0, &st), 0);
 	CHECK_EQ(st.icc, CCID_ICC_ACTIVE);
 	CHECK(!st.busy);
@@ -166,17 +153,18 @@ static void test_max_busy_slots(void)
 	power_on(eng, 0);
 	power_on(eng, 1);
 	cards[0].deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, 1, 0, 0, 0, apdu, sizeof(apdu));
-	ccid_fake_send(eng, 0x6F, 1, 2, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 1, 2, 0x40, 0xE0);
-	ccid_fake_send(eng, 0x62, 1, 3, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 1, 3, 0x40, 0xE0);
-	ccid_fake_send(eng, 0x65, 1, 4, 0, 0, 0, NULL, 0);   /* no card op */
-	expect(eng, 0x81, 1, 4, 0x00, 0x00);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 1, 2, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 1, 2, 0x40, CCID_ERR_CMD_SLOT_BUSY);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 1, 3, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 1, 3, 0x40, CCID_ERR_CMD_SLOT_BUSY);
+	/* no card op */
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 1, 4, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 1, 4, 0x00, 0);
 	ccid_fake_complete(&cards[0], 0, (const uint8_t *)"\x90\x00", 2);
-	expect(eng, 0x80, 0, 1, 0x00, 0x00);
-	ccid_fake_send(eng, 0x6F, 1, 5, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 1, 5, 0x00, 0x00);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 1, 0x00, 0);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 1, 5, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 1, 5, 0x00, 0);
 	ccid_engine_free(eng);
 }
 
@@ -189,29 +177,29 @@ static void test_removal_during_op(void)
 	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
 	power_on(eng, 0);
 	cards[0].deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, 40, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 40, 0, 0, 0, apdu, sizeof(apdu));
 	tag = cards[0].tag;
 	cards[0].present = false;
 	ccid_engine_card_presence(eng, 0, false);
-	expect(eng, 0x80, 0, 40, 0x42, 0xFE);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 40, 0x42, CCID_ERR_ICC_MUTE);
 	CHECK_EQ(cards[0].cancel_calls, 1);
 	expect_intr(eng, (const uint8_t *)"\x50\x02", 2);
 	ccid_engine_card_done(eng, 0, tag, 0, (const uint8_t *)"\x90\x00", 2);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
-	ccid_fake_send(eng, 0x6F, 0, 41, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 0, 41, 0x42, 0xFE);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 41, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 41, 0x42, CCID_ERR_ICC_MUTE);
 	cards[0].present = true;
 	cards[0].deferred = false;
 	ccid_engine_card_presence(eng, 0, true);
 	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
-	ccid_fake_send(eng, 0x65, 0, 42, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 0, 42, 0x01, 0x00);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 42, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 42, 0x01, 0);
 	power_on(eng, 0);
 	/* detaching the card is a removal too */
 	ccid_engine_attach_card(eng, 0, NULL, NULL);
 	expect_intr(eng, (const uint8_t *)"\x50\x02", 2);
-	ccid_fake_send(eng, 0x65, 0, 43, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 0, 43, 0x42, 0xFE);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 43, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 43, 0x42, CCID_ERR_ICC_MUTE);
 	CHECK_EQ(ccid_engine_attach_card(eng, 1, &ccid_fake_ops, &cards[0]),
 		 -EINVAL);
 	ccid_engine_free(eng);
@@ -226,37 +214,37 @@ static void test_card_errors(void)
 	attach(eng, 0, true);
 	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
 	cards[0].done_err = -ETIMEDOUT;
-	ccid_fake_send(eng, 0x62, 0, 1, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 0, 1, 0x41, 0xFE);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 1, 0x41, CCID_ERR_ICC_MUTE);
 	cards[0].done_err = 0;
 	cards[0].atr_len = 0;
-	ccid_fake_send(eng, 0x62, 0, 2, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 0, 2, 0x41, 0xFE);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 2, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 2, 0x41, CCID_ERR_ICC_MUTE);
 	cards[0].atr[0] = 0x00;   /* bad TS */
 	cards[0].atr_len = 2;
-	ccid_fake_send(eng, 0x62, 0, 3, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 0, 3, 0x41, 0xF8);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 3, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 3, 0x41, CCID_ERR_BAD_ATR_TS);
 	memcpy(cards[0].atr, long_atr, sizeof(long_atr));
 	cards[0].atr_len = sizeof(long_atr);
-	ccid_fake_send(eng, 0x62, 0, 4, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 0, 4, 0x41, 0xFB);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 4, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 4, 0x41, CCID_ERR_HW_ERROR);
 	CHECK_EQ(cards[0].power_off_calls, 3);   /* refused ATRs power off */
 	/* a wrong TCK is passed on (the host judges), T=1 offered */
 	memcpy(cards[0].atr, "\x3B\x80\x01\x00", 4);
 	cards[0].atr_len = 4;
-	ccid_fake_send(eng, 0x62, 0, 5, 0, 0, 0, NULL, 0);
-	expect(eng, 0x80, 0, 5, 0x00, 0x00);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 5, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x00, 0);
 	cards[0].done_err = -ETIMEDOUT;
-	ccid_fake_send(eng, 0x6F, 0, 6, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 0, 6, 0x40, 0xFE);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 6, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 6, 0x40, CCID_ERR_ICC_MUTE);
 	CHECK(ccid_engine_peek_intr_in(eng) == NULL);
 	cards[0].done_err = -EIO;
-	ccid_fake_send(eng, 0x6F, 0, 7, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 0, 7, 0x40, 0xFB);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 7, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 7, 0x40, CCID_ERR_HW_ERROR);
 	expect_intr(eng, (const uint8_t *)"\x51\x00\x07\x01", 4);
 	cards[0].done_err = -ENOMEDIUM;
-	ccid_fake_send(eng, 0x6F, 0, 8, 0, 0, 0, apdu, sizeof(apdu));
-	expect(eng, 0x80, 0, 8, 0x42, 0xFE);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 8, 0, 0, 0, apdu, sizeof(apdu));
+	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 8, 0x42, CCID_ERR_ICC_MUTE);
 	expect_intr(eng, (const uint8_t *)"\x50\x02", 2);
 	ccid_engine_free(eng);
 }
@@ -271,10 +259,10 @@ static void test_reset(void)
 	power_on(eng, 0);
 	power_on(eng, 1);
 	cards[0].deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, 1, 0, 0, 0, apdu, sizeof(apdu));
-	ccid_fake_send(eng, 0x65, 1, 2, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 1, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 1, 2, 0, 0, 0, NULL, 0);
 	ccid_engine_abort_request(eng, 1, 9);
-	ccid_fake_msg(msg, 0x65, 0, 3, 0, 0, 0, NULL, 0);
+	ccid_fake_msg(msg, CCID_PC_GET_SLOT_STATUS, 0, 3, 0, 0, 0, NULL, 0);
 	ccid_engine_bulk_out(eng, msg, 6);   /* partial message */
 	ccid_engine_reset(eng);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
@@ -285,10 +273,10 @@ static void test_reset(void)
 	CHECK_EQ(cards[1].power_off_calls, 1);
 	/* the partial message is gone; presence kept, cards inactive; the
 	 * half-done abort is forgotten */
-	ccid_fake_send(eng, 0x65, 0, 4, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 0, 4, 0x01, 0x00);
-	ccid_fake_send(eng, 0x65, 1, 5, 0, 0, 0, NULL, 0);
-	expect(eng, 0x81, 1, 5, 0x01, 0x00);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 4, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 4, 0x01, 0);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 1, 5, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 1, 5, 0x01, 0);
 	ccid_engine_enabled(eng);
 	expect_intr(eng, (const uint8_t *)"\x50\x0F", 2);
 	ccid_engine_free(eng);
@@ -305,7 +293,7 @@ static void test_flood_bound(void)
 	for (unsigned i = 0; i < 1000; i++) {
 		if (ccid_engine_out_ready(eng))
 			ready_at = i + 1;
-		ccid_fake_send(eng, 0x65, 0, (uint8_t)i, 0, 0, 0, NULL, 0);
+		ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, (uint8_t)i, 0, 0, 0, NULL, 0);
 	}
 	CHECK_EQ(ready_at, 16);
 	CHECK(!ccid_engine_out_ready(eng));
@@ -329,11 +317,12 @@ static void test_no_loss_when_out_ready_honoured(void)
 	power_on(eng, 0);
 	power_on(eng, 1);
 	cards[0].deferred = cards[1].deferred = true;
-	ccid_fake_send(eng, 0x6F, 0, seq++, 0, 0, 0, apdu, sizeof(apdu));
-	ccid_fake_send(eng, 0x6F, 1, seq++, 0, 0, 0, apdu, sizeof(apdu));
-	ccid_fake_send(eng, 0x72, 1, 200, 0, 0, 0, NULL, 0);   /* held */
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, seq++, 0, 0, 0, apdu, sizeof(apdu));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 1, seq++, 0, 0, 0, apdu, sizeof(apdu));
+	/* held */
+	ccid_fake_send(eng, CCID_PC_ABORT, 1, 200, 0, 0, 0, NULL, 0);
 	while (ccid_engine_out_ready(eng))
-		ccid_fake_send(eng, 0x65, 0, seq++, 0, 0, 0, NULL, 0);
+		ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, seq++, 0, 0, 0, NULL, 0);
 	ccid_engine_tick(eng);
 	ccid_engine_abort_request(eng, 1, 200);
 	ccid_fake_complete(&cards[0], 0, (const uint8_t *)"\x90\x00", 2);

@@ -150,8 +150,8 @@ static const struct bed_opts daemon_like = {
 
 static int power_off(struct emul_bed *b)
 {
-	ccid_fake_send(b->eng, MSG_ICC_POWER_OFF, 0, ++b->seq, 0, 0, 0, NULL, 0);
-	if (bed_answer(b) < 0 || b->in[0] != MSG_SLOT_STATUS ||
+	ccid_fake_send(b->eng, CCID_PC_ICC_POWER_OFF, 0, ++b->seq, 0, 0, 0, NULL, 0);
+	if (bed_answer(b) < 0 || b->in[0] != CCID_RDR_SLOT_STATUS ||
 	    b->in[6] != b->seq)
 		return -1;
 	return 0;

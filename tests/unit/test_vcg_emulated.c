@@ -133,7 +133,7 @@ static void pin_db_right_and_wrong_pin(void)
 	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x6985);
 	/* A power cycle (IccPowerOff / IccPowerOn) logs out too. */
 	CHECK_EQ(bed_verify_pin(b, "1234"), 0x9000);
-	ccid_fake_send(b->eng, MSG_ICC_POWER_OFF, 0, ++b->seq, 0, 0, 0, NULL, 0);
+	ccid_fake_send(b->eng, CCID_PC_ICC_POWER_OFF, 0, ++b->seq, 0, 0, 0, NULL, 0);
 	CHECK_EQ(bed_answer(b), 0);
 	CHECK_EQ(bed_power_on(b, 0), 0);
 	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x6985);
@@ -163,9 +163,9 @@ static void remove_insert(void)
 	CHECK_EQ(vcg_card_set_present(b->card, false), 0);
 	CHECK_EQ(bed_next_slot_change(b), 0x02);   /* absent, changed */
 	CHECK_EQ(bed_slot_status(b), 2);
-	ccid_fake_send(b->eng, MSG_ICC_POWER_ON, 0, ++b->seq, 0, 0, 0, NULL, 0);
+	ccid_fake_send(b->eng, CCID_PC_ICC_POWER_ON, 0, ++b->seq, 0, 0, 0, NULL, 0);
 	CHECK_EQ(bed_answer(b), 0);
-	CHECK_EQ(b->in[7] & 0xC0, STATUS_FAILED);
+	CHECK_EQ(b->in[7] & 0xC0, CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
 	/* Removing an absent card changes nothing. */
 	CHECK_EQ(vcg_card_set_present(b->card, false), 0);
 
@@ -440,7 +440,7 @@ static void destroy_mid_apdu(void)
 		CHECK_EQ(bed_power_on(b, 0), 0);
 		/* Queue work on the worker, then tear down at once: the threads
 		 * are joined, queued jobs and results freed (valgrind, ASan). */
-		ccid_fake_send(b->eng, MSG_XFR_BLOCK, 0, ++b->seq, 0, 0, 0, sel,
+		ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, ++b->seq, 0, 0, 0, sel,
 			       sizeof(sel));
 		CHECK(ccid_engine_busy(b->eng));
 		CHECK_EQ(vcg_card_set_present(b->card, false), 0);
@@ -473,16 +473,16 @@ static void abort_mid_apdu(void)
 		/* An APDU on the worker, aborted at once (Section 5.3.1): it
 		 * answers CMD_ABORTED whether or not libcacard already ran it,
 		 * and its late completion must not answer anything else. */
-		ccid_fake_send(b->eng, MSG_XFR_BLOCK, 0, seq, 0, 0, 0, verify,
+		ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, seq, 0, 0, 0, verify,
 			       sizeof(verify));
 		CHECK_EQ(ccid_engine_abort_request(b->eng, 0, ++b->seq), 0);
 		ccid_fake_send(b->eng, 0x72, 0, b->seq, 0, 0, 0, NULL, 0);
 		CHECK_EQ(bed_answer(b), 0);
 		CHECK_EQ(b->in[6], seq);
-		CHECK_EQ(b->in[7] & 0xC0, STATUS_FAILED);
+		CHECK_EQ(b->in[7] & 0xC0, CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
 		CHECK_EQ(b->in[8], 0xFF);   /* CMD_ABORTED */
 		CHECK_EQ(bed_answer(b), 0);
-		CHECK_EQ(b->in[0], MSG_SLOT_STATUS);
+		CHECK_EQ(b->in[0], CCID_RDR_SLOT_STATUS);
 		CHECK_EQ(b->in[6], b->seq);
 		/* Let a late completion arrive, then the card still answers
 		 * in order with the right data. */

@@ -20,23 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ccid_proto.h"
 #include "ccid_fake.h"
 #include "tap.h"
 #include "vcg_card.h"
 #include "vcg_stream.h"
 #include "vcg_tls.h"
 #include "vscard_codec.h"
-
-#define MSG_ICC_POWER_ON 0x62       /* Section 6.1.1 */
-#define MSG_XFR_BLOCK 0x6F          /* Section 6.1.4 */
-#define MSG_DATA_BLOCK 0x80         /* Section 6.2.1 */
-#define MSG_SLOT_STATUS 0x81        /* Section 6.2.2 */
-#define MSG_NOTIFY_SLOT_CHANGE 0x50 /* Section 6.3.1 */
-#define STATUS_FAILED 0x40          /* bmCommandStatus 1, Table 6.2-3 */
-#define STATUS_TIME_EXT 0x80        /* bmCommandStatus 2 */
-#define ICC_ABSENT 0x02             /* bmICCStatus 2 */
-#define ERR_ICC_MUTE 0xFE           /* Table 6.2-2 */
-#define ERR_HW_ERROR 0xFB
 
 static const uint8_t atr[] = { 0x3B, 0x02, 0x14, 0x50 };
 static const uint8_t select_apdu[] = { 0x00, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00 };
@@ -263,10 +253,10 @@ static void power_on_sees_atr(struct ccid_engine *eng, uint8_t seq)
 {
 	size_t n;
 
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, seq, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, seq, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10 + sizeof(atr));
-	CHECK_EQ(in[0], MSG_DATA_BLOCK);
+	CHECK_EQ(in[0], CCID_RDR_DATA_BLOCK);
 	CHECK_EQ(in[7], 0x00);
 	CHECK_MEM(in + 10, atr, sizeof(atr));
 }
@@ -300,18 +290,18 @@ static void scenario(void)
 	pump(card);
 	CHECK(expect(p, VSC_ERROR, VSC_ERR_SUCCESS));
 	note = ccid_engine_peek_intr_in(eng);
-	CHECK(note != NULL && note->data[0] == MSG_NOTIFY_SLOT_CHANGE &&
+	CHECK(note != NULL && note->data[0] == CCID_RDR_NOTIFY_SLOT_CHANGE &&
 	      (note->data[1] & 0x03) == 0x03);
 	drain_intr(eng);
 	power_on_sees_atr(eng, 1);
 
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 0);   /* waits for the client */
 	answer(card, p, select_apdu, sizeof(select_apdu), rsp, sizeof(rsp));
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10 + sizeof(rsp));
-	CHECK_EQ(in[0], MSG_DATA_BLOCK);
+	CHECK_EQ(in[0], CCID_RDR_DATA_BLOCK);
 	CHECK_EQ(in[6], 2);
 	CHECK_MEM(in + 10, rsp, sizeof(rsp));
 
@@ -326,11 +316,11 @@ static void scenario(void)
 	note = ccid_engine_peek_intr_in(eng);
 	CHECK(note != NULL && (note->data[1] & 0x03) == 0x02);   /* absent, changed */
 	drain_intr(eng);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 3, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 3, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
-	CHECK_EQ(in[7], STATUS_FAILED | ICC_ABSENT);
+	CHECK_EQ(in[7], CCID_STATUS(0, CCID_CMD_STATUS_FAILED) | CCID_ICC_STATUS_ABSENT);
 	CHECK(vcg_card_wants_usb(card));
 
 	send_msg_type(p, VSC_READER_REMOVE, NULL, 0);
@@ -358,7 +348,7 @@ static void reconnect_gets_reader_back(void)
 	CHECK(vcg_card_wants_usb(card));
 	power_on_sees_atr(eng, 1);
 	/* Dropped mid-APDU: the host's command fails, the slot empties. */
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	peer_free(p);
 	pump(card);
@@ -366,13 +356,13 @@ static void reconnect_gets_reader_back(void)
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
 	CHECK_EQ(in[6], 2);
-	CHECK_EQ(in[7] & STATUS_FAILED, STATUS_FAILED);
+	CHECK_EQ(in[7] & CCID_STATUS(0, CCID_CMD_STATUS_FAILED), CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
 	drain_intr(eng);
 
 	p = with_card(card, port_of(card));
 	CHECK(vcg_card_wants_usb(card));
 	power_on_sees_atr(eng, 3);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 4, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 4, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	answer(card, p, select_apdu, sizeof(select_apdu), rsp, sizeof(rsp));
 	n = ccid_fake_pop(eng, in, sizeof(in));
@@ -404,7 +394,7 @@ static void second_client_refused(void)
 	peer_free(q);
 	/* The first client is untouched. */
 	power_on_sees_atr(eng, 1);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	answer(card, p, select_apdu, sizeof(select_apdu), rsp, sizeof(rsp));
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 12);
@@ -441,22 +431,22 @@ static void timeout_then_answers_stay_in_order(void)
 		return;
 	p = with_card(card, port_of(card));
 	power_on_sees_atr(eng, 1);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	CHECK_EQ(next_msg(p, &m), 1);   /* the client has it, and stalls */
 	CHECK_EQ(m.type, VSC_APDU);
 	ccid_engine_tick(eng);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
-	CHECK_EQ(in[7] & STATUS_TIME_EXT, STATUS_TIME_EXT);
+	CHECK_EQ(in[7] & CCID_STATUS(0, CCID_CMD_STATUS_TIME_EXT), CCID_STATUS(0, CCID_CMD_STATUS_TIME_EXT));
 	CHECK_EQ(dispatch_for(card, 3000), 1);   /* the 1 s timer */
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
 	CHECK_EQ(in[6], 2);
-	CHECK_EQ(in[7] & STATUS_FAILED, STATUS_FAILED);
-	CHECK_EQ(in[8], ERR_ICC_MUTE);
+	CHECK_EQ(in[7] & CCID_STATUS(0, CCID_CMD_STATUS_FAILED), CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
+	CHECK_EQ(in[8], CCID_ERR_ICC_MUTE);
 
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 3, 0, 0, 0, second, sizeof(second));
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 3, 0, 0, 0, second, sizeof(second));
 	CHECK_EQ(next_msg(p, &m), 1);
 	CHECK_EQ(m.type, VSC_APDU);
 	CHECK_EQ(m.length, sizeof(second));
@@ -497,7 +487,7 @@ static void client_error_fails_apdu(void)
 	p = with_card(card, port_of(card));
 	power_on_sees_atr(eng, 1);
 	for (k = 0; k < 2; k++) {
-		ccid_fake_send(eng, MSG_XFR_BLOCK, 0, (uint8_t)(2 + k), 0, 0, 0,
+		ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, (uint8_t)(2 + k), 0, 0, 0,
 			       select_apdu, sizeof(select_apdu));
 		CHECK_EQ(next_msg(p, &m), 1);
 		if (k == 0) {
@@ -510,8 +500,8 @@ static void client_error_fails_apdu(void)
 		pump(card);
 		CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 10);
 		CHECK_EQ(in[6], 2 + k);
-		CHECK_EQ(in[7] & STATUS_FAILED, STATUS_FAILED);
-		CHECK_EQ(in[8], ERR_HW_ERROR);
+		CHECK_EQ(in[7] & CCID_STATUS(0, CCID_CMD_STATUS_FAILED), CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
+		CHECK_EQ(in[8], CCID_ERR_HW_ERROR);
 	}
 	peer_free(p);
 	pump(card);
@@ -543,7 +533,7 @@ static void extended_apdu(void)
 	rsp[65536] = 0x90;
 	p = with_card(card, port_of(card));
 	power_on_sees_atr(eng, 1);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, cmd, 7 + 65535);
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, cmd, 7 + 65535);
 	/* The big APDU may need several sends: pump until the client has
 	 * read it all. */
 	{
@@ -671,7 +661,7 @@ static void malformed_streams_drop_the_client(void)
 	CHECK(expect(p, VSC_ERROR, VSC_ERR_SUCCESS));
 	drain_intr(eng);
 	power_on_sees_atr(eng, 1);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	answer(card, p, select_apdu, sizeof(select_apdu), rsp, sizeof(rsp));
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 12);
@@ -859,7 +849,7 @@ static void tls_client_certificates(void)
 		dispatch_for(card, 50);
 	}
 	power_on_sees_atr(eng, 1);
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_apdu,
 		       sizeof(select_apdu));
 	for (int i = 0; i < 200 && ccid_engine_peek_bulk_in(eng) == NULL; i++)
 		dispatch_for(card, 50);

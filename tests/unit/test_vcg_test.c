@@ -6,20 +6,10 @@
 #include <string.h>
 #include <sys/timerfd.h>
 
+#include "ccid_proto.h"
 #include "ccid_fake.h"
 #include "tap.h"
 #include "vcg_card.h"
-
-#define MSG_ICC_POWER_ON 0x62       /* Section 6.1.1 */
-#define MSG_GET_SLOT_STATUS 0x65    /* Section 6.1.3 */
-#define MSG_XFR_BLOCK 0x6F          /* Section 6.1.4 */
-#define MSG_ABORT 0x72              /* Section 6.1.13 */
-#define ERR_CMD_ABORTED 0xFF        /* Table 6.2-2 */
-#define MSG_DATA_BLOCK 0x80         /* Section 6.2.1 */
-#define MSG_SLOT_STATUS 0x81        /* Section 6.2.2 */
-#define MSG_NOTIFY_SLOT_CHANGE 0x50 /* Section 6.3.1 */
-#define STATUS_TIME_EXT 0x80        /* bmCommandStatus 2, Table 6.2-3 */
-#define STATUS_FAILED 0x40          /* bmCommandStatus 1 */
 
 /* The test card's ATR (vcard-glue/test/vcg_testcard.c). */
 static const uint8_t test_atr[] = {
@@ -60,14 +50,14 @@ static void plain_card(void)
 	CHECK_EQ(err[0], '\0');
 	CHECK_EQ(vcg_card_fd(card), -1);
 	CHECK(strcmp(vcg_card_describe(card), "test") == 0);
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10 + sizeof(test_atr));
-	CHECK_EQ(in[0], MSG_DATA_BLOCK);
+	CHECK_EQ(in[0], CCID_RDR_DATA_BLOCK);
 	CHECK_EQ(in[6], 1);
 	CHECK_EQ(in[7], 0x00);
 	CHECK_MEM(in + 10, test_atr, sizeof(test_atr));
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 2, 0, 0, 0, select_tc,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 2, 0, 0, 0, select_tc,
 		       sizeof(select_tc));
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 12);
@@ -96,7 +86,7 @@ static void delayed_card_time_extension(void)
 
 	/* A delayed power-on: held until the timer fires. (The engine sends
 	 * time extensions for XfrBlock only; see ccid_engine_tick.) */
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 7, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 7, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 0);   /* held */
 	CHECK(ccid_engine_busy(eng));
 	CHECK_EQ(timerfd_gettime(vcg_card_fd(card), &its), 0);
@@ -105,7 +95,7 @@ static void delayed_card_time_extension(void)
 	CHECK_EQ(wait_dispatch(card), 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10 + sizeof(test_atr));
-	CHECK_EQ(in[0], MSG_DATA_BLOCK);
+	CHECK_EQ(in[0], CCID_RDR_DATA_BLOCK);
 	CHECK_EQ(in[6], 7);
 	CHECK_EQ(in[7] & 0xC0, 0);
 	CHECK_MEM(in + 10, test_atr, sizeof(test_atr));
@@ -113,16 +103,16 @@ static void delayed_card_time_extension(void)
 
 	/* A delayed APDU: the engine is busy and each tick while the timer
 	 * runs gives the host a time extension (Section 6.2.6). */
-	ccid_fake_send(eng, MSG_XFR_BLOCK, 0, 8, 0, 0, 0, select_tc,
+	ccid_fake_send(eng, CCID_PC_XFR_BLOCK, 0, 8, 0, 0, 0, select_tc,
 		       sizeof(select_tc));
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 0);
 	CHECK(ccid_engine_busy(eng));
 	ccid_engine_tick(eng);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
-	CHECK_EQ(in[0], MSG_DATA_BLOCK);
+	CHECK_EQ(in[0], CCID_RDR_DATA_BLOCK);
 	CHECK_EQ(in[6], 8);
-	CHECK_EQ(in[7] & 0xC0, STATUS_TIME_EXT);
+	CHECK_EQ(in[7] & 0xC0, CCID_STATUS(0, CCID_CMD_STATUS_TIME_EXT));
 	CHECK(ccid_engine_busy(eng));
 	CHECK_EQ(wait_dispatch(card), 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
@@ -153,25 +143,25 @@ static void absent_then_inserted(void)
 	CHECK(strcmp(vcg_card_describe(card), "test absent") == 0);
 	/* Starting empty is no change: nothing on the interrupt pipe. */
 	CHECK(ccid_engine_peek_intr_in(eng) == NULL);
-	ccid_fake_send(eng, MSG_GET_SLOT_STATUS, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 1, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
-	CHECK_EQ(in[0], MSG_SLOT_STATUS);
+	CHECK_EQ(in[0], CCID_RDR_SLOT_STATUS);
 	CHECK_EQ(in[7] & 0x03, 2);   /* bmICCStatus: no ICC present */
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 2, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 2, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
-	CHECK_EQ(in[7] & 0xC0, STATUS_FAILED);
+	CHECK_EQ(in[7] & 0xC0, CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
 
 	CHECK_EQ(vcg_card_set_present(card, true), 0);
 	m = ccid_engine_peek_intr_in(eng);
 	CHECK(m != NULL);
 	if (m) {
 		CHECK_EQ(m->len, 2);
-		CHECK_EQ(m->data[0], MSG_NOTIFY_SLOT_CHANGE);
+		CHECK_EQ(m->data[0], CCID_RDR_NOTIFY_SLOT_CHANGE);
 		CHECK_EQ(m->data[1], 0x03);   /* slot 0 present, changed */
 		ccid_engine_pop_intr_in(eng);
 	}
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 3, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 3, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10 + sizeof(test_atr));
 	CHECK_MEM(in + 10, test_atr, sizeof(test_atr));
@@ -198,14 +188,14 @@ static void removal_while_delayed(void)
 	CHECK(card != NULL);
 	if (!card)
 		return;
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 4, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 4, 0, 0, 0, NULL, 0);
 	CHECK(ccid_engine_busy(eng));
 	CHECK_EQ(vcg_card_set_present(card, false), 0);
 	/* The engine answers the pending power-on itself... */
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
 	CHECK_EQ(in[6], 4);
-	CHECK_EQ(in[7] & 0xC0, STATUS_FAILED);
+	CHECK_EQ(in[7] & 0xC0, CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
 	CHECK(!ccid_engine_busy(eng));
 	/* ...and the timer for the dropped answer is disarmed. */
 	CHECK_EQ(timerfd_gettime(vcg_card_fd(card), &its), 0);
@@ -225,18 +215,18 @@ static void abort_while_delayed(void)
 	CHECK(card != NULL);
 	if (!card)
 		return;
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
 	CHECK(ccid_engine_busy(eng));
 	/* Section 5.3.1: the ABORT request, then PC_to_RDR_Abort (6.1.13). */
 	CHECK_EQ(ccid_engine_abort_request(eng, 0, 2), 0);
-	ccid_fake_send(eng, MSG_ABORT, 0, 2, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ABORT, 0, 2, 0, 0, 0, NULL, 0);
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
 	CHECK_EQ(in[6], 1);                       /* the power-on, aborted */
-	CHECK_EQ(in[7] & 0xC0, STATUS_FAILED);
-	CHECK_EQ(in[8], ERR_CMD_ABORTED);
+	CHECK_EQ(in[7] & 0xC0, CCID_STATUS(0, CCID_CMD_STATUS_FAILED));
+	CHECK_EQ(in[8], CCID_ERR_CMD_ABORTED);
 	n = ccid_fake_pop(eng, in, sizeof(in));
-	CHECK_EQ(in[0], MSG_SLOT_STATUS);         /* the abort, done */
+	CHECK_EQ(in[0], CCID_RDR_SLOT_STATUS);         /* the abort, done */
 	CHECK_EQ(in[6], 2);
 	CHECK(!ccid_engine_busy(eng));
 	/* The card's cancel disarmed the timer for the dropped answer. */
@@ -255,7 +245,7 @@ static void destroy_with_pending_answer(void)
 	CHECK(card != NULL);
 	if (!card)
 		return;
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
 	CHECK(ccid_engine_busy(eng));
 	vcg_card_destroy(card);   /* detaches: the engine answers */
 	CHECK(!ccid_engine_busy(eng));
@@ -276,8 +266,8 @@ static void two_slots(void)
 	CHECK(c == NULL);
 	CHECK(strcmp(err, "card spec 'test': cannot attach to slot 2: Invalid argument") == 0);
 	if (a && b) {
-		ccid_fake_send(eng, MSG_ICC_POWER_ON, 1, 1, 0, 0, 0, NULL, 0);
-		ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 2, 0, 0, 0, NULL, 0);
+		ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 1, 1, 0, 0, 0, NULL, 0);
+		ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 2, 0, 0, 0, NULL, 0);
 		n = ccid_fake_pop(eng, in, sizeof(in));
 		CHECK_EQ(in[5], 0);   /* slot 0 answers at once */
 		CHECK_EQ(n, 10 + sizeof(test_atr));
@@ -320,7 +310,7 @@ static void spec_errors(void)
 		}
 	}
 	/* Nothing was attached by the failures. */
-	ccid_fake_send(eng, MSG_GET_SLOT_STATUS, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 1, 0, 0, 0, NULL, 0);
 	ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(in[7] & 0x03, 2);
 	ccid_engine_free(eng);
@@ -337,7 +327,7 @@ static void flags_off_and_zero_delay(void)
 		return;
 	CHECK(strcmp(vcg_card_describe(card), "test") == 0);
 	CHECK_EQ(vcg_card_fd(card), -1);
-	ccid_fake_send(eng, MSG_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 1, 0, 0, 0, NULL, 0);
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 10 + sizeof(test_atr));
 	vcg_card_destroy(card);
 	ccid_engine_free(eng);
