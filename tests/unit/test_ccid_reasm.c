@@ -278,7 +278,7 @@ static void test_zlp_flag(void)
  * a stray ZLP, the end of a dropped oversized message. */
 static void test_out_idle(void)
 {
-	struct ccid_engine *eng = active_engine(271, 64, 64);
+	struct ccid_engine *eng = active_engine_mps(271, 64, 64);
 	static uint8_t big[1010];
 	uint8_t msg[200];
 	size_t n = ccid_fake_msg(msg, 0x6F, 0, 1, 0, 0, 0, stream, 100), off;
