@@ -1,5 +1,5 @@
 /* Bulk-OUT reassembly: collect completed OUT transfers into whole CCID
- * messages, separate from parsing (STYLE rule 3).
+ * messages, separate from parsing (a transfer boundary is not a message boundary: ccid_dispatch.c parses only whole messages).
  *
  * A message ends when 10 + dwLength bytes have arrived. With a packet
  * size (out_mps > 0) a chunk is one piece of one USB transfer: a chunk
