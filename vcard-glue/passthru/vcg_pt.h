@@ -91,7 +91,9 @@ struct vcg_pt {
 	struct vcg_stream *conn;    /* NULL: no client */
 	bool conn_ready;            /* handshake done */
 	bool conn_out_watched;      /* EPOLLOUT registered */
-	bool conn_broken;           /* a send failed: drop at next dispatch */
+	bool conn_broken;           /* drop at the next dispatch (why below) */
+	const char *broken_why;     /* static text, NULL: the stream's why */
+	int wakefd;                 /* eventfd: dispatch again (no fd is ready) */
 	uint64_t hello_deadline_ms; /* TLS handshake and VSC_Init by then */
 	struct vcg_tls_server *tls; /* NULL: plain */
 	char describe[sizeof(((struct vcg_pt_config *)0)->describe) + 32];
@@ -141,6 +143,11 @@ void vcg_pt_out_clear(struct vcg_pt *pt);
 /* Try to send what is queued now (called after queueing); no-op without
  * a connection. Never blocks. */
 void vcg_pt_io_kick(struct vcg_pt *pt);
+
+/* Give up on the connection (why: static text for the log line): it is
+ * dropped at the next dispatch, which this makes due. Safe inside an
+ * engine callback. */
+void vcg_pt_io_break(struct vcg_pt *pt, const char *why);
 
 uint64_t vcg_pt_now_ms(void);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -27,7 +28,7 @@
 #include "vcg_stream.h"
 #include "vcg_tls.h"
 
-enum { EV_LISTEN = 1, EV_TIMER, EV_CONN };
+enum { EV_LISTEN = 1, EV_TIMER, EV_CONN, EV_WAKE };
 
 #define LISTEN_BACKLOG 4
 #define KEEPALIVE_IDLE_S 10
@@ -97,6 +98,7 @@ static void drop_conn(struct vcg_pt *pt, const char *why)
 	pt->conn_ready = false;
 	pt->conn_out_watched = false;
 	pt->conn_broken = false;
+	pt->broken_why = NULL;
 	vcg_pt_disconnected(pt);
 	arm_timer(pt);
 }
@@ -115,7 +117,7 @@ static void flush(struct vcg_pt *pt)
 		if (n < 0) {
 			/* Dropped by dispatch, never from inside an engine
 			 * callback (kick runs in transmit). */
-			pt->conn_broken = true;
+			vcg_pt_io_break(pt, NULL);
 			break;
 		}
 		m->off += (size_t)n;
@@ -127,6 +129,27 @@ static void flush(struct vcg_pt *pt)
 		pt->out_bytes -= m->len;
 		free(m);
 	}
+}
+
+/* Make the card's fd readable, so that the loop dispatches us even when
+ * no socket is ready. */
+static void wake(struct vcg_pt *pt)
+{
+	uint64_t one = 1;
+
+	if (pt->wakefd >= 0 && write(pt->wakefd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		vcg_logf(pt->log, LOG_ERR, "passthru slot %u: eventfd: %s",
+			 pt->slot, strerror(errno));
+}
+
+void vcg_pt_io_break(struct vcg_pt *pt, const char *why)
+{
+	if (pt->conn_broken)
+		return;   /* the first reason is the one logged */
+	pt->conn_broken = true;
+	pt->broken_why = why;
+	wake(pt);
 }
 
 void vcg_pt_io_kick(struct vcg_pt *pt)
@@ -326,6 +349,15 @@ static void on_timer(struct vcg_pt *pt)
 	arm_timer(pt);
 }
 
+static void on_wake(struct vcg_pt *pt)
+{
+	uint64_t count;
+
+	if (read(pt->wakefd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		vcg_logf(pt->log, LOG_ERR, "passthru slot %u: eventfd: %s",
+			 pt->slot, strerror(errno));
+}
+
 static void pt_dispatch(void *impl)
 {
 	struct vcg_pt *pt = impl;
@@ -344,9 +376,13 @@ static void pt_dispatch(void *impl)
 			if (pt->conn != NULL)
 				on_conn(pt, evs[i].events);
 			break;
+		case EV_WAKE:
+			on_wake(pt);
+			break;
 		}
 		if (pt->conn != NULL && pt->conn_broken)
-			drop_conn(pt, pt->conn->why[0] ? pt->conn->why : "send failed");
+			drop_conn(pt, pt->broken_why ? pt->broken_why :
+				  pt->conn->why[0] ? pt->conn->why : "send failed");
 	}
 }
 
@@ -455,6 +491,8 @@ static void pt_destroy(void *impl)
 	}
 	if (pt->tfd >= 0)
 		close(pt->tfd);
+	if (pt->wakefd >= 0)
+		close(pt->wakefd);
 	if (pt->epfd >= 0)
 		close(pt->epfd);
 	vcg_tls_server_free(pt->tls);
@@ -484,7 +522,7 @@ static int pt_create(struct vcg_spec *spec, struct ccid_engine *eng,
 	pt->slot = slot;
 	pt->log = log;
 	pt->now_ms = vcg_pt_now_ms;
-	pt->epfd = pt->lfd = pt->tfd = -1;
+	pt->epfd = pt->lfd = pt->tfd = pt->wakefd = -1;
 	rc = vcg_pt_config_from_spec(spec, &pt->cfg, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -504,8 +542,10 @@ static int pt_create(struct vcg_spec *spec, struct ccid_engine *eng,
 	}
 	pt->epfd = epoll_create1(EPOLL_CLOEXEC);
 	pt->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (pt->epfd < 0 || pt->tfd < 0) {
-		rc = vcg_spec_fail(spec, err, errlen, "epoll/timerfd: %s", strerror(errno));
+	pt->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pt->epfd < 0 || pt->tfd < 0 || pt->wakefd < 0) {
+		rc = vcg_spec_fail(spec, err, errlen, "epoll/timerfd/eventfd: %s",
+				   strerror(errno));
 		goto fail;
 	}
 	rc = pt->cfg.unix_socket ? listen_unix(pt, why, sizeof(why)) :
@@ -518,6 +558,8 @@ static int pt_create(struct vcg_spec *spec, struct ccid_engine *eng,
 	rc = watch_fd(pt, pt->lfd, EV_LISTEN);
 	if (!rc)
 		rc = watch_fd(pt, pt->tfd, EV_TIMER);
+	if (!rc)
+		rc = watch_fd(pt, pt->wakefd, EV_WAKE);
 	if (!rc)
 		rc = ccid_engine_attach_card(eng, slot, &vcg_pt_card_ops, pt);
 	if (rc < 0) {

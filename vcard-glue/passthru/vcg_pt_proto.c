@@ -408,13 +408,18 @@ static int pt_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 	if (len == 0 || len > VSC_MAX_PAYLOAD)
 		return -EINVAL;
 	if (pt->pending_len == VCG_PT_MAX_OUTSTANDING) {
-		struct vcg_pt_pending old;
-
-		/* Full of APDUs the client never answered: the oldest
-		 * answer is not coming. */
-		if (!pending_at(pt, 0)->abandoned)
-			return -EBUSY;
-		pending_pop(pt, &old);
+		/* Full of APDUs the client has not answered yet (the engine
+		 * gave up on them). Forgetting one would take its late
+		 * answer, if it comes, for this APDU's: every later answer
+		 * would be one off. This APDU fails instead, as a mute card;
+		 * a slow client that catches up frees the FIFO in order. The
+		 * connection is kept: dropping it would throw away a card
+		 * that may only be slow (a key generation outlasting
+		 * timeout=). */
+		vcg_logf(pt->log, LOG_WARNING,
+			 "passthru slot %u: %s still owes %u answers: APDU refused (the host sees a mute card)",
+			 pt->slot, pt->peer, (unsigned)VCG_PT_MAX_OUTSTANDING);
+		return -ETIMEDOUT;
 	}
 	/* Encoded straight into the queue entry: an extended APDU is 64 KiB. */
 	m = malloc(sizeof(*m) + VSC_HEADER_LEN + len);
@@ -436,6 +441,11 @@ static int pt_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 	n = push(pt, m);
 	if (n < 0) {
 		pt->pending_len--;
+		/* Over 1 MiB waits for a client that does not read: it
+		 * would not read the next APDU either. The socket half
+		 * drops it (not from here, inside the engine's call). */
+		if (n == -ENOBUFS)
+			vcg_pt_io_break(pt, pt->why);
 		return n;
 	}
 	vcg_logf(pt->log, LOG_DEBUG, "passthru slot %u: APDU of %zu bytes to %s",
