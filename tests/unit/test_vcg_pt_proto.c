@@ -7,6 +7,7 @@
  * its own command), and an output queue full because it stopped reading
  * (the connection is given up, not just the one APDU). */
 #include <errno.h>
+#include <syslog.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,25 @@ static uint64_t test_now(void)
 	return now_ms;
 }
 
-static const struct vcg_log quiet_log = { .fn = ccid_fake_log };
+/* The log, counted by level and kept (the last 16 lines). */
+static unsigned warnings, lines;
+static char last_lines[16][256];
+
+static void count_log(void *ctx, int level, const char *line)
+{
+	(void)ctx;
+	warnings += level <= LOG_WARNING;
+	snprintf(last_lines[lines % 16], sizeof(last_lines[0]), "%s", line);
+	lines++;
+	ccid_fake_log(NULL, level, line);
+}
+
+static const struct vcg_log quiet_log = { .fn = count_log };
+
+static const char *last_line(void)
+{
+	return lines ? last_lines[(lines - 1) % 16] : "";
+}
 
 /* A protocol half behind a fresh engine, attach=reader, timeout=2. */
 static struct vcg_pt *pt_new(struct ccid_engine **engp)
@@ -229,9 +248,72 @@ static void full_queue_breaks_the_connection(void)
 	pt_free(pt, eng);
 }
 
+/* A client sending the same bad message over and over (an ATR that is
+ * none, 100 times, each refused with an Error): one warning line, not a
+ * hundred; the rest are counted and the count is said once the interval
+ * is over, at the next line of the kind or on its own. */
+static void bad_messages_are_logged_once_then_counted(void)
+{
+	static const uint8_t junk[] = { 0x12, 0x34 };
+	struct ccid_engine *eng;
+	struct vcg_pt *pt = pt_new(&eng);
+	unsigned before;
+
+	card_in(pt, eng);
+	client_says(pt, vsc_encode_card_remove(scratch, sizeof(scratch), 0));
+	drain_said(pt);
+	warnings = lines = 0;
+	for (int k = 0; k < 100; k++) {
+		struct vsc_msg m;
+
+		client_says(pt, vsc_encode_atr(scratch, sizeof(scratch), 0, junk,
+					       sizeof(junk)));
+		CHECK_EQ(server_said(pt, &m), 1);   /* each still refused */
+		CHECK(m.type == VSC_ERROR && m.error_code == VSC_ERR_GENERAL);
+	}
+	if (warnings != 1)
+		fprintf(stderr, "  %u warning lines for 100 bad ATRs\n", warnings);
+	CHECK_EQ(warnings, 1);
+	CHECK(strstr(last_lines[0], "not one") != NULL);
+
+	/* The interval passes: the count is said on its own ... */
+	before = lines;
+	now_ms += VCG_PT_LOG_INTERVAL_MS;
+	vcg_pt_log_flush(pt, now_ms);
+	CHECK_EQ(lines, before + 1);
+	CHECK(strstr(last_line(), "99 more") != NULL);
+	vcg_pt_log_flush(pt, now_ms + 1);   /* once */
+	CHECK_EQ(lines, before + 1);
+	/* ... and the next bad ATR has its line again. */
+	client_says(pt, vsc_encode_atr(scratch, sizeof(scratch), 0, junk,
+				       sizeof(junk)));
+	CHECK_EQ(lines, before + 2);
+	CHECK(strstr(last_line(), "not one") != NULL);
+	/* Another kind is not held back by this one. */
+	client_says(pt, vsc_encode_reader_add(scratch, sizeof(scratch),
+					      VSC_READER_UNDEFINED, NULL, 0));
+	CHECK_EQ(lines, before + 3);
+	CHECK(strstr(last_line(), "second reader") != NULL);
+	/* Within the next interval: counted, and said with the next line
+	 * of the kind after it. */
+	for (int k = 0; k < 5; k++)
+		client_says(pt, vsc_encode_atr(scratch, sizeof(scratch), 0, junk,
+					       sizeof(junk)));
+	CHECK_EQ(lines, before + 3);
+	now_ms += VCG_PT_LOG_INTERVAL_MS;
+	client_says(pt, vsc_encode_atr(scratch, sizeof(scratch), 0, junk,
+				       sizeof(junk)));
+	CHECK_EQ(lines, before + 4);
+	CHECK(strstr(last_line(), "not one") != NULL);
+	CHECK(strstr(last_line(), "5 more") != NULL);
+	drain_said(pt);
+	pt_free(pt, eng);
+}
+
 int main(void)
 {
 	RUN(eight_abandoned_then_late_answers);
 	RUN(full_queue_breaks_the_connection);
+	RUN(bad_messages_are_logged_once_then_counted);
 	TAP_EXIT();
 }

@@ -35,6 +35,7 @@
 #include "ccid_engine.h"
 #include "vcg_backend.h"
 #include "vcg_pt_config.h"
+#include "vcg_ratelimit.h"
 #include "vscard_codec.h"
 
 struct vcg_stream;
@@ -56,6 +57,23 @@ struct vcg_tls_server;
 /* A client that connects and says nothing (no TLS handshake, no Init)
  * is dropped after this long. */
 #define VCG_PT_HELLO_TIMEOUT_MS 10000
+
+/* Log lines a client can make us write at will are rate-limited per kind
+ * (vcg_pt_log.c): a few per this interval, then a count. */
+#define VCG_PT_LOG_INTERVAL_MS 10000
+
+enum vcg_pt_log_kind {
+	VCG_PT_LOG_CONN,           /* connected, disconnected */
+	VCG_PT_LOG_REFUSED,        /* refused, dropped before its handshake */
+	VCG_PT_LOG_CARD,           /* reader added or removed, card in or out */
+	VCG_PT_LOG_BAD_ATR,
+	VCG_PT_LOG_SECOND_READER,
+	VCG_PT_LOG_STRAY_ANSWER,   /* an answer to no APDU */
+	VCG_PT_LOG_BAD_ANSWER,     /* an Error or a response without SW */
+	VCG_PT_LOG_TIMEOUT,        /* an APDU not answered in time */
+	VCG_PT_LOG_OWED,           /* an APDU refused: 8 answers owed */
+	VCG_PT_LOG_KINDS
+};
 
 /* What an event in the card's epoll set is for (epoll_event.data.u32). */
 enum {
@@ -129,6 +147,9 @@ struct vcg_pt {
 	uint64_t hello_deadline_ms; /* the admitted client's VSC_Init by then */
 	struct vcg_tls_server *tls; /* NULL: plain */
 	char describe[sizeof(((struct vcg_pt_config *)0)->describe) + 32];
+
+	/* Log rate limits, per kind (vcg_pt_log.c; zeroed: set up on use). */
+	struct vcg_ratelimit log_limits[VCG_PT_LOG_KINDS];
 };
 
 extern const struct ccid_card_ops vcg_pt_card_ops;
@@ -169,6 +190,20 @@ int vcg_pt_queue(struct vcg_pt *pt, const uint8_t *msg, size_t len);
 
 /* Drop all queued output. */
 void vcg_pt_out_clear(struct vcg_pt *pt);
+
+/* ---- rate-limited log lines (vcg_pt_log.c) ---- */
+
+/* One line of a kind a client can repeat at will: written unless this
+ * kind's limit is reached (then counted); the first line after held-back
+ * ones says how many. Time from pt->now_ms. */
+void vcg_pt_logk(struct vcg_pt *pt, enum vcg_pt_log_kind kind, int level,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* When a held-back count is due on its own line, 0 if none is. */
+uint64_t vcg_pt_log_next_due(const struct vcg_pt *pt);
+
+/* Write the counts due at now_ms ("N more ... lines not logged"). */
+void vcg_pt_log_flush(struct vcg_pt *pt, uint64_t now_ms);
 
 /* ---- sockets (vcg_pt_io.c) ---- */
 

@@ -78,7 +78,7 @@ static void refuse(struct vcg_pt *pt, int fd, const char *peer)
 	uint8_t buf[64];
 	int n;
 
-	vcg_logf(pt->log, LOG_WARNING,
+	vcg_pt_logk(pt, VCG_PT_LOG_REFUSED, LOG_WARNING,
 		 "passthru slot %u: %s refused: %s already has this slot (one client per listen=)",
 		 pt->slot, peer, pt->conn->peer);
 	if (!pt->tls) {
@@ -123,7 +123,7 @@ static void hs_drop(struct vcg_pt *pt, unsigned i, const char *why)
 {
 	if (pt->hs[i].s == NULL)
 		return;
-	vcg_logf(pt->log, LOG_NOTICE,
+	vcg_pt_logk(pt, VCG_PT_LOG_REFUSED, LOG_NOTICE,
 		 "passthru slot %u: %s dropped before its handshake was done: %s",
 		 pt->slot, pt->hs[i].s->peer, why);
 	hs_close(pt, i);

@@ -51,6 +51,8 @@ static void arm_timer(struct vcg_pt *pt)
 	uint64_t next = earlier(vcg_pt_next_deadline(pt),
 				vcg_pt_hs_next_deadline(pt));
 
+	next = earlier(next, vcg_pt_log_next_due(pt));
+
 	if (awaiting_hello(pt))
 		next = earlier(next, pt->hello_deadline_ms);
 	if (next != 0) {
@@ -83,7 +85,7 @@ static void drop_conn(struct vcg_pt *pt, const char *why)
 {
 	if (pt->conn == NULL)
 		return;
-	vcg_logf(pt->log, LOG_NOTICE, "passthru slot %u: %s disconnected: %s",
+	vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE, "passthru slot %u: %s disconnected: %s",
 		 pt->slot, pt->conn->peer, why);
 	epoll_ctl(pt->epfd, EPOLL_CTL_DEL, pt->conn->fd, NULL);
 	vcg_stream_free(pt->conn);
@@ -170,7 +172,7 @@ void vcg_pt_io_admit(struct vcg_pt *pt, struct vcg_stream *s,
 	pt->conn_broken = false;
 	pt->broken_why = NULL;
 	pt->hello_deadline_ms = hello_deadline_ms;
-	vcg_logf(pt->log, LOG_NOTICE, "passthru slot %u: %s connected%s",
+	vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE, "passthru slot %u: %s connected%s",
 		 pt->slot, s->peer, pt->tls ? " (TLS)" : "");
 	vcg_pt_connected(pt, s->peer);
 	vcg_pt_io_kick(pt);
@@ -243,6 +245,7 @@ static void on_timer(struct vcg_pt *pt)
 	    errno != EAGAIN)
 		vcg_logf(pt->log, LOG_ERR, "passthru slot %u: timerfd: %s",
 			 pt->slot, strerror(errno));
+	vcg_pt_log_flush(pt, vcg_pt_now_ms());
 	vcg_pt_hs_expire(pt, vcg_pt_now_ms());
 	if (awaiting_hello(pt) && vcg_pt_now_ms() >= pt->hello_deadline_ms) {
 		drop_conn(pt, "no VSC_Init within 10 s");
