@@ -283,9 +283,13 @@ static int listen_unix(struct vcg_pt *pt, char *err, size_t errlen)
 		}
 		unlink(pt->cfg.path);   /* a stale socket of an earlier run */
 	}
+	/* 0600 on the socket before bind(): the file is made with that
+	 * mode. A chmod(path) after it would follow whatever link was put
+	 * at path meanwhile, as root. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(pt->cfg.path, 0600) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+	if (fd < 0 || fchmod(fd, 0600) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		int e = errno;
 
 		snprintf(err, errlen, "passthru listen=unix:%s: %s (is the directory there and writable?)",
