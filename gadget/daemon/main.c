@@ -353,9 +353,8 @@ static int run_daemon(const struct gadget_opts *o)
 	}
 	/* Still 0600, now the user's: root and the daemon's user may use
 	 * it (ctl_server.c checks the peer's uid too). */
-	if (o->user && chown(o->ctl_path, d.user.uid, d.user.gid) < 0) {
-		snprintf(err, sizeof(err), "cannot give %s to uid %u: %s",
-			 o->ctl_path, (unsigned)d.user.uid, strerror(errno));
+	if (o->user && gadget_ctl_give(o->ctl_path, d.user.uid, d.user.gid,
+				       err, sizeof(err)) < 0) {
 		ret = EXIT_FAILURE;
 		goto out;
 	}
