@@ -79,8 +79,8 @@ static void refuse(struct vcg_pt *pt, int fd, const char *peer)
 	int n;
 
 	vcg_pt_logk(pt, VCG_PT_LOG_REFUSED, LOG_WARNING,
-		 "passthru slot %u: %s refused: %s already has this slot (one client per listen=)",
-		 pt->slot, peer, pt->conn->peer);
+		    "passthru slot %u: %s refused: %s already has this slot (one client per listen=)",
+		    pt->slot, peer, pt->conn->peer);
 	if (!pt->tls) {
 		n = vsc_encode_init(buf, sizeof(buf), VSC_READER_UNDEFINED, caps, 1);
 		if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
@@ -124,8 +124,8 @@ static void hs_drop(struct vcg_pt *pt, unsigned i, const char *why)
 	if (pt->hs[i].s == NULL)
 		return;
 	vcg_pt_logk(pt, VCG_PT_LOG_REFUSED, LOG_NOTICE,
-		 "passthru slot %u: %s dropped before its handshake was done: %s",
-		 pt->slot, pt->hs[i].s->peer, why);
+		    "passthru slot %u: %s dropped before its handshake was done: %s",
+		    pt->slot, pt->hs[i].s->peer, why);
 	hs_close(pt, i);
 }
 

@@ -85,8 +85,9 @@ static void drop_conn(struct vcg_pt *pt, const char *why)
 {
 	if (pt->conn == NULL)
 		return;
-	vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE, "passthru slot %u: %s disconnected: %s",
-		 pt->slot, pt->conn->peer, why);
+	vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE,
+		    "passthru slot %u: %s disconnected: %s",
+		    pt->slot, pt->conn->peer, why);
 	epoll_ctl(pt->epfd, EPOLL_CTL_DEL, pt->conn->fd, NULL);
 	vcg_stream_free(pt->conn);
 	pt->conn = NULL;
@@ -172,8 +173,9 @@ void vcg_pt_io_admit(struct vcg_pt *pt, struct vcg_stream *s,
 	pt->conn_broken = false;
 	pt->broken_why = NULL;
 	pt->hello_deadline_ms = hello_deadline_ms;
-	vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE, "passthru slot %u: %s connected%s",
-		 pt->slot, s->peer, pt->tls ? " (TLS)" : "");
+	vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE,
+		    "passthru slot %u: %s connected%s",
+		    pt->slot, s->peer, pt->tls ? " (TLS)" : "");
 	vcg_pt_connected(pt, s->peer);
 	vcg_pt_io_kick(pt);
 }

@@ -114,8 +114,9 @@ static void reader_gone(struct vcg_pt *pt)
 {
 	card_gone(pt);
 	if (pt->reader_added)
-		vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE, "passthru slot %u: %s removed its reader",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+			    "passthru slot %u: %s removed its reader",
+			    pt->slot, pt->peer);
 	pt->reader_added = false;
 }
 
@@ -187,27 +188,28 @@ static int on_atr(struct vcg_pt *pt, const struct vsc_msg *m)
 	if (!pt->reader_added) {
 		/* Stricter than QEMU, which attaches nothing here. */
 		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ATR, LOG_WARNING,
-			 "passthru slot %u: %s sent an ATR before adding its reader: refused",
-			 pt->slot, pt->peer);
+			    "passthru slot %u: %s sent an ATR before adding its reader: refused",
+			    pt->slot, pt->peer);
 		return send_error(pt, m->reader_id, VSC_ERR_GENERAL);
 	}
 	if (pt->card_present) {
 		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ATR, LOG_WARNING,
-			 "passthru slot %u: %s sent an ATR with its card already in: refused",
-			 pt->slot, pt->peer);
+			    "passthru slot %u: %s sent an ATR with its card already in: refused",
+			    pt->slot, pt->peer);
 		return send_error(pt, m->reader_id, VSC_ERR_CARD_ALREADY_INSERTED);
 	}
 	if (!atr_plausible(m->payload, m->length)) {
 		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ATR, LOG_WARNING,
-			 "passthru slot %u: %s sent an ATR that is not one (TS must be 3B or 3F): refused",
-			 pt->slot, pt->peer);
+			    "passthru slot %u: %s sent an ATR that is not one (TS must be 3B or 3F): refused",
+			    pt->slot, pt->peer);
 		return send_error(pt, m->reader_id, VSC_ERR_GENERAL);
 	}
 	memcpy(pt->atr, m->payload, m->length);
 	pt->atr_len = m->length;
 	pt->card_present = true;
-	vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE, "passthru slot %u: %s inserted a card (ATR of %zu bytes)",
-		 pt->slot, pt->peer, pt->atr_len);
+	vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+		    "passthru slot %u: %s inserted a card (ATR of %zu bytes)",
+		    pt->slot, pt->peer, pt->atr_len);
 	ccid_engine_card_presence(pt->eng, pt->slot, true);
 	return send_error(pt, m->reader_id, VSC_ERR_SUCCESS);
 }
@@ -220,8 +222,8 @@ static void on_answer(struct vcg_pt *pt, const uint8_t *apdu, size_t len)
 
 	if (!pending_pop(pt, &p)) {
 		vcg_pt_logk(pt, VCG_PT_LOG_STRAY_ANSWER, LOG_WARNING,
-			 "passthru slot %u: %s answered an APDU that was not sent: ignored",
-			 pt->slot, pt->peer);
+			    "passthru slot %u: %s answered an APDU that was not sent: ignored",
+			    pt->slot, pt->peer);
 		return;
 	}
 	if (p.abandoned) {
@@ -231,16 +233,16 @@ static void on_answer(struct vcg_pt *pt, const uint8_t *apdu, size_t len)
 	}
 	if (apdu == NULL) {
 		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ANSWER, LOG_WARNING,
-			 "passthru slot %u: %s could not transmit the APDU",
-			 pt->slot, pt->peer);
+			    "passthru slot %u: %s could not transmit the APDU",
+			    pt->slot, pt->peer);
 		ccid_engine_card_done(pt->eng, pt->slot, p.tag, -EIO, NULL, 0);
 		return;
 	}
 	if (len < 2) {
 		/* A response always ends in SW1 SW2 (ISO/IEC 7816-4 5.1). */
 		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ANSWER, LOG_WARNING,
-			 "passthru slot %u: %s answered with %zu byte(s), no status word",
-			 pt->slot, pt->peer, len);
+			    "passthru slot %u: %s answered with %zu byte(s), no status word",
+			    pt->slot, pt->peer, len);
 		ccid_engine_card_done(pt->eng, pt->slot, p.tag, -EIO, NULL, 0);
 		return;
 	}
@@ -262,22 +264,24 @@ static int on_message(struct vcg_pt *pt, const struct vsc_msg *m)
 			return 0;
 		}
 		pt->got_init = true;
-		vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_INFO, "passthru slot %u: %s speaks VSCard %u.%u.%u",
-			 pt->slot, pt->peer, VSC_VERSION_MAJOR(m->version),
-			 (m->version >> 10) & 0x7ff, m->version & 0x3ff);
+		vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_INFO,
+			    "passthru slot %u: %s speaks VSCard %u.%u.%u",
+			    pt->slot, pt->peer, VSC_VERSION_MAJOR(m->version),
+			    (m->version >> 10) & 0x7ff, m->version & 0x3ff);
 		return 0;
 	case VSC_READER_ADD:
 		if (pt->reader_added) {
 			vcg_pt_logk(pt, VCG_PT_LOG_SECOND_READER, LOG_WARNING,
-				 "passthru slot %u: %s added a second reader: refused (one reader per connection; give another slot its own listen=)",
-				 pt->slot, pt->peer);
+				    "passthru slot %u: %s added a second reader: refused (one reader per connection; give another slot its own listen=)",
+				    pt->slot, pt->peer);
 			return send_error(pt, VSC_READER_UNDEFINED,
 					  VSC_ERR_CANNOT_ADD_MORE_READERS);
 		}
 		pt->reader_added = true;
 		pt->reader_id = VSC_READER_MINIMAL;
-		vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE, "passthru slot %u: %s added its reader",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+			    "passthru slot %u: %s added its reader",
+			    pt->slot, pt->peer);
 		return send_error(pt, pt->reader_id, VSC_ERR_SUCCESS);
 	case VSC_READER_REMOVE:
 		/* vscclient sends one before its first ReaderAdd, "in case
@@ -288,8 +292,9 @@ static int on_message(struct vcg_pt *pt, const struct vsc_msg *m)
 		return on_atr(pt, m);
 	case VSC_CARD_REMOVE:
 		if (pt->card_present)
-			vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE, "passthru slot %u: %s removed its card",
-				 pt->slot, pt->peer);
+			vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+				    "passthru slot %u: %s removed its card",
+				    pt->slot, pt->peer);
 		card_gone(pt);
 		return send_error(pt, m->reader_id, VSC_ERR_SUCCESS);
 	case VSC_APDU:
@@ -352,8 +357,8 @@ void vcg_pt_expire(struct vcg_pt *pt, uint64_t now_ms)
 			continue;
 		p->abandoned = true;
 		vcg_pt_logk(pt, VCG_PT_LOG_TIMEOUT, LOG_WARNING,
-			 "passthru slot %u: %s did not answer an APDU within %u s: failed (the host sees a mute card)",
-			 pt->slot, pt->peer, pt->cfg.timeout_s);
+			    "passthru slot %u: %s did not answer an APDU within %u s: failed (the host sees a mute card)",
+			    pt->slot, pt->peer, pt->cfg.timeout_s);
 		ccid_engine_card_done(pt->eng, pt->slot, p->tag, -ETIMEDOUT, NULL, 0);
 	}
 }
@@ -417,8 +422,8 @@ static int pt_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 		 * that may only be slow (a key generation outlasting
 		 * timeout=). */
 		vcg_pt_logk(pt, VCG_PT_LOG_OWED, LOG_WARNING,
-			 "passthru slot %u: %s still owes %u answers: APDU refused (the host sees a mute card)",
-			 pt->slot, pt->peer, (unsigned)VCG_PT_MAX_OUTSTANDING);
+			    "passthru slot %u: %s still owes %u answers: APDU refused (the host sees a mute card)",
+			    pt->slot, pt->peer, (unsigned)VCG_PT_MAX_OUTSTANDING);
 		return -ETIMEDOUT;
 	}
 	/* Encoded straight into the queue entry: an extended APDU is 64 KiB. */
