@@ -43,7 +43,8 @@ struct vcg_tls_server;
 
 /* APDUs sent and not yet answered, at most. One is live at a time (the
  * engine keeps one operation per slot); the rest are abandoned ones
- * waiting for their late answers. */
+ * waiting for their late answers. With all of them owed, a new APDU fails
+ * at once as a mute card: forgetting one would shift every later answer. */
 #define VCG_PT_MAX_OUTSTANDING 8
 /* Bytes queued for a client that does not read, before it is dropped. */
 #define VCG_PT_OUT_LIMIT (1024u * 1024u)
