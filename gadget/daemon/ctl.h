@@ -14,14 +14,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define GADGET_CTL_CLIENTS 4
 #define GADGET_CTL_LINE 128
 
 /* Bind and listen on path. A stale socket file (nobody answers) is
- * replaced; a live one means another daemon: -EADDRINUSE. Returns the
- * fd or -errno, with one line in err. */
+ * replaced; a live one means another daemon: -EADDRINUSE; anything else
+ * at path (a file, a link) is left alone: -EEXIST. Returns the fd or
+ * -errno, with one line in err. */
 int gadget_ctl_listen(const char *path, char *err, size_t errlen);
+
+/* --user: give the socket file at path (made by gadget_ctl_listen, still
+ * ours) to uid:gid, without following a link: whatever was put in its
+ * place (a link, a file, another's socket) is refused, -EPERM. 0 or
+ * -errno with one line in err. */
+int gadget_ctl_give(const char *path, uid_t uid, gid_t gid, char *err,
+		    size_t errlen);
 
 /* Close the listening socket and unlink path. */
 void gadget_ctl_close(int fd, const char *path);

@@ -55,6 +55,18 @@ int gadget_ctl_listen(const char *path, char *err, size_t errlen)
 	old_mask = umask(0177);   /* the socket file is created 0600 */
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (ret < 0 && errno == EADDRINUSE) {
+		struct stat st;
+
+		/* bind() says EADDRINUSE for any file there. As root we
+		 * remove only what a crashed run leaves: a socket. */
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			umask(old_mask);
+			close(fd);
+			snprintf(err, errlen, "--ctl %.4000s: the path exists and is"
+				 " not a socket: left alone (remove it, or give"
+				 " another --ctl PATH)", path);
+			return -EEXIST;
+		}
 		if (socket_alive(&sa)) {
 			umask(old_mask);
 			close(fd);
@@ -74,6 +86,39 @@ int gadget_ctl_listen(const char *path, char *err, size_t errlen)
 		return ret;
 	}
 	return fd;
+}
+
+int gadget_ctl_give(const char *path, uid_t uid, gid_t gid, char *err,
+		    size_t errlen)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	/* O_PATH|O_NOFOLLOW: a link is opened as the link (and refused
+	 * below), never followed; the fd then pins what was checked. */
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot give %.4000s to uid %u: %s", path,
+			 (unsigned)uid, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+	} else if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		snprintf(err, errlen, "cannot give %.4000s to uid %u: it is not"
+			 " the socket this daemon made (replaced since?)", path,
+			 (unsigned)uid);
+		return -EPERM;
+	} else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+		ret = -errno;
+	}
+	close(fd);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot give %.4000s to uid %u: %s", path,
+			 (unsigned)uid, strerror(-ret));
+	return ret;
 }
 
 void gadget_ctl_close(int fd, const char *path)

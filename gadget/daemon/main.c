@@ -334,11 +334,9 @@ static int open_ctl(struct daemon *d, char *err, size_t errlen)
 		return EXIT_FAILURE;
 	/* Still 0600, now the user's: root and the daemon's user may use
 	 * it (ctl_server.c checks the peer's uid too). */
-	if (o->user && chown(o->ctl_path, d->user.uid, d->user.gid) < 0) {
-		snprintf(err, errlen, "cannot give %s to uid %u: %s",
-			 o->ctl_path, (unsigned)d->user.uid, strerror(errno));
+	if (o->user && gadget_ctl_give(o->ctl_path, d->user.uid, d->user.gid,
+				       err, errlen) < 0)
 		return EXIT_FAILURE;
-	}
 	return 0;
 }
 

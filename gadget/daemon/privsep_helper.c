@@ -4,6 +4,8 @@
 #include "privsep.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -60,24 +62,60 @@ static void bind_udc(int fd, struct cfs_gadget *cg)
 		reply(fd, "ok");
 }
 
+/* The control socket's directory, opened when the helper starts (the
+ * daemon is still root, nothing of it runs yet), and its name in it. */
+struct ctl_file {
+	int dirfd;               /* -1: nothing to remove */
+	char name[NAME_MAX + 1];
+};
+
+static void ctl_pin(const char *ctl_path, struct ctl_file *cf)
+{
+	char dir[PATH_MAX];
+	const char *slash = ctl_path ? strrchr(ctl_path, '/') : NULL;
+
+	cf->dirfd = -1;
+	if (ctl_path == NULL)
+		return;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == ctl_path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - ctl_path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - ctl_path), ctl_path);
+	else
+		return;
+	if (strlen(slash ? slash + 1 : ctl_path) >= sizeof(cf->name))
+		return;
+	snprintf(cf->name, sizeof(cf->name), "%s", slash ? slash + 1 : ctl_path);
+	cf->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* The control socket, if it still is one: the daemon cannot remove it
- * any more (its directory is root's). */
-static void remove_ctl(const char *ctl_path)
+ * any more (its directory is root's). By name in the directory pinned at
+ * start: a daemon that can write a directory above cannot swap in a link
+ * that sends us elsewhere. Within that directory, whatever it swaps in
+ * between the check and the unlink is an entry it could remove itself. */
+static void remove_ctl(const struct ctl_file *cf)
 {
 	struct stat st;
 
-	if (ctl_path && lstat(ctl_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(ctl_path);
+	if (cf->dirfd >= 0 &&
+	    fstatat(cf->dirfd, cf->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		unlinkat(cf->dirfd, cf->name, 0);
 }
 
 void privsep_helper_run(int fd, const struct cfs_params *p,
 			const char *ctl_path)
 {
 	struct cfs_gadget *cg = NULL;
+	struct ctl_file ctl;
 	unsigned char req[16];
 	ssize_t n;
 
 	prctl(PR_SET_NAME, "ccid-gadget-pr");   /* ps shows which is which */
+	ctl_pin(ctl_path, &ctl);
 	for (;;) {
 		n = recv(fd, req, sizeof(req), 0);
 		if (n < 0 && errno == EINTR)
@@ -99,7 +137,7 @@ void privsep_helper_run(int fd, const struct cfs_params *p,
 			cfs_gadget_destroy(cg);
 			cg = NULL;
 			if (req[0] == PRIVSEP_STOP)
-				remove_ctl(ctl_path);
+				remove_ctl(&ctl);
 			reply(fd, "ok");
 			break;
 		}

@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pt->log = &log;
 	pt->now_ms = fuzz_now;
 	now_ms = 1000;
-	pt->epfd = pt->lfd = pt->tfd = -1;
+	pt->epfd = pt->lfd = pt->tfd = pt->wakefd = -1;
 	pt->cfg.attach = VCG_PT_ATTACH_READER;
 	pt->cfg.timeout_s = 2;
 	vsc_decoder_init(&out_dec);

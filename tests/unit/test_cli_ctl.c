@@ -2,6 +2,7 @@
  * protocol, stale and live socket files. The server side runs in a thread
  * here (in the daemon it is the event loop). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -120,6 +121,102 @@ static void stale_socket_is_replaced(void)
 	CHECK(access(path, F_OK) < 0);
 }
 
+static bool file_holds(const char *p, const char *text)
+{
+	char buf[64] = "";
+	int fd = open(p, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
+}
+
+/* --ctl at a path that holds something else (a typo, or a file planted
+ * by whoever can write the directory): the daemon, as root, must not
+ * delete it. One line, nothing removed; a symbolic link is not followed
+ * either. */
+static void non_socket_is_refused(void)
+{
+	char err[256] = "", target[128];
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	CHECK(fd >= 0 && write(fd, "keep", 4) == 4);
+	close(fd);
+	fd = gadget_ctl_listen(path, err, sizeof(err));
+	CHECK(fd < 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(strstr(err, "not a socket") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+	CHECK(file_holds(path, "keep"));
+	unlink(path);
+
+	/* A link to a file elsewhere: the link and the file stay. */
+	snprintf(target, sizeof(target), "%s.target", path);
+	fd = open(target, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	CHECK(fd >= 0 && write(fd, "keep", 4) == 4);
+	close(fd);
+	CHECK_EQ(symlink(target, path), 0);
+	err[0] = '\0';
+	fd = gadget_ctl_listen(path, err, sizeof(err));
+	CHECK(fd < 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(strstr(err, "not a socket") != NULL);
+	CHECK(file_holds(path, "keep"));   /* through the link: still there */
+	CHECK(file_holds(target, "keep"));
+	unlink(path);
+	unlink(target);
+}
+
+/* --user: the socket is given to the daemon's user, as root. A link put
+ * in its place (by whoever can write the directory) must not pass the
+ * file it points to on: chown(2) would (the control below shows it). */
+static void give_does_not_follow_links(void)
+{
+	char err[256] = "", target[128];
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0) {
+		printf("ok - give_does_not_follow_links # SKIP not root\n");
+		return;
+	}
+	/* The socket itself: given. */
+	unlink(path);
+	fd = gadget_ctl_listen(path, err, sizeof(err));
+	CHECK(fd >= 0);
+	CHECK_EQ(gadget_ctl_give(path, 65534, 65534, err, sizeof(err)), 0);
+	CHECK_EQ(lstat(path, &st), 0);
+	CHECK_EQ(st.st_uid, 65534);
+	CHECK_EQ(st.st_gid, 65534);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	gadget_ctl_close(fd, path);
+
+	snprintf(target, sizeof(target), "%s.target", path);
+	fd = open(target, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(symlink(target, path), 0);
+	CHECK(gadget_ctl_give(path, 65534, 65534, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "not") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+	CHECK_EQ(stat(target, &st), 0);
+	CHECK_EQ(st.st_uid, 0);             /* the file pointed to: still root's */
+	/* The control: chown(2) on the link does give the file away. */
+	CHECK_EQ(chown(path, 65534, 65534), 0);
+	CHECK_EQ(stat(target, &st), 0);
+	CHECK_EQ(st.st_uid, 65534);
+	unlink(path);
+	unlink(target);
+	printf("%s - give_does_not_follow_links\n", tap_failed_now ? "not ok" : "ok");
+	tap_failures += tap_failed_now;
+	tap_failed_now = 0;
+}
+
 static void no_daemon(void)
 {
 	char err[256] = "";
@@ -204,6 +301,8 @@ int main(void)
 	RUN(round_trip);
 	RUN(live_socket_is_kept);
 	RUN(stale_socket_is_replaced);
+	RUN(non_socket_is_refused);
+	give_does_not_follow_links();
 	RUN(no_daemon);
 	RUN(exec_requests);
 	unlink(path);

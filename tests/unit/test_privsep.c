@@ -212,6 +212,47 @@ static void helper_keeps_others_ctl(void)
 	unlink(ctl_path);
 }
 
+/* The control socket's directory swapped under the helper after it
+ * started (a daemon that can write the directory above it renames its
+ * directory and leaves a link to another one, whose socket belongs to
+ * someone else): the helper removes the daemon's socket in the directory
+ * it was started with, and nothing through the link. */
+static void helper_ctl_dir_swapped(void)
+{
+	struct cfs_params p = params();
+	char dir[128], moved[128], victim_dir[128], victim[160], ctl[160],
+	     ctl_moved[160];
+	struct privsep *ps;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/ctl-dir", tmp);
+	snprintf(moved, sizeof(moved), "%s/ctl-dir.moved", tmp);
+	snprintf(victim_dir, sizeof(victim_dir), "%s/other", tmp);
+	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
+	snprintf(ctl_moved, sizeof(ctl_moved), "%s/ctl.sock", moved);
+	snprintf(victim, sizeof(victim), "%s/ctl.sock", victim_dir);
+	CHECK_EQ(mkdir(dir, 0755), 0);
+	CHECK_EQ(mkdir(victim_dir, 0755), 0);
+	make_socket_file(ctl);
+	make_socket_file(victim);
+	CHECK_EQ(privsep_start(&p, ctl, &ps, err, sizeof(err)), 0);
+	if (!ps)
+		return;
+	CHECK_EQ(privsep_unbind(ps, err, sizeof(err)), 0);   /* it is up */
+	CHECK_EQ(rename(dir, moved), 0);
+	CHECK_EQ(symlink(victim_dir, dir), 0);
+	privsep_stop(ps, true);
+	if (lstat(victim, &st) != 0)
+		fprintf(stderr, "  the helper removed %s through the link\n", victim);
+	CHECK_EQ(lstat(victim, &st), 0);
+	CHECK(lstat(ctl_moved, &st) < 0 && errno == ENOENT);
+	unlink(dir);
+	unlink(victim);
+	unlink(ctl_moved);
+	rmdir(victim_dir);
+	rmdir(moved);
+}
+
 /* The helper on a raw socket: anything but one known byte is refused,
  * and EOF (the daemon killed) ends it. */
 static void helper_raw(void)
@@ -258,6 +299,7 @@ int main(void)
 	RUN(helper_requests);
 	RUN(helper_keeps_others_ctl);
 	RUN(helper_raw);
+	RUN(helper_ctl_dir_swapped);
 	unlink(ctl_path);
 	snprintf(run_dir + strlen(run_dir), sizeof(run_dir) - strlen(run_dir),
 		 "/test.lock");

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -707,6 +708,13 @@ static void unix_socket_and_attach_always(void)
 		return;
 	}
 	CHECK(vcg_card_wants_usb(card));
+	{
+		struct stat st;
+
+		CHECK_EQ(lstat(sa.sun_path, &st), 0);
+		CHECK(S_ISSOCK(st.st_mode));
+		CHECK_EQ(st.st_mode & 0777, 0600);   /* root and the daemon only */
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	p = peer_new(fd);

@@ -6,9 +6,12 @@
  *    slot (reader added/removed, card inserted/removed, APDU answers) and
  *    the card ops the engine calls. No sockets: it takes decoded bytes and
  *    queues encoded messages, so the fuzz target drives it directly.
- *  - vcg_pt_io.c, the sockets: listen, accept (one client at a time),
- *    TLS, non-blocking reads and writes, the APDU timer, behind one
- *    epoll fd that the daemon's loop watches (vcg_card_fd).
+ *  - vcg_pt_accept.c, the way in: the listening socket, accepting, the
+ *    TLS handshakes of connections not admitted yet (one client at a
+ *    time holds the slot).
+ *  - vcg_pt_io.c, the admitted client's socket: non-blocking reads (in
+ *    budgets) and writes, the timer (APDU and hello deadlines), behind
+ *    one epoll fd that the daemon's loop watches (vcg_card_fd).
  *
  * The scenario (QEMU docs/ccid.txt, the seed): a client connects, both
  * sides send VSC_Init; VSC_ReaderAdd attaches the reader, VSC_ATR inserts
@@ -32,6 +35,7 @@
 #include "ccid_engine.h"
 #include "vcg_backend.h"
 #include "vcg_pt_config.h"
+#include "vcg_ratelimit.h"
 #include "vscard_codec.h"
 
 struct vcg_stream;
@@ -39,16 +43,62 @@ struct vcg_tls_server;
 
 /* APDUs sent and not yet answered, at most. One is live at a time (the
  * engine keeps one operation per slot); the rest are abandoned ones
- * waiting for their late answers. */
+ * waiting for their late answers. With all of them owed, a new APDU fails
+ * at once as a mute card: forgetting one would shift every later answer. */
 #define VCG_PT_MAX_OUTSTANDING 8
 /* Bytes queued for a client that does not read, before it is dropped. */
 #define VCG_PT_OUT_LIMIT (1024u * 1024u)
+/* Bytes read from the client per dispatch, at most: a client streaming
+ * messages cannot keep the loop from USB, time extensions and ctl. One
+ * read buffer's worth; an extended APDU's answer takes five dispatches. */
+#define VCG_PT_READ_BUDGET 16384u
+/* Connections accepted and not admitted yet (TLS handshake under way),
+ * at most: see vcg_pt_accept.c. */
+#define VCG_PT_MAX_HANDSHAKES 4
+/* A client that connects and says nothing (no TLS handshake, no Init)
+ * is dropped after this long. */
+#define VCG_PT_HELLO_TIMEOUT_MS 10000
+
+/* Log lines a client can make us write at will are rate-limited per kind
+ * (vcg_pt_log.c): a few per this interval, then a count. */
+#define VCG_PT_LOG_INTERVAL_MS 10000
+
+enum vcg_pt_log_kind {
+	VCG_PT_LOG_CONN,           /* connected, disconnected */
+	VCG_PT_LOG_REFUSED,        /* refused, dropped before its handshake */
+	VCG_PT_LOG_CARD,           /* reader added or removed, card in or out */
+	VCG_PT_LOG_BAD_ATR,
+	VCG_PT_LOG_SECOND_READER,
+	VCG_PT_LOG_STRAY_ANSWER,   /* an answer to no APDU */
+	VCG_PT_LOG_BAD_ANSWER,     /* an Error or a response without SW */
+	VCG_PT_LOG_TIMEOUT,        /* an APDU not answered in time */
+	VCG_PT_LOG_OWED,           /* an APDU refused: 8 answers owed */
+	VCG_PT_LOG_KINDS
+};
+
+/* What an event in the card's epoll set is for (epoll_event.data.u32). */
+enum {
+	VCG_PT_EV_LISTEN = 1,
+	VCG_PT_EV_TIMER,
+	VCG_PT_EV_CONN,
+	VCG_PT_EV_WAKE,
+	VCG_PT_EV_HS0 = 16,   /* + the place in hs[] */
+};
 
 struct vcg_pt_msg {
 	struct vcg_pt_msg *next;
 	size_t len;
 	size_t off;           /* bytes already sent */
 	uint8_t data[];
+};
+
+/* A connection in its handshake, not admitted yet. */
+struct vcg_pt_hs {
+	struct vcg_stream *s;       /* NULL: the place is free */
+	uint64_t deadline_ms;       /* handshake and Init by then */
+	uint64_t seq;               /* accept order: smaller is older */
+	bool heard;                 /* it has sent something */
+	bool out_watched;           /* EPOLLOUT registered */
 };
 
 struct vcg_pt_pending {
@@ -88,13 +138,19 @@ struct vcg_pt {
 	int epfd;                   /* what vcg_card_fd() returns */
 	int lfd;                    /* listening socket */
 	int tfd;                    /* timerfd: APDU deadlines */
-	struct vcg_stream *conn;    /* NULL: no client */
-	bool conn_ready;            /* handshake done */
+	struct vcg_stream *conn;    /* NULL: no client admitted */
+	struct vcg_pt_hs hs[VCG_PT_MAX_HANDSHAKES];
+	uint64_t accepts;           /* connections accepted so far */
 	bool conn_out_watched;      /* EPOLLOUT registered */
-	bool conn_broken;           /* a send failed: drop at next dispatch */
-	uint64_t hello_deadline_ms; /* TLS handshake and VSC_Init by then */
+	bool conn_broken;           /* drop at the next dispatch (why below) */
+	const char *broken_why;     /* static text, NULL: the stream's why */
+	int wakefd;                 /* eventfd: dispatch again (no fd is ready) */
+	uint64_t hello_deadline_ms; /* the admitted client's VSC_Init by then */
 	struct vcg_tls_server *tls; /* NULL: plain */
 	char describe[sizeof(((struct vcg_pt_config *)0)->describe) + 32];
+
+	/* Log rate limits, per kind (vcg_pt_log.c; zeroed: set up on use). */
+	struct vcg_ratelimit log_limits[VCG_PT_LOG_KINDS];
 };
 
 extern const struct ccid_card_ops vcg_pt_card_ops;
@@ -136,12 +192,57 @@ int vcg_pt_queue(struct vcg_pt *pt, const uint8_t *msg, size_t len);
 /* Drop all queued output. */
 void vcg_pt_out_clear(struct vcg_pt *pt);
 
+/* ---- rate-limited log lines (vcg_pt_log.c) ---- */
+
+/* One line of a kind a client can repeat at will: written unless this
+ * kind's limit is reached (then counted); the first line after held-back
+ * ones says how many. Time from pt->now_ms. */
+void vcg_pt_logk(struct vcg_pt *pt, enum vcg_pt_log_kind kind, int level,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* When a held-back count is due on its own line, 0 if none is. */
+uint64_t vcg_pt_log_next_due(const struct vcg_pt *pt);
+
+/* Write the counts due at now_ms ("N more ... lines not logged"). */
+void vcg_pt_log_flush(struct vcg_pt *pt, uint64_t now_ms);
+
 /* ---- sockets (vcg_pt_io.c) ---- */
 
 /* Try to send what is queued now (called after queueing); no-op without
  * a connection. Never blocks. */
 void vcg_pt_io_kick(struct vcg_pt *pt);
 
+/* Give up on the connection (why: static text for the log line): it is
+ * dropped at the next dispatch, which this makes due. Safe inside an
+ * engine callback. */
+void vcg_pt_io_break(struct vcg_pt *pt, const char *why);
+
 uint64_t vcg_pt_now_ms(void);
+
+/* Admit a connection whose handshake is done (s taken; hello_deadline_ms:
+ * its Init by then): it has the slot now. */
+void vcg_pt_io_admit(struct vcg_pt *pt, struct vcg_stream *s,
+		     uint64_t hello_deadline_ms);
+
+/* ---- the way in (vcg_pt_accept.c) ---- */
+
+/* Bind and listen on cfg's address (pt->lfd, pt->describe). 0 or -errno
+ * with one line in err. */
+int vcg_pt_listen(struct vcg_pt *pt, char *err, size_t errlen);
+
+/* The listening socket is readable: accept one connection. */
+void vcg_pt_accept(struct vcg_pt *pt);
+
+/* An event on the connection in place i of hs[]. */
+void vcg_pt_hs_event(struct vcg_pt *pt, unsigned i, uint32_t events);
+
+/* Drop the connections whose handshake deadline passed. */
+void vcg_pt_hs_expire(struct vcg_pt *pt, uint64_t now_ms);
+
+/* The earliest handshake deadline, 0 if none. */
+uint64_t vcg_pt_hs_next_deadline(const struct vcg_pt *pt);
+
+/* Close every connection still in its handshake (no log lines). */
+void vcg_pt_hs_free_all(struct vcg_pt *pt);
 
 #endif

@@ -114,8 +114,9 @@ static void reader_gone(struct vcg_pt *pt)
 {
 	card_gone(pt);
 	if (pt->reader_added)
-		vcg_logf(pt->log, LOG_NOTICE, "passthru slot %u: %s removed its reader",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+			    "passthru slot %u: %s removed its reader",
+			    pt->slot, pt->peer);
 	pt->reader_added = false;
 }
 
@@ -186,28 +187,29 @@ static int on_atr(struct vcg_pt *pt, const struct vsc_msg *m)
 {
 	if (!pt->reader_added) {
 		/* Stricter than QEMU, which attaches nothing here. */
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s sent an ATR before adding its reader: refused",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ATR, LOG_WARNING,
+			    "passthru slot %u: %s sent an ATR before adding its reader: refused",
+			    pt->slot, pt->peer);
 		return send_error(pt, m->reader_id, VSC_ERR_GENERAL);
 	}
 	if (pt->card_present) {
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s sent an ATR with its card already in: refused",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ATR, LOG_WARNING,
+			    "passthru slot %u: %s sent an ATR with its card already in: refused",
+			    pt->slot, pt->peer);
 		return send_error(pt, m->reader_id, VSC_ERR_CARD_ALREADY_INSERTED);
 	}
 	if (!atr_plausible(m->payload, m->length)) {
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s sent an ATR that is not one (TS must be 3B or 3F): refused",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ATR, LOG_WARNING,
+			    "passthru slot %u: %s sent an ATR that is not one (TS must be 3B or 3F): refused",
+			    pt->slot, pt->peer);
 		return send_error(pt, m->reader_id, VSC_ERR_GENERAL);
 	}
 	memcpy(pt->atr, m->payload, m->length);
 	pt->atr_len = m->length;
 	pt->card_present = true;
-	vcg_logf(pt->log, LOG_NOTICE, "passthru slot %u: %s inserted a card (ATR of %zu bytes)",
-		 pt->slot, pt->peer, pt->atr_len);
+	vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+		    "passthru slot %u: %s inserted a card (ATR of %zu bytes)",
+		    pt->slot, pt->peer, pt->atr_len);
 	ccid_engine_card_presence(pt->eng, pt->slot, true);
 	return send_error(pt, m->reader_id, VSC_ERR_SUCCESS);
 }
@@ -219,9 +221,9 @@ static void on_answer(struct vcg_pt *pt, const uint8_t *apdu, size_t len)
 	struct vcg_pt_pending p;
 
 	if (!pending_pop(pt, &p)) {
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s answered an APDU that was not sent: ignored",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_STRAY_ANSWER, LOG_WARNING,
+			    "passthru slot %u: %s answered an APDU that was not sent: ignored",
+			    pt->slot, pt->peer);
 		return;
 	}
 	if (p.abandoned) {
@@ -230,17 +232,17 @@ static void on_answer(struct vcg_pt *pt, const uint8_t *apdu, size_t len)
 		return;
 	}
 	if (apdu == NULL) {
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s could not transmit the APDU",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ANSWER, LOG_WARNING,
+			    "passthru slot %u: %s could not transmit the APDU",
+			    pt->slot, pt->peer);
 		ccid_engine_card_done(pt->eng, pt->slot, p.tag, -EIO, NULL, 0);
 		return;
 	}
 	if (len < 2) {
 		/* A response always ends in SW1 SW2 (ISO/IEC 7816-4 5.1). */
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s answered with %zu byte(s), no status word",
-			 pt->slot, pt->peer, len);
+		vcg_pt_logk(pt, VCG_PT_LOG_BAD_ANSWER, LOG_WARNING,
+			    "passthru slot %u: %s answered with %zu byte(s), no status word",
+			    pt->slot, pt->peer, len);
 		ccid_engine_card_done(pt->eng, pt->slot, p.tag, -EIO, NULL, 0);
 		return;
 	}
@@ -262,22 +264,24 @@ static int on_message(struct vcg_pt *pt, const struct vsc_msg *m)
 			return 0;
 		}
 		pt->got_init = true;
-		vcg_logf(pt->log, LOG_INFO, "passthru slot %u: %s speaks VSCard %u.%u.%u",
-			 pt->slot, pt->peer, VSC_VERSION_MAJOR(m->version),
-			 (m->version >> 10) & 0x7ff, m->version & 0x3ff);
+		vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_INFO,
+			    "passthru slot %u: %s speaks VSCard %u.%u.%u",
+			    pt->slot, pt->peer, VSC_VERSION_MAJOR(m->version),
+			    (m->version >> 10) & 0x7ff, m->version & 0x3ff);
 		return 0;
 	case VSC_READER_ADD:
 		if (pt->reader_added) {
-			vcg_logf(pt->log, LOG_WARNING,
-				 "passthru slot %u: %s added a second reader: refused (one reader per connection; give another slot its own listen=)",
-				 pt->slot, pt->peer);
+			vcg_pt_logk(pt, VCG_PT_LOG_SECOND_READER, LOG_WARNING,
+				    "passthru slot %u: %s added a second reader: refused (one reader per connection; give another slot its own listen=)",
+				    pt->slot, pt->peer);
 			return send_error(pt, VSC_READER_UNDEFINED,
 					  VSC_ERR_CANNOT_ADD_MORE_READERS);
 		}
 		pt->reader_added = true;
 		pt->reader_id = VSC_READER_MINIMAL;
-		vcg_logf(pt->log, LOG_NOTICE, "passthru slot %u: %s added its reader",
-			 pt->slot, pt->peer);
+		vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+			    "passthru slot %u: %s added its reader",
+			    pt->slot, pt->peer);
 		return send_error(pt, pt->reader_id, VSC_ERR_SUCCESS);
 	case VSC_READER_REMOVE:
 		/* vscclient sends one before its first ReaderAdd, "in case
@@ -288,8 +292,9 @@ static int on_message(struct vcg_pt *pt, const struct vsc_msg *m)
 		return on_atr(pt, m);
 	case VSC_CARD_REMOVE:
 		if (pt->card_present)
-			vcg_logf(pt->log, LOG_NOTICE, "passthru slot %u: %s removed its card",
-				 pt->slot, pt->peer);
+			vcg_pt_logk(pt, VCG_PT_LOG_CARD, LOG_NOTICE,
+				    "passthru slot %u: %s removed its card",
+				    pt->slot, pt->peer);
 		card_gone(pt);
 		return send_error(pt, m->reader_id, VSC_ERR_SUCCESS);
 	case VSC_APDU:
@@ -351,9 +356,9 @@ void vcg_pt_expire(struct vcg_pt *pt, uint64_t now_ms)
 		if (p->abandoned || p->deadline_ms == 0 || p->deadline_ms > now_ms)
 			continue;
 		p->abandoned = true;
-		vcg_logf(pt->log, LOG_WARNING,
-			 "passthru slot %u: %s did not answer an APDU within %u s: failed (the host sees a mute card)",
-			 pt->slot, pt->peer, pt->cfg.timeout_s);
+		vcg_pt_logk(pt, VCG_PT_LOG_TIMEOUT, LOG_WARNING,
+			    "passthru slot %u: %s did not answer an APDU within %u s: failed (the host sees a mute card)",
+			    pt->slot, pt->peer, pt->cfg.timeout_s);
 		ccid_engine_card_done(pt->eng, pt->slot, p->tag, -ETIMEDOUT, NULL, 0);
 	}
 }
@@ -408,13 +413,18 @@ static int pt_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 	if (len == 0 || len > VSC_MAX_PAYLOAD)
 		return -EINVAL;
 	if (pt->pending_len == VCG_PT_MAX_OUTSTANDING) {
-		struct vcg_pt_pending old;
-
-		/* Full of APDUs the client never answered: the oldest
-		 * answer is not coming. */
-		if (!pending_at(pt, 0)->abandoned)
-			return -EBUSY;
-		pending_pop(pt, &old);
+		/* Full of APDUs the client has not answered yet (the engine
+		 * gave up on them). Forgetting one would take its late
+		 * answer, if it comes, for this APDU's: every later answer
+		 * would be one off. This APDU fails instead, as a mute card;
+		 * a slow client that catches up frees the FIFO in order. The
+		 * connection is kept: dropping it would throw away a card
+		 * that may only be slow (a key generation outlasting
+		 * timeout=). */
+		vcg_pt_logk(pt, VCG_PT_LOG_OWED, LOG_WARNING,
+			    "passthru slot %u: %s still owes %u answers: APDU refused (the host sees a mute card)",
+			    pt->slot, pt->peer, (unsigned)VCG_PT_MAX_OUTSTANDING);
+		return -ETIMEDOUT;
 	}
 	/* Encoded straight into the queue entry: an extended APDU is 64 KiB. */
 	m = malloc(sizeof(*m) + VSC_HEADER_LEN + len);
@@ -436,6 +446,11 @@ static int pt_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 	n = push(pt, m);
 	if (n < 0) {
 		pt->pending_len--;
+		/* Over 1 MiB waits for a client that does not read: it
+		 * would not read the next APDU either. The socket half
+		 * drops it (not from here, inside the engine's call). */
+		if (n == -ENOBUFS)
+			vcg_pt_io_break(pt, pt->why);
 		return n;
 	}
 	vcg_logf(pt->log, LOG_DEBUG, "passthru slot %u: APDU of %zu bytes to %s",
