@@ -47,7 +47,12 @@ t "checkers: has() names a missing file, lintian_clean() fails on a bad .deb" \
 host=$(dpkg --print-architecture)
 src=$d/src
 mkdir -p "$src"
-git ls-files -co --exclude-standard | grep -v '^build/' | tar -cf - -T - | tar -xf - -C "$src"
+# the tree as it is (uncommitted changes too), without build/
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	git ls-files -co --exclude-standard | grep -v '^build/' | tar -cf - -T - | tar -xf - -C "$src"
+else
+	tar --exclude=./build -cf - . | tar -xf - -C "$src"
+fi
 # debian/rules clean must leave the tree's own build/ alone (VM kernel, sysroot cache)
 mkdir -p "$src/build/vm" && touch "$src/build/vm/keep"
 t0=$SECONDS
@@ -84,8 +89,8 @@ t "both config files are conffiles" \
 t "the units run /usr/sbin/ccid-gadget with /etc's config, no @PLACEHOLDER@ left" eval \
 	'grep -qx "ExecStart=/usr/sbin/ccid-gadget --config /etc/ccid-gadget.conf" "$g/lib/systemd/system/ccid-gadget.service" && ! grep -q @ "$g"/lib/systemd/system/*.service'
 p=$g/DEBIAN/postinst
-t "postinst creates the system user ccid-gadget (adduser --system)" \
-	grep -Eq '^[[:space:]]*adduser --system .*ccid-gadget$' "$p"
+t "postinst creates the system user ccid-gadget (adduser --system), parses (sh -n)" eval \
+	'grep -Eq "^[[:space:]]*adduser --system .*ccid-gadget$" "$p" && sh -n "$p"'
 t "postinst enables ccid-gadget.service, starts nothing, leaves the ECM variant disabled" eval \
 	'grep -q "deb-systemd-helper enable '"'"'ccid-gadget.service'"'"'" "$p" &&
 	! grep -q "deb-systemd-invoke" "$p" &&
