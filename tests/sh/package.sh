@@ -101,6 +101,25 @@ t "ccid-gadget Depends: adduser and the daemon's libraries ($gd)" eval \
 t "ccid-vscclient Depends: the client's libraries only ($cd_)" eval \
 	'[[ " $cd_" == *" libcacard0 "* && " $cd_" != *" libusbgx2 "* && " $cd_" != *" adduser "* ]]'
 
+# The new man pages document what the commands' usage texts list.
+# undocumented MANPAGE WORD...: the WORDs the rendered page lacks.
+undocumented() {
+	local text w miss=
+	text=$(MANWIDTH=200 man -l "$1" 2>/dev/null | col -b); shift
+	for w in "$@"; do grep -qE -- "(^|[^a-z-])$w([^a-z-]|$)" <<<"$text" || miss="$miss $w"; done
+	echo "$miss"
+}
+t "undocumented() names a word the page lacks" eval \
+	'[ "$(undocumented "$c/usr/share/man/man1/ccid-vscclient.1.gz" --tls-creds --no-such-option)" = " --no-such-option" ]'
+opts=$("$c/usr/bin/ccid-vscclient" --help 2>/dev/null | grep -oE -- '(^|[ [])--?[a-z][a-z-]*' | tr -d ' [' | sort -u)
+miss=$(undocumented "$c/usr/share/man/man1/ccid-vscclient.1.gz" $opts)
+t "ccid-vscclient(1) documents every option of --help ($(echo $opts))${miss:+ (missing:$miss)}" eval '[ -z "$miss" ] && [ -n "$opts" ]'
+miss=$(undocumented "$g/usr/share/man/man8/ccid-gadget-board-setup.8.gz" --check --help ok fixed MISSING)
+t "ccid-gadget-board-setup(8): --check, --help, its output words${miss:+ (missing:$miss)}" [ -z "$miss" ]
+miss=$(undocumented "$g/usr/share/man/man8/ecm-ccid-gadget.8.gz" up bind down \
+	$(sed -n '/^# Environment:/,/^# The daemon/{/^# The daemon/d;p}' scripts/ecm-ccid-gadget | grep -oE '\b[A-Z][A-Z_]{2,}\b' | sort -u))
+t "ecm-ccid-gadget(8): its commands and every variable its header names${miss:+ (missing:$miss)}" [ -z "$miss" ]
+
 # The packaged binaries, unpacked (not installed) into a throwaway root.
 r=$d/root
 dpkg -x "$gadget" "$r" && dpkg -x "$client" "$r"
