@@ -1,5 +1,6 @@
 # ccid-gadget: a USB CCID smart-card reader on any Linux UDC.
 #   make            build build/ccid-gadget
+#   make products   the daemon and the client only, no tests
 #   make check      install what is missing, build, run every test
 #   make demo       the reader end to end on dummy_hcd, as a PC sees it
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
@@ -81,6 +82,13 @@ ifeq ($(ARCH)$(PKG_LIBS)$(filter deps check demo soak clean,$(MAKECMDGOALS)),)
 PKG_MISSING := $(shell for p in $(PKGS); do $(PKG_CONFIG) --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(PKG_MISSING),)
 $(error pkg-config cannot find $(PKG_MISSING): run `make deps` (scripts/install-deps) first, or `make check` / `make demo`, which install what is missing)
+endif
+endif
+# A cross build that needs the ARCH libraries and has none: say so here,
+# not at the first #include (engine-tests needs none).
+ifneq ($(ARCH),)
+ifeq ($(PKG_LIBS)$(filter clean deps engine-tests %/engine-tests/%,$(MAKECMDGOALS)),)
+$(error make ARCH=$(ARCH): no $(ARCH) libraries for pkg-config ($(PKGS)): add SYSROOT=auto (scripts/make-sysroot fetches them), or `make ARCH=$(ARCH) engine-tests` for the engine alone)
 endif
 endif
 
@@ -171,10 +179,12 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 
-.PHONY: all tests engine-tests check demo soak fuzz clean install deps format-check
+.PHONY: all products tests engine-tests check demo soak fuzz clean install deps format-check
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
-all: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT)) tests
+all: products tests
+# The daemon and the client only (debian/rules builds these).
+products: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT))
 
 tests: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
