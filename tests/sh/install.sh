@@ -84,6 +84,26 @@ t "the installed /etc/ccid-gadget.conf parses (daemon exits 1 at the missing Fun
 	eval '[ $rc = 1 ] && grep -q "cannot open $d/none/ep0" <<<"$out"'
 out=$("$d/usr/sbin/ccid-gadget" --ffs "$d/none" --config "$d/etc/ccid-gadget-ecm.conf" --ctl "$d/ctl.sock" 2>&1); rc=$?
 t "the installed ccid-gadget-ecm.conf is valid with --ffs" eval '[ $rc = 1 ]'
+# first run: the shipped config names no card; the unit's check says so
+# (exit 2, the file named), and passes once a card line is uncommented
+c=$d/firstrun
+make -s install PREFIX=$c/usr SYSCONFDIR=$c/etc UNITDIR=$c/unit >/dev/null 2>&1
+card_check() { # UNIT: run its "names no card" ExecStartPre as systemd would
+	local line
+	line=$(grep '^ExecStartPre=.*names no card' "$c/unit/$1.service") || return 99
+	line=${line#ExecStartPre=}
+	eval "${line//\$\$/\$}"
+}
+for unit in ccid-gadget ccid-gadget-ecm; do
+	out=$(card_check $unit 2>&1); rc=$?
+	t "first run, $unit: the shipped config has no card line uncommented: the unit's check fails (exit 2) naming the file" \
+		eval '[ $rc = 2 ] && grep -q "^$c/etc/$unit.conf names no card: uncomment or write a card = line" <<<"$out"'
+	sed -i 's/^# card = test$/card = test/' "$c/etc/$unit.conf"
+	out=$(card_check $unit 2>&1); rc=$?
+	t "first run, $unit: with card = test uncommented the check passes, silently" eval '[ $rc = 0 ] && [ -z "$out" ]'
+done
+out=$("$c/usr/sbin/ccid-gadget" --config "$c/etc/ccid-gadget.conf" --ffs "$d/none" --ctl "$d/ctl.sock" 2>&1)
+t "that config then gives the daemon the test card in slot 0" grep -q "slot 0: .*test" <<<"$out"
 echo "# my edits" >>"$d/etc/ccid-gadget.conf"
 make -s install DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1
 t "a second make install keeps an edited config" grep -qx '# my edits' "$d/etc/ccid-gadget.conf"
