@@ -239,3 +239,6 @@ t "checker: others_unmoved catches a [pi4] block (the CM4 reads it)" \
 sed -i 's/^otg_mode=1/#otg_mode=1/' "$r/boot/firmware/config.txt"
 t "checker: appended_only catches an edit to a stock line" \
 	eval '! appended_only "$r" config-rpios-bookworm.txt pi4 dtoverlay=dwc2'
+run "$r" --help
+t "--help: the header comment, from its first line to its last, exit 0" \
+	eval '[ $rc = 0 ] && [ "$(head -n 1 <<<"$out")" = "Make this board'"'"'s USB device controller usable by ccid-gadget, or say" ] && [ "$(tail -n 1 <<<"$out")" = "and no mount then)." ]'
