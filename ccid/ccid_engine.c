@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Engine lifecycle and the card-side entry points: create/free, attach,
  * card completions and presence, reset/enable, ticks, stats. */
 #include <errno.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Handlers for the slot/ICC power family: IccPowerOn (6.1.1), IccPowerOff
  * (6.1.2), GetSlotStatus (6.1.3), IccClock (6.1.9).
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bulk-OUT reassembly: collect completed OUT transfers into whole CCID
  * messages, separate from parsing (STYLE rule 3).
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Slot state: bmICCStatus, failure answers, and starting card operations.
  *
  * Slot state machine (one struct ccid_slot per slot):

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Byte-level helpers: explicit little-endian access and the named offsets
  * of the CCID message header (Section 6.1 and 6.2). Never cast a struct
  * onto a buffer; read fields through these. */

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line: see cli.h. A small hand-written parser (no getopt:
  * no global state, and every error names the option and the fix). */
 #include "cli.h"

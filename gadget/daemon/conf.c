@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration file: see conf.h. */
 #include "conf.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A bounded little-endian byte writer for building descriptor blobs.
  *
  * Writes past `cap` are dropped and set `overflow`; the caller checks it

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Asynchronous endpoint transfers: see ffs_io.h. */
 #include "ffs_io.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CCID class requests on ep0: see ffs_setup.h. */
 #include "ffs_setup.h"
 

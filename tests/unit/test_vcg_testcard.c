@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The built-in test card through the engine: its ATR, its command table
  * (vcg_testcard.c), deferred mode and presence. */
 #include <stdlib.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Card SPEC parser: see vcg_spec.h for the syntax. */
 #include "vcg_spec.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's command line, parsed into a struct. Pure: no I/O, no
  * libcacard (unit-tested). The syntax is libcacard's vscclient's:
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's libcacard side: see vscc_cacard.h. */
 #include "vscc_cacard.h"
 

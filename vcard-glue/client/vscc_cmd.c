@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's stdin commands: see vscc_cmd.h. */
 #include "vscc_cmd.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's stdin commands (vscclient's do_command, plus reader
  * remove/add): one line to one command. Pure (unit-tested). */
 #ifndef VSCC_CMD_H

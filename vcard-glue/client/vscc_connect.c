@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's connection: see vscc_connect.h. */
 #include "vscc_connect.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's connection: TCP (TCP_NODELAY) to HOST PORT, or a Unix
  * socket for unix:PATH; a blocking socket wrapped in a vcg_stream. TLS
  * (--tls-creds DIR) goes here too, once vcard-glue/stream/vcg_tls.h exists. */

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libcacard's process-wide state: see vcg_cacard.h. */
 #include "vcg_cacard.h"
 

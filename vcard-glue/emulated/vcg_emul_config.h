@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "emulated" card SPEC, validated, and the libcacard options string
  * built from it. Pure: no NSS, no libcacard, no I/O (fuzzed).
  *

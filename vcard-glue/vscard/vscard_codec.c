@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* VSCard wire codec (see vscard_codec.h): header, per-type payload checks,
  * streaming reassembly, and the encoders. */
 #include "vscard_codec.h"
