@@ -1,6 +1,9 @@
 # ccid-gadget: a USB CCID smart-card reader on any Linux UDC.
-#   make            build build/ccid-gadget
-#   make products   the daemon and the client only, no tests
+#   make            build the daemon, the client, the unit tests, tools and
+#                   fuzz replays (a PC's target)
+#   make daemon     (or make board, make products) the daemon and the
+#                   client only: what a board runs, what `make install` and
+#                   debian/rules build
 #   make check      install what is missing, build, run every test
 #   make demo       the reader end to end on dummy_hcd, as a PC sees it
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
@@ -11,7 +14,7 @@
 #                   the engine and its unit tests (no multiarch -dev packages);
 #                   SYSROOT=auto for the daemon and the client against the
 #                   ARCH libraries scripts/make-sysroot unpacks (build/sysroot)
-#   make install    PREFIX (/usr/local), DESTDIR, SYSCONFDIR, UNITDIR
+#   make install    PREFIX (/usr/local), DESTDIR, SYSCONFDIR, UNITDIR, DOCDIR
 PKG_CONFIG ?= pkg-config
 CC ?= gcc
 FUZZ_CC ?= clang
@@ -20,6 +23,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ccid-gadget
 FUZZ_SECONDS ?= 60
 
 # Cross builds: Debian's gcc-<triplet> packages and, for the daemon, the
@@ -179,12 +183,14 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
 
-.PHONY: all products tests engine-tests check demo soak fuzz clean install deps format-check
+.PHONY: all daemon board products tests engine-tests check demo soak fuzz clean install deps format-check
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
-all: products tests
-# The daemon and the client only (debian/rules builds these).
-products: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT))
+all: daemon tests
+
+# The board-sized build: no test, tool or fuzz replay (docs/board.md 2a);
+# debian/rules builds it as `products`.
+daemon board products: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT))
 
 tests: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
@@ -285,16 +291,24 @@ soak: deps
 	tests/soak
 
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
-# [UNITDIR=/lib/systemd/system]: the daemon, the client, the board
-# scripts, the man page, the systemd units (paths filled in) and, only if
-# there is none yet, the config files.
-install: $(DAEMON)
+# [UNITDIR=/lib/systemd/system] [DOCDIR=PREFIX/share/doc/ccid-gadget]:
+# builds only `make daemon`; installs the daemon, the client, the scripts
+# docs/board.md uses (board-setup, ecm-ccid-gadget, make-fake-smartcard,
+# make-tls-certs, each named ccid-gadget-* but ecm-ccid-gadget), the man
+# page (its doc paths made DOCDIR), the docs, the systemd units (paths
+# filled in) and, only if there is none yet, the config files.
+DOCS := $(sort $(wildcard docs/*.md)) README.md $(wildcard LICENSE)
+install: daemon
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/ccid-gadget
 	$(if $(CLIENT_MAIN),install -D -m 0755 $(CLIENT) $(DESTDIR)$(PREFIX)/bin/ccid-vscclient)
 	install -D -m 0755 scripts/board-setup $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-board-setup
 	install -D -m 0755 scripts/ecm-ccid-gadget $(DESTDIR)$(PREFIX)/sbin/ecm-ccid-gadget
-	install -D -m 0644 docs/ccid-gadget.8 $(DESTDIR)$(MANDIR)/man8/ccid-gadget.8
-	install -D -m 0644 docs/board.md $(DESTDIR)$(PREFIX)/share/doc/ccid-gadget/board.md
+	install -D -m 0755 scripts/make-fake-smartcard $(DESTDIR)$(PREFIX)/bin/ccid-gadget-make-fake-smartcard
+	install -D -m 0755 scripts/make-tls-certs $(DESTDIR)$(PREFIX)/bin/ccid-gadget-make-tls-certs
+	@mkdir -p $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	sed -e 's|/usr/share/doc/ccid-gadget|$(DOCDIR)|g' docs/ccid-gadget.8 \
+		>$(DESTDIR)$(MANDIR)/man8/ccid-gadget.8 && chmod 0644 $(DESTDIR)$(MANDIR)/man8/ccid-gadget.8
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	@mkdir -p $(DESTDIR)$(UNITDIR)
 	for u in ccid-gadget.service ccid-gadget-ecm.service; do \
 		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
