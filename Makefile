@@ -223,6 +223,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_LIB) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+# It runs the client binary of the same build against stalling servers.
+$(BUILD)/tests/test_vscclient_stall: | $(if $(CLIENT_MAIN),$(CLIENT))
+
 engine-tests: $(ENGINE_TEST_BINS)
 
 $(BUILD)/engine-tests/test_usbmon: $(BUILD)/tests/unit/test_usbmon.o $(BUILD)/gadget/daemon/usbmon.o

@@ -52,6 +52,7 @@ struct gadget_opts {
 	int verbose;                            /* count of -v */
 	const char *ctl_path;
 	const char *pcap_path;                  /* --pcap FILE or NULL */
+	uint64_t pcap_max_bytes;                /* 0: pcap_writer.h's default */
 	const char *config_path;                /* --config FILE or NULL */
 	const char *user;                       /* --user USER[:GROUP] or NULL */
 	char *conf_text;                        /* the file's text; owned */

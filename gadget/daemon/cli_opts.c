@@ -219,6 +219,32 @@ static int set_pcap(struct gadget_opts *o, const char *v, char *err,
 	return 0;
 }
 
+/* N, NK, NM or NG (powers of 1024), at least a few records' worth. */
+static int set_pcap_max_bytes(struct gadget_opts *o, const char *v,
+			      char *err, size_t errlen)
+{
+	unsigned long long n;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	n = isdigit((unsigned char)v[0]) ? strtoull(v, &end, 10) : 0;
+	if (n && !errno) {
+		switch (*end) {
+		case 'K': shift = 10; end++; break;
+		case 'M': shift = 20; end++; break;
+		case 'G': shift = 30; end++; break;
+		}
+	}
+	if (!n || errno || *end || n > (UINT64_MAX >> shift) ||
+	    (n << shift) < 4096)
+		return fail(err, errlen, "--pcap-max-bytes '%s': give a size "
+			    "of at least 4096 bytes, e.g. 64M (K, M, G: "
+			    "1024, 1024^2, 1024^3 bytes)", v);
+	o->pcap_max_bytes = (uint64_t)n << shift;
+	return 0;
+}
+
 /* -v on the command line adds one; `verbose = N` in the file sets N. */
 static int set_verbose(struct gadget_opts *o, const char *v, char *err,
 		       size_t errlen)
@@ -317,7 +343,13 @@ const struct opt_def gadget_opt_defs[OPT_COUNT] = {
 	[OPT_PCAP] = { "pcap", 0, ARG, set_pcap, OPTF_WITH_FFS, "FILE",
 		"write the reader's USB traffic to FILE as a pcap\n"
 		"(usbmon link type, as QEMU usb-ccid's pcap=):\n"
-		"Wireshark/tshark decode it as USB CCID" },
+		"Wireshark/tshark decode it as USB CCID. It holds\n"
+		"PINs and decrypted data: FILE must not exist, is\n"
+		"created 0600 and never follows a link" },
+	[OPT_PCAP_MAX_BYTES] = { "pcap-max-bytes", 0, ARG, set_pcap_max_bytes,
+		OPTF_WITH_FFS, "N",
+		"the capture stops (one log line) before FILE would\n"
+		"grow past N bytes; K, M, G suffixes (default 64M)" },
 	[OPT_VERBOSE] = { "verbose", 'v', NOARG, set_verbose,
 		OPTF_WITH_FFS | OPTF_CTL | OPTF_REPEAT, NULL,
 		"one line per APDU (slot, command header, status\n"

@@ -320,6 +320,8 @@ static int open_pcap(struct daemon *d, char *err, size_t errlen)
 		return 0;
 	if (pcapw_open(o->pcap_path, &d->cfg, &id, &d->pcap, err, errlen) < 0)
 		return EXIT_USAGE;
+	if (o->pcap_max_bytes)
+		pcapw_set_max_bytes(d->pcap, o->pcap_max_bytes);
 	gadget_log(LOG_NOTICE, "pcap", "writing the USB traffic to %s",
 		   o->pcap_path);
 	return 0;

@@ -3,18 +3,24 @@
 #include "pcap_writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <linux/usb/ch9.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "usbmon.h"
 
 #define SNAPLEN 0x40000   /* a 64 KiB extended APDU and its header fit */
 #define DESC_LEN 512
+#define PCAP_FILE_HDR_LEN 24   /* struct pcap_file_header */
+#define PCAP_REC_HDR_LEN 16    /* struct pcap_sf_pkthdr: ts, caplen, len */
 
 struct pcapw {
 	pcap_t *pd;
@@ -27,6 +33,7 @@ struct pcapw {
 	size_t out_len, out_cap;
 	uint8_t *rec;                    /* header + data of one record */
 	uint64_t records;
+	uint64_t bytes, max_bytes;       /* file size so far, the cap */
 	bool failed;
 };
 
@@ -39,11 +46,50 @@ static bool host_is_little_endian(void)
 	return b == 1;
 }
 
+/* The capture file, fresh and the owner's only: it holds PINs and
+ * decrypted data, and the daemon opens it as root, so it never follows a
+ * link nor reuses a file (another user's planted link, or a file others
+ * can already read) and is 0600 whatever the umask. Returns a FILE or
+ * NULL with one line in err. */
+static FILE *create_private(const char *path, int *ret, char *err,
+			    size_t errlen)
+{
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		*ret = -errno;
+		if (errno == EEXIST)
+			snprintf(err, errlen, "--pcap '%s' exists: a capture "
+				 "is never written over an existing file or "
+				 "link (it holds PINs); move it away or give "
+				 "a new name", path);
+		else
+			snprintf(err, errlen, "--pcap '%s': %s (give a new "
+				 "file in a directory only root can write)",
+				 path, strerror(errno));
+		return NULL;
+	}
+	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "wb"))) {
+		*ret = -errno;
+		snprintf(err, errlen, "--pcap '%s': %s", path,
+			 strerror(errno));
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	return f;
+}
+
 int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 	       const struct pcapw_identity *id, struct pcapw **out, char *err,
 	       size_t errlen)
 {
 	struct pcapw *w;
+	FILE *f;
+	int ret = 0;
 
 	*out = NULL;
 	if (!host_is_little_endian()) {
@@ -58,6 +104,7 @@ int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 	w->cfg = cfg;
 	w->id = *id;
 	w->next_urb = 1;
+	w->max_bytes = PCAPW_DEFAULT_MAX_BYTES;
 	w->out_cap = cfg->max_msg_len + 1024;   /* a read may overshoot */
 	w->out = malloc(w->out_cap);
 	w->rec = malloc(USBMON_HDR_LEN + SNAPLEN);
@@ -66,20 +113,34 @@ int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 	w->pd = pcap_open_dead(DLT_USB_LINUX_MMAPPED, SNAPLEN);
 	if (!w->pd)
 		goto nomem;
-	w->dumper = pcap_dump_open(w->pd, path);
-	if (!w->dumper) {
-		snprintf(err, errlen, "--pcap '%s': %s (give a writable file "
-			 "path)", path, pcap_geterr(w->pd));
+	f = create_private(path, &ret, err, errlen);
+	if (!f) {
 		pcapw_close(w);
-		return -EACCES;
+		return ret;
+	}
+	w->dumper = pcap_dump_fopen(w->pd, f);   /* owns f from here */
+	if (!w->dumper) {
+		snprintf(err, errlen, "--pcap '%s': %s", path,
+			 pcap_geterr(w->pd));
+		fclose(f);
+		unlink(path);
+		pcapw_close(w);
+		return -EIO;
 	}
 	pcap_dump_flush(w->dumper);   /* the file header, even if we die */
+	w->bytes = PCAP_FILE_HDR_LEN;
 	*out = w;
 	return 0;
 nomem:
 	snprintf(err, errlen, "--pcap: out of memory");
 	pcapw_close(w);
 	return -ENOMEM;
+}
+
+void pcapw_set_max_bytes(struct pcapw *w, uint64_t max_bytes)
+{
+	if (w)
+		w->max_bytes = max_bytes;
 }
 
 void pcapw_close(struct pcapw *w)
@@ -124,6 +185,14 @@ static void put_record(struct pcapw *w, struct usbmon_event *e,
 	ph.ts.tv_sec = ts.tv_sec;
 	ph.ts.tv_usec = e->ts_usec;
 	ph.caplen = ph.len = USBMON_HDR_LEN + e->len_cap;
+	if (w->bytes + PCAP_REC_HDR_LEN + ph.caplen > w->max_bytes) {
+		gadget_log(LOG_WARNING, "pcap", "the capture reached its "
+			   "limit of %" PRIu64 " bytes (--pcap-max-bytes): "
+			   "capture stopped after %" PRIu64 " records",
+			   w->max_bytes, w->records);
+		w->failed = true;
+		return;
+	}
 	pcap_dump((u_char *)w->dumper, &ph, w->rec);
 	if (pcap_dump_flush(w->dumper) < 0) {
 		gadget_log(LOG_ERR, "pcap", "writing the capture failed (disk "
@@ -132,6 +201,7 @@ static void put_record(struct pcapw *w, struct usbmon_event *e,
 		return;
 	}
 	w->records++;
+	w->bytes += PCAP_REC_HDR_LEN + ph.caplen;
 }
 
 static uint8_t ep_xfer(enum ffs_ep_index ep)

@@ -20,6 +20,14 @@
  * other functions (--ffs). Bus 1, device 1 (the host's numbers are not
  * visible from the gadget side).
  *
+ * A capture holds secrets: the PINs of VERIFY and the data the card
+ * decrypts or signs. The file is created fresh (never an existing file
+ * or a link: O_EXCL | O_NOFOLLOW), mode 0600, and stops (one log line)
+ * before it would pass its size cap. Stop, not rotate: the enumeration
+ * records at its start are what lets Wireshark decode the rest as CCID,
+ * and a stopped capture keeps the start of the problem and cannot fill
+ * the disk however long the daemon runs.
+ *
  * Every record is flushed at once: a killed daemon leaves a valid file.
  * Every function takes w == NULL as "no capture" and does nothing. Errors
  * after opening are logged once and end the capture, never the daemon. */
@@ -44,13 +52,21 @@ struct pcapw_identity {
 	uint16_t vid, pid, bcd_device;
 };
 
-/* Create (truncate) `path` and write the pcap file header. `cfg` gives
- * the CCID class descriptor and the largest message. Returns 0 or -errno
- * with one line in err. */
+/* The size cap until pcapw_set_max_bytes() says otherwise. */
+#define PCAPW_DEFAULT_MAX_BYTES (64ull << 20)
+
+/* Create `path` (a new file, mode 0600; an existing file or link is
+ * refused with -EEXIST) and write the pcap file header. `cfg` gives the
+ * CCID class descriptor and the largest message; it must outlive the
+ * writer. Returns 0 or -errno with one line in err. */
 int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 	       const struct pcapw_identity *id, struct pcapw **out, char *err,
 	       size_t errlen);
 void pcapw_close(struct pcapw *w);
+
+/* The file never grows past max_bytes (file header included): the record
+ * that would pass it ends the capture, with one log line. */
+void pcapw_set_max_bytes(struct pcapw *w, uint64_t max_bytes);
 
 /* The host configured the interface at `speed`: write the enumeration
  * records (GET_DESCRIPTOR device and configuration, SET_CONFIGURATION). */

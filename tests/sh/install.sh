@@ -65,7 +65,7 @@ t "unit: Type=notify, Restart=on-failure, WantedBy=usb-gadget.target" \
 	sh -c "grep -qx Type=notify $u && grep -qx Restart=on-failure $u && grep -qx WantedBy=usb-gadget.target $u"
 t "unit: ExecStart is the installed daemon with the installed config" \
 	grep -qx 'ExecStart=/usr/sbin/ccid-gadget --config /etc/ccid-gadget.conf' "$u"
-t "units: no @PLACEHOLDER@ left" sh -c "! grep -q @ $d/lib/systemd/system/*.service"
+t "units: no @PLACEHOLDER@ left" sh -c "! grep -qE '@[A-Z_]+@' $d/lib/systemd/system/*.service"
 # systemd's own parser over the units, installed where their paths are real
 if command -v systemd-analyze >/dev/null; then
 	v=$d/verify
@@ -74,12 +74,21 @@ if command -v systemd-analyze >/dev/null; then
 		out=$(systemd-analyze verify "$v/unit/$unit.service" 2>&1 | grep -v -e 'sys-kernel-config.mount' -e 'systemd-modules-load' -e "Command 'man " -e '^$')
 		t "systemd-analyze verify $unit.service: no complaint" eval '[ -z "$out" ] || { sed "s/^/# /" <<<"$out"; false; }'
 	done
+	# the sandbox (README: "The units are sandboxed"): exposure at most 3.0
+	for unit in ccid-gadget ccid-gadget-ecm; do
+		out=$(systemd-analyze security --offline=yes --threshold=30 "$v/unit/$unit.service" 2>&1); rc=$?
+		t "systemd-analyze security $unit.service: $(tail -n 1 <<<"$out" | sed 's/.*: //'), at most 3.0" [ $rc = 0 ]
+	done
 else
 	echo "ok - install: systemd-analyze verify # SKIP systemd-analyze not installed"
 fi
 # the installed config: parsed and accepted (exit 1 at the missing
 # FunctionFS dir, not 2 at a bad line)
-out=$("$d/usr/sbin/ccid-gadget" --config "$d/etc/ccid-gadget.conf" --ffs "$d/none" --ctl "$d/ctl.sock" 2>&1); rc=$?
+# (its `user = ccid-gadget` aside: this machine need not have the user)
+t "the installed config runs the daemon as ccid-gadget (user = ccid-gadget on)" \
+	grep -qx 'user = ccid-gadget' "$d/etc/ccid-gadget.conf"
+grep -vx 'user = ccid-gadget' "$d/etc/ccid-gadget.conf" >"$d/conf-nouser"
+out=$("$d/usr/sbin/ccid-gadget" --config "$d/conf-nouser" --ffs "$d/none" --ctl "$d/ctl.sock" 2>&1); rc=$?
 t "the installed /etc/ccid-gadget.conf parses (daemon exits 1 at the missing FunctionFS, not 2)" \
 	eval '[ $rc = 1 ] && grep -q "cannot open $d/none/ep0" <<<"$out"'
 out=$("$d/usr/sbin/ccid-gadget" --ffs "$d/none" --config "$d/etc/ccid-gadget-ecm.conf" --ctl "$d/ctl.sock" 2>&1); rc=$?
@@ -102,7 +111,9 @@ for unit in ccid-gadget ccid-gadget-ecm; do
 	out=$(card_check $unit 2>&1); rc=$?
 	t "first run, $unit: with card = test uncommented the check passes, silently" eval '[ $rc = 0 ] && [ -z "$out" ]'
 done
-out=$("$c/usr/sbin/ccid-gadget" --config "$c/etc/ccid-gadget.conf" --ffs "$d/none" --ctl "$d/ctl.sock" 2>&1)
+# (without the shipped `user = ccid-gadget`: this machine has no such user)
+sed 's/^user = /# user = /' "$c/etc/ccid-gadget.conf" >"$d/no-user.conf"
+out=$("$c/usr/sbin/ccid-gadget" --config "$d/no-user.conf" --ffs "$d/none" --ctl "$d/ctl.sock" 2>&1)
 t "that config then gives the daemon the test card in slot 0" grep -q "slot 0: .*test" <<<"$out"
 echo "# my edits" >>"$d/etc/ccid-gadget.conf"
 make -s install DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1

@@ -112,6 +112,32 @@ static void user_option(void)
 	BAD("--user given twice", "--user", "a", "--user", "b");
 }
 
+/* --pcap-max-bytes: bytes, or K/M/G of them; never a cap too small for
+ * the file header and a record, never a wrapped one. */
+static void pcap_max_bytes(void)
+{
+	CHECK_EQ(PARSE("--card", "test"), 0);
+	CHECK_EQ(o.pcap_max_bytes, 0);   /* the writer's default */
+	CHECK_EQ(PARSE("--pcap", "/tmp/x", "--pcap-max-bytes", "4096"), 0);
+	CHECK_EQ(o.pcap_max_bytes, 4096);
+	CHECK_EQ(PARSE("--pcap-max-bytes", "64M"), 0);
+	CHECK_EQ(o.pcap_max_bytes, 64ull << 20);
+	CHECK_EQ(PARSE("--pcap-max-bytes=2G"), 0);
+	CHECK_EQ(o.pcap_max_bytes, 2ull << 30);
+	CHECK_EQ(PARSE("--pcap-max-bytes", "8K"), 0);
+	CHECK_EQ(o.pcap_max_bytes, 8192);
+	BAD("--pcap-max-bytes '0': give a size", "--pcap-max-bytes", "0");
+	BAD("at least 4096", "--pcap-max-bytes", "4095");
+	BAD("at least 4096", "--pcap-max-bytes", "1K");
+	BAD("--pcap-max-bytes '-1'", "--pcap-max-bytes", "-1");
+	BAD("--pcap-max-bytes '5T'", "--pcap-max-bytes", "5T");
+	BAD("--pcap-max-bytes '1MB'", "--pcap-max-bytes", "1MB");
+	BAD("--pcap-max-bytes '99999999999999999999'", "--pcap-max-bytes",
+	    "99999999999999999999");
+	BAD("--pcap-max-bytes '17179869184G'", "--pcap-max-bytes",
+	    "17179869184G");
+}
+
 static void unknown_and_stray(void)
 {
 	BAD("unknown option '--frobnicate'", "--frobnicate");
@@ -228,7 +254,7 @@ static void usage_text(void)
 	static const char *const opts[] = {
 		"--udc", "--card", "--slots", "--vid", "--pid", "--manufacturer",
 		"--product", "--serial", "--ffs", "--max-message", "--ctl",
-		"--user",
+		"--user", "--pcap", "--pcap-max-bytes",
 		"ctl status", "ctl insert", "ctl remove", "-v", "--help",
 	};
 	size_t i;
@@ -256,6 +282,7 @@ static void usage_text(void)
 	CHECK(strstr(text, "\n  --card SPEC          a card") != NULL);
 	CHECK(strstr(text, "\n  --user USER[:GROUP]  after set-up") != NULL);
 	CHECK(strstr(text, "\n  -v, --verbose        one line") != NULL);
+	CHECK(strstr(text, "\n  --pcap-max-bytes N   the capture") != NULL);
 	free(text);
 }
 
@@ -266,6 +293,7 @@ int main(void)
 	RUN(slots_follow_cards);
 	RUN(bad_values);
 	RUN(user_option);
+	RUN(pcap_max_bytes);
 	RUN(unknown_and_stray);
 	RUN(no_abbreviations);
 	RUN(parses_twice);

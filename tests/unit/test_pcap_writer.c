@@ -3,7 +3,9 @@
  * daemon read it, IN data in the Complete record.
  * PCAP_KEEP=FILE keeps the capture (tests/sh/pcap-tshark.sh dissects it). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ccid_wire.h"
@@ -213,9 +215,121 @@ static void host_gone_drops_partial(void)
 	CHECK(strstr(err, "/nonexistent/dir/x.pcap") != NULL);
 }
 
+/* A capture holds PINs and decrypted data: the file is the owner's only,
+ * whatever the umask, and is never one that was there before (a link
+ * another user planted, or a file someone can already read). */
+static void private_and_fresh(void)
+{
+	struct ccid_reader_config cfg;
+	struct pcapw_identity id = { 0, 0, 0x0100 };
+	struct pcapw *w = NULL;
+	char path[64], link[80], err[256];
+	struct stat st;
+	mode_t old_umask;
+	int fd;
+
+	ccid_reader_config_default(&cfg);
+	snprintf(path, sizeof(path), "/tmp/test_pcap_mode.%d", (int)getpid());
+	snprintf(link, sizeof(link), "%s.link", path);
+	unlink(path);
+	unlink(link);
+	old_umask = umask(0);
+	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
+	umask(old_umask);
+	pcapw_close(w);
+	w = NULL;
+	CHECK_EQ(lstat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0600);
+
+	/* an existing file: refused, left as it was, one line saying what
+	 * to do */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, "keep", 4), 4);
+	close(fd);
+	err[0] = 0;
+	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), -EEXIST);
+	CHECK(w == NULL);
+	CHECK(strstr(err, path) != NULL);
+	CHECK(strstr(err, "exists") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_size, 4);
+
+	/* a symbolic link, to a file or to nowhere: not followed */
+	CHECK_EQ(symlink(path, link), 0);
+	CHECK(pcapw_open(link, &cfg, &id, &w, err, sizeof(err)) < 0);
+	CHECK(w == NULL);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_size, 4);
+	unlink(path);
+	CHECK(pcapw_open(link, &cfg, &id, &w, err, sizeof(err)) < 0);
+	CHECK(w == NULL);
+	CHECK(access(path, F_OK) < 0);   /* the dangling link's target */
+	unlink(link);
+}
+
+/* The capture stops, with one log line, at the cap: the file never grows
+ * past it and stays a valid capture of the session's start. */
+static void stops_at_the_cap(void)
+{
+	struct ccid_reader_config cfg;
+	struct pcapw_identity id = { 0, 0, 0x0100 };
+	struct pcapw *w = NULL;
+	char path[64], err[256];
+	uint8_t msg[10 + 100] = { 0x6f, 100, 0, 0, 0, 0, 1, 0, 0, 0 };
+	const uint64_t cap = 4096;
+	char logpath[64], logtext[1024];
+	int saved, logfd, i;
+	ssize_t loglen;
+	struct stat st;
+	uint64_t n;
+
+	ccid_reader_config_default(&cfg);
+	snprintf(path, sizeof(path), "/tmp/test_pcap_cap.%d", (int)getpid());
+	unlink(path);
+	CHECK_EQ(pcapw_open(path, &cfg, &id, &w, err, sizeof(err)), 0);
+	if (!w)
+		return;
+	pcapw_set_max_bytes(w, cap);
+	/* the log (stderr) into a file, to count its lines */
+	snprintf(logpath, sizeof(logpath), "/tmp/test_pcap_cap.%d.log",
+		 (int)getpid());
+	fflush(stderr);
+	saved = dup(2);
+	logfd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && logfd >= 0);
+	dup2(logfd, 2);
+	pcapw_enumerated(w, FFS_SPEED_HIGH);
+	for (i = 0; i < 100; i++)
+		pcapw_bulk_out(w, msg, sizeof(msg), true);
+	n = pcapw_records(w);
+	pcapw_bulk_out(w, msg, sizeof(msg), true);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	CHECK(n > 6 && n < 6 + 200);      /* some, not all */
+	CHECK_EQ(pcapw_records(w), n);    /* stopped for good */
+	pcapw_close(w);
+	loglen = pread(logfd, logtext, sizeof(logtext) - 1, 0);
+	close(logfd);
+	unlink(logpath);
+	logtext[loglen > 0 ? loglen : 0] = 0;
+	CHECK(strstr(logtext, "4096") != NULL);   /* names the cap */
+	CHECK(strchr(logtext, '\n') == strrchr(logtext, '\n'));  /* one line */
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK((uint64_t)st.st_size <= cap);
+	CHECK((uint64_t)st.st_size > cap - (16 + USBMON_HDR_LEN + sizeof(msg)));
+	read_back(path);                  /* whole records only */
+	CHECK_EQ(nrecs, n);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN(session);
 	RUN(host_gone_drops_partial);
+	RUN(private_and_fresh);
+	RUN(stops_at_the_cap);
 	TAP_EXIT();
 }

@@ -565,6 +565,79 @@ static void key4_mode_warning(void)
 	free(b);
 }
 
+/* ---- who may write the db (issue 21, "Privileges") ---- */
+
+/* vcg_nssdb_check() on fc.dir refuses with -EPERM and one line naming
+ * `path` and `fix`; it returns before NSS starts. */
+static bool refused(const char *path, const char *fix)
+{
+	char db[DIR_MAX + 8], why[LOGLINE_MAX] = "";
+	int rc;
+
+	snprintf(db, sizeof(db), "sql:%s", fc.dir);
+	rc = vcg_nssdb_check(fc.dir, db, emul_nicks, 3, why, sizeof(why));
+	if (rc == -EPERM && strstr(why, path) != NULL &&
+	    strstr(why, fix) != NULL && strchr(why, '\n') == NULL &&
+	    strstr(why, "PKCS#11") != NULL)
+		return true;
+	fprintf(stderr, "  %s: rc %d, '%s'\n  want -EPERM, the path and '%s'\n",
+		path, rc, why, fix);
+	return false;
+}
+
+/* NSS loads every PKCS#11 module pkcs11.txt names, as root before the
+ * daemon drops it: a db directory, pkcs11.txt, cert9.db or key4.db that
+ * its group, others or another user may write is refused. Runs as the
+ * test's user (root: the db is made root's, and a user is tried as the
+ * foreign owner); the good db still starts at the end. */
+static void writable_db_refused(void)
+{
+	static const char *const names[] = {
+		"", "pkcs11.txt", "cert9.db", "key4.db",
+	};
+	static const mode_t bits[] = { S_IWGRP, S_IWOTH, S_IWGRP | S_IWOTH };
+	char path[DIR_MAX + 32], other[DIR_MAX + 32], db[DIR_MAX + 8];
+	char why[LOGLINE_MAX];
+	bool root = geteuid() == 0;
+	struct stat st;
+
+	if (root) {   /* prepare_case gave the copy to nobody */
+		char cmd[DIR_MAX + 32];
+
+		snprintf(cmd, sizeof(cmd), "chown -R 0:0 '%s'", fc.dir);
+		CHECK_EQ(system(cmd), 0);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s%s", fc.dir,
+			 *names[i] ? "/" : "", names[i]);
+		CHECK_EQ(stat(path, &st), 0);   /* the fixture has them all */
+		for (size_t j = 0; j < sizeof(bits) / sizeof(bits[0]); j++) {
+			CHECK_EQ(chmod(path, (st.st_mode & 07777) | bits[j]), 0);
+			CHECK(refused(path, "chmod go-w"));
+			CHECK_EQ(chmod(path, st.st_mode & 07777), 0);
+		}
+		if (root) {
+			CHECK_EQ(chown(path, EMUL_NOBODY, 0), 0);
+			CHECK(refused(path, "chown 0"));
+			CHECK_EQ(chown(path, 0, 0), 0);
+		}
+	}
+	/* pkcs11.txt as a link to a file others may write */
+	snprintf(path, sizeof(path), "%s/pkcs11.txt", fc.dir);
+	snprintf(other, sizeof(other), "%s/elsewhere.txt", fc.casedir);
+	CHECK_EQ(rename(path, other), 0);
+	CHECK_EQ(chmod(other, 0666), 0);
+	CHECK_EQ(symlink(other, path), 0);
+	CHECK(refused(path, "chmod go-w"));   /* chmod follows it */
+	CHECK_EQ(chmod(other, 0600), 0);
+	/* as it should be: starts */
+	snprintf(db, sizeof(db), "sql:%s", fc.dir);
+	why[0] = '\0';
+	CHECK_EQ(vcg_nssdb_check(fc.dir, db, emul_nicks, 3, why, sizeof(why)), 0);
+	if (why[0])
+		fprintf(stderr, "  %s\n", why);
+}
+
 /* ---- no NSS: run in the parent ---- */
 
 /* A one-byte file at mode (an existing one only gets the mode: 0400
@@ -804,7 +877,7 @@ int main(void)
 		"key_exposure_modes", "watch_sees_changes",
 		"db_dir_moved_while_serving", "db_files_deleted_while_serving",
 		"db_files_unreadable_while_serving", "db_overwritten_in_place",
-		"key4_mode_warning",
+		"key4_mode_warning", "writable_db_refused",
 	};
 	int ready;
 
@@ -830,5 +903,6 @@ int main(void)
 	fault_case("db_files_unreadable_while_serving", FILES_UNREADABLE);
 	child_case("db_overwritten_in_place", dbs.pin, overwritten_in_place);
 	child_case("key4_mode_warning", dbs.nopin, key4_mode_warning);
+	child_case("writable_db_refused", dbs.nopin, writable_db_refused);
 	TAP_EXIT();
 }

@@ -251,7 +251,7 @@ static void bad_configurations(void)
 	/* a certificate without its private key */
 	snprintf(dir, sizeof(dir), "%s/nokey", dbs.tmpdir);
 	snprintf(cmd, sizeof(cmd),
-		 "mkdir '%s' && certutil -N -d 'sql:%s' --empty-password && "
+		 "mkdir -m 700 '%s' && certutil -N -d 'sql:%s' --empty-password && "
 		 "certutil -A -d 'sql:%s' -n ca -t ,, -i '%s/fake-smartcard-ca.cer'",
 		 dir, dir, dir, dbs.nopin);
 	CHECK_EQ(system(cmd), 0);

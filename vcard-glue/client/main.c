@@ -22,6 +22,8 @@
 #include "vscc_session.h"
 
 enum { EXIT_QUIT = 0, EXIT_DROPPED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3 };
+#define QUIT_SEND_TIMEOUT_MS 1000
+#define SETUP_QUIT (-1)   /* client_setup(): a signal came first, exit 0 */
 
 static struct vscc_session session;   /* ~200 KiB: not on the stack */
 
@@ -160,12 +162,13 @@ struct client {
 	size_t line_have;
 };
 
-/* Signals, the connection, libcacard, the session's VSC_Init. Returns 0
- * or the exit status, having said why. */
+/* Signals, the connection, libcacard, the session's VSC_Init. Returns 0,
+ * SETUP_QUIT, or the exit status, having said why. */
 static int client_setup(struct client *c)
 {
 	char why[512];
 	sigset_t sigs;
+	int rc;
 
 	c->stdin_eof = c->args.no_stdin;
 	/* Before any thread: SIGINT/SIGTERM come through signalfd only. */
@@ -179,8 +182,16 @@ static int client_setup(struct client *c)
 		fprintf(stderr, "ccid-vscclient: signalfd: %s\n", strerror(errno));
 		return EXIT_DROPPED;
 	}
-	c->stream = vscc_connect(&c->args, &c->tls, why, sizeof(why));
-	if (c->stream == NULL) {
+	rc = vscc_connect(&c->args, c->sfd, &c->stream, &c->tls, why, sizeof(why));
+	if (rc == -EINTR) {
+		struct signalfd_siginfo si;
+
+		if (read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			fprintf(stderr, "ccid-vscclient: %s: quitting (%s)\n",
+				strsignal((int)si.ssi_signo), why);
+		return SETUP_QUIT;
+	}
+	if (rc < 0) {
 		fprintf(stderr, "ccid-vscclient: %s\n", why);
 		return EXIT_DROPPED;
 	}
@@ -193,6 +204,7 @@ static int client_setup(struct client *c)
 	vscc_session_init(&session, c->stream, &vscc_cacard_ops, &c->cacard);
 	session.log = log_line;
 	session.debug = c->args.debug;
+	session.stop_fd = c->sfd;
 	return 0;
 }
 
@@ -205,7 +217,8 @@ static int client_loop(struct client *c)
 
 	while (rc == 0) {
 		struct pollfd p[4] = {
-			{ .fd = c->stream->fd, .events = POLLIN },
+			{ .fd = c->stream->fd,
+			  .events = vcg_stream_wants_write(c->stream) ? POLLOUT : POLLIN },
 			{ .fd = vscc_cacard_event_fd(&c->cacard), .events = POLLIN },
 			{ .fd = c->sfd, .events = POLLIN },
 			{ .fd = c->stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN },
@@ -224,9 +237,12 @@ static int client_loop(struct client *c)
 			if (read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				fprintf(stderr, "ccid-vscclient: %s: quitting\n",
 					strsignal((int)si.ssi_signo));
+			/* The goodbye (CardRemove, ReaderRemove) may not wait
+			 * long on a server that takes nothing. */
+			session.send_timeout_ms = QUIT_SEND_TIMEOUT_MS;
 			return 1;
 		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) ||
+		if ((p[0].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) ||
 		    vcg_stream_pending(c->stream)) {
 			rc = vscc_session_input(&session);
 			if (rc < 0)
@@ -291,7 +307,9 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	code = client_setup(&c);
-	if (code == 0)
+	if (code == SETUP_QUIT)
+		code = EXIT_QUIT;
+	else if (code == 0)
 		code = client_result(client_loop(&c));
 	client_teardown(&c);
 	return code;

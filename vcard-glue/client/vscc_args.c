@@ -46,7 +46,11 @@ static const char usage_text[] =
 "The server's answer to ReaderAdd: Error(success) with the reader id it assigned;\n"
 "Error(cannot add more readers) ends the client (exit 3). Exit status: 0 after quit,\n"
 "1 when the server closes or breaks the protocol, 2 bad command line, 3 refused or\n"
-"libcacard could not start.\n";
+"libcacard could not start.\n"
+"\n"
+"Waits: a TCP connect and the TLS handshake give up after 10 s each, a message the\n"
+"server takes none of after 30 s (exit 1); a server that stops in the middle of a\n"
+"TLS record holds up neither the commands nor the signals, which work throughout.\n";
 
 const char *vscc_args_usage(void)
 {

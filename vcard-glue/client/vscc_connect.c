@@ -4,14 +4,50 @@
 #include "vcg_tls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait until fd is ready for `events`, stop_fd is readable (a signal:
+ * -EINTR, nothing read from it) or the monotonic deadline passes
+ * (-ETIMEDOUT). */
+static int wait_fd(int fd, short events, int stop_fd, long deadline)
+{
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = fd, .events = events },
+			{ .fd = stop_fd, .events = POLLIN },
+		};
+		long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(p, 2, (int)left);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && (p[1].revents & POLLIN))
+			return -EINTR;
+		if (n > 0 && p[0].revents)
+			return 0;
+	}
+}
 
 static int connect_unix(const char *path, char *peer, size_t peerlen,
 			char *why, size_t whylen)
@@ -38,11 +74,11 @@ static int connect_unix(const char *path, char *peer, size_t peerlen,
 		return -e;
 	}
 	snprintf(peer, peerlen, "unix:%s", path);
-	return fd;
+	return fd;   /* a local connect: done or refused at once */
 }
 
-static int connect_tcp(const char *host, const char *port, char *peer,
-		       size_t peerlen, char *why, size_t whylen)
+static int connect_tcp(const char *host, const char *port, int stop_fd,
+		       char *peer, size_t peerlen, char *why, size_t whylen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL, *ai;
@@ -54,22 +90,39 @@ static int connect_tcp(const char *host, const char *port, char *peer,
 			 gai_strerror(rc));
 		return -EHOSTUNREACH;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	for (ai = res; ai != NULL && e != EINTR; ai = ai->ai_next) {
+		socklen_t elen = sizeof(e);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
 		if (fd < 0) {
 			e = errno;
 			continue;
 		}
+		/* Non-blocking, so that a signal or the deadline ends the
+		 * wait (a SYN to nowhere is retried for minutes). */
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		e = errno;
+		if (e == EINPROGRESS) {
+			rc = wait_fd(fd, POLLOUT, stop_fd, now_ms() + VSCC_CONNECT_TIMEOUT_MS);
+			if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
+			    e == 0)
+				break;
+			if (rc < 0)
+				e = -rc;
+		}
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		snprintf(why, whylen, "cannot connect to %s port %s: %s", host, port,
-			 strerror(e));
+		if (e == EINTR)
+			snprintf(why, whylen, "interrupted while connecting to %s port %s",
+				 host, port);
+		else
+			snprintf(why, whylen, "cannot connect to %s port %s: %s", host, port,
+				 e == ETIMEDOUT ? "no answer (timed out)" : strerror(e));
 		return -e;
 	}
 	/* One message per write and no Nagle: an APDU answer must not wait
@@ -84,28 +137,56 @@ static int connect_tcp(const char *host, const char *port, char *peer,
 	return fd;
 }
 
-struct vcg_stream *vscc_connect(const struct vscc_args *a,
-				struct vcg_tls_client **tls, char *why,
-				size_t whylen)
+/* The TLS handshake on the non-blocking fd, polled with the signals and
+ * a deadline of its own (GnuTLS's handshake timeout is off for such an
+ * fd: it would wait for the rest of a record inside GnuTLS). */
+static int handshake(struct vcg_stream *s, int stop_fd)
+{
+	long deadline = now_ms() + VSCC_HANDSHAKE_TIMEOUT_MS;
+	int rc;
+
+	while ((rc = vcg_stream_handshake(s)) == -EAGAIN) {
+		rc = wait_fd(s->fd, vcg_stream_wants_write(s) ? POLLOUT : POLLIN,
+			     stop_fd, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+int vscc_connect(const struct vscc_args *a, int stop_fd, struct vcg_stream **out,
+		 struct vcg_tls_client **tls, char *why, size_t whylen)
 {
 	struct vcg_tls_client *cli = NULL;
 	struct vcg_stream *s;
 	char peer[160];
-	int fd, rc;
+	int fd, rc, fl;
 
+	*out = NULL;
 	*tls = NULL;
 	if (a->tls_creds != NULL) {
 		cli = vcg_tls_client_new(a->tls_creds, why, whylen);
 		if (cli == NULL)
-			return NULL;
+			return -EINVAL;
 	}
 	if (a->unix_path != NULL)
 		fd = connect_unix(a->unix_path, peer, sizeof(peer), why, whylen);
 	else
-		fd = connect_tcp(a->host, a->port, peer, sizeof(peer), why, whylen);
+		fd = connect_tcp(a->host, a->port, stop_fd, peer, sizeof(peer), why,
+				 whylen);
 	if (fd < 0) {
 		vcg_tls_client_free(cli);
-		return NULL;
+		return fd;
+	}
+	/* Non-blocking from here: a server that sends part of a TLS record
+	 * and stops must not hold the client in a read (vscc_session.h). */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "fcntl O_NONBLOCK: %s", strerror(errno));
+		close(fd);
+		vcg_tls_client_free(cli);
+		return rc;
 	}
 	if (cli == NULL)
 		s = vcg_stream_plain(fd, peer);
@@ -114,20 +195,25 @@ struct vcg_stream *vscc_connect(const struct vscc_args *a,
 	if (s == NULL) {
 		snprintf(why, whylen, "out of memory");
 		vcg_tls_client_free(cli);
-		return NULL;
+		return -ENOMEM;
 	}
-	/* A blocking fd: the handshake runs to its end here. */
-	do
-		rc = vcg_stream_handshake(s);
-	while (rc == -EAGAIN);
+	rc = handshake(s, stop_fd);
 	if (rc < 0) {
-		snprintf(why, whylen, "TLS with %s failed: %s", peer,
-			 s->why[0] ? s->why : strerror(-rc));
+		if (rc == -EINTR)
+			snprintf(why, whylen, "interrupted during the TLS handshake with %s",
+				 peer);
+		else if (rc == -ETIMEDOUT)
+			snprintf(why, whylen, "TLS with %s failed: the server did not finish the TLS handshake within %d s",
+				 peer, VSCC_HANDSHAKE_TIMEOUT_MS / 1000);
+		else
+			snprintf(why, whylen, "TLS with %s failed: %s", peer,
+				 s->why[0] ? s->why : strerror(-rc));
 		vscc_connect_free(s, cli);
-		return NULL;
+		return rc;
 	}
+	*out = s;
 	*tls = cli;
-	return s;
+	return 0;
 }
 
 void vscc_connect_free(struct vcg_stream *s, struct vcg_tls_client *tls)

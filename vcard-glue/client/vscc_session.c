@@ -70,6 +70,8 @@ void vscc_session_init(struct vscc_session *s, struct vcg_stream *stream,
 	s->card = card;
 	s->card_ctx = card_ctx;
 	s->reader = VSCC_READER_NONE;
+	s->stop_fd = -1;
+	s->send_timeout_ms = VSCC_SEND_TIMEOUT_MS;
 	vsc_decoder_init(&s->dec);
 }
 
@@ -96,11 +98,23 @@ static int send_msg(struct vscc_session *s, int len)
 		ssize_t n = vcg_stream_send(s->stream, s->tx + off, (size_t)len - off);
 
 		if (n == -EAGAIN) {
-			struct pollfd p = {
-				.fd = s->stream->fd,
-				.events = vcg_stream_wants_write(s->stream) ? POLLOUT : POLLIN,
+			struct pollfd p[2] = {
+				{ .fd = s->stream->fd,
+				  .events = vcg_stream_wants_write(s->stream) ? POLLOUT : POLLIN },
+				{ .fd = s->stop_fd, .events = POLLIN },
 			};
-			poll(&p, 1, 1000);
+			int ready = poll(p, 2, s->send_timeout_ms);
+
+			if (ready < 0 && errno == EINTR)
+				continue;
+			if (ready < 0)
+				return fail(s, -errno, "poll: %s", strerror(errno));
+			if (p[1].revents & POLLIN)
+				return fail(s, -EINTR, "interrupted while sending to the server");
+			if (ready == 0)
+				return fail(s, -ETIMEDOUT,
+					    "the server took no data for %d s: giving up",
+					    s->send_timeout_ms / 1000);
 			continue;
 		}
 		if (n < 0)

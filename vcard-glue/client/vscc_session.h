@@ -29,8 +29,12 @@
  * a warning. Messages only a client sends (ReaderAdd, ATR, ...) coming
  * from the server are logged and ignored.
  *
- * Every send is one vcg_stream_send() of one whole encoded message (the
- * stream is blocking; a short send is completed with further sends).
+ * Every send is one vcg_stream_send() of one whole encoded message; a
+ * short send is completed with further sends. On a non-blocking stream
+ * (ccid-vscclient's) a send the server does not take waits in poll(),
+ * with stop_fd (a signal ends the wait: -EINTR) and send_timeout_ms
+ * without progress (-ETIMEDOUT); a partial incoming TLS record is
+ * -EAGAIN from the stream, input() returns 0 and the caller polls on.
  * Errors: 0 / -errno, one line in vscc_session_why(). */
 #ifndef VSCC_SESSION_H
 #define VSCC_SESSION_H
@@ -47,6 +51,9 @@
  * 65536 data bytes + SW1 SW2); the buffer handed to xfr() is one byte
  * larger, so a response that fills it was cut off. */
 #define VSCC_RESP_MAX 65538u
+
+/* A server that takes none of a message for this long is gone. */
+#define VSCC_SEND_TIMEOUT_MS 30000
 
 
 enum vscc_reader_state {
@@ -67,6 +74,10 @@ struct vscc_session {
 	vscc_log_fn *log;
 	void *log_ctx;
 	int debug;                      /* 0 none, 1 messages, 2 hex dumps */
+	int stop_fd;                    /* readable: stop waiting to send;
+					 * -1 (init): none; never read */
+	int send_timeout_ms;            /* a send stalled this long fails;
+					 * init: VSCC_SEND_TIMEOUT_MS */
 
 	bool got_init;                  /* the server's Init came */
 	uint32_t server_version;

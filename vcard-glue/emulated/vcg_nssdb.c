@@ -45,6 +45,39 @@ static bool exists(const char *dir, const char *file)
 	return stat(path, &st) == 0;
 }
 
+/* Who may change what NSS reads. NSS loads every PKCS#11 module that the
+ * db's pkcs11.txt names into this process, as root when the daemon starts
+ * as root (it opens the db before --user drops root), and cert9.db and
+ * key4.db are the certificates and keys the card serves: anyone who can
+ * write the directory (and so replace a file) or one of those files runs
+ * code as root or swaps the card's keys. Only root and this process's own
+ * user may: the owner must be one of them, and no group or other write
+ * bit may be set. stat() follows links, so a link to a file others may
+ * write is refused too. `what`: "directory" or the file's name. */
+static int check_writers(const char *path, const struct stat *st,
+			 const char *what, const char *shown, char *why,
+			 size_t whylen)
+{
+	char file[VCG_SPEC_SHOWN_MAX];
+	uid_t me = geteuid();
+
+	vcg_spec_printable(file, sizeof(file), path, 64);
+	if (st->st_uid != 0 && st->st_uid != me)
+		return fail(why, whylen, -EPERM,
+			    "NSS db '%s': %s is owned by uid %u, who could make this process (uid %u) load any PKCS#11 module through pkcs11.txt or serve other keys: fix: chown %u %s",
+			    shown, what, (unsigned)st->st_uid, (unsigned)me,
+			    (unsigned)me, file);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return fail(why, whylen, -EPERM,
+			    "NSS db '%s': %s is writable by %s (mode %04o), who could make this process load any PKCS#11 module through pkcs11.txt or serve other keys: fix: chmod go-w %s",
+			    shown, what,
+			    (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ?
+			    "its group and others" : st->st_mode & S_IWGRP ?
+			    "its group" : "others",
+			    (unsigned)(st->st_mode & 07777), file);
+	return 0;
+}
+
 /* The files, before NSS: NSS's own error for all of these is a bare
  * SEC_ERROR_BAD_DATABASE. */
 static int check_files(const char *dir, const char *shown, bool hardware,
@@ -56,6 +89,7 @@ static int check_files(const char *dir, const char *shown, bool hardware,
 		: "create it: scripts/make-fake-smartcard DIR, or certutil -N -d sql:DIR";
 	char path[PATH_MAX];
 	struct stat st;
+	int rc;
 
 	if (stat(dir, &st) < 0) {
 		if (errno == ENOENT)
@@ -74,9 +108,14 @@ static int check_files(const char *dir, const char *shown, bool hardware,
 		return fail(why, whylen, -errno,
 			    "cannot read NSS db directory '%s': %s (fix its permissions)",
 			    shown, strerror(errno));
+	rc = check_writers(dir, &st, "the directory", shown, why, whylen);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (stat(path, &st) < 0 && errno == ENOENT) {
+		bool stated = stat(path, &st) == 0;
+
+		if (!stated && errno == ENOENT) {
 			if (exists(dir, "cert8.db"))
 				return fail(why, whylen, -ENOENT,
 					    "NSS db '%s' is a legacy dbm: database (cert8.db); libcacard needs sql: (%s): upgrade it with certutil --upgrade-merge or make a new one",
@@ -89,7 +128,23 @@ static int check_files(const char *dir, const char *shown, bool hardware,
 			return fail(why, whylen, -errno,
 				    "cannot read %s in NSS db '%s': %s (fix its permissions)",
 				    files[i], shown, strerror(errno));
+		if (!stated)
+			return fail(why, whylen, -EACCES,
+				    "cannot check %s in NSS db '%s' (fix its permissions)",
+				    files[i], shown);
+		rc = check_writers(path, &st, files[i], shown, why, whylen);
+		if (rc < 0)
+			return rc;
 	}
+	/* Optional (NSS makes it when it lists modules), but never foreign. */
+	snprintf(path, sizeof(path), "%s/pkcs11.txt", dir);
+	if (stat(path, &st) == 0)
+		return check_writers(path, &st, "pkcs11.txt", shown, why,
+				     whylen);
+	if (errno != ENOENT)
+		return fail(why, whylen, -errno,
+			    "cannot check pkcs11.txt in NSS db '%s': %s (fix its permissions)",
+			    shown, strerror(errno));
 	return 0;
 }
 

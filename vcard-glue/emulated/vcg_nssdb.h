@@ -7,7 +7,10 @@
  * read-only like libcacard, looks every nickname up exactly as libcacard
  * will (PK11_FindCertFromNickname), checks a private key exists when the
  * db has no password, and shuts NSS down again, so the error names the
- * one thing that is wrong.
+ * one thing that is wrong. Before NSS, it refuses a db that a user other
+ * than root and this process's own, or any group or other, may write (the
+ * directory, pkcs11.txt, cert9.db, key4.db): NSS loads every PKCS#11
+ * module pkcs11.txt names, as root in a daemon that drops root later.
  *
  * vcg_nssdb_check() must not run while NSS is initialised by someone else
  * in the process (libcacard): the caller (vcg_cacard.c) only calls it

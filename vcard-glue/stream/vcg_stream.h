@@ -2,11 +2,13 @@
  * behind one small ops table, so the passthru server (vcg_passthru*.c) and
  * the client (vcard-glue/client/) never know which.
  *
- * Non-blocking use (the daemon's loop): every call returns at once;
- * -EAGAIN means "call again when the fd is ready", and
+ * Non-blocking use (the daemon's loop, ccid-vscclient's): every call
+ * returns at once; -EAGAIN means "call again when the fd is ready" (a TLS
+ * record that came in part waits inside the stream), and
  * vcg_stream_wants_write() says whether ready means writable (a TLS
- * handshake or a record send may need that) or readable. Blocking use
- * (the client, on a blocking fd): -EAGAIN never comes back.
+ * handshake or a record send may need that) or readable. Blocking use (a
+ * blocking fd, as some tests do): -EAGAIN never comes back, and a peer
+ * that sends part of a record and stops blocks recv().
  *
  * One write per message (the issue's and QEMU's lesson: a peer that
  * writes header and payload apart loses ~40 ms per APDU to Nagle plus

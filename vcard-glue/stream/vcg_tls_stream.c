@@ -478,11 +478,17 @@ struct vcg_stream *vcg_stream_tls_client(struct vcg_tls_client *cli, int fd,
 {
 	struct tls_stream *t = tls_new(fd, GNUTLS_CLIENT, cli->prio, cli->creds, peer);
 	unsigned char addr[16];
+	int fl;
 
 	if (t == NULL)
 		return NULL;
-	/* The client blocks: a server that stalls mid-handshake ends it. */
-	gnutls_handshake_set_timeout(t->sess, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
+	/* A blocking client: GnuTLS's timeout ends a handshake the server
+	 * stalls. A non-blocking one (ccid-vscclient) keeps its own deadline
+	 * in its poll loop: with a GnuTLS timeout, GnuTLS would wait for the
+	 * rest of a partial record inside poll() (see the server above). */
+	fl = fcntl(fd, F_GETFL);
+	gnutls_handshake_set_timeout(t->sess, fl >= 0 && (fl & O_NONBLOCK) ? 0 :
+				     GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
 	if (hostname != NULL) {
 		snprintf(t->host, sizeof(t->host), "%s", hostname);
 		if (inet_pton(AF_INET, t->host, addr) != 1 &&
