@@ -149,26 +149,31 @@ void ccid_engine_enabled(struct ccid_engine *eng);
 
 /* ---- time: ticks (the engine has no clock of its own) ---- */
 
-/* The transport calls ccid_engine_tick() every CCID_TICK_SECONDS while
- * ccid_engine_busy() (well under the host's 3 s timeout: libccid's
- * DEFAULT_COM_READ_TIMEOUT). The first tick may come sooner. */
-#define CCID_TICK_SECONDS 1
+/* The transport calls ccid_engine_tick() every CCID_TICK_MS while
+ * ccid_engine_busy(), and keeps its timer idle otherwise. The first tick
+ * may come sooner. The period is fine enough to send the first time
+ * extension well inside the waiting time the card's parameters give the
+ * host (ccid_time_ext.c): 0.5 x WWT at the ISO 7816-3 defaults is 500 ms. */
+#define CCID_TICK_MS 100
 
-/* A half of the ABORT handshake (Section 5.3.1) waits at most this many
- * ticks, 4 to 5 s, for the other (ccid_abort.c). A live host sends both
- * back to back; this is longer than libccid's 3 s USB timeout, so a host
- * still trying is never cut short, and short enough that a host that
- * died between the halves does not keep the next one out for long. */
-#define CCID_ABORT_TIMEOUT_TICKS 5
+/* A half of the ABORT handshake (Section 5.3.1) waits about 4.5 s for the
+ * other (ccid_abort.c). A live host sends both back to back; this is
+ * longer than libccid's 3 s USB timeout, so a host still trying is never
+ * cut short, and short enough that a host that died between the halves
+ * does not keep the next one out for long. */
+#define CCID_ABORT_TIMEOUT_MS 4500
+#define CCID_ABORT_TIMEOUT_TICKS (CCID_ABORT_TIMEOUT_MS / CCID_TICK_MS)
 
 /* True while a card operation is pending or a half-done abort waits: the
- * transport should call ccid_engine_tick() every CCID_TICK_SECONDS. */
+ * transport should call ccid_engine_tick() every CCID_TICK_MS. */
 bool ccid_engine_busy(const struct ccid_engine *eng);
 
 /* One tick: queue a time-extension DataBlock (Section 6.2.6
- * bmCommandStatus = 2) for each slot with a pending XfrBlock (one
- * outstanding per slot at most; none for IccPowerOn: libccid's does not
- * understand them), and end abort halves that waited too long. */
+ * bmCommandStatus = 2, bError the multiplier of the waiting time) for
+ * each slot with a pending XfrBlock when its schedule says so
+ * (ccid_time_ext.c; one outstanding per slot at most; none for IccPowerOn:
+ * libccid's does not understand them), and end abort halves that waited
+ * too long. */
 void ccid_engine_tick(struct ccid_engine *eng);
 
 /* ---- introspection for status / logs ---- */

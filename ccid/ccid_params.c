@@ -145,6 +145,32 @@ const uint8_t *ccid_params_data(const struct ccid_params *p, size_t *len)
 	return p->t0;
 }
 
+/* ISO/IEC 7816-3:2006 Table 7 (Fi) and Table 8 (Di); 0 marks RFU. */
+static const uint16_t fi_table[16] = {
+	372, 372, 558, 744, 1116, 1488, 1860, 0,
+	0, 512, 768, 1024, 1536, 2048, 0, 0,
+};
+static const uint8_t di_table[16] = {
+	0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0,
+};
+
+uint64_t ccid_params_wait_us(const struct ccid_params *p, uint32_t clock_khz)
+{
+	const uint8_t *d = p->protocol == 1 ? p->t1 : p->t0;
+	uint64_t fi = fi_table[d[0] >> 4], di = di_table[d[0] & 0x0F];
+	uint64_t khz = clock_khz ? clock_khz : 1;
+
+	if (!fi)
+		fi = 372;
+	if (!di)
+		di = 1;
+	/* f = khz * 1000 Hz, so x / f seconds = x * 1000 / khz us */
+	if (p->protocol != 1)
+		return 960u * (uint64_t)d[3] * fi * 1000u / khz;
+	return 11u * fi * 1000u / (di * khz) +
+	       ((uint64_t)1 << (d[3] >> 4)) * 960u * 372u * 1000u / khz;
+}
+
 /* ISO 7816-3 Table 7 (Fi) and Table 8 (Di): the RFU indices. */
 static bool fidi_valid(uint8_t v)
 {

@@ -51,6 +51,14 @@ enum ccid_atr_check ccid_params_from_atr(struct ccid_params *p,
 /* The current abProtocolDataStructure and its length (5 or 7). */
 const uint8_t *ccid_params_data(const struct ccid_params *p, size_t *len);
 
+/* The waiting time the parameters give the host, in microseconds, with
+ * the card clocked at clock_khz (dwDefaultClock, the clock the host
+ * assumes): for T=0 the WWT, 960 x WI x Fi / f (ISO/IEC 7816-3:2006
+ * 10.2); for T=1 the BWT, 11 etu + 2^BWI x 960 x 372 / f (11.4.3), with
+ * etu = Fi / (Di x f). CCID Section 6.2.6 counts a time extension's bError
+ * in these units. An RFU Fi or Di index counts as the default (372, 1). */
+uint64_t ccid_params_wait_us(const struct ccid_params *p, uint32_t clock_khz);
+
 /* Validate a SetParameters message (whole message, header included) and,
  * if valid, store it in *p. Returns 0, or the bError for the response:
  * the offset of the bad field (Table 6.2-2) or ICC_PROTOCOL_NOT_SUPPORTED
