@@ -31,13 +31,29 @@ struct ccid_reader_config {
 	                                 the engine buffers exactly this much */
 	uint32_t default_clock_khz;   /* dwDefaultClock */
 	uint32_t max_clock_khz;       /* dwMaximumClock */
-	uint32_t default_data_rate;   /* dwDataRate, bps */
-	uint32_t max_data_rate;       /* dwMaxDataRate, bps */
+	uint32_t default_data_rate;   /* dwDataRate, bps: f / 372 (Fd, Dd) */
+	uint32_t max_data_rate;       /* dwMaxDataRate, bps: a listed rate */
 	uint32_t max_ifsd;            /* dwMaxIFSD */
 	uint8_t max_busy_slots;       /* bMaxCCIDBusySlots, 1..nslots */
 };
 
 void ccid_reader_config_default(struct ccid_reader_config *cfg);
+
+/* At most this many data rates are listed: GET_DATA_RATES fits the
+ * transport's 256-byte control reply. */
+#define CCID_MAX_DATA_RATES 64
+
+/* The clock frequencies (kHz) the reader lists: dwDefaultClock, then
+ * dwMaximumClock if it differs. Returns the count (bNumClockSupported). */
+size_t ccid_reader_clocks(const struct ccid_reader_config *cfg,
+			  uint32_t out[2]);
+
+/* The data rates (bps) the reader lists, ascending: every f x Di / Fi
+ * (ISO/IEC 7816-3 Tables 7 and 8, rounded down) at a listed clock, from
+ * dwDataRate to dwMaxDataRate. Fills at most `cap`; returns the count
+ * (bNumDataRatesSupported; more than cap if it did not fit). */
+size_t ccid_reader_data_rates(const struct ccid_reader_config *cfg,
+			      uint32_t *out, size_t cap);
 
 /* Check a config; returns 0 or -EINVAL and, if `why` is non-NULL, points
  * it at a static one-line explanation. */
@@ -132,7 +148,10 @@ int ccid_engine_abort_request(struct ccid_engine *eng, uint8_t slot,
 			      uint8_t seq);
 
 /* GET_CLOCK_FREQUENCIES / GET_DATA_RATES (Section 5.3.2, 5.3.3): the dword
- * arrays, little-endian, into buf; returns bytes written (<= cap). */
+ * arrays, little-endian, into buf; returns bytes written (<= cap, whole
+ * dwords). They list exactly what ccid_reader_clocks() and
+ * ccid_reader_data_rates() give, as many as bNumClockSupported and
+ * bNumDataRatesSupported say. */
 size_t ccid_engine_clock_frequencies(const struct ccid_engine *eng,
 				     uint8_t *buf, size_t cap);
 size_t ccid_engine_data_rates(const struct ccid_engine *eng, uint8_t *buf,

@@ -154,10 +154,20 @@ static const uint8_t di_table[16] = {
 	0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0,
 };
 
+unsigned ccid_fi(uint8_t index)
+{
+	return fi_table[index & 0x0F];
+}
+
+unsigned ccid_di(uint8_t index)
+{
+	return di_table[index & 0x0F];
+}
+
 uint64_t ccid_params_wait_us(const struct ccid_params *p, uint32_t clock_khz)
 {
 	const uint8_t *d = p->protocol == 1 ? p->t1 : p->t0;
-	uint64_t fi = fi_table[d[0] >> 4], di = di_table[d[0] & 0x0F];
+	uint64_t fi = ccid_fi(d[0] >> 4), di = ccid_di(d[0]);
 	uint64_t khz = clock_khz ? clock_khz : 1;
 
 	if (!fi)
@@ -174,11 +184,7 @@ uint64_t ccid_params_wait_us(const struct ccid_params *p, uint32_t clock_khz)
 /* ISO 7816-3 Table 7 (Fi) and Table 8 (Di): the RFU indices. */
 static bool fidi_valid(uint8_t v)
 {
-	uint8_t fi = v >> 4, di = v & 0x0F;
-
-	if (fi == 7 || fi == 8 || fi >= 14)
-		return false;
-	return di >= 1 && di <= 9;
+	return ccid_fi(v >> 4) && ccid_di(v);
 }
 
 uint8_t ccid_params_set(struct ccid_params *p, const uint8_t *msg, size_t len)

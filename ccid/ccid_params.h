@@ -51,6 +51,11 @@ enum ccid_atr_check ccid_params_from_atr(struct ccid_params *p,
 /* The current abProtocolDataStructure and its length (5 or 7). */
 const uint8_t *ccid_params_data(const struct ccid_params *p, size_t *len);
 
+/* ISO/IEC 7816-3:2006 Table 7 (Fi) and Table 8 (Di) for a 4-bit index;
+ * 0 for an RFU index. */
+unsigned ccid_fi(uint8_t index);
+unsigned ccid_di(uint8_t index);
+
 /* The waiting time the parameters give the host, in microseconds, with
  * the card clocked at clock_khz (dwDefaultClock, the clock the host
  * assumes): for T=0 the WWT, 960 x WI x Fi / f (ISO/IEC 7816-3:2006

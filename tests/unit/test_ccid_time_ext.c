@@ -80,6 +80,7 @@ static struct ccid_engine *engine_for(const struct te_case *c)
 
 	ccid_reader_config_default(&cfg);
 	cfg.default_clock_khz = cfg.max_clock_khz = c->clock_khz;
+	cfg.default_data_rate = cfg.max_data_rate = c->clock_khz * 1000u / 372u;
 	eng = ccid_engine_new(&cfg);
 	if (!eng)
 		return NULL;
