@@ -72,7 +72,7 @@ void ccid_handle_set_parameters(struct ccid_engine *eng, const uint8_t *msg,
 
 	if (card_absent(eng, msg))
 		return;
-	err = ccid_params_set(&eng->slots[slot].params, msg, len);
+	err = ccid_params_set(&eng->slots[slot].params, msg, len, &eng->cfg);
 	if (err)
 		ccid_log(eng, CCID_LOG_WARNING, slot, seq,
 			 "SetParameters refused, bError %u", err);

@@ -68,19 +68,23 @@ static double wait_ms(const struct te_case *c)
 	return 11.0 * fi / di / f + (double)(1u << (c->wi >> 4)) * 960 * 372 / f;
 }
 
-/* A card offering T=0 and T=1 (TD1 = 80: T=0, TD2 follows; TD2 = 01:
- * T=1; TCK), powered, its parameters set to the case's. */
+/* A card offering T=0 and T=1 up to Fi 512 Di 32 (TA1 = 96; TD1 = 80:
+ * T=0, TD2 follows; TD2 = 01: T=1; TCK), powered, its parameters set to
+ * the case's. */
 static struct ccid_engine *engine_for(const struct te_case *c)
 {
-	static const uint8_t atr[] = { 0x3B, 0x80, 0x80, 0x01, 0x01 };
+	static const uint8_t atr[] = { 0x3B, 0x90, 0x96, 0x80, 0x01, 0x87 };
 	struct ccid_reader_config cfg;
 	struct ccid_engine *eng;
 	uint8_t t0[5] = { c->fidi, 0x00, 0x00, c->wi, 0x00 };
 	uint8_t t1[7] = { c->fidi, 0x10, 0x00, c->wi, 0x00, 0x20, 0x00 };
 
 	ccid_reader_config_default(&cfg);
-	cfg.default_clock_khz = cfg.max_clock_khz = c->clock_khz;
-	cfg.default_data_rate = cfg.max_data_rate = c->clock_khz * 1000u / 372u;
+	if (c->clock_khz != cfg.default_clock_khz) {   /* one clock, one rate */
+		cfg.default_clock_khz = cfg.max_clock_khz = c->clock_khz;
+		cfg.default_data_rate = c->clock_khz * 1000u / 372u;
+		cfg.max_data_rate = cfg.default_data_rate;
+	}
 	eng = ccid_engine_new(&cfg);
 	if (!eng)
 		return NULL;
@@ -140,7 +144,8 @@ static void check_case(const void *arg)
 					 c->proto ? 7 : 5);
 
 		ccid_params_default(&p);
-		CHECK_EQ(ccid_params_set(&p, msg, n), 0);
+		p.card_fidi = c->fidi;   /* a card whose TA1 allows it */
+		CHECK_EQ(ccid_params_set(&p, msg, n, NULL), 0);
 		double d = ccid_params_wait_us(&p, c->clock_khz) / 1000.0 - wt;
 
 		CHECK(d > -0.01 && d < 0.01);
