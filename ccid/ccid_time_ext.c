@@ -3,10 +3,10 @@
  * keep waiting; bError is the multiplier, the number of waiting times
  * (WWT for T=0, BWT for T=1: ccid_params_wait_us) the host should add.
  *
- * A host times the answer out after one waiting time of the current
- * parameters (Windows' usbccid and macOS's driver compute it; libccid
- * uses at least 3 s), counted from the command, then from each extension.
- * So:
+ * The strictest host times the answer out after one waiting time of the
+ * current parameters, counted from the command, then from each extension
+ * (bError of them); libccid waits at least 3 s, or more when the ATR's
+ * parameters call for it (T0_card_timeout / T1_card_timeout). So:
  *
  *   - the first extension goes out after at most half the waiting time
  *     (and never later than CCID_TIME_EXT_MAX_MS, for a host with a fixed
