@@ -23,7 +23,7 @@
  * Bounded (not in the spec): a host that dies between the two halves, or
  * a buggy or hostile one, must not leave the slot failing every command
  * for every later host. A half still alone after
- * CCID_ABORT_TIMEOUT_TICKS ticks (ccid_engine.h: 4 to 5 s) ends:
+ * CCID_ABORT_TIMEOUT_TICKS ticks (ccid_engine.h: about 4.5 s) ends:
  *
  *   - a lone PC_to_RDR_Abort completes as if its request had come (the
  *     command in flight fails CMD_ABORTED, the Abort gets its SlotStatus);
@@ -126,14 +126,14 @@ void ccid_abort_tick(struct ccid_engine *eng, unsigned slot)
 		return;
 	if (s->abort_msg) {
 		ccid_log(eng, CCID_LOG_WARNING, (int)slot, s->abort_msg_seq,
-			 "PC_to_RDR_Abort without its ABORT request for about %u s: "
-			 "completed", CCID_ABORT_TIMEOUT_TICKS * CCID_TICK_SECONDS);
+			 "PC_to_RDR_Abort without its ABORT request for about %u ms: "
+			 "completed", CCID_ABORT_TIMEOUT_TICKS * CCID_TICK_MS);
 		complete(eng, slot);
 		return;
 	}
 	ccid_log(eng, CCID_LOG_WARNING, (int)slot, s->abort_req_seq,
-		 "ABORT request without its PC_to_RDR_Abort for about %u s: "
-		 "forgotten", CCID_ABORT_TIMEOUT_TICKS * CCID_TICK_SECONDS);
+		 "ABORT request without its PC_to_RDR_Abort for about %u ms: "
+		 "forgotten", CCID_ABORT_TIMEOUT_TICKS * CCID_TICK_MS);
 	s->abort_req = false;
 }
 

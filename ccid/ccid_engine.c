@@ -189,20 +189,11 @@ bool ccid_engine_busy(const struct ccid_engine *eng)
 	return ccid_busy_count(eng) > 0;
 }
 
-/* Time extensions go to pending XfrBlocks only. Section 6.2.6 allows them
- * for any command, but libccid reads them only in CCID_Receive (XfrBlock,
- * Secure, Escape): its CmdPowerOn takes the first DataBlock as the answer,
- * and a time extension (bmCommandStatus 2, not "failed", dwLength 0) would
- * power the card on with an empty ATR. A slow power-on is instead bounded
- * by the host's own timeout. */
 void ccid_engine_tick(struct ccid_engine *eng)
 {
 	for (unsigned i = 0; i < eng->cfg.nslots; i++) {
-		struct ccid_slot *s = &eng->slots[i];
-
 		ccid_abort_tick(eng, i);
-		if (s->op == CCID_OP_TRANSMIT && !s->te_queued)
-			ccid_respond_time_ext(eng, i);
+		ccid_time_ext_tick(eng, i);
 	}
 }
 

@@ -31,13 +31,29 @@ struct ccid_reader_config {
 	                                 the engine buffers exactly this much */
 	uint32_t default_clock_khz;   /* dwDefaultClock */
 	uint32_t max_clock_khz;       /* dwMaximumClock */
-	uint32_t default_data_rate;   /* dwDataRate, bps */
-	uint32_t max_data_rate;       /* dwMaxDataRate, bps */
+	uint32_t default_data_rate;   /* dwDataRate, bps: f / 372 (Fd, Dd) */
+	uint32_t max_data_rate;       /* dwMaxDataRate, bps: a listed rate */
 	uint32_t max_ifsd;            /* dwMaxIFSD */
 	uint8_t max_busy_slots;       /* bMaxCCIDBusySlots, 1..nslots */
 };
 
 void ccid_reader_config_default(struct ccid_reader_config *cfg);
+
+/* At most this many data rates are listed: GET_DATA_RATES fits the
+ * transport's 256-byte control reply. */
+#define CCID_MAX_DATA_RATES 64
+
+/* The clock frequencies (kHz) the reader lists: dwDefaultClock, then
+ * dwMaximumClock if it differs. Returns the count (bNumClockSupported). */
+size_t ccid_reader_clocks(const struct ccid_reader_config *cfg,
+			  uint32_t out[2]);
+
+/* The data rates (bps) the reader lists, ascending: every f x Di / Fi
+ * (ISO/IEC 7816-3 Tables 7 and 8, rounded down) at a listed clock, from
+ * dwDataRate to dwMaxDataRate. Fills at most `cap`; returns the count
+ * (bNumDataRatesSupported; more than cap if it did not fit). */
+size_t ccid_reader_data_rates(const struct ccid_reader_config *cfg,
+			      uint32_t *out, size_t cap);
 
 /* Check a config; returns 0 or -EINVAL and, if `why` is non-NULL, points
  * it at a static one-line explanation. */
@@ -132,7 +148,10 @@ int ccid_engine_abort_request(struct ccid_engine *eng, uint8_t slot,
 			      uint8_t seq);
 
 /* GET_CLOCK_FREQUENCIES / GET_DATA_RATES (Section 5.3.2, 5.3.3): the dword
- * arrays, little-endian, into buf; returns bytes written (<= cap). */
+ * arrays, little-endian, into buf; returns bytes written (<= cap, whole
+ * dwords). They list exactly what ccid_reader_clocks() and
+ * ccid_reader_data_rates() give, as many as bNumClockSupported and
+ * bNumDataRatesSupported say. */
 size_t ccid_engine_clock_frequencies(const struct ccid_engine *eng,
 				     uint8_t *buf, size_t cap);
 size_t ccid_engine_data_rates(const struct ccid_engine *eng, uint8_t *buf,
@@ -149,26 +168,31 @@ void ccid_engine_enabled(struct ccid_engine *eng);
 
 /* ---- time: ticks (the engine has no clock of its own) ---- */
 
-/* The transport calls ccid_engine_tick() every CCID_TICK_SECONDS while
- * ccid_engine_busy() (well under the host's 3 s timeout: libccid's
- * DEFAULT_COM_READ_TIMEOUT). The first tick may come sooner. */
-#define CCID_TICK_SECONDS 1
+/* The transport calls ccid_engine_tick() every CCID_TICK_MS while
+ * ccid_engine_busy(), and keeps its timer idle otherwise. The first tick
+ * may come sooner. The period is fine enough to send the first time
+ * extension well inside the waiting time the card's parameters give the
+ * host (ccid_time_ext.c): 0.5 x WWT at the ISO 7816-3 defaults is 500 ms. */
+#define CCID_TICK_MS 100
 
-/* A half of the ABORT handshake (Section 5.3.1) waits at most this many
- * ticks, 4 to 5 s, for the other (ccid_abort.c). A live host sends both
- * back to back; this is longer than libccid's 3 s USB timeout, so a host
- * still trying is never cut short, and short enough that a host that
- * died between the halves does not keep the next one out for long. */
-#define CCID_ABORT_TIMEOUT_TICKS 5
+/* A half of the ABORT handshake (Section 5.3.1) waits about 4.5 s for the
+ * other (ccid_abort.c). A live host sends both back to back; this is
+ * longer than libccid's 3 s USB timeout, so a host still trying is never
+ * cut short, and short enough that a host that died between the halves
+ * does not keep the next one out for long. */
+#define CCID_ABORT_TIMEOUT_MS 4500
+#define CCID_ABORT_TIMEOUT_TICKS (CCID_ABORT_TIMEOUT_MS / CCID_TICK_MS)
 
 /* True while a card operation is pending or a half-done abort waits: the
- * transport should call ccid_engine_tick() every CCID_TICK_SECONDS. */
+ * transport should call ccid_engine_tick() every CCID_TICK_MS. */
 bool ccid_engine_busy(const struct ccid_engine *eng);
 
 /* One tick: queue a time-extension DataBlock (Section 6.2.6
- * bmCommandStatus = 2) for each slot with a pending XfrBlock (one
- * outstanding per slot at most; none for IccPowerOn: libccid's does not
- * understand them), and end abort halves that waited too long. */
+ * bmCommandStatus = 2, bError the multiplier of the waiting time) for
+ * each slot with a pending XfrBlock when its schedule says so
+ * (ccid_time_ext.c; one outstanding per slot at most; none for IccPowerOn:
+ * libccid's does not understand them), and end abort halves that waited
+ * too long. */
 void ccid_engine_tick(struct ccid_engine *eng);
 
 /* ---- introspection for status / logs ---- */

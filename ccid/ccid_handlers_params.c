@@ -72,7 +72,7 @@ void ccid_handle_set_parameters(struct ccid_engine *eng, const uint8_t *msg,
 
 	if (card_absent(eng, msg))
 		return;
-	err = ccid_params_set(&eng->slots[slot].params, msg, len);
+	err = ccid_params_set(&eng->slots[slot].params, msg, len, &eng->cfg);
 	if (err)
 		ccid_log(eng, CCID_LOG_WARNING, slot, seq,
 			 "SetParameters refused, bError %u", err);
@@ -82,16 +82,25 @@ void ccid_handle_set_parameters(struct ccid_engine *eng, const uint8_t *msg,
 
 /* Clock and baud rate are automatic (dwFeatures 0x10 | 0x20): whatever
  * the host asks, answer the values in use (Section 6.2.5: dwClockFrequency
- * and dwDataRate are the "current setting"). No card needed. */
+ * and dwDataRate are the "current setting"): the default clock, and the
+ * rate the slot's bmFindexDindex gives at it, f x Di / Fi (one of the
+ * rates GET_DATA_RATES lists when the card's parameters are within
+ * them). No card needed. */
 void ccid_handle_set_rate_and_clock(struct ccid_engine *eng,
 				    const uint8_t *msg, size_t len)
 {
 	uint8_t slot = msg[CCID_OFF_SLOT];
+	const struct ccid_params *p = &eng->slots[slot].params;
+	uint8_t fidi = p->protocol == 1 ? p->t1[0] : p->t0[0];
+	uint64_t rate = eng->cfg.default_data_rate;
 	uint8_t data[8];
 
 	(void)len;
+	if (ccid_fi(fidi >> 4) && ccid_di(fidi))
+		rate = (uint64_t)eng->cfg.default_clock_khz * 1000u *
+		       ccid_di(fidi) / ccid_fi(fidi >> 4);
 	ccid_put_le32(data, eng->cfg.default_clock_khz);   /* dwClockFrequency */
-	ccid_put_le32(data + 4, eng->cfg.default_data_rate); /* dwDataRate */
+	ccid_put_le32(data + 4, (uint32_t)rate);           /* dwDataRate */
 	ccid_respond(eng, &(struct ccid_rdr_header){
 			     .type = CCID_RDR_RATE_AND_CLOCK,
 			     .slot = slot,

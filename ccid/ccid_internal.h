@@ -68,6 +68,7 @@ struct ccid_slot {
 	uint32_t tag;
 	uint8_t op_seq;        /* bSeq of the command that started it */
 	bool te_queued;        /* a time extension for it is queued, unsent */
+	unsigned te_ticks;     /* ticks since it started or the last extension */
 
 	/* ABORT handshake (Section 5.3.1 / 6.1.13) */
 	bool abort_req;        /* control request seen */
@@ -138,7 +139,9 @@ struct ccid_rdr_header {
  * caller's, copied). */
 void ccid_respond(struct ccid_engine *eng, const struct ccid_rdr_header *h,
 		  const uint8_t *data, size_t len);
-void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot);
+/* A time extension for the slot's pending command, bError = multiplier. */
+void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot,
+			   uint8_t multiplier);
 
 /* ccid_dispatch.c: one complete PC_to_RDR message */
 void ccid_dispatch(struct ccid_engine *eng, const uint8_t *msg, size_t len);
@@ -240,6 +243,16 @@ void ccid_chain_xfr(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 		    uint16_t level, const uint8_t *data, size_t len);
 void ccid_chain_card_response(struct ccid_engine *eng, unsigned slot,
 			      uint8_t seq, const uint8_t *data, size_t len);
+
+/* ccid_time_ext.c: when to send time extensions (Section 6.2.6) */
+struct ccid_time_ext_plan {
+	unsigned ticks;        /* an extension every this many ticks, the
+	                          first too */
+	uint8_t multiplier;    /* bError: waiting times each one asks for */
+};
+void ccid_time_ext_plan(uint64_t wait_us, struct ccid_time_ext_plan *out);
+/* A tick for the slot: send the extension its plan says is due. */
+void ccid_time_ext_tick(struct ccid_engine *eng, unsigned slot);
 
 /* ccid_abort.c */
 /* True if the command was consumed by an abort in progress. */

@@ -51,6 +51,7 @@ void ccid_op_start(struct ccid_engine *eng, unsigned slot, uint8_t seq,
 	s->tag = tag;
 	s->op_seq = seq;
 	s->te_queued = false;
+	s->te_ticks = 0;
 	if (op == CCID_OP_POWER_ON)
 		rc = ccid_power_on_call(eng, slot, tag);
 	else

@@ -30,6 +30,8 @@ static void fill(struct ccid_params *p, const struct atr_fields *f)
 
 	p->protocol = f->first_protocol == 1 ? 1 : 0;
 	p->offered = f->offered ? f->offered : CCID_OFFER_T0;
+	p->card_fidi = fidi;
+	p->card_crc = f->t1_tc >= 0 && (f->t1_tc & 1);
 	/* Table 6.1-5: bmFindexDindex, bmTCCKST0, bGuardTimeT0,
 	 * bWaitingIntegerT0, bClockStop */
 	p->t0[0] = fidi;
@@ -145,17 +147,78 @@ const uint8_t *ccid_params_data(const struct ccid_params *p, size_t *len)
 	return p->t0;
 }
 
-/* ISO 7816-3 Table 7 (Fi) and Table 8 (Di): the RFU indices. */
-static bool fidi_valid(uint8_t v)
-{
-	uint8_t fi = v >> 4, di = v & 0x0F;
+/* ISO/IEC 7816-3:2006 Table 7 (Fi) and Table 8 (Di); 0 marks RFU. */
+static const uint16_t fi_table[16] = {
+	372, 372, 558, 744, 1116, 1488, 1860, 0,
+	0, 512, 768, 1024, 1536, 2048, 0, 0,
+};
+static const uint8_t di_table[16] = {
+	0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0,
+};
 
-	if (fi == 7 || fi == 8 || fi >= 14)
-		return false;
-	return di >= 1 && di <= 9;
+unsigned ccid_fi(uint8_t index)
+{
+	return fi_table[index & 0x0F];
 }
 
-uint8_t ccid_params_set(struct ccid_params *p, const uint8_t *msg, size_t len)
+unsigned ccid_di(uint8_t index)
+{
+	return di_table[index & 0x0F];
+}
+
+uint64_t ccid_params_wait_us(const struct ccid_params *p, uint32_t clock_khz)
+{
+	const uint8_t *d = p->protocol == 1 ? p->t1 : p->t0;
+	uint64_t fi = ccid_fi(d[0] >> 4), di = ccid_di(d[0]);
+	uint64_t khz = clock_khz ? clock_khz : 1;
+
+	if (!fi)
+		fi = 372;
+	if (!di)
+		di = 1;
+	/* f = khz * 1000 Hz, so x / f seconds = x * 1000 / khz us */
+	if (p->protocol != 1)
+		return 960u * (uint64_t)d[3] * fi * 1000u / khz;
+	return 11u * fi * 1000u / (di * khz) +
+	       ((uint64_t)1 << (d[3] >> 4)) * 960u * 372u * 1000u / khz;
+}
+
+/* bmFindexDindex: ISO/IEC 7816-3:2006 9.2 lets the interface device use
+ * F from Fd (372) up to the card's Fi and D from Dd (1) up to its Di (TA1),
+ * so a host may send the default 11 (no PPS: Windows' usbccid does when
+ * the card's rate is not in the reader's list), TA1 itself, or a pair in
+ * between; and not faster than the reader's dwMaxDataRate at its clock. */
+static bool fidi_allowed(const struct ccid_params *p, uint8_t v,
+			 const struct ccid_reader_config *cfg)
+{
+	unsigned f = ccid_fi(v >> 4), d = ccid_di(v);
+
+	if (!f || !d)
+		return false;   /* RFU */
+	if (f > ccid_fi(p->card_fidi >> 4) || d > ccid_di(p->card_fidi))
+		return false;   /* past what the card's TA1 offers */
+	if (cfg && (uint64_t)cfg->default_clock_khz * 1000u * d / f >
+		   cfg->max_data_rate)
+		return false;   /* faster than the reader */
+	return true;
+}
+
+/* Accepted, field by field (Tables 6.1-5 and 6.1-6), for the card's ATR:
+ *   bProtocolNum     0 or 1, and offered by the ATR
+ *   bmFindexDindex   see fidi_allowed()
+ *   bmTCCKST0        00 or 02: the convention bit, which "the CCID
+ *                    ignores" (Table 6.1-5), so either
+ *   bmTCCKST1        10 | convention (02) | EDC (01), the EDC the card's
+ *                    TC3 names (LRC unless TC3 says CRC)
+ *   bGuardTime       any (TC1: 0..254 extra etu, 255 minimum)
+ *   WI (T=0)         1..255 (0 is reserved, ISO 7816-3 10.2)
+ *   BWI/CWI (T=1)    BWI 0..9 (10..15 reserved, 11.4.3), CWI any
+ *   bClockStop       0..3 (the reader never stops the clock, so any is
+ *                    kept, as the host asked)
+ *   bIFSC            1..254 (11.4.2)
+ *   bNadValue        0: dwFeatures does not offer other NADs (0x200) */
+uint8_t ccid_params_set(struct ccid_params *p, const uint8_t *msg, size_t len,
+			const struct ccid_reader_config *cfg)
 {
 	uint8_t proto = msg[CCID_OFF_PROTOCOL_NUM];
 	const uint8_t *d = msg + CCID_OFF_DATA;
@@ -165,29 +228,28 @@ uint8_t ccid_params_set(struct ccid_params *p, const uint8_t *msg, size_t len)
 		return CCID_OFF_PROTOCOL_NUM;
 	if (dlen != (proto ? CCID_T1_PARAMS_LEN : CCID_T0_PARAMS_LEN))
 		return CCID_ERR_BAD_LENGTH;
+	/* Table 6.2-2: 7, "protocol invalid or not supported" */
 	if (!(p->offered & (proto ? CCID_OFFER_T1 : CCID_OFFER_T0)))
-		return CCID_ERR_ICC_PROTOCOL_NOT_SUPPORTED;
-	if (!fidi_valid(d[0]))
+		return CCID_OFF_PROTOCOL_NUM;
+	if (!fidi_allowed(p, d[0], cfg))
 		return CCID_OFF_FINDEX_DINDEX;
 	if (proto == 0) {
-		/* bmTCCKST0: only bit 1 (convention) may be set */
 		if (d[1] != 0x00 && d[1] != 0x02)
 			return CCID_OFF_TCCKS;
-		/* ISO 7816-3 10.2: WI = 0 is reserved */
 		if (d[3] == 0)
 			return CCID_OFF_WAITING;
 	} else {
-		/* bmTCCKST1: 0x10 | convention (bit 1) | CRC (bit 0) */
-		if (d[1] < 0x10 || d[1] > 0x13)
+		if ((d[1] & ~0x02) != (0x10 | p->card_crc))
 			return CCID_OFF_TCCKS;
-		/* ISO 7816-3 11.4.3: BWI 10..15 are reserved */
 		if ((d[3] >> 4) > 9)
 			return CCID_OFF_WAITING;
 	}
-	if (d[4] > 3)   /* bClockStop: 0 no, 1 low, 2 high, 3 either */
+	if (d[4] > 3)
 		return CCID_OFF_CLOCK_STOP;
 	if (proto == 1 && (d[5] == 0 || d[5] == 0xFF))
 		return CCID_OFF_IFSC;
+	if (proto == 1 && d[6] != 0)
+		return CCID_OFF_NAD;
 	p->protocol = proto;
 	if (proto)
 		memcpy(p->t1, d, CCID_T1_PARAMS_LEN);

@@ -101,8 +101,9 @@ void ccid_respond(struct ccid_engine *eng, const struct ccid_rdr_header *h,
 
 /* Section 6.2.6: bmCommandStatus = 2 asks for more time; bError carries
  * the multiplier (1 = one more BWT/WWT). Sent as the DataBlock that the
- * pending XfrBlock will be answered with (see ccid_engine_tick). */
-void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot)
+ * pending XfrBlock will be answered with (see ccid_time_ext.c). */
+void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot,
+			   uint8_t multiplier)
 {
 	struct ccid_slot *s = &eng->slots[slot];
 
@@ -112,7 +113,7 @@ void ccid_respond_time_ext(struct ccid_engine *eng, unsigned slot)
 		     .seq = s->op_seq,
 		     .status = CCID_STATUS(ccid_icc_status(s),
 					   CCID_CMD_STATUS_TIME_EXT),
-		     .error = 1,   /* bError: the BWT multiplier */
+		     .error = multiplier,   /* bError: the BWT/WWT multiplier */
 	     }, NULL, 0, (int)slot);
 	s->te_queued = true;
 }

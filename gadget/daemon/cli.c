@@ -372,8 +372,15 @@ int gadget_cli_reader_config(const struct gadget_opts *o,
 
 	ccid_reader_config_default(cfg);
 	cfg->nslots = gadget_cli_slots(o);
-	if (cfg->max_busy_slots > cfg->nslots)
-		cfg->max_busy_slots = (uint8_t)cfg->nslots;
+	/* One command in flight per slot, every slot at once
+	 * (bMaxCCIDBusySlots = slots): the cards are independent. libccid
+	 * copes: with bMaxCCIDBusySlots = bMaxSlotIndex + 1 it reports the
+	 * slots thread safe (TAG_IFD_SLOT_THREAD_SAFE, ifdhandler.c), so
+	 * pcscd gives each slot its own lock, and its multi-slot reader reads
+	 * bulk-IN in one thread that hands each answer to its bSlot's waiter
+	 * (Multi_ReadProc, ccid_usb.c), checking bSeq per slot. With 1, a
+	 * slow card in one slot held every other slot's commands behind it. */
+	cfg->max_busy_slots = (uint8_t)cfg->nslots;
 	if (o->max_message)
 		cfg->max_msg_len = o->max_message;
 	if (ccid_reader_config_check(cfg, &why) < 0)

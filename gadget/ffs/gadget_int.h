@@ -9,9 +9,12 @@
 #include "ffs_io.h"
 #include "gadget_loop.h"
 
-/* Time extensions (Section 6.2.6) well under libccid's 3 s minimum; the
- * same period retries an endpoint after a transfer error. */
-#define GADGET_TICK_SECONDS 1
+/* The timer ticks every CCID_TICK_MS (ccid_engine.h: the engine's time
+ * extensions and abort bound) while the engine is busy or an endpoint is
+ * down, and is idle otherwise. An endpoint that failed is retried every
+ * GADGET_RETRY_TICKS ticks (1 s): not 10 times a second with a warning
+ * each time. */
+#define GADGET_RETRY_TICKS (1000 / CCID_TICK_MS)
 
 /* Bulk-IN: a message, then (if msg->zlp) a zero-length packet. */
 enum gadget_in_phase {
@@ -33,6 +36,7 @@ struct gadget_loop {
 	bool ep_down[FFS_EP_COUNT];      /* failed: retry on ENABLE or tick */
 	enum gadget_in_phase in_phase;
 	bool timer_armed;
+	unsigned retry_ticks;            /* ticks since endpoints were retried */
 	bool usb_wanted;                 /* gadget_cards_want_usb() last time */
 	struct gadget_ctl_conn conns[GADGET_CTL_CLIENTS];
 };

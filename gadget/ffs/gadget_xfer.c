@@ -35,8 +35,9 @@ static void ep_failed(struct gadget_loop *l, enum ffs_ep_index ep, int err,
 {
 	l->ep_down[ep] = true;
 	gadget_log(host_gone_error(err) ? LOG_DEBUG : LOG_WARNING, "ffs",
-		   "%s %s: %s (retry on the next enable or in %d s)",
-		   ep_names[ep], what, strerror(-err), GADGET_TICK_SECONDS);
+		   "%s %s: %s (retry on the next enable or in %d ms)",
+		   ep_names[ep], what, strerror(-err),
+		   GADGET_RETRY_TICKS * CCID_TICK_MS);
 }
 
 static bool can_submit(struct gadget_loop *l, enum ffs_ep_index ep)
@@ -125,8 +126,9 @@ static void update_timer(struct gadget_loop *l)
 	if (want == l->timer_armed)
 		return;
 	if (want) {
-		its.it_value.tv_sec = GADGET_TICK_SECONDS;
-		its.it_interval.tv_sec = GADGET_TICK_SECONDS;
+		its.it_value.tv_nsec = CCID_TICK_MS * 1000000L;
+		its.it_interval.tv_nsec = CCID_TICK_MS * 1000000L;
+		l->retry_ticks = 0;
 	}
 	if (timerfd_settime(l->timerfd, 0, &its, NULL) < 0) {
 		gadget_log(LOG_ERR, "loop", "timerfd: %s", strerror(errno));
@@ -241,8 +243,11 @@ void gadget_xfer_tick(struct gadget_loop *l)
 
 	if (read(l->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
-	for (ep = 0; ep < FFS_EP_COUNT; ep++)
-		l->ep_down[ep] = false;
+	if (++l->retry_ticks >= GADGET_RETRY_TICKS) {
+		l->retry_ticks = 0;
+		for (ep = 0; ep < FFS_EP_COUNT; ep++)
+			l->ep_down[ep] = false;
+	}
 	if (l->usb.enabled && ccid_engine_busy(l->eng))
 		ccid_engine_tick(l->eng);
 }

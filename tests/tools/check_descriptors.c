@@ -131,10 +131,14 @@ static void check_class(const uint8_t *c, const struct expect *e)
 	field("ccid.dwDefaultClock", def_clk, def_clk != 0, "non-zero kHz");
 	field("ccid.dwMaximumClock", max_clk, max_clk >= def_clk,
 	      ">= dwDefaultClock");
-	eq("ccid.bNumClockSupported", c[18], 0);
-	field("ccid.dwDataRate", rate, rate != 0, "non-zero bps");
+	/* Section 5.1: the clocks GET_CLOCK_FREQUENCIES lists (the default,
+	 * and the maximum if it differs) and the data rates GET_DATA_RATES
+	 * lists (ISO pairs from f / 372 up), counted, not 0 */
+	eq("ccid.bNumClockSupported", c[18], max_clk == def_clk ? 1 : 2);
+	eq("ccid.dwDataRate", rate, def_clk * 1000 / 372);
 	field("ccid.dwMaxDataRate", max_rate, max_rate >= rate, ">= dwDataRate");
-	eq("ccid.bNumDataRatesSupported", c[27], 0);
+	field("ccid.bNumDataRatesSupported", c[27], c[27] >= 1 && c[27] <= 64,
+	      "1..64 (the rates GET_DATA_RATES answers)");
 	/* T=1 is offered: IFSD 1..254 (ISO 7816-3 11.4.2). */
 	field("ccid.dwMaxIFSD", le32(c + 28), le32(c + 28) >= 1 && le32(c + 28) <= 254,
 	      "1..254 with T=1");

@@ -16,6 +16,15 @@
 
 #define CCID_FAKE_RSP_MAX (65536 + 2 + 64)
 
+/* Ticks from an XfrBlock to its first time extension, and between the
+ * next ones, for a card at the ISO/IEC 7816-3 defaults (T=0, Fi 372, WI
+ * 10, no TC2: the fake's ATR 3B 00 and the test card's) on the default
+ * 3580 kHz clock: WWT = 960 x 10 x 372 / 3.58 MHz = 997.5 ms, and an
+ * extension goes after at most half of it, in whole ticks
+ * (ccid_time_ext.c): 498 ms / 100 ms -> 4. Computed here from the ISO
+ * formula, not from the engine's. */
+#define CCID_FAKE_TE_TICKS ((960u * 10u * 372u / 3580u) / 2u / CCID_TICK_MS)
+
 struct ccid_fake_card {
 	struct ccid_engine *eng;
 	unsigned slot;

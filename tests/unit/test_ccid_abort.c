@@ -21,20 +21,27 @@ static struct ccid_engine *pending_xfr(const struct ccid_card_ops *ops,
 	return eng;
 }
 
+static void ticks(struct ccid_engine *eng, unsigned n)
+{
+	while (n--)
+		ccid_engine_tick(eng);
+}
+
 static void test_time_extension(void)
 {
 	struct ccid_engine *eng = pending_xfr(&ccid_fake_ops, 5);
 
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
 	CHECK(ccid_engine_busy(eng));
-	ccid_engine_tick(eng);
-	ccid_engine_tick(eng);   /* one outstanding at most */
+	ticks(eng, CCID_FAKE_TE_TICKS - 1);
+	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);   /* not due yet */
+	ticks(eng, CCID_FAKE_TE_TICKS + 1);   /* one outstanding at most */
 	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x80, 1);
 	CHECK_EQ(got[1] | got[2] | got[3] | got[4], 0);
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);
-	ccid_engine_tick(eng);   /* popped: the next one may go */
+	ccid_engine_tick(eng);   /* popped and overdue: the next one goes */
 	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x80, 1);
-	ccid_engine_tick(eng);
+	ticks(eng, CCID_FAKE_TE_TICKS);
 	ccid_fake_complete(&card, 0, (const uint8_t *)"\x90\x00", 2);
 	/* the queued one, still in order */
 	CCID_EXPECT(eng, got, CCID_RDR_DATA_BLOCK, 0, 5, 0x80, 1);
@@ -54,7 +61,7 @@ static void test_no_time_extension_power_on(void)
 	ccid_engine_attach_card(eng, 0, &ccid_fake_ops, &card);
 	ccid_fake_send(eng, CCID_PC_ICC_POWER_ON, 0, 9, 0, 0, 0, NULL, 0);
 	CHECK(ccid_engine_busy(eng));
-	ccid_engine_tick(eng);
+	ticks(eng, 3 * CCID_FAKE_TE_TICKS);
 	/* none for IccPowerOn: libccid's CmdPowerOn would take it for an
 	 * empty ATR (see ccid_engine_tick) */
 	CHECK(ccid_engine_peek_bulk_in(eng) == NULL);

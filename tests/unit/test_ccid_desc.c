@@ -32,10 +32,10 @@ static void test_default_descriptor(void)
 	CHECK_EQ(le32(d + 6), 0x00000003); /* dwProtocols T=0 | T=1 */
 	CHECK_EQ(le32(d + 10), 3580);      /* dwDefaultClock, kHz */
 	CHECK_EQ(le32(d + 14), 3580);      /* dwMaximumClock */
-	CHECK_EQ(d[18], 0);                /* bNumClockSupported */
-	CHECK_EQ(le32(d + 19), 9600);      /* dwDataRate */
-	CHECK_EQ(le32(d + 23), 344086);    /* dwMaxDataRate */
-	CHECK_EQ(d[27], 0);                /* bNumDataRatesSupported */
+	CHECK_EQ(d[18], 1);                /* bNumClockSupported */
+	CHECK_EQ(le32(d + 19), 9623);      /* dwDataRate = 3.58 MHz / 372 */
+	CHECK_EQ(le32(d + 23), 307956);    /* dwMaxDataRate = x 32 / 372 */
+	CHECK_EQ(d[27], 42);               /* bNumDataRatesSupported */
 	CHECK_EQ(le32(d + 28), 254);       /* dwMaxIFSD */
 	CHECK_EQ(le32(d + 32), 0);         /* dwSynchProtocols */
 	CHECK_EQ(le32(d + 36), 0);         /* dwMechanical */
@@ -59,8 +59,8 @@ static void test_custom_descriptor(void)
 	cfg.max_msg_len = 271;
 	cfg.default_clock_khz = 4000;
 	cfg.max_clock_khz = 8000;
-	cfg.default_data_rate = 10752;
-	cfg.max_data_rate = 250000;
+	cfg.default_data_rate = 10752;   /* 4 MHz / 372 */
+	cfg.max_data_rate = 250000;      /* 8 MHz x 16 / 512 */
 	cfg.max_ifsd = 32;
 	CHECK_EQ(ccid_reader_config_check(&cfg, NULL), 0);
 	ccid_class_descriptor(&cfg, d);
@@ -70,6 +70,8 @@ static void test_custom_descriptor(void)
 	CHECK_EQ(le32(d + 19), 10752);
 	CHECK_EQ(le32(d + 23), 250000);
 	CHECK_EQ(le32(d + 28), 32);
+	CHECK_EQ(d[18], 2);              /* 4000 and 8000 kHz */
+	CHECK(d[27] > 2);
 	CHECK_EQ(le32(d + 44), 271);
 	CHECK_EQ(d[53], 2);
 }
@@ -86,14 +88,19 @@ static void test_clock_and_rates(void)
 	/* default == max: one dword */
 	CHECK_EQ(ccid_engine_clock_frequencies(eng, buf, sizeof(buf)), 4);
 	CHECK_EQ(le32(buf), 3580);
-	CHECK_EQ(ccid_engine_data_rates(eng, buf, sizeof(buf)), 8);
-	CHECK_EQ(le32(buf), 9600);
-	CHECK_EQ(le32(buf + 4), 344086);
+	/* ascending from dwDataRate, whole dwords only */
+	CHECK_EQ(ccid_engine_data_rates(eng, buf, sizeof(buf)), 16);
+	CHECK_EQ(le32(buf), 9623);
+	CHECK_EQ(le32(buf + 4), 12831);   /* Fi 558 Di 2 */
 	CHECK_EQ(ccid_engine_data_rates(eng, buf, 5), 4);
 	CHECK_EQ(ccid_engine_data_rates(eng, buf, 3), 0);
 	ccid_engine_free(eng);
 	cfg.max_clock_khz = 8000;
+	cfg.max_data_rate = 125000;   /* 8 MHz x 16 / 1024: 59 rates listed */
 	eng = ccid_engine_new(&cfg);
+	CHECK(eng != NULL);
+	if (!eng)
+		return;
 	CHECK_EQ(ccid_engine_clock_frequencies(eng, buf, sizeof(buf)), 8);
 	CHECK_EQ(le32(buf + 4), 8000);
 	ccid_engine_free(eng);

@@ -117,11 +117,11 @@ static const struct wire_case cases[] = {
 	{ "mechanical", ACTIVE, "71 00000000 00 0E 01 0000",
 	  "81 00000000 00 0E 40 00 00" },
 	/* SetDataRateAndClockFrequency, 6.1.14: the current values,
-	 * 3580 kHz and 9600 bps */
+	 * 3580 kHz and 9623 bps (f / 372) */
 	{ "set_rate", ACTIVE, "73 08000000 00 0F 000000 A00F0000 00960000",
-	  "84 08000000 00 0F 00 00 00 FC0D0000 80250000" },
+	  "84 08000000 00 0F 00 00 00 FC0D0000 97250000" },
 	{ "set_rate_absent", ABSENT, "73 08000000 00 0F 000000 A00F0000 00960000",
-	  "84 08000000 00 0F 02 00 00 FC0D0000 80250000" },
+	  "84 08000000 00 0F 02 00 00 FC0D0000 97250000" },
 	{ "set_rate_bad_length", ACTIVE, "73 00000000 00 0F 000000",
 	  "84 00000000 00 0F 40 01 00" },
 	/* unknown message type -> SlotStatus, CMD_NOT_SUPPORTED */

@@ -20,7 +20,8 @@ struct set_case {
 
 static const struct set_case set_cases[] = {
 	{ 0, "1100000A00", 0 },
-	{ 0, "9602FF0A03", 0 },
+	{ 0, "1102FF0A03", 0 },
+	{ 0, "9602FF0A03", 10 },   /* past the test card's TA1 (11) */
 	{ 0, "7000000A00", 10 },   /* Fi index 7 is RFU */
 	{ 0, "1000000A00", 10 },   /* Di index 0 is RFU */
 	{ 0, "1A00000A00", 10 },   /* Di index 10 is RFU */
@@ -34,7 +35,9 @@ static const struct set_case set_cases[] = {
 	{ 2, "1100000A00", 7 },    /* bProtocolNum */
 	{ 0x80, "1100000A00", 7 },
 	{ 1, "1110004D002000", 0 },
-	{ 1, "1113FF9403FE55", 0 },
+	{ 1, "1112FF9403FE00", 0 },
+	{ 1, "1113FF9403FE00", 11 },  /* CRC: the test card's TC3 is absent, LRC */
+	{ 1, "1110004D002055", 16 },  /* NAD: dwFeatures has no 0x200 */
 	{ 1, "1114004D002000", 11 },  /* bmTCCKST1 0x10..0x13 */
 	{ 1, "110F004D002000", 11 },
 	{ 1, "111000A4002000", 13 },  /* BWI 10 is reserved */
@@ -110,7 +113,7 @@ static void test_get_reset_after_set(void)
 {
 	struct vcg_testcard *tc;
 	struct ccid_engine *eng = testcard_engine(&tc);
-	uint8_t t1[] = { 0x11, 0x11, 0x02, 0x4D, 0x00, 0x80, 0x00 };
+	uint8_t t1[] = { 0x11, 0x10, 0x02, 0x4D, 0x00, 0x80, 0x00 };
 
 	ccid_fake_send(eng, CCID_PC_SET_PARAMETERS, 0, 1, 1, 0, 0, t1, sizeof(t1));
 	ccid_fake_drain(eng);
@@ -128,7 +131,8 @@ static void test_get_reset_after_set(void)
 	ccid_engine_free(eng);
 }
 
-/* A card whose ATR offers only T=0 refuses T=1. */
+/* A card whose ATR offers only T=0 refuses T=1: bError 7, the
+ * bProtocolNum field (Table 6.2-2, "protocol invalid or not supported"). */
 static void test_protocol_not_offered(void)
 {
 	static struct ccid_fake_card card;
@@ -142,7 +146,7 @@ static void test_protocol_not_offered(void)
 	ccid_fake_send(eng, CCID_PC_SET_PARAMETERS, 0, 1, 1, 0, 0, t1, sizeof(t1));
 	ccid_fake_pop(eng, got, sizeof(got));
 	CHECK_EQ(got[7], 0x40);
-	CHECK_EQ(got[8], 0xF6);
+	CHECK_EQ(got[8], 7);
 	ccid_engine_free(eng);
 }
 

@@ -323,7 +323,8 @@ static void test_no_loss_when_out_ready_honoured(void)
 	ccid_fake_send(eng, CCID_PC_ABORT, 1, 200, 0, 0, 0, NULL, 0);
 	while (ccid_engine_out_ready(eng))
 		ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, seq++, 0, 0, 0, NULL, 0);
-	ccid_engine_tick(eng);
+	for (unsigned i = 0; i < CCID_FAKE_TE_TICKS; i++)
+		ccid_engine_tick(eng);
 	ccid_engine_abort_request(eng, 1, 200);
 	ccid_fake_complete(&cards[0], 0, (const uint8_t *)"\x90\x00", 2);
 	while (ccid_fake_pop(eng, got, sizeof(got)) >= 10) {

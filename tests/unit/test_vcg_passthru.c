@@ -436,7 +436,8 @@ static void timeout_then_answers_stay_in_order(void)
 		       sizeof(select_apdu));
 	CHECK_EQ(next_msg(p, &m), 1);   /* the client has it, and stalls */
 	CHECK_EQ(m.type, VSC_APDU);
-	ccid_engine_tick(eng);
+	for (unsigned i = 0; i < CCID_FAKE_TE_TICKS; i++)
+		ccid_engine_tick(eng);   /* the first time extension is due */
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
 	CHECK_EQ(in[7] & CCID_STATUS(0, CCID_CMD_STATUS_TIME_EXT), CCID_STATUS(0, CCID_CMD_STATUS_TIME_EXT));

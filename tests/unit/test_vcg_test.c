@@ -107,7 +107,8 @@ static void delayed_card_time_extension(void)
 		       sizeof(select_tc));
 	CHECK_EQ(ccid_fake_pop(eng, in, sizeof(in)), 0);
 	CHECK(ccid_engine_busy(eng));
-	ccid_engine_tick(eng);
+	for (unsigned i = 0; i < CCID_FAKE_TE_TICKS; i++)
+		ccid_engine_tick(eng);   /* the first time extension is due */
 	n = ccid_fake_pop(eng, in, sizeof(in));
 	CHECK_EQ(n, 10);
 	CHECK_EQ(in[0], CCID_RDR_DATA_BLOCK);

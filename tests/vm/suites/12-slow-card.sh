@@ -4,7 +4,14 @@
 # bmCommandStatus 2, CCID 1.1 Section 6.2.6). Also what a host does to a
 # slow card: unbinding the UDC, or removing the card, while an APDU is
 # pending.
-# bed: --timeout 240
+# The daemon records the session (--pcap); tests/vm/slow-pcap-check
+# decodes it on the build machine and times the time extensions against
+# the waiting time the card's parameters give the host (ccid_time_ext.c):
+# the ATR has no TC2 and libccid sends no SetParameters to an automatic-PPS
+# reader, so T=0 WWT = 960 x 10 x 372 / 3.58 MHz = 997 ms, and an extension
+# is due at most every 500 ms (4 ticks of 100 ms) with bError 1.
+# bed: --name slow-card --timeout 240
+# bed-after: tests/vm/slow-pcap-check build/vm/runs/slow-card PCAP-SLOW 997
 
 DELAY=5000
 
@@ -29,7 +36,7 @@ check "slow: systemd-udevd starts" udevd_start
 check "slow: pcscd starts" pcscd_start
 T_START=$(now_ms)
 check "slow: daemon with --card test,delay_ms=$DELAY starts" \
-	gadget_start --card test,delay_ms=$DELAY -v
+	gadget_start --card test,delay_ms=$DELAY -v --pcap /tmp/slow.pcap
 check "slow: reader listed" pcsc_client --wait-reader 10 --list --expect-readers 1
 ATR=3B9A118031FE456363696467616467657498
 # libccid's IccPowerOn waits up to 60 s for the ATR, but takes the first
@@ -83,3 +90,9 @@ check "slow: ctl insert" ccid-gadget ctl insert 0
 check "slow: APDU works on the reinserted card" \
 	took_at_least $DELAY pcsc_client -q --wait-card 30 --echo 16
 check "slow: daemon exits 0 on SIGTERM" gadget_stop
+pcap_export() { # FILE MARKER: base64 on the TAP channel, for bed-after
+	[ -s "$1" ] || return 1
+	echo "pcap: $(wc -c <"$1") bytes"
+	base64 "$1" | sed "s/^/@@$2 /" >&3
+}
+check "slow: capture exported for tshark (bed-after)" pcap_export /tmp/slow.pcap PCAP-SLOW
