@@ -2,9 +2,13 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "vcg_ratelimit.h"
 
 static int log_max_level = LOG_NOTICE;
 static struct timespec log_t0;
@@ -108,15 +112,77 @@ static void log_emit(int level, const char *cat, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The engine's lines at notice and above are what the USB host can make
+ * us write at will (one warning per malformed CCID message, a notice per
+ * reset): per kind, at most engine_limit.burst lines per
+ * engine_limit.interval_ms, the rest counted and said with the next line
+ * of that kind let through. A kind is the line without its "(slot, seq)"
+ * prefix and its digits, hashed into one of ENGINE_KINDS limiters (two
+ * kinds sharing one only share a budget). Without this a hostile host
+ * fills the board's storage, and journald's own limit then drops the
+ * daemon's other lines too. */
+#define ENGINE_KINDS 32
+static struct {
+	uint32_t interval_ms, burst;
+	struct vcg_ratelimit rl[ENGINE_KINDS];
+} engine_limit = { .interval_ms = 10000, .burst = 5 };
+
+void gadget_log_engine_limit(uint32_t burst, uint32_t interval_ms)
+{
+	engine_limit.burst = burst;
+	engine_limit.interval_ms = interval_ms;
+	memset(engine_limit.rl, 0, sizeof(engine_limit.rl));
+}
+
+static unsigned engine_kind(const char *line)
+{
+	const char *p = line;
+	uint32_t h = 2166136261u;      /* FNV-1a */
+
+	if (*p == '(' && (p = strchr(p, ')')) != NULL)
+		p++;
+	else
+		p = line;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			continue;
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	return h % ENGINE_KINDS;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 void gadget_log_engine(void *ctx, int level, const char *line)
 {
 	(void)ctx;
 	/* -v is the protocol trace: the engine's debug lines (each message,
 	 * APDU and ATR dumps) show one step earlier than our own debug lines
 	 * (USB transfers, ep0), which need -vv. */
-	if (gadget_log_enabled(level) ||
-	    (level == LOG_DEBUG && gadget_log_enabled(LOG_INFO)))
-		log_emit(level, "ccid", "%s", line);
+	if (!gadget_log_enabled(level) &&
+	    !(level == LOG_DEBUG && gadget_log_enabled(LOG_INFO)))
+		return;
+	if (level <= LOG_NOTICE) {
+		struct vcg_ratelimit *rl = &engine_limit.rl[engine_kind(line)];
+		uint32_t held;
+
+		rl->interval_ms = engine_limit.interval_ms;
+		rl->burst = engine_limit.burst;
+		if (!vcg_ratelimit_allow(rl, now_ms(), &held))
+			return;
+		if (held) {
+			log_emit(level, "ccid", "%s (and %u more like it before)",
+				 line, held);
+			return;
+		}
+	}
+	log_emit(level, "ccid", "%s", line);
 }
 
 void gadget_log_card(void *ctx, int level, const char *line)

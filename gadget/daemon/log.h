@@ -30,6 +30,11 @@ void gadget_log_hex(int level, const char *cat, const char *what,
 /* ccid_log_fn hooks: for ccid_engine_set_log() (category "ccid") and
  * vcg_card_set_log() (category "card"); ctx unused. */
 void gadget_log_engine(void *ctx, int level, const char *line);
+
+/* The rate limit on the engine's lines at notice and above (log.c): at
+ * most `burst` lines of a kind per `interval_ms` (default 5 per 10 s),
+ * held-back ones counted. Resets the counts; for tests. */
+void gadget_log_engine_limit(uint32_t burst, uint32_t interval_ms);
 void gadget_log_card(void *ctx, int level, const char *line);
 
 #endif
