@@ -14,24 +14,19 @@
 
 G="malformed ($BED_SPEED)"
 
-# ccid_raw's TAP lines onto the TAP channel.
-raw() { # ARGS...
-	local rc line
-	ccid_raw "$@" >/tmp/raw.out 2>/tmp/raw.err
-	rc=$?
-	cat /tmp/raw.err
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) ok "$G: ${line#ok - }" ;;
-		"not ok - "*) not_ok "$G: ${line#not ok - }" "details in the console log" ;;
-		"# "*) diag "$G: ${line#\# }" ;;
-		esac
-	done </tmp/raw.out
-	[ $rc = 0 ] || [ -s /tmp/raw.out ] || not_ok "$G: ccid_raw $* ran" "exit $rc: $(tail -n 3 /tmp/raw.err)"
-	return 0
+# Self-tests: each checker fails when it should, before it is trusted
+# (raw() and the memory and fd checks are lib.sh's).
+selftest() {
+	raw_selftest
+	check "$G: self-test: the RSS check fails on empty values" fails rss_bounded "" "" 1024
+	check "$G: self-test: ... on one empty value" fails rss_bounded 5000 "" 1024
+	check "$G: self-test: ... on a growth of 1024 kB" fails rss_bounded 5000 6024 1024
+	check "$G: self-test: the fd check fails on empty values" fails fds_same "" ""
+	check "$G: self-test: ... on one fd more" fails fds_same 7 8
 }
 
 command -v ccid_raw >/dev/null || { not_ok "$G: build/tools/ccid_raw is in the image" "run make first"; exit 1; }
+selftest
 check "$G: modules load" usb_load "$BED_SPEED"
 check "$G: the daemon starts with the test card" gadget_start --card test
 rss0=$(rss_kb "$GADGET_PID")
@@ -51,8 +46,8 @@ fds1=$(fd_count "$GADGET_PID")
 diag "$G: VmRSS $rss0 kB -> $rss1 kB, fds $fds0 -> $fds1"
 check "$G: the daemon is alive after all of it" alive "$GADGET_PID"
 check "$G: its memory stays bounded (VmRSS grew < 1024 kB over two rounds)" \
-	test $((rss1 - rss0)) -lt 1024
-check "$G: no fd leaked" test "$fds1" = "$fds0"
+	rss_bounded "$rss0" "$rss1" 1024
+check "$G: no fd leaked" fds_same "$fds0" "$fds1"
 check "$G: pcscd starts" pcscd_start
 check "$G: ... and libccid then uses the reader: ATR and an APDU" \
 	pcsc_client --wait-reader 10 --wait-card 10 --atr --echo 16
