@@ -15,6 +15,12 @@
  *   overlap   a second command while one is pending (a slow card)
  *   flood     XfrBlocks sent without reading bulk-IN, until the reader
  *             stops taking them (NAK), then every answer read in order
+ *   abort-bulk     a lone PC_to_RDR_Abort (no ABORT class request), and
+ *   abort-request  a lone ABORT class request (no PC_to_RDR_Abort): the
+ *             next GetSlotStatus must fail CMD_ABORTED (the half is
+ *             pending, Section 5.3.1); then ccid_raw leaves, the half
+ *             still pending, as a host that died between the two would.
+ *             Not in "all" (it leaves the slot failing for a while).
  *
  * After each malformed transfer a well-formed GetSlotStatus with a fresh
  * bSeq must be answered, in step (its own bSeq), and anything answered to
@@ -22,10 +28,11 @@
  * command, with its bSeq, and bError 1 (dwLength) when the transfer ended
  * before dwLength bytes. A stall is accepted as an answer too (cleared).
  *
- *   ccid_raw [--device /dev/bus/usb/BBB/DDD] [--sysfs DIR] [--slow]
- *            [--quick] TEST...
- * TESTs: lengths headers short slots overlap flood (all: every one but
- * overlap, which needs a card that is slow: --card test,delay_ms=...).
+ *   ccid_raw [--device /dev/bus/usb/BBB/DDD] [--sysfs DIR] [--quick]
+ *            TEST...
+ * TESTs: lengths headers short slots overlap flood abort-bulk
+ * abort-request (all: lengths headers short slots flood; overlap needs a
+ * card that is slow: --card test,delay_ms=...).
  * Prints TAP lines ("ok - ccid_raw: ...") and a last line
  * "sent N malformed transfers". Exit 0 if all passed. */
 #include <dirent.h>
@@ -47,6 +54,7 @@
 #define ERR_BAD_LENGTH 0x01   /* Table 6.2-2: the offset of dwLength */
 #define ERR_BAD_SLOT 0x05     /* the offset of bSlot */
 #define ERR_SLOT_BUSY 0xE0
+#define ERR_CMD_ABORTED 0xFF
 #define IO_TIMEOUT_MS 3000
 
 struct reader {
@@ -55,6 +63,7 @@ struct reader {
 	unsigned ep_out, ep_in;
 	unsigned mps;
 	uint32_t max_msg;         /* dwMaxCCIDMessageLength */
+	unsigned nslots;          /* bMaxSlotIndex + 1 */
 	uint8_t seq;
 };
 
@@ -113,8 +122,10 @@ static int find_reader(const char *sysdir, struct reader *r, char *dev, size_t d
 	for (ssize_t i = 0; i + 2 <= n && d[i] >= 2; i += d[i]) {
 		if (d[i + 1] == 4 && i + 9 <= n)          /* INTERFACE */
 			r->iface = d[i + 5] == 0x0B ? d[i + 2] : -1;
-		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n)   /* CCID class */
+		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n) { /* CCID class */
 			r->max_msg = get_le32(d + i + 44);
+			r->nslots = d[i + 4] + 1u;
+		}
 		if (d[i + 1] == 5 && r->iface >= 0 && i + 7 <= n &&
 		    (d[i + 3] & 3) == 2) {                 /* bulk ENDPOINT */
 			if (d[i + 2] & 0x80)
@@ -481,6 +492,43 @@ static void test_flood(struct reader *r, unsigned count)
 	       taken, answered);
 }
 
+/* A lone half of the ABORT handshake, left pending (Section 5.3.1): the
+ * bulk PC_to_RDR_Abort without its class request, or the other way round.
+ * While it waits, the slot fails every other command CMD_ABORTED: a
+ * GetSlotStatus proves the half arrived, so a later test of what follows
+ * (a fresh host session) is not run against a reader that never saw it. */
+static void test_lone_abort(struct reader *r, bool bulk_half)
+{
+	const char *what = bulk_half ? "abort-bulk: a PC_to_RDR_Abort without its ABORT request"
+				     : "abort-request: an ABORT request without its PC_to_RDR_Abort";
+	uint8_t m[HDR];
+	uint8_t seq = ++r->seq, probe;
+	bool ok = true;
+	int n;
+
+	if (bulk_half) {
+		build(m, 0x72, 0, seq, 0);
+		ok = send_raw(r, m, HDR) == HDR;
+	} else {
+		ok = abort_request(r, 0, seq) == 0;
+	}
+	malformed_sent++;
+	if (!ok) {
+		result(false, "%s: not taken", what);
+		return;
+	}
+	probe = ++r->seq;
+	build(m, 0x65, 0, probe, 0);
+	n = send_raw(r, m, HDR) == HDR ? recv_msg(r, IO_TIMEOUT_MS) : -EIO;
+	ok = n >= HDR && rsp[0] == 0x81 && rsp[6] == probe && (rsp[7] & ST_FAILED) &&
+	     rsp[8] == ERR_CMD_ABORTED;
+	if (!ok)
+		fprintf(stderr, "%s: GetSlotStatus (seq %u) got %d bytes, type %02x seq %u status %02x error %02x\n",
+			what, probe, n, n > 0 ? rsp[0] : 0, n > 6 ? rsp[6] : 0,
+			n > 7 ? rsp[7] : 0, n > 8 ? rsp[8] : 0);
+	result(ok, "%s (bSeq %u): the next GetSlotStatus fails CMD_ABORTED; left pending", what, seq);
+}
+
 static int open_reader(struct reader *r, const char *sysdir, const char *device)
 {
 	char dev[64];
@@ -525,12 +573,12 @@ int main(int argc, char **argv)
 			quick = true;
 		else {
 			fprintf(stderr, "usage: ccid_raw [--sysfs DIR] [--device PATH] [--quick] TEST...\n"
-				"TESTs: lengths headers short slots overlap flood all\n");
+				"TESTs: lengths headers short slots overlap flood abort-bulk abort-request all\n");
 			return 2;
 		}
 	}
 	if (i == argc) {
-		fprintf(stderr, "ccid_raw: name a TEST (lengths headers short slots overlap flood all)\n");
+		fprintf(stderr, "ccid_raw: name a TEST (lengths headers short slots overlap flood abort-bulk abort-request all)\n");
 		return 2;
 	}
 	if (open_reader(&r, sysdir, device) < 0)
@@ -539,8 +587,8 @@ int main(int argc, char **argv)
 	rsp = calloc(1, r.max_msg + r.mps + 16);
 	if (!buf || !rsp)
 		return 1;
-	fprintf(stderr, "ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u\n",
-		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg);
+	fprintf(stderr, "ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u, %u slot(s)\n",
+		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg, r.nslots);
 	if (!in_step(&r, "opening"))
 		return 1;
 	for (; i < argc; i++) {
@@ -558,6 +606,10 @@ int main(int argc, char **argv)
 			test_overlap(&r);
 		if (all || strcmp(argv[i], "flood") == 0)
 			test_flood(&r, 2000);
+		if (strcmp(argv[i], "abort-bulk") == 0)
+			test_lone_abort(&r, true);
+		if (strcmp(argv[i], "abort-request") == 0)
+			test_lone_abort(&r, false);
 	}
 	printf("# sent %lu malformed transfers\n", malformed_sent);
 	ioctl(r.fd, USBDEVFS_RELEASEINTERFACE, &r.iface);

@@ -7,7 +7,9 @@
 # pairs with it (bError 1 for a bad dwLength, 5 for a bad bSlot,
 # CMD_SLOT_BUSY for an overlap) or is dropped, and the next well-formed
 # command is answered in step; the daemon's memory and fds stay flat, and
-# pcscd + libccid use the reader normally afterwards. (Anchors:
+# pcscd + libccid use the reader normally afterwards. A lone half
+# of the ABORT handshake (bulk or class request) ends by itself, and a
+# fresh pcscd then opens the reader (issue 16). (Anchors:
 # CVE-2017-5898 in QEMU's usb-ccid; QEMU's per-command length checks.)
 # bed: --timeout 420 --speed high
 # bed: --timeout 420 --speed full
@@ -52,6 +54,29 @@ check "$G: pcscd starts" pcscd_start
 check "$G: ... and libccid then uses the reader: ATR and an APDU" \
 	pcsc_client --wait-reader 10 --wait-card 10 --atr --echo 16
 pcscd_stop
+
+# ---- a lone half of the ABORT handshake (issue 16) ----
+# A host that dies between PC_to_RDR_Abort and the ABORT class request
+# (or sends only one of them) must not leave the reader failing every
+# command for the hosts after it: the daemon ends the half after about
+# 5 s (CCID_ABORT_TIMEOUT_TICKS, ccid/ccid_abort.c) with one log line,
+# and then a fresh pcscd opens the reader and exchanges APDUs. (While the
+# half waits, libccid's first three GetSlotStatus fail CMD_ABORTED and
+# pcscd gives the reader up: "Open Port ... Failed"; an engine that never
+# ends the half fails both checks below.)
+half_ended() { tail -n +$((abort_mark + 1)) /tmp/gadget.log | grep -q "$1"; }
+lone_abort() { # TEST LOG_LINE
+	abort_mark=$(wc -l </tmp/gadget.log)
+	raw "$1"
+	check "$G: $1: the daemon ends the lone half within 10 s (its log line)" \
+		wait_for 10 half_ended "$2"
+	check "$G: $1: a fresh pcscd starts" pcscd_start
+	check "$G: $1: ... opens the reader and exchanges APDUs" \
+		pcsc_client --wait-reader 10 --wait-card 10 --atr --echo 16
+	pcscd_stop
+}
+lone_abort abort-bulk "PC_to_RDR_Abort without its ABORT request for about [0-9]* s: completed"
+lone_abort abort-request "ABORT request without its PC_to_RDR_Abort for about [0-9]* s: forgotten"
 check "$G: daemon exits 0 on SIGTERM" gadget_stop
 
 check "$G: the daemon starts with a slow card (delay_ms=1500)" gadget_start --card test,delay_ms=1500
