@@ -7,7 +7,7 @@
 # pairs with it (bError 1 for a bad dwLength, 5 for a bad bSlot,
 # CMD_SLOT_BUSY for an overlap) or is dropped, and the next well-formed
 # command is answered in step; the daemon's memory and fds stay flat, and
-# pcscd + libccid use the reader normally afterwards. A lone half
+# a fresh pcscd + libccid use the reader normally afterwards. A lone half
 # of the ABORT handshake (bulk or class request) ends by itself, and a
 # fresh pcscd then opens the reader (issue 16). (Anchors:
 # CVE-2017-5898 in QEMU's usb-ccid; QEMU's per-command length checks.)
@@ -81,4 +81,9 @@ check "$G: daemon exits 0 on SIGTERM" gadget_stop
 
 check "$G: the daemon starts with a slow card (delay_ms=1500)" gadget_start --card test,delay_ms=1500
 raw overlap
+# The malformed input ends with a fresh host session too.
+check "$G: slow card: after the overlap a fresh pcscd starts" pcscd_start
+check "$G: slow card: ... opens the reader and exchanges an APDU" \
+	pcsc_client --wait-reader 10 --wait-card 20 --echo 16
+pcscd_stop
 check "$G: slow card: daemon exits 0 on SIGTERM" gadget_stop
