@@ -10,6 +10,7 @@
 # APDUs. The seed is in the TAP line: set SEED to it to send the same
 # messages again. `make soak` runs N=1000000.
 # bed: --timeout 600 --speed high
+# bed: --timeout 600 --speed full
 
 N=2000             # messages (make soak: 1000000)
 SEED=              # empty: a new seed each run (printed); a number replays that run
