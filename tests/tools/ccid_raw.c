@@ -67,7 +67,8 @@
 #define ERR_BAD_SLOT 0x05     /* the offset of bSlot */
 #define ERR_SLOT_BUSY 0xE0
 #define ERR_CMD_ABORTED 0xFF
-#define ERR_NOT_SUPPORTED 0x00  /* Table 6.2-2: bError 0, command not supported */
+/* Table 6.2-2: bError 0 with a failed status, command not supported */
+#define ERR_NOT_SUPPORTED 0x00
 #define IO_TIMEOUT_MS 3000
 
 struct reader {
@@ -135,7 +136,8 @@ static int find_reader(const char *sysdir, struct reader *r, char *dev, size_t d
 	for (ssize_t i = 0; i + 2 <= n && d[i] >= 2; i += d[i]) {
 		if (d[i + 1] == 4 && i + 9 <= n)          /* INTERFACE */
 			r->iface = d[i + 5] == 0x0B ? d[i + 2] : -1;
-		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n) { /* CCID class */
+		/* the CCID class descriptor */
+		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n) {
 			r->max_msg = get_le32(d + i + 44);
 			r->nslots = d[i + 4] + 1u;
 		}
@@ -512,8 +514,10 @@ static void test_flood(struct reader *r, unsigned count)
  * (a fresh host session) is not run against a reader that never saw it. */
 static void test_lone_abort(struct reader *r, bool bulk_half)
 {
-	const char *what = bulk_half ? "abort-bulk: a PC_to_RDR_Abort without its ABORT request"
-				     : "abort-request: an ABORT request without its PC_to_RDR_Abort";
+	const char *what =
+		bulk_half
+			? "abort-bulk: a PC_to_RDR_Abort without its ABORT request"
+			: "abort-request: an ABORT request without its PC_to_RDR_Abort";
 	uint8_t m[HDR];
 	uint8_t seq = ++r->seq, probe;
 	bool ok = true;
@@ -533,13 +537,16 @@ static void test_lone_abort(struct reader *r, bool bulk_half)
 	probe = ++r->seq;
 	build(m, 0x65, 0, probe, 0);
 	n = send_raw(r, m, HDR) == HDR ? recv_msg(r, IO_TIMEOUT_MS) : -EIO;
-	ok = n >= HDR && rsp[0] == 0x81 && rsp[6] == probe && (rsp[7] & ST_FAILED) &&
-	     rsp[8] == ERR_CMD_ABORTED;
+	ok = n >= HDR && rsp[0] == 0x81 && rsp[6] == probe &&
+	     (rsp[7] & ST_FAILED) && rsp[8] == ERR_CMD_ABORTED;
 	if (!ok)
-		fprintf(stderr, "%s: GetSlotStatus (seq %u) got %d bytes, type %02x seq %u status %02x error %02x\n",
+		fprintf(stderr,
+			"%s: GetSlotStatus (seq %u) got %d bytes, type %02x seq %u status %02x error %02x\n",
 			what, probe, n, n > 0 ? rsp[0] : 0, n > 6 ? rsp[6] : 0,
 			n > 7 ? rsp[7] : 0, n > 8 ? rsp[8] : 0);
-	result(ok, "%s (bSeq %u): the next GetSlotStatus fails CMD_ABORTED; left pending", what, seq);
+	result(ok,
+	       "%s (bSeq %u): the next GetSlotStatus fails CMD_ABORTED; left pending",
+	       what, seq);
 }
 
 /* ---- random messages (--random SEED COUNT) ---- */
@@ -569,11 +576,22 @@ static uint32_t below(uint32_t n)
 static int fixed_length(uint8_t type)
 {
 	switch (type) {
-	case 0x62: case 0x63: case 0x65: case 0x6C: case 0x6D: case 0x6E: case 0x72:
+	case 0x62:
+	case 0x63:
+	case 0x65:
+	case 0x6C:
+	case 0x6D:
+	case 0x6E:
+	case 0x72:
 		return 0;
 	case 0x73:
 		return 8;
-	case 0x6F: case 0x61: case 0x6B: case 0x6A: case 0x69: case 0x71:
+	case 0x6F:
+	case 0x61:
+	case 0x6B:
+	case 0x6A:
+	case 0x69:
+	case 0x71:
 		return -1;
 	default:
 		return -2;
@@ -621,11 +639,12 @@ static int expected_error(const struct reader *r, enum shape sh, uint8_t type,
 	return -1;
 }
 
-static void random_one(struct reader *r, unsigned long i, struct random_counts *c)
+static void random_one(struct reader *r, unsigned long i,
+		       struct random_counts *c)
 {
 	static const uint8_t types[] = {
-		0x62, 0x63, 0x65, 0x6F, 0x6C, 0x6D, 0x61, 0x6B, 0x6E, 0x6A,
-		0x69, 0x71, 0x72, 0x73,
+		0x62, 0x63, 0x65, 0x6F, 0x6C, 0x6D, 0x61,
+		0x6B, 0x6E, 0x6A, 0x69, 0x71, 0x72, 0x73,
 	};
 	uint8_t type = below(10) ? types[below(sizeof(types))] : (uint8_t)rng();
 	uint8_t slot = below(5) ? (uint8_t)below(r->nslots) : (uint8_t)rng();
@@ -633,7 +652,10 @@ static void random_one(struct reader *r, unsigned long i, struct random_counts *
 	uint32_t pick = below(10), dwlength, sent, max = r->max_msg - HDR;
 	/* 6 in 10 whole; 2 cut short; 1 longer than the reader takes; 1
 	 * with bytes past dwLength */
-	enum shape sh = pick < 6 ? WHOLE : pick < 8 ? CUT_SHORT : pick < 9 ? TOO_LONG : PAST_END;
+	enum shape sh = pick < 6   ? WHOLE
+			: pick < 8 ? CUT_SHORT
+			: pick < 9 ? TOO_LONG
+				   : PAST_END;
 	int want, n;
 
 	switch (sh) {
@@ -645,10 +667,11 @@ static void random_one(struct reader *r, unsigned long i, struct random_counts *
 		sent = below(dwlength);
 		break;
 	case TOO_LONG:
-		dwlength = below(2) ? 0xFFFFFFFFu - below(16) : max + 1 + below(1u << 20);
+		dwlength = below(2) ? 0xFFFFFFFFu - below(16)
+				    : max + 1 + below(1u << 20);
 		sent = below(2 * r->mps);
 		break;
-	default:   /* PAST_END: the whole transfer within one packet */
+	default: /* PAST_END: the whole transfer within one packet */
 		dwlength = below(r->mps - HDR - 1);
 		sent = dwlength + 1 + below(r->mps - HDR - dwlength - 1);
 		break;
@@ -656,7 +679,7 @@ static void random_one(struct reader *r, unsigned long i, struct random_counts *
 	c->shape[sh]++;
 	build(buf, type, slot, seq, dwlength);
 	for (uint32_t k = 7; k < HDR; k++)
-		buf[k] = (uint8_t)rng();         /* abRFU / the command's own bytes */
+		buf[k] = (uint8_t)rng(); /* abRFU / the command's own bytes */
 	for (uint32_t k = 0; k < sent; k++)
 		buf[HDR + k] = (uint8_t)rng();
 	want = expected_error(r, sh, type, slot, dwlength);
@@ -669,11 +692,14 @@ static void random_one(struct reader *r, unsigned long i, struct random_counts *
 	if (type == 0x72 && want < 0) {
 		c->aborts++;
 		if (abort_request(r, slot, seq) < 0)
-			fprintf(stderr, "random %lu: the ABORT request failed\n", i);
+			fprintf(stderr,
+				"random %lu: the ABORT request failed\n", i);
 	}
 	n = send_raw(r, buf, HDR + sent);
-	if (n >= 0 && sh != WHOLE && sh != PAST_END && (HDR + sent) % r->mps == 0)
-		n = send_raw(r, buf, 0);   /* ended early: a ZLP ends the transfer */
+	if (n >= 0 && sh != WHOLE && sh != PAST_END &&
+	    (HDR + sent) % r->mps == 0)
+		n = send_raw(r, buf,
+			     0); /* ended early: a ZLP ends the transfer */
 	malformed_sent++;
 	if (n == -EPIPE) {
 		c->stalled++;
@@ -689,20 +715,25 @@ static void random_one(struct reader *r, unsigned long i, struct random_counts *
 	    (want < 0 || ((rsp[7] & ST_FAILED) && rsp[8] == want)))
 		return;
 	if (c->bad++ < 20) {
-		fprintf(stderr, "random %lu: sent %02x %02x%02x%02x%02x %02x %02x %02x%02x%02x + %u bytes (shape %d): ",
-			i, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7], buf[8],
-			buf[9], sent, (int)sh);
+		fprintf(stderr,
+			"random %lu: sent %02x %02x%02x%02x%02x %02x %02x %02x%02x%02x + %u bytes (shape %d): ",
+			i, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5],
+			buf[6], buf[7], buf[8], buf[9], sent, (int)sh);
 		if (n < HDR)
-			fprintf(stderr, "%s\n", n < 0 ? strerror(-n) : "no answer");
+			fprintf(stderr, "%s\n",
+				n < 0 ? strerror(-n) : "no answer");
 		else
-			fprintf(stderr, "got %02x slot %u seq %u status %02x error %02x, want %02x slot %u seq %u error %d\n",
-				rsp[0], rsp[5], rsp[6], rsp[7], rsp[8], paired(type), slot, seq, want);
+			fprintf(stderr,
+				"got %02x slot %u seq %u status %02x error %02x, want %02x slot %u seq %u error %d\n",
+				rsp[0], rsp[5], rsp[6], rsp[7], rsp[8],
+				paired(type), slot, seq, want);
 	}
 	r->seq = seq;
-	in_step(r, "a wrong answer");   /* drain and resynchronise */
+	in_step(r, "a wrong answer"); /* drain and resynchronise */
 }
 
-static void test_random(struct reader *r, unsigned long long seed, unsigned long count)
+static void test_random(struct reader *r, unsigned long long seed,
+			unsigned long count)
 {
 	struct random_counts c = { 0 };
 	struct timespec t0, t1;
@@ -717,15 +748,17 @@ static void test_random(struct reader *r, unsigned long long seed, unsigned long
 	r->seq = 0xA4;
 	step = in_step(r, "the random messages");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(stderr, "random: %lu messages in %.1f s (%.2f ms each)\n", count, secs,
-		count ? secs * 1000 / (double)count : 0.0);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "random: %lu messages in %.1f s (%.2f ms each)\n",
+		count, secs, count ? secs * 1000 / (double)count : 0.0);
 	result(c.bad == 0 && step,
 	       "random: seed %llu, %lu messages (%u whole, %u cut short, %u longer than the reader takes, "
 	       "%u with bytes past dwLength; %u to a slot that does not exist, %u of unknown types, "
 	       "%u Aborts with their request, %u stalled): %u answered wrong; then in step; %.1f s",
-	       seed, count, c.shape[WHOLE], c.shape[CUT_SHORT], c.shape[TOO_LONG], c.shape[PAST_END],
-	       c.wrong_slot, c.unknown_type, c.aborts, c.stalled, c.bad, secs);
+	       seed, count, c.shape[WHOLE], c.shape[CUT_SHORT],
+	       c.shape[TOO_LONG], c.shape[PAST_END], c.wrong_slot,
+	       c.unknown_type, c.aborts, c.stalled, c.bad, secs);
 }
 
 static int open_reader(struct reader *r, const char *sysdir, const char *device)
@@ -779,20 +812,24 @@ int main(int argc, char **argv)
 
 			seed = strtoull(argv[i + 1], &end1, 0);
 			count = strtoul(argv[i + 2], &end2, 0);
-			if (*argv[i + 1] == '\0' || *end1 || *argv[i + 2] == '\0' || *end2) {
-				fprintf(stderr, "ccid_raw: --random SEED COUNT: two numbers\n");
+			if (*argv[i + 1] == '\0' || *end1 ||
+			    *argv[i + 2] == '\0' || *end2) {
+				fprintf(stderr,
+					"ccid_raw: --random SEED COUNT: two numbers\n");
 				return 2;
 			}
 			random_run = true;
 			i += 2;
 		} else {
-			fprintf(stderr, "usage: ccid_raw [--sysfs DIR] [--device PATH] [--quick] [--random SEED COUNT [--expect-wrong-seq]] [TEST...]\n"
+			fprintf(stderr,
+				"usage: ccid_raw [--sysfs DIR] [--device PATH] [--quick] [--random SEED COUNT [--expect-wrong-seq]] [TEST...]\n"
 				"TESTs: lengths headers short slots overlap flood abort-bulk abort-request all\n");
 			return 2;
 		}
 	}
 	if (i == argc && !random_run) {
-		fprintf(stderr, "ccid_raw: name a TEST (lengths headers short slots overlap flood abort-bulk abort-request all) or --random SEED COUNT\n");
+		fprintf(stderr,
+			"ccid_raw: name a TEST (lengths headers short slots overlap flood abort-bulk abort-request all) or --random SEED COUNT\n");
 		return 2;
 	}
 	if (open_reader(&r, sysdir, device) < 0)
@@ -801,7 +838,8 @@ int main(int argc, char **argv)
 	rsp = calloc(1, r.max_msg + r.mps + 16);
 	if (!buf || !rsp)
 		return 1;
-	fprintf(stderr, "ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u, %u slot(s)\n",
+	fprintf(stderr,
+		"ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u, %u slot(s)\n",
 		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg, r.nslots);
 	if (!in_step(&r, "opening"))
 		return 1;

@@ -246,18 +246,18 @@ static void zlp_inside_a_longer_read(void)
 	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
 		 (ssize_t)sizeof(cmd));
 	l.ep_down[FFS_EP_BULK_OUT] = false;
-	gadget_xfer_kick(&l);                      /* one packet: 64 */
+	gadget_xfer_kick(&l); /* one packet: 64 */
 	ffs_io_reap(&l.io, gadget_xfer_done, &l);
-	gadget_xfer_kick(&l);                      /* asks 192, gets 64 */
+	gadget_xfer_kick(&l); /* asks 192, gets 64 */
 	CHECK_EQ(l.io.ep[FFS_EP_BULK_OUT].iocb.u.c.nbytes, 192);
 	ffs_io_reap(&l.io, gadget_xfer_done, &l);
 	CHECK(ccid_engine_out_idle(l.eng));
 	pump();
 	CHECK_EQ(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)), 10);
-	CHECK_EQ(buf[0], 0x80);                    /* RDR_to_PC_DataBlock */
+	CHECK_EQ(buf[0], 0x80); /* RDR_to_PC_DataBlock */
 	CHECK_EQ(buf[6], 0x28);
-	CHECK_EQ(buf[7] & 0x40, 0x40);             /* failed */
-	CHECK_EQ(buf[8], 0x01);                    /* bError: dwLength */
+	CHECK_EQ(buf[7] & 0x40, 0x40); /* failed */
+	CHECK_EQ(buf[8], 0x01);        /* bError: dwLength */
 	send_cmd(next, sizeof(next));
 	CHECK_EQ(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)), 10);
 	CHECK_EQ(buf[0], 0x81);
