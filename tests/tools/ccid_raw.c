@@ -15,6 +15,23 @@
  *   overlap   a second command while one is pending (a slow card)
  *   flood     XfrBlocks sent without reading bulk-IN, until the reader
  *             stops taking them (NAK), then every answer read in order
+ *   abort-bulk     a lone PC_to_RDR_Abort (no ABORT class request), and
+ *   abort-request  a lone ABORT class request (no PC_to_RDR_Abort): the
+ *             next GetSlotStatus must fail CMD_ABORTED (the half is
+ *             pending, Section 5.3.1); then ccid_raw leaves, the half
+ *             still pending, as a host that died between the two would.
+ *             Not in "all" (it leaves the slot failing for a while).
+ *   --random SEED COUNT
+ *             COUNT PC_to_RDR messages of every type (and unknown ones)
+ *             from a PRNG seeded with SEED (the same SEED, the same
+ *             messages): random bSlot, bSeq, abRFU and payload, dwLength
+ *             consistent with the bytes sent or not (cut short, more than
+ *             the reader takes, bytes past it). Each must be answered with
+ *             the response type the spec pairs with it, its bSlot and
+ *             bSeq, and the bError the first bad field names (or be
+ *             stalled); then a GetSlotStatus with a known bSeq, in step.
+ *             --expect-wrong-seq (the suite's self-test): expect each
+ *             answer's bSeq one too high, so that every one is flagged.
  *
  * After each malformed transfer a well-formed GetSlotStatus with a fresh
  * bSeq must be answered, in step (its own bSeq), and anything answered to
@@ -22,10 +39,11 @@
  * command, with its bSeq, and bError 1 (dwLength) when the transfer ended
  * before dwLength bytes. A stall is accepted as an answer too (cleared).
  *
- *   ccid_raw [--device /dev/bus/usb/BBB/DDD] [--sysfs DIR] [--slow]
- *            [--quick] TEST...
- * TESTs: lengths headers short slots overlap flood (all: every one but
- * overlap, which needs a card that is slow: --card test,delay_ms=...).
+ *   ccid_raw [--device /dev/bus/usb/BBB/DDD] [--sysfs DIR] [--quick]
+ *            [--random SEED COUNT [--expect-wrong-seq]] [TEST...]
+ * TESTs: lengths headers short slots overlap flood abort-bulk
+ * abort-request (all: lengths headers short slots flood; overlap needs a
+ * card that is slow: --card test,delay_ms=...).
  * Prints TAP lines ("ok - ccid_raw: ...") and a last line
  * "sent N malformed transfers". Exit 0 if all passed. */
 #include <dirent.h>
@@ -39,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HDR 10
@@ -47,6 +66,9 @@
 #define ERR_BAD_LENGTH 0x01   /* Table 6.2-2: the offset of dwLength */
 #define ERR_BAD_SLOT 0x05     /* the offset of bSlot */
 #define ERR_SLOT_BUSY 0xE0
+#define ERR_CMD_ABORTED 0xFF
+/* Table 6.2-2: bError 0 with a failed status, command not supported */
+#define ERR_NOT_SUPPORTED 0x00
 #define IO_TIMEOUT_MS 3000
 
 struct reader {
@@ -55,6 +77,7 @@ struct reader {
 	unsigned ep_out, ep_in;
 	unsigned mps;
 	uint32_t max_msg;         /* dwMaxCCIDMessageLength */
+	unsigned nslots;          /* bMaxSlotIndex + 1 */
 	uint8_t seq;
 };
 
@@ -113,8 +136,11 @@ static int find_reader(const char *sysdir, struct reader *r, char *dev, size_t d
 	for (ssize_t i = 0; i + 2 <= n && d[i] >= 2; i += d[i]) {
 		if (d[i + 1] == 4 && i + 9 <= n)          /* INTERFACE */
 			r->iface = d[i + 5] == 0x0B ? d[i + 2] : -1;
-		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n)   /* CCID class */
+		/* the CCID class descriptor */
+		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n) {
 			r->max_msg = get_le32(d + i + 44);
+			r->nslots = d[i + 4] + 1u;
+		}
 		if (d[i + 1] == 5 && r->iface >= 0 && i + 7 <= n &&
 		    (d[i + 3] & 3) == 2) {                 /* bulk ENDPOINT */
 			if (d[i + 2] & 0x80)
@@ -481,6 +507,260 @@ static void test_flood(struct reader *r, unsigned count)
 	       taken, answered);
 }
 
+/* A lone half of the ABORT handshake, left pending (Section 5.3.1): the
+ * bulk PC_to_RDR_Abort without its class request, or the other way round.
+ * While it waits, the slot fails every other command CMD_ABORTED: a
+ * GetSlotStatus proves the half arrived, so a later test of what follows
+ * (a fresh host session) is not run against a reader that never saw it. */
+static void test_lone_abort(struct reader *r, bool bulk_half)
+{
+	const char *what =
+		bulk_half
+			? "abort-bulk: a PC_to_RDR_Abort without its ABORT request"
+			: "abort-request: an ABORT request without its PC_to_RDR_Abort";
+	uint8_t m[HDR];
+	uint8_t seq = ++r->seq, probe;
+	bool ok = true;
+	int n;
+
+	if (bulk_half) {
+		build(m, 0x72, 0, seq, 0);
+		ok = send_raw(r, m, HDR) == HDR;
+	} else {
+		ok = abort_request(r, 0, seq) == 0;
+	}
+	malformed_sent++;
+	if (!ok) {
+		result(false, "%s: not taken", what);
+		return;
+	}
+	probe = ++r->seq;
+	build(m, 0x65, 0, probe, 0);
+	n = send_raw(r, m, HDR) == HDR ? recv_msg(r, IO_TIMEOUT_MS) : -EIO;
+	ok = n >= HDR && rsp[0] == 0x81 && rsp[6] == probe &&
+	     (rsp[7] & ST_FAILED) && rsp[8] == ERR_CMD_ABORTED;
+	if (!ok)
+		fprintf(stderr,
+			"%s: GetSlotStatus (seq %u) got %d bytes, type %02x seq %u status %02x error %02x\n",
+			what, probe, n, n > 0 ? rsp[0] : 0, n > 6 ? rsp[6] : 0,
+			n > 7 ? rsp[7] : 0, n > 8 ? rsp[8] : 0);
+	result(ok,
+	       "%s (bSeq %u): the next GetSlotStatus fails CMD_ABORTED; left pending",
+	       what, seq);
+}
+
+/* ---- random messages (--random SEED COUNT) ---- */
+
+static uint64_t rng_state;
+/* --expect-wrong-seq (a self-test): the checker expects every answer's
+ * bSeq one above the one sent, so every answer must be flagged. */
+static bool expect_wrong_seq;
+
+/* splitmix64: small, and the same sequence for the same seed everywhere */
+static uint64_t rng(void)
+{
+	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static uint32_t below(uint32_t n)
+{
+	return n ? (uint32_t)(rng() % n) : 0;
+}
+
+/* The fixed dwLength of each command (Section 6.1), -1 for a variable
+ * one; -2 for a type CCID 1.1 does not define. */
+static int fixed_length(uint8_t type)
+{
+	switch (type) {
+	case 0x62:
+	case 0x63:
+	case 0x65:
+	case 0x6C:
+	case 0x6D:
+	case 0x6E:
+	case 0x72:
+		return 0;
+	case 0x73:
+		return 8;
+	case 0x6F:
+	case 0x61:
+	case 0x6B:
+	case 0x6A:
+	case 0x69:
+	case 0x71:
+		return -1;
+	default:
+		return -2;
+	}
+}
+
+enum shape { WHOLE, CUT_SHORT, TOO_LONG, PAST_END, SHAPES };
+
+struct random_counts {
+	unsigned shape[SHAPES];
+	unsigned wrong_slot, unknown_type, aborts, stalled, bad;
+};
+
+/* The payload length of a whole message: mostly what the type takes,
+ * else small, now and then up to the reader's largest. */
+static uint32_t whole_length(const struct reader *r, uint8_t type)
+{
+	int fixed = fixed_length(type);
+	uint32_t max = r->max_msg - HDR;
+
+	if (fixed >= 0 && below(4) != 0)
+		return (uint32_t)fixed;
+	if (below(200) == 0)
+		return max - below(2 * r->mps);
+	return below(4) == 0 ? below(r->mps * 3) : below(24);
+}
+
+/* What a correct reader answers to this message: bError, or -1 for a
+ * success or a failure its handler decides (only type, slot, seq are
+ * checked then). Dispatch order (ccid/ccid_dispatch.c, Table 6.2-2): the
+ * transfer's length, the type, dwLength, bSlot. */
+static int expected_error(const struct reader *r, enum shape sh, uint8_t type,
+			  uint8_t slot, uint32_t dwlength)
+{
+	int fixed = fixed_length(type);
+
+	if (sh != WHOLE)
+		return ERR_BAD_LENGTH;
+	if (fixed == -2)
+		return ERR_NOT_SUPPORTED;
+	if (fixed >= 0 && dwlength != (uint32_t)fixed)
+		return ERR_BAD_LENGTH;
+	if (slot >= r->nslots)
+		return ERR_BAD_SLOT;
+	return -1;
+}
+
+static void random_one(struct reader *r, unsigned long i,
+		       struct random_counts *c)
+{
+	static const uint8_t types[] = {
+		0x62, 0x63, 0x65, 0x6F, 0x6C, 0x6D, 0x61,
+		0x6B, 0x6E, 0x6A, 0x69, 0x71, 0x72, 0x73,
+	};
+	uint8_t type = below(10) ? types[below(sizeof(types))] : (uint8_t)rng();
+	uint8_t slot = below(5) ? (uint8_t)below(r->nslots) : (uint8_t)rng();
+	uint8_t seq = (uint8_t)rng();
+	uint32_t pick = below(10), dwlength, sent, max = r->max_msg - HDR;
+	/* 6 in 10 whole; 2 cut short; 1 longer than the reader takes; 1
+	 * with bytes past dwLength */
+	enum shape sh = pick < 6   ? WHOLE
+			: pick < 8 ? CUT_SHORT
+			: pick < 9 ? TOO_LONG
+				   : PAST_END;
+	int want, n;
+
+	switch (sh) {
+	case WHOLE:
+		dwlength = sent = whole_length(r, type);
+		break;
+	case CUT_SHORT:
+		dwlength = 1 + below(below(8) ? 3 * r->mps : max);
+		sent = below(dwlength);
+		break;
+	case TOO_LONG:
+		dwlength = below(2) ? 0xFFFFFFFFu - below(16)
+				    : max + 1 + below(1u << 20);
+		sent = below(2 * r->mps);
+		break;
+	default: /* PAST_END: the whole transfer within one packet */
+		dwlength = below(r->mps - HDR - 1);
+		sent = dwlength + 1 + below(r->mps - HDR - dwlength - 1);
+		break;
+	}
+	c->shape[sh]++;
+	build(buf, type, slot, seq, dwlength);
+	for (uint32_t k = 7; k < HDR; k++)
+		buf[k] = (uint8_t)rng(); /* abRFU / the command's own bytes */
+	for (uint32_t k = 0; k < sent; k++)
+		buf[HDR + k] = (uint8_t)rng();
+	want = expected_error(r, sh, type, slot, dwlength);
+	if (fixed_length(type) == -2)
+		c->unknown_type++;
+	if (slot >= r->nslots)
+		c->wrong_slot++;
+	/* A whole PC_to_RDR_Abort for a slot that exists goes with its ABORT
+	 * request (a lone half is test_lone_abort's, and stalls the slot). */
+	if (type == 0x72 && want < 0) {
+		c->aborts++;
+		if (abort_request(r, slot, seq) < 0)
+			fprintf(stderr,
+				"random %lu: the ABORT request failed\n", i);
+	}
+	n = send_raw(r, buf, HDR + sent);
+	if (n >= 0 && sh != WHOLE && sh != PAST_END &&
+	    (HDR + sent) % r->mps == 0)
+		n = send_raw(r, buf,
+			     0); /* ended early: a ZLP ends the transfer */
+	malformed_sent++;
+	if (n == -EPIPE) {
+		c->stalled++;
+		return;
+	}
+	n = n < 0 ? n : recv_msg(r, IO_TIMEOUT_MS);
+	if (n == -EPIPE) {
+		c->stalled++;
+		return;
+	}
+	if (n >= HDR && rsp[0] == paired(type) && rsp[5] == slot &&
+	    rsp[6] == (uint8_t)(seq + expect_wrong_seq) &&
+	    (want < 0 || ((rsp[7] & ST_FAILED) && rsp[8] == want)))
+		return;
+	if (c->bad++ < 20) {
+		fprintf(stderr,
+			"random %lu: sent %02x %02x%02x%02x%02x %02x %02x %02x%02x%02x + %u bytes (shape %d): ",
+			i, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5],
+			buf[6], buf[7], buf[8], buf[9], sent, (int)sh);
+		if (n < HDR)
+			fprintf(stderr, "%s\n",
+				n < 0 ? strerror(-n) : "no answer");
+		else
+			fprintf(stderr,
+				"got %02x slot %u seq %u status %02x error %02x, want %02x slot %u seq %u error %d\n",
+				rsp[0], rsp[5], rsp[6], rsp[7], rsp[8],
+				paired(type), slot, seq, want);
+	}
+	r->seq = seq;
+	in_step(r, "a wrong answer"); /* drain and resynchronise */
+}
+
+static void test_random(struct reader *r, unsigned long long seed,
+			unsigned long count)
+{
+	struct random_counts c = { 0 };
+	struct timespec t0, t1;
+	double secs;
+	bool step;
+
+	rng_state = seed;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < count; i++)
+		random_one(r, i, &c);
+	/* In step at the end: a GetSlotStatus with a bSeq of our own. */
+	r->seq = 0xA4;
+	step = in_step(r, "the random messages");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "random: %lu messages in %.1f s (%.2f ms each)\n",
+		count, secs, count ? secs * 1000 / (double)count : 0.0);
+	result(c.bad == 0 && step,
+	       "random: seed %llu, %lu messages (%u whole, %u cut short, %u longer than the reader takes, "
+	       "%u with bytes past dwLength; %u to a slot that does not exist, %u of unknown types, "
+	       "%u Aborts with their request, %u stalled): %u answered wrong; then in step; %.1f s",
+	       seed, count, c.shape[WHOLE], c.shape[CUT_SHORT],
+	       c.shape[TOO_LONG], c.shape[PAST_END], c.wrong_slot,
+	       c.unknown_type, c.aborts, c.stalled, c.bad, secs);
+}
+
 static int open_reader(struct reader *r, const char *sysdir, const char *device)
 {
 	char dev[64];
@@ -513,7 +793,9 @@ int main(int argc, char **argv)
 {
 	const char *sysdir = "/sys/bus/usb/devices/1-1", *device = NULL;
 	struct reader r = { .fd = -1 };
-	bool quick = false;
+	unsigned long long seed = 0;
+	unsigned long count = 0;
+	bool quick = false, random_run = false;
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -523,14 +805,31 @@ int main(int argc, char **argv)
 			device = argv[++i];
 		else if (strcmp(argv[i], "--quick") == 0)
 			quick = true;
-		else {
-			fprintf(stderr, "usage: ccid_raw [--sysfs DIR] [--device PATH] [--quick] TEST...\n"
-				"TESTs: lengths headers short slots overlap flood all\n");
+		else if (strcmp(argv[i], "--expect-wrong-seq") == 0)
+			expect_wrong_seq = true;
+		else if (strcmp(argv[i], "--random") == 0 && i + 2 < argc) {
+			char *end1, *end2;
+
+			seed = strtoull(argv[i + 1], &end1, 0);
+			count = strtoul(argv[i + 2], &end2, 0);
+			if (*argv[i + 1] == '\0' || *end1 ||
+			    *argv[i + 2] == '\0' || *end2) {
+				fprintf(stderr,
+					"ccid_raw: --random SEED COUNT: two numbers\n");
+				return 2;
+			}
+			random_run = true;
+			i += 2;
+		} else {
+			fprintf(stderr,
+				"usage: ccid_raw [--sysfs DIR] [--device PATH] [--quick] [--random SEED COUNT [--expect-wrong-seq]] [TEST...]\n"
+				"TESTs: lengths headers short slots overlap flood abort-bulk abort-request all\n");
 			return 2;
 		}
 	}
-	if (i == argc) {
-		fprintf(stderr, "ccid_raw: name a TEST (lengths headers short slots overlap flood all)\n");
+	if (i == argc && !random_run) {
+		fprintf(stderr,
+			"ccid_raw: name a TEST (lengths headers short slots overlap flood abort-bulk abort-request all) or --random SEED COUNT\n");
 		return 2;
 	}
 	if (open_reader(&r, sysdir, device) < 0)
@@ -539,10 +838,13 @@ int main(int argc, char **argv)
 	rsp = calloc(1, r.max_msg + r.mps + 16);
 	if (!buf || !rsp)
 		return 1;
-	fprintf(stderr, "ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u\n",
-		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg);
+	fprintf(stderr,
+		"ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u, %u slot(s)\n",
+		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg, r.nslots);
 	if (!in_step(&r, "opening"))
 		return 1;
+	if (random_run)
+		test_random(&r, seed, count);
 	for (; i < argc; i++) {
 		bool all = strcmp(argv[i], "all") == 0;
 
@@ -558,6 +860,10 @@ int main(int argc, char **argv)
 			test_overlap(&r);
 		if (all || strcmp(argv[i], "flood") == 0)
 			test_flood(&r, 2000);
+		if (strcmp(argv[i], "abort-bulk") == 0)
+			test_lone_abort(&r, true);
+		if (strcmp(argv[i], "abort-request") == 0)
+			test_lone_abort(&r, false);
 	}
 	printf("# sent %lu malformed transfers\n", malformed_sent);
 	ioctl(r.fd, USBDEVFS_RELEASEINTERFACE, &r.iface);

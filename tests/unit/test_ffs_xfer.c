@@ -232,6 +232,38 @@ static void pcap_one_urb_per_split_message(void)
 	unlink(path);
 }
 
+/* A transfer of whole packets that a zero-length packet ends before its
+ * dwLength: the ZLP hides in the read that asked for more (it comes back
+ * with 64 of 192 bytes). The message is answered bError 1 (dwLength) at
+ * once, and the next command is answered in step, not swallowed. */
+static void zlp_inside_a_longer_read(void)
+{
+	uint8_t cmd[128] = { 0x6F, 200, 0, 0, 0, 0, 0x28, 0, 0, 0 };
+	static const uint8_t next[10] = { 0x65, 0, 0, 0, 0, 0, 0x29, 0, 0, 0 };
+	uint8_t buf[64];
+
+	memset(cmd + 10, 0xA5, sizeof(cmd) - 10);
+	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
+		 (ssize_t)sizeof(cmd));
+	l.ep_down[FFS_EP_BULK_OUT] = false;
+	gadget_xfer_kick(&l); /* one packet: 64 */
+	ffs_io_reap(&l.io, gadget_xfer_done, &l);
+	gadget_xfer_kick(&l); /* asks 192, gets 64 */
+	CHECK_EQ(l.io.ep[FFS_EP_BULK_OUT].iocb.u.c.nbytes, 192);
+	ffs_io_reap(&l.io, gadget_xfer_done, &l);
+	CHECK(ccid_engine_out_idle(l.eng));
+	pump();
+	CHECK_EQ(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)), 10);
+	CHECK_EQ(buf[0], 0x80); /* RDR_to_PC_DataBlock */
+	CHECK_EQ(buf[6], 0x28);
+	CHECK_EQ(buf[7] & 0x40, 0x40); /* failed */
+	CHECK_EQ(buf[8], 0x01);        /* bError: dwLength */
+	send_cmd(next, sizeof(next));
+	CHECK_EQ(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)), 10);
+	CHECK_EQ(buf[0], 0x81);
+	CHECK_EQ(buf[6], 0x29);
+}
+
 int main(void)
 {
 	struct ccid_reader_config cfg;
@@ -268,6 +300,7 @@ int main(void)
 	RUN(host_gone_mid_write);
 	RUN(failed_write_drops_message);
 	RUN(pcap_one_urb_per_split_message);
+	RUN(zlp_inside_a_longer_read);
 
 	ffs_io_destroy(&l.io);
 	close(l.timerfd);

@@ -24,7 +24,13 @@
 #                                        answer) or 124 (hung)
 #           rss_kb PID / fd_count PID    VmRSS in kB / open fds of PID
 #           alive PID                    running (not a zombie)
+#           rss_bounded A B SLACK / fds_same A B
+#                                        after vs before; empty values fail
+#           fails CMD...                 CMD exits non-zero (self-tests)
 #           udc_unbind / udc_bind        write the daemon's gadget's UDC file
+# ccid_raw: raw ARGS...                  ccid_raw's TAP lines as "$G: ..." and
+#                                        one more: it ran to its end, exit 0
+#           raw_selftest                 proves raw() fails a crashed run
 #           host_gone                    no device on the host side
 # Logs:     /tmp/gadget.log, /tmp/pcscd.log; dumped to the console (and so to
 #           build/vm/runs/*/console.log) when a test failed.
@@ -219,6 +225,64 @@ gadget_stop() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# The daemon's memory and fds, before and after: both must be numbers
+# (an empty value, e.g. a daemon gone, is a failure, not 0 = 0).
+is_number() { case "$1" in "" | *[!0-9]*) return 1 ;; esac; }
+rss_bounded() { # BEFORE_KB AFTER_KB SLACK_KB: grew less than SLACK_KB
+	is_number "$1" && is_number "$2" && [ $(($2 - $1)) -lt "$3" ]
+}
+fds_same() { is_number "$1" && is_number "$2" && [ "$1" = "$2" ]; }
+fails() { ! "$@"; }   # a check that CMD fails (self-tests)
+
+# ---- ccid_raw (tests/tools/ccid_raw.c) ------------------------------------
+
+# raw_verdict RC OUT: did a ccid_raw run end as one should? Exit 0 and
+# its last line "# sent N malformed transfers" (it ran to the end). A
+# crash or an early exit fails here even if it printed "ok" lines first.
+raw_verdict() {
+	[ "$1" = 0 ] && tail -n 1 "$2" | grep -q '^# sent [0-9]* malformed transfers$'
+}
+
+# raw ARGS...: ccid_raw ARGS, its TAP lines onto the TAP channel (named
+# "$G: ..."), then one line of its own for the run as a whole
+# (raw_verdict). RAW_BIN: another program in its place (raw_selftest).
+raw() {
+	local rc=0 line
+	${RAW_BIN:-ccid_raw} "$@" >/tmp/raw.out 2>/tmp/raw.err || rc=$?
+	cat /tmp/raw.err
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "$G: ${line#ok - }" ;;
+		"not ok - "*) not_ok "$G: ${line#not ok - }" "details in the console log" ;;
+		"# "*) diag "$G: ${line#\# }" ;;
+		esac
+	done </tmp/raw.out
+	if raw_verdict $rc /tmp/raw.out; then
+		ok "$G: ccid_raw $* ran to its end, exit 0"
+	else
+		not_ok "$G: ccid_raw $* ran to its end, exit 0" "exit $rc, last line '$(tail -n 1 /tmp/raw.out)': $(tail -n 3 /tmp/raw.err)"
+	fi
+	return 0
+}
+
+# raw_selftest: raw() fails a run that should fail (two "$G: self-test"
+# lines): stand-ins for ccid_raw, run in a subshell whose TAP lines go to
+# a file instead of ours.
+raw_flags() { # STAND_IN: raw() on it reports the run "not ok"
+	(RAW_BIN=$1 raw lengths) 3>/tmp/selftest.tap >/dev/null 2>&1
+	cat /tmp/selftest.tap
+	grep -q "^@@TAP not ok - .*: ccid_raw lengths ran to its end" /tmp/selftest.tap
+}
+raw_selftest() {
+	# prints "ok" lines and even its last line, then crashes
+	printf '#!/bin/sh\necho "ok - ccid_raw: passed before the crash"\necho "# sent 1 malformed transfers"\nkill -SEGV $$\n' >/tmp/raw_crash
+	# exits 0 without its last line (stopped early)
+	printf '#!/bin/sh\necho "ok - ccid_raw: passed before it stopped"\n' >/tmp/raw_early
+	chmod +x /tmp/raw_crash /tmp/raw_early
+	check "$G: self-test: a ccid_raw that printed ok lines and crashed fails" raw_flags /tmp/raw_crash
+	check "$G: self-test: a ccid_raw that exited 0 before its last line fails" raw_flags /tmp/raw_early
+}
 
 # ---- a PC/SC client looping APDUs in the background ---------------------------
 

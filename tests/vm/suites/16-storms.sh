@@ -3,7 +3,8 @@
 # port (USBDEVFS_RESET), and the UDC driver itself goes away and comes
 # back (rmmod / insmod dummy_hcd), in turn, N times. After each: the
 # reader is back, the card is still there and answers, the daemon lives;
-# at the end its file descriptors and memory are flat. (UDC unbind/bind
+# at the end its file descriptors and memory are flat, and a fresh pcscd
+# opens the reader and exchanges APDUs. (UDC unbind/bind
 # and card churn: 14-cycles.sh.) `make soak` runs this with N=1000.
 # bed: --timeout 900
 
@@ -114,6 +115,12 @@ check "storms: VmRSS grew at most $RSS_SLACK_KB kB over storms $BASE..$N" \
 check "storms: no file descriptor leak over storms $BASE..$N" test -n "$fd" -a "$fd" = "$fd0"
 check "storms: ctl status still reports the card present" \
 	sh -c 'ccid-gadget ctl status | tee /dev/stderr | grep "slot 0:" | grep -qv "card absent"'
+# A new host session after the storms, not only the one that lived
+# through them: a pcscd started now opens the reader and gets answers.
+pcscd_stop
+check "storms: after the storms a fresh pcscd starts" pcscd_start
+check "storms: ... opens the reader: ATR and APDUs" \
+	pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 64 --generate 300
 
 # ---- kill -9 in the middle of an APDU (a slow card) ----
 check "storms: daemon exits 0 on SIGTERM" gadget_stop
