@@ -12,6 +12,7 @@
 #include <cryptohi.h>
 #include <keyhi.h>
 #include <pk11pub.h>
+#include <secmod.h>
 #include <secerr.h>
 
 #include "vcg_piv_nss.h"
@@ -29,6 +30,11 @@ struct vcg_piv_card {
 	char nick[VCG_PIV_NKEYS][VCG_EMUL_NICK_MAX + 1];
 	uint8_t alg[VCG_PIV_NKEYS];
 	struct vcg_piv_state *st;               /* the applet's, for saving */
+	/* libcacard opens the db read-only; provisioning and PIN changes
+	 * write through a second, writable slot on the same db
+	 * (SECMOD_OpenUserDB), opened at the first need. */
+	char db[VCG_EMUL_DIR_MAX + 8];
+	PK11SlotInfo *rw;
 	struct vcg_piv_router *router;
 	vcg_piv_log_fn log;
 	void *log_arg;
@@ -73,14 +79,33 @@ static uint8_t cert_alg(CERTCertificate *cert)
 
 /* ---- struct vcg_piv_ops on NSS ---- */
 
+static PK11SlotInfo *rw_slot(struct vcg_piv_card *c)
+{
+	char spec[VCG_EMUL_DIR_MAX + 96];
+
+	if (c->rw != NULL)
+		return c->rw;
+	if (strchr(c->db, '\'') != NULL) {
+		say(c, LOG_ERR, "PIV: the db path holds a quote: it cannot be opened for writing");
+		return NULL;
+	}
+	snprintf(spec, sizeof(spec),
+		 "configdir='%s' tokenDescription='ccid-gadget PIV'", c->db);
+	c->rw = SECMOD_OpenUserDB(spec);
+	if (c->rw == NULL)
+		say(c, LOG_ERR, "PIV: cannot open %s for writing (error %d)",
+		    c->db, PORT_GetError());
+	return c->rw;
+}
+
 static int nss_check_pin(void *ctx, const uint8_t *pin, size_t len)
 {
+	struct vcg_piv_card *c = ctx;
 	PK11SlotInfo *slot = PK11_GetInternalKeySlot();
 	char pw[VCG_PIV_SECRET_MAX + 1];
 	SECStatus s;
 	int rc;
 
-	(void)ctx;
 	if (slot == NULL)
 		return -ENODEV;
 	if (len > VCG_PIV_SECRET_MAX || memchr(pin, 0, len) != NULL) {
@@ -93,6 +118,9 @@ static int nss_check_pin(void *ctx, const uint8_t *pin, size_t len)
 	s = PK11_CheckUserPassword(slot, pw);
 	rc = s == SECSuccess ? 1 : PORT_GetError() == SEC_ERROR_BAD_PASSWORD ? 0
 									      : -EIO;
+	/* The writable slot too: provisioning and PIN changes use it. */
+	if (rc == 1 && rw_slot(c) != NULL && PK11_NeedLogin(c->rw))
+		PK11_CheckUserPassword(c->rw, pw);
 	memset(pw, 0, sizeof(pw));
 	PK11_FreeSlot(slot);
 	return rc;
@@ -102,17 +130,14 @@ static int nss_change_pin(void *ctx, const uint8_t *old, size_t old_len,
 			  const uint8_t *pin, size_t len)
 {
 	char o[VCG_PIV_SECRET_MAX + 1], n[VCG_PIV_SECRET_MAX + 1];
-	PK11SlotInfo *slot = PK11_GetInternalKeySlot();
+	PK11SlotInfo *slot = rw_slot(ctx);
 	SECStatus s;
 
-	(void)ctx;
 	if (slot == NULL)
 		return -ENODEV;
 	if (old_len > VCG_PIV_SECRET_MAX || len > VCG_PIV_SECRET_MAX ||
-	    memchr(old, 0, old_len) != NULL || memchr(pin, 0, len) != NULL) {
-		PK11_FreeSlot(slot);
+	    memchr(old, 0, old_len) != NULL || memchr(pin, 0, len) != NULL)
 		return -EINVAL;
-	}
 	memcpy(o, old, old_len);
 	o[old_len] = '\0';
 	memcpy(n, pin, len);
@@ -120,7 +145,6 @@ static int nss_change_pin(void *ctx, const uint8_t *old, size_t old_len,
 	s = PK11_ChangePW(slot, o, n);
 	memset(o, 0, sizeof(o));
 	memset(n, 0, sizeof(n));
-	PK11_FreeSlot(slot);
 	return s == SECSuccess ? 0 : -EACCES;
 }
 
@@ -292,8 +316,8 @@ static int nss_put_cert(void *ctx, int key, const uint8_t *der, size_t len,
 {
 	struct vcg_piv_card *c = ctx;
 	SECItem item = { siBuffer, (unsigned char *)der, (unsigned)len };
-	PK11SlotInfo *slot = PK11_GetInternalKeySlot();
-	CERTCertificate *tmp, *now = NULL;
+	PK11SlotInfo *slot = rw_slot(c);
+	CERTCertificate *tmp, *now = NULL, *old;
 	int rc = -EIO;
 
 	if (slot == NULL || len > INT32_MAX)
@@ -309,9 +333,14 @@ static int nss_put_cert(void *ctx, int key, const uint8_t *der, size_t len,
 	/* One certificate per nickname: the old one leaves the db first
 	 * (its private key stays), so the next start finds the new one. */
 	if (c->cert[key] != NULL &&
-	    SECITEM_CompareItem(&c->cert[key]->derCert, &item) != SECEqual &&
-	    c->cert[key]->isperm)
-		SEC_DeletePermCertificate(c->cert[key]);
+	    SECITEM_CompareItem(&c->cert[key]->derCert, &item) != SECEqual) {
+		old = PK11_FindCertFromDERCertItem(slot, &c->cert[key]->derCert,
+						   NULL);
+		if (old != NULL) {
+			SEC_DeletePermCertificate(old);
+			CERT_DestroyCertificate(old);
+		}
+	}
 	if (PK11_ImportDERCert(slot, &item, CK_INVALID_HANDLE, c->nick[key],
 			       PR_FALSE) != SECSuccess) {
 		say(c, LOG_ERR, "PIV: NSS cannot store the certificate for key %d as '%s' (error %d)",
@@ -332,8 +361,6 @@ static int nss_put_cert(void *ctx, int key, const uint8_t *der, size_t len,
 	c->alg[key] = *alg;
 	rc = 0;
 out:
-	if (slot != NULL)
-		PK11_FreeSlot(slot);
 	return rc;
 }
 
@@ -368,7 +395,7 @@ static int nss_generate(void *ctx, int key, uint8_t alg, uint8_t *out,
 			size_t cap, size_t *out_len)
 {
 	struct vcg_piv_card *c = ctx;
-	PK11SlotInfo *slot = PK11_GetInternalKeySlot();
+	PK11SlotInfo *slot = rw_slot(c);
 	PK11RSAGenParams rsa = { 0, 65537 };
 	SECItem ec = { siBuffer, NULL, 0 };
 	SECKEYPublicKey *pub = NULL;
@@ -436,7 +463,6 @@ static int nss_generate(void *ctx, int key, uint8_t alg, uint8_t *out,
 out:
 	if (pub != NULL)
 		SECKEY_DestroyPublicKey(pub);
-	PK11_FreeSlot(slot);
 	return rc;
 }
 
@@ -522,6 +548,10 @@ void vcg_piv_card_free(struct vcg_piv_card *c)
 			SECKEY_DestroyPrivateKey(c->pending[i]);
 	}
 	free(c->st);
+	if (c->rw != NULL) {
+		SECMOD_CloseUserDB(c->rw);
+		PK11_FreeSlot(c->rw);
+	}
 	free(c);
 }
 
@@ -644,6 +674,7 @@ struct vcg_piv_card *vcg_piv_card_new(const struct vcg_emul_config *cfg,
 	}
 	c->log = log;
 	c->log_arg = log_arg;
+	snprintf(c->db, sizeof(c->db), "%s", cfg->db);
 	for (int i = 0; i < VCG_PIV_NKEYS; i++) {
 		const char *nick = i < VCG_EMUL_NCERTS ? cfg->certs[i] :
 				   cfg->cert4[0] != '\0' ? cfg->cert4 :
