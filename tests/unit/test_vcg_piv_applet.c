@@ -839,7 +839,7 @@ static void put_data_and_generate(void)
 	/* 9A is now P-256 (the fake put_cert says so). */
 	CHECK_EQ(xfr(a, verify_right, sizeof(verify_right)), 0x9000);
 	{
-		uint8_t chal[32] = { 0 };
+		uint8_t chal[256] = { 0 };
 
 		CHECK_EQ(general_auth(a, 0x11, 0x9A, chal, 32), 0x9000);
 		CHECK_EQ(general_auth(a, 0x07, 0x9A, chal, 256), 0x6A86);
