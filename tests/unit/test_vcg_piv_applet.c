@@ -792,6 +792,12 @@ static void management_key(void)
 	CHECK_EQ(mgm_auth(a, 0x0A, 16, default_mgm, 24), 0x6983);
 	CHECK_EQ(mgm_auth(a, 0x0A, 16, aes, 24), 0x6983);
 	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, 0);
+	/* Blocked: OpenSC's GET CHALLENGE (7C { 81 00 }, algorithm 00)
+	 * still gives randomness. */
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x00, 0x9B, 0x04, 0x7C, 0x02, 0x81, 0x00),
+		 0x9000);
+	CHECK(out_len == 4 + 16 + 2 && out[0] == 0x7C && out[2] == 0x81 &&
+	      out[3] == 16);
 	/* Templates: 80 with a wrong length, nothing usable. */
 	vcg_piv_applet_free(a);
 	a = make();
@@ -802,6 +808,31 @@ static void management_key(void)
 	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x80, 0x05),
 		 0x6A80);
 	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES);
+	vcg_piv_applet_free(a);
+}
+
+static void management_key_one_way(void)
+{
+	struct vcg_piv_applet *a = make();
+	static const uint8_t put_chuid[] = {
+		0x00, 0xDB, 0x3F, 0xFF, 0x07, 0x5C, 0x03, 0x5F, 0xC1, 0x02,
+		0x53, 0x00,
+	};
+	uint8_t resp[5 + 4 + 8] = { 0x00, 0x87, 0x03, 0x9B, 0x0C, 0x7C, 0x0A,
+				    0x82, 0x08 };
+
+	/* 7C { 81 00 }: an 8-byte challenge (3DES block). */
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x81, 0x00),
+		 0x9000);
+	CHECK(out_len == 4 + 8 + 2 && out[2] == 0x81 && out[3] == 8);
+	for (int i = 0; i < 8; i++)
+		resp[9 + i] = (uint8_t)(out[4 + i] ^ default_mgm[i]);
+	CHECK_EQ(xfr(a, resp, sizeof(resp)), 0x9000);
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x9000);
+	/* Replayed: no challenge pending any more, counted. */
+	CHECK_EQ(xfr(a, resp, sizeof(resp)), 0x6982);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES - 1);
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x6982);
 	vcg_piv_applet_free(a);
 }
 
@@ -919,6 +950,7 @@ int main(void)
 	RUN(get_challenge);
 	RUN(yubico_version_serial);
 	RUN(management_key);
+	RUN(management_key_one_way);
 	RUN(put_data_and_generate);
 	TAP_EXIT();
 }
