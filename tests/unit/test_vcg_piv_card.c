@@ -11,7 +11,11 @@
  *    survives a new card (a daemon restart) through the state file;
  *  - CAC keeps working on the cac+piv card after PIV was selected, and
  *    personality=cac leaves SELECT PIV to libcacard;
- *  - GET CHALLENGE answers on both personalities.
+ *  - GET CHALLENGE answers on both personalities;
+ *  - GENERATE / PUT DATA after the management key (3DES, checked against
+ *    NSS), their results surviving a restart;
+ *  - replays of Windows' discovery sequence and macOS's PIV token use,
+ *    from the vendors' documents (cited at each case), 9D decrypting.
  * One process per case (libcacard initialises once per process). */
 #include <limits.h>
 #include <stdio.h>
@@ -688,6 +692,109 @@ static void provisioning(void)
 	close_card(b);
 }
 
+/* Microsoft, "Smart card minidriver: Discovery Process" (learn.microsoft
+ * .com/windows-hardware/drivers/smartcard/discovery-process) and
+ * "Windows Inbox Smart Card Minidriver": what Windows sends when a card
+ * is inserted, in order, on a cac+piv card. */
+static void windows_discovery_replay(void)
+{
+	struct emul_bed *b = open_card(dbs.nopin, "");
+	uint8_t ans[300];
+	size_t n = 0;
+	int s;
+
+	if (b == NULL)
+		return;
+	/* Plug and Play, step 2: SELECT the SC PNP AID, GET DATA 7F68. */
+	CHECK_EQ(APDU(b, 0x00, 0xA4, 0x04, 0x00, 0x0B, 0xA0, 0x00, 0x00, 0x03,
+		      0x97, 0x43, 0x49, 0x44, 0x5F, 0x01, 0x00, 0x00), 0x6A82);
+	CHECK_EQ(APDU(b, 0x00, 0xCA, 0x7F, 0x68, 0x00), 0x6A88);
+	/* Step 4: MF, EF.ATR, READ BINARY: libcacard's card has no file
+	 * system, so no unique ID comes from there either. */
+	s = APDU(b, 0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00);
+	CHECK(s != 0x9000 && (s >> 8) != 0x61);     /* libcacard: 6A81 */
+	s = APDU(b, 0x00, 0xA4, 0x02, 0x00, 0x02, 0x2F, 0x01);
+	CHECK(s != 0x9000 && (s >> 8) != 0x61);
+	s = APDU(b, 0x00, 0xB0, 0x00, 0x00, 0x00);
+	CHECK(s != 0x9000 && (s >> 8) != 0x61);     /* libcacard: 6900 */
+	/* Step 5: SELECT PIV succeeds: a PIV-compatible device. */
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	/* Winscard discovery, steps 4-5: GIDS fails, PIV succeeds. */
+	CHECK_EQ(APDU(b, 0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00, 0x00, 0x03,
+		      0x97, 0x42, 0x54, 0x46, 0x59), 0x6A82);
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	/* Class minidriver, step 1: SELECT PIV, then it reads the card's
+	 * identity (CHUID) and the certificates. */
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), ans, sizeof(ans), &n),
+		 0x9000);
+	CHECK(n > 10 && ans[0] == 0x61);
+	CHECK_EQ(APDU(b, 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1,
+		      0x02, 0x00), 0x9000);
+	for (int i = 0; i < 3; i++) {
+		static const uint32_t tags[3] = { 0x5FC105, 0x5FC10A, 0x5FC10B };
+		static uint8_t der[4096];
+
+		CHECK(get_cert(b, tags[i], der, sizeof(der)) > 0);
+	}
+	close_card(b);
+}
+
+/* A PKCS#1 v1.5 type 2 block (encryption) of 256 bytes. */
+static void pkcs1_type2(uint8_t *block)
+{
+	block[0] = 0x00;
+	block[1] = 0x02;
+	for (int i = 2; i < 256 - 17; i++)
+		block[i] = (uint8_t)(i % 251 + 1);
+	block[256 - 17] = 0x00;
+	memcpy(block + 256 - 16, "session key 16 B", 16);
+}
+
+/* Apple, "Supported smart card functions on Mac" (support.apple.com/
+ * guide/deployment/depc47f60521) and SmartCardServices(7): macOS's
+ * built-in PIV token needs certificates in 9A (PIV Authentication:
+ * login) and 9D (Key Management: unwraps the keychain), 9C optional.
+ * The token reads CHUID and the certificates, then, after the PIN, signs
+ * with 9A and decrypts with 9D. */
+static void macos_token_sequence(void)
+{
+	static uint8_t der[4096];
+	uint8_t block[256], enc[256], out[512];
+	struct emul_bed *b = open_card(dbs.nopin, "");
+	SECKEYPublicKey *pub = NULL;
+	size_t n = 0, dn;
+
+	if (b == NULL)
+		return;
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	CHECK_EQ(APDU(b, 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1,
+		      0x02, 0x00), 0x9000);
+	CHECK(get_cert(b, 0x5FC105, der, sizeof(der)) > 0);
+	CHECK(get_cert(b, 0x5FC10A, der, sizeof(der)) > 0);
+	dn = get_cert(b, 0x5FC10B, der, sizeof(der));
+	CHECK(dn > 0);
+	CHECK_EQ(APDU(b, 0x00, 0x20, 0x00, 0x80), 0x63C3);
+	CHECK_EQ(verify(b, "123456"), 0x9000);
+	/* Login: a 9A signature. */
+	pkcs1_block(block);
+	CHECK_EQ(general_auth(b, 0x07, 0x9A, 0x81, block, 256, out, sizeof(out),
+			      &n), 0x9000);
+	CHECK(rsa_checks(dbs.nopin, 0, out, n, block));
+	/* The keychain: a block encrypted to 9D's key, decrypted by 9D. */
+	pub = pub_of(der, dn);
+	CHECK(pub != NULL);
+	if (pub != NULL) {
+		pkcs1_type2(block);
+		CHECK_EQ(PK11_PubEncryptRaw(pub, enc, block, 256, NULL), SECSuccess);
+		CHECK_EQ(general_auth(b, 0x07, 0x9D, 0x81, enc, 256, out,
+				      sizeof(out), &n), 0x9000);
+		CHECK_EQ(n, 256);
+		CHECK_MEM(out, block, 256);
+		SECKEY_DestroyPublicKey(pub);
+	}
+	close_card(b);
+}
+
 /* ---- harness ---- */
 
 static void run_forked(const char *name, void (*fn)(void))
@@ -735,6 +842,7 @@ int main(void)
 		"rsa_sign_and_pin_rules", "pin_db_and_restart", "ec_card_auth",
 		"cac_beside_piv", "cac_personality", "piv_personality",
 		"management_key_3des", "provisioning",
+		"windows_discovery_replay", "macos_token_sequence",
 	};
 
 	if (emul_dbs_make(&dbs, "piv", "1234") < 0) {
@@ -758,5 +866,7 @@ int main(void)
 	RUN_FORKED(piv_personality);
 	RUN_FORKED(management_key_3des);
 	RUN_FORKED(provisioning);
+	RUN_FORKED(windows_discovery_replay);
+	RUN_FORKED(macos_token_sequence);
 	TAP_EXIT();
 }
