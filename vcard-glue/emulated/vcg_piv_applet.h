@@ -49,7 +49,8 @@
  * application, 6A88 no such reference data, 6982 security status not
  * satisfied, 6983 blocked, 63Cx wrong PIN/PUK with x tries left, 6985
  * GET RESPONSE with nothing pending, 6D00 unknown INS, 6E00 bad CLA,
- * 6A84 chained data too long, 6F00 the key operation failed.
+ * 6A84 chained data too long, 6A81 PUT DATA of a certificate on a card
+ * that cannot store one, 6F00 the key operation failed.
  *
  * One instance per card, used by one thread (the emulated card's
  * worker). Output buffers are the caller's. */
