@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vcg_emul.h"
+#include "vcg_piv_atr.h"
 
 struct vcg_done *vcg_emul_done_new(enum vcg_done_kind kind, const void *data,
 				   size_t len)
@@ -94,19 +95,40 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	}
 	memcpy(atr, buf, (size_t)len);
 	*atr_len = (size_t)len;
+	/* With the PIV card edge the ATR also offers T=1 (vcg_piv_atr.h). */
+	if (vcg_piv_router_personality(vcg_piv_card_router(em->piv)) !=
+	    VCG_PIV_CAC) {
+		uint8_t t1[VCG_EMUL_ATR_MAX];
+		size_t n = vcg_piv_atr_add_t1(atr, *atr_len, t1, sizeof(t1));
+
+		if (n > 0) {
+			memcpy(atr, t1, n);
+			*atr_len = n;
+		}
+	}
 	if (em->pki != NULL)
 		vcg_cacpki_reset(em->pki);   /* a reset card: nothing selected */
+	vcg_piv_router_reset(vcg_piv_card_router(em->piv));
 	return 0;
 }
 
 static int transfer(struct vcg_emul *em, VReader *reader,
 		    const struct vcg_job *job, size_t *resp_len)
 {
+	struct vcg_piv_router *router = vcg_piv_card_router(em->piv);
 	int len = VCG_EMUL_RESP_CAP;
 	VReaderStatus st;
 
 	if (reader == NULL)
 		return -ENOMEDIUM;
+	/* The personality router first (PIV, GET CHALLENGE, Windows'
+	 * probes), then the CAC PKI applets' filter, then libcacard. */
+	len = (int)vcg_piv_router_answer(router, job->data, job->len,
+					 em->resp, VCG_EMUL_RESP_CAP);
+	if (len > 0) {
+		*resp_len = (size_t)len;
+		return 0;
+	}
 	len = (int)vcg_cacpki_answer(em->pki, job->data, job->len, em->resp,
 				     VCG_EMUL_RESP_CAP);
 	if (len > 0) {
@@ -134,6 +156,8 @@ static int transfer(struct vcg_emul *em, VReader *reader,
 		return -EIO;
 	}
 	vcg_cacpki_observe(em->pki, job->data, job->len, em->resp, (size_t)len);
+	vcg_piv_router_observe(router, job->data, job->len, em->resp,
+			       (size_t)len);
 	*resp_len = (size_t)len;
 	return 0;
 }
