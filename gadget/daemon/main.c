@@ -25,6 +25,7 @@
 #include "pcap_writer.h"
 #include "privsep.h"
 #include "sd_notify.h"
+#include "state_dir.h"
 #include "vcg_card.h"
 
 #define EXIT_USAGE 2
@@ -245,6 +246,26 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Before the drop: the cards' state directories exist and are the
+ * user's (--user) or ours, or a card keeps its PIV counters in memory
+ * only (one line says why). */
+static void give_state_dirs(struct daemon *d)
+{
+	uid_t uid = d->o->user ? d->user.uid : geteuid();
+	gid_t gid = d->o->user ? d->user.gid : getegid();
+	char why[512];
+	unsigned i;
+
+	for (i = 0; i < d->nslots; i++) {
+		const char *dir = d->cards[i] ? vcg_card_state_dir(d->cards[i]) :
+						NULL;
+
+		if (dir && gadget_give_state_dir(dir, uid, gid, why,
+						 sizeof(why)) < 0)
+			gadget_log(LOG_WARNING, "card", "slot %u: %s", i, why);
+	}
+}
+
 static int setup_usb(struct daemon *d, char *err, size_t errlen)
 {
 	const struct gadget_opts *o = d->o;
@@ -265,6 +286,7 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 		d->attach = (struct gadget_attach){ bind_direct,
 			unbind_direct, d->cg, d->udc };
 	}
+	give_state_dirs(d);
 	if (o->user) {
 		/* Nothing from USB has been read yet. */
 		if (priv_drop(&d->user, err, errlen) < 0)

@@ -40,6 +40,9 @@ struct vcg_backend {
 	 * plugged in now? (passthru, attach=reader: only while its client
 	 * has a reader added.) */
 	bool (*wants_usb)(const void *impl);
+	/* Optional (NULL = none): the directory the card writes state to
+	 * while it runs (vcg_card_state_dir()). */
+	const char *(*state_dir)(const void *impl);
 };
 
 extern const struct vcg_backend vcg_test_backend;

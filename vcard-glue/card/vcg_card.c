@@ -135,6 +135,11 @@ bool vcg_card_wants_usb(const struct vcg_card *card)
 	return card->be->wants_usb == NULL || card->be->wants_usb(card->impl);
 }
 
+const char *vcg_card_state_dir(const struct vcg_card *card)
+{
+	return card->be->state_dir ? card->be->state_dir(card->impl) : NULL;
+}
+
 const char *vcg_card_describe(const struct vcg_card *card)
 {
 	return card->be->describe(card->impl);

@@ -79,6 +79,12 @@ int vcg_card_set_present(struct vcg_card *card, bool present);
  * asks again after each vcg_card_dispatch(). */
 bool vcg_card_wants_usb(const struct vcg_card *card);
 
+/* The directory the card writes state to while it runs (the emulated
+ * card's PIV retry counters, management key and provisioned objects:
+ * state-dir=), or NULL if it writes none. Owned by the card. The daemon
+ * gives it to its --user before dropping root. */
+const char *vcg_card_state_dir(const struct vcg_card *card);
+
 /* A short human description for logs and status ("test", "test
  * delay_ms=N", "emulated certificates sql:/path", "emulated nss-emulated
  * sql:/path"). Owned by the card. */

@@ -407,6 +407,15 @@ static const char *emul_describe(const void *impl)
 	return em->cfg.describe;
 }
 
+/* Only the PIV card edge writes state (vcg_piv_state.c). */
+static const char *emul_state_dir(const void *impl)
+{
+	const struct vcg_emul *em = impl;
+
+	return em->cfg.personality != VCG_PIV_CAC && em->cfg.state_dir[0] ?
+		       em->cfg.state_dir : NULL;
+}
+
 const struct vcg_backend vcg_emulated_backend = {
 	.driver = "emulated",
 	.keys = vcg_emul_keys,
@@ -416,4 +425,5 @@ const struct vcg_backend vcg_emulated_backend = {
 	.dispatch = emul_dispatch,
 	.set_present = emul_set_present,
 	.describe = emul_describe,
+	.state_dir = emul_state_dir,
 };
