@@ -274,7 +274,7 @@ const struct opt_def gadget_opt_defs[OPT_COUNT] = {
 		"SPEC",
 		"a card, QEMU property syntax (',,' is a literal comma):\n"
 		"  test[,delay_ms=N][,absent]   the built-in test card\n"
-		"  emulated,backend=certificates,db=sql:DIR,cert1=N,cert2=N,cert3=N\n"
+		"  emulated,backend=certificates,db=sql:DIR,cert1=N[,cert2=N,cert3=N]\n"
 		"  emulated,backend=nss-emulated[,db=sql:DIR]\n"
 		"  passthru,listen=[HOST:]PORT|unix:PATH   a VSCard server\n"
 		"    (QEMU ccid-card-passthru; clients: ccid-vscclient,\n"
