@@ -13,6 +13,8 @@
 #    with another key's);
 #  - --change-pin: the old PIN is refused after a restart, the new one
 #    signs; without --bcd-device the host sees the default 0100.
+# The CAC card edge is what is checked (personality=cac is added to the
+# SPEC where the daemon has the PIV edge too).
 # bed: --timeout 600 --add /usr/bin/bash:/usr/bin/bash --add scripts/import-p12:/usr/sbin/ccid-gadget-import-p12 --add /usr/bin/pk12util:/usr/bin/pk12util --add /usr/bin/certutil:/usr/bin/certutil --add /usr/bin/modutil:/usr/bin/modutil --add /usr/bin/openssl:/usr/bin/openssl --add /etc/ssl/openssl.cnf:/usr/lib/ssl/openssl.cnf
 
 . /bed/p11.sh
@@ -137,6 +139,14 @@ check "import: a PIN that is not 4 to 8 digits is refused" \
 check "import: ccid-gadget-import-p12 into a fresh db prints the one-certificate SPEC" import_prints_spec
 check "import: the db's password is the PIN" db_has_password
 SPEC=$(cat $W/spec)
+# A daemon with the PIV card edge (personality=, default cac+piv) answers
+# OpenSC through its PIV driver, with another ATR; this suite checks the CAC
+# edge, so it asks for that one where the daemon knows the property.
+if ! ccid-gadget --ctl /tmp/probe.sock --card emulated,personality=cac 2>&1 |
+	grep -q "unknown property 'personality'"; then
+	SPEC="$SPEC,personality=cac"
+fi
+echo "the daemon's SPEC: $SPEC"
 
 # ---- the PC: the card ----
 
