@@ -296,8 +296,9 @@ soak: deps
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
 # [UNITDIR=/lib/systemd/system] [DOCDIR=PREFIX/share/doc/ccid-gadget]:
 # builds only `make daemon`; installs the daemon, the client, the scripts
-# docs/board.md uses (board-setup, ecm-ccid-gadget, make-fake-smartcard,
-# make-tls-certs, each named ccid-gadget-* but ecm-ccid-gadget), the man
+# docs/board.md uses (board-setup, import-p12, ecm-ccid-gadget,
+# make-fake-smartcard, make-tls-certs, each named ccid-gadget-* but
+# ecm-ccid-gadget), the man
 # page (its doc paths made DOCDIR), the docs, the systemd units (paths
 # filled in) and, only if there is none yet, the config files.
 DOCS := $(sort $(wildcard docs/*.md)) README.md $(wildcard LICENSE)
@@ -306,6 +307,7 @@ install: daemon
 	$(if $(CLIENT_MAIN),install -D -m 0755 $(CLIENT) $(DESTDIR)$(PREFIX)/bin/ccid-vscclient)
 	install -D -m 0755 scripts/board-setup $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-board-setup
 	install -D -m 0755 scripts/ecm-ccid-gadget $(DESTDIR)$(PREFIX)/sbin/ecm-ccid-gadget
+	install -D -m 0755 scripts/import-p12 $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-import-p12
 	install -D -m 0755 scripts/make-fake-smartcard $(DESTDIR)$(PREFIX)/bin/ccid-gadget-make-fake-smartcard
 	install -D -m 0755 scripts/make-tls-certs $(DESTDIR)$(PREFIX)/bin/ccid-gadget-make-tls-certs
 	@mkdir -p $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)

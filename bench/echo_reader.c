@@ -326,6 +326,7 @@ int main(int argc, char **argv)
 		.udc = udc,
 		.vid = 0x08e6,
 		.pid = 0x4433,
+		.bcd_device = CFS_BCD_DEVICE,
 		.manufacturer = "ccid-gadget",
 		.product = "ccid-gadget echo reader",
 		.serial = serial,

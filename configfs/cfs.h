@@ -20,8 +20,10 @@
 #define CFS_RUN_DIR "/run/ccid-gadget"
 #define CFS_GADGET_NAME "ccid-gadget"
 #define CFS_FFS_INSTANCE "ccid"   /* configfs function "ffs.ccid" */
-/* bcdDevice: Windows caches descriptors per VID:PID:bcdDevice; raise it
- * whenever the descriptors change (docs/board.md, "Windows hosts"). */
+/* The default bcdDevice: Windows caches descriptors per
+ * VID:PID:bcdDevice; raise it whenever the descriptors change
+ * (docs/board.md, "Windows hosts"). The daemon's --bcd-device sets
+ * cfs_params.bcd_device. */
 #define CFS_BCD_DEVICE 0x0100
 
 /* ---- UDC selection (/sys/class/udc) ---- */
@@ -54,6 +56,7 @@ struct cfs_params {
 	const char *ffs_instance;      /* CFS_FFS_INSTANCE */
 	const char *udc;               /* from cfs_pick_udc() */
 	uint16_t vid, pid;
+	uint16_t bcd_device;           /* BCD, e.g. CFS_BCD_DEVICE */
 	const char *manufacturer, *product, *serial;
 	/* --user: mount FunctionFS with uid=/gid= so the daemon can open its
 	 * files after it dropped root (Documentation/usb/functionfs.rst). */

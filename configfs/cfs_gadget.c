@@ -126,7 +126,7 @@ static int create_gadget(struct cfs_gadget *cg, const struct cfs_params *p,
 		.bMaxPacketSize0 = 64,
 		.idVendor = p->vid,
 		.idProduct = p->pid,
-		.bcdDevice = CFS_BCD_DEVICE,
+		.bcdDevice = p->bcd_device,
 	};
 	/* libusbgx takes non-const strings but only reads them. */
 	struct usbg_gadget_strs strs = {

@@ -345,6 +345,7 @@ int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 	o->mode = GADGET_MODE_DAEMON;
 	o->vid = GADGET_DEFAULT_VID;
 	o->pid = GADGET_DEFAULT_PID;
+	o->bcd_device = GADGET_DEFAULT_BCD_DEVICE;
 	o->manufacturer = GADGET_DEFAULT_MANUFACTURER;
 	o->product = GADGET_DEFAULT_PRODUCT;
 	o->ctl_path = GADGET_DEFAULT_CTL;

@@ -19,6 +19,7 @@
 
 #define GADGET_DEFAULT_VID 0x08e6   /* QEMU usb-ccid's identity, listed in */
 #define GADGET_DEFAULT_PID 0x4433   /* libccid's Info.plist */
+#define GADGET_DEFAULT_BCD_DEVICE 0x0100   /* release 1.00 */
 #define GADGET_DEFAULT_MANUFACTURER "ccid-gadget"
 #define GADGET_DEFAULT_PRODUCT "ccid-gadget CCID reader"
 #define GADGET_DEFAULT_CTL "/run/ccid-gadget.sock"
@@ -45,6 +46,7 @@ struct gadget_opts {
 	unsigned ncards;
 	unsigned slots;                         /* 0: max(1, ncards) */
 	uint16_t vid, pid;
+	uint16_t bcd_device;                    /* bcdDevice, BCD digits */
 	const char *manufacturer, *product;
 	const char *serial;                     /* NULL: derived per board */
 	const char *ffs_dir;                    /* NULL: set up configfs */

@@ -146,6 +146,26 @@ static int set_pid(struct gadget_opts *o, const char *v, char *err,
 	return 0;
 }
 
+/* bcdDevice is the device's release number in binary-coded decimal (USB
+ * 2.0 9.6.1, Table 9-8): four digits 0-9, written like the hex number
+ * they make (0100 is release 1.00). Windows keys its driver cache on
+ * VID:PID:bcdDevice, so a new value makes it enumerate afresh. */
+static int set_bcd_device(struct gadget_opts *o, const char *v, char *err,
+			  size_t errlen)
+{
+	const char *digits = v;
+	uint16_t bcd;
+
+	if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+		digits += 2;
+	if (parse_hex16(v, &bcd) || strspn(digits, "0123456789") != strlen(digits))
+		return fail(err, errlen, "--bcd-device '%s': give 1 to 4 "
+			    "decimal digits, the release number in BCD (USB "
+			    "2.0 9.6.1; e.g. 0102 for 1.02)", v);
+	o->bcd_device = bcd;
+	return 0;
+}
+
 static int set_manufacturer(struct gadget_opts *o, const char *v, char *err,
 			    size_t errlen)
 {
@@ -280,7 +300,7 @@ const struct opt_def gadget_opt_defs[OPT_COUNT] = {
 		"SPEC",
 		"a card, QEMU property syntax (',,' is a literal comma):\n"
 		"  test[,delay_ms=N][,absent]   the built-in test card\n"
-		"  emulated,backend=certificates,db=sql:DIR,cert1=N,cert2=N,cert3=N\n"
+		"  emulated,backend=certificates,db=sql:DIR,cert1=N[,cert2=N,cert3=N]\n"
 		"  emulated,backend=nss-emulated[,db=sql:DIR]\n"
 		"  passthru,listen=[HOST:]PORT|unix:PATH   a VSCard server\n"
 		"    (QEMU ccid-card-passthru; clients: ccid-vscclient,\n"
@@ -309,6 +329,10 @@ const struct opt_def gadget_opt_defs[OPT_COUNT] = {
 	[OPT_PID] = { "pid", 0, ARG, set_pid, 0, "HEX",
 		"idProduct (default 4433; 08e6:4433 is QEMU's usb-ccid,\n"
 		"known to libccid; another ID needs an Info.plist entry)" },
+	[OPT_BCD_DEVICE] = { "bcd-device", 0, ARG, set_bcd_device, 0, "BCD",
+		"bcdDevice, the release number in BCD (default 0100);\n"
+		"Windows caches drivers per VID:PID:bcdDevice: raise it\n"
+		"to make it enumerate the reader afresh" },
 	[OPT_MANUFACTURER] = { "manufacturer", 0, ARG, set_manufacturer, 0,
 		"S", "iManufacturer (default \"" GADGET_DEFAULT_MANUFACTURER
 		"\")" },

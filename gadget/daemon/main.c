@@ -167,6 +167,7 @@ static int pick_identity(struct daemon *d, char *err, size_t errlen)
 		.udc = d->udc,
 		.vid = o->vid,
 		.pid = o->pid,
+		.bcd_device = o->bcd_device,
 		.manufacturer = o->manufacturer,
 		.product = o->product,
 		.serial = d->serial,
@@ -335,7 +336,7 @@ static int open_pcap(struct daemon *d, char *err, size_t errlen)
 	struct pcapw_identity id = {
 		.vid = o->ffs_dir ? 0 : o->vid,
 		.pid = o->ffs_dir ? 0 : o->pid,
-		.bcd_device = CFS_BCD_DEVICE,
+		.bcd_device = o->bcd_device,
 	};
 
 	if (!o->pcap_path)

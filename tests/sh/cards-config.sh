@@ -90,6 +90,17 @@ else
 	not_ok "control: a good SPEC passes the card checks and stops at the missing UDC" \
 		"exit $rc; stderr: $(head -c 600 "$tmp/err")"
 fi
+# One or two certificates: the missing roles are cert1's (not refused).
+for certs in "signing-cert" "id-cert signing-cert"; do
+	# shellcheck disable=SC2086 # the nicknames are separate words
+	run_gadget -- --udc ccid-gadget-no-such-udc.0 --card "$(spec "sql:$nopin" $certs)"
+	if grep -q 'slot 0: emulated certificates' "$tmp/err" && grep -q 'UDC' "$tmp/err" && [ $rc != 0 ]; then
+		ok "a card of $(wc -w <<<"$certs") certificate(s) passes the card checks (exit $rc at the missing UDC)"
+	else
+		not_ok "a card of $(wc -w <<<"$certs") certificate(s) passes the card checks" \
+			"exit $rc; stderr: $(head -c 600 "$tmp/err")"
+	fi
+done
 
 # ---- the db ----
 refused "missing db directory" "NSS db directory '$tmp/missing' does not exist" \
@@ -137,9 +148,9 @@ refused "wrong nickname" "certificate 'no-such-cert' not found in sql:$nopin" \
 	"$(spec "sql:$nopin" id-cert no-such-cert encryption-cert)"
 refused "two wrong nicknames are both named" "certificates 'nope-1', 'nope-3' not found" \
 	"$(spec "sql:$nopin" nope-1 signing-cert nope-3)"
-refused "two certificates instead of three" "needs exactly three certificates, cert1, cert2 and cert3 (missing: cert3)" \
-	"$(spec "sql:$nopin" id-cert signing-cert "")"
-refused "no certificates" "needs exactly three certificates" \
+refused "cert2 and cert3 without cert1" "backend=certificates needs cert1 (and cert2, cert3 if the card has more certificates; a missing one is cert1's)" \
+	"$(spec "sql:$nopin" "" signing-cert encryption-cert)"
+refused "no certificates" "needs cert1" \
 	"emulated,backend=certificates,db=sql:$nopin"
 refused "a fifth certificate" "unknown property 'cert5'" \
 	"$(spec "sql:$nopin" id-cert signing-cert encryption-cert),cert5=id-cert"

@@ -19,6 +19,7 @@ if ! make -s install DESTDIR="$d" PREFIX=/usr >"$d.log" 2>&1; then
 fi
 rm -f "$d.log"
 files="usr/sbin/ccid-gadget usr/sbin/ccid-gadget-board-setup usr/sbin/ecm-ccid-gadget
+usr/sbin/ccid-gadget-import-p12
 usr/bin/ccid-gadget-make-fake-smartcard usr/bin/ccid-gadget-make-tls-certs
 usr/share/man/man8/ccid-gadget.8 usr/share/doc/ccid-gadget/board.md usr/share/doc/ccid-gadget/README.md
 lib/systemd/system/ccid-gadget.service lib/systemd/system/ccid-gadget-ecm.service

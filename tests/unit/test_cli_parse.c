@@ -30,6 +30,7 @@ static void defaults(void)
 	CHECK_EQ(o.mode, GADGET_MODE_DAEMON);
 	CHECK_EQ(o.vid, 0x08e6);
 	CHECK_EQ(o.pid, 0x4433);
+	CHECK_EQ(o.bcd_device, 0x0100);
 	CHECK(o.udc == NULL);
 	CHECK(o.serial == NULL);
 	CHECK(o.ffs_dir == NULL);
@@ -42,6 +43,7 @@ static void everything(void)
 {
 	CHECK_EQ(PARSE("--udc", "dummy_udc.0", "--card", "test", "--card=test,absent",
 		       "--slots", "3", "--vid", "0x1d6b", "--pid=0104",
+		       "--bcd-device", "0x0215",
 		       "--manufacturer", "ACME", "--product", "Reader X",
 		       "--serial", "S123", "--max-message", "271", "-vv",
 		       "--ctl", "/tmp/x.sock"), 0);
@@ -53,6 +55,7 @@ static void everything(void)
 	CHECK_EQ(gadget_cli_slots(&o), 3);
 	CHECK_EQ(o.vid, 0x1d6b);
 	CHECK_EQ(o.pid, 0x0104);
+	CHECK_EQ(o.bcd_device, 0x0215);
 	CHECK(!strcmp(o.manufacturer, "ACME"));
 	CHECK(!strcmp(o.product, "Reader X"));
 	CHECK(!strcmp(o.serial, "S123"));
@@ -85,6 +88,21 @@ static void bad_values(void)
 	BAD("needs a value", "--card");
 	BAD("--card needs a SPEC", "--card", "");
 	BAD("given twice", "--vid", "1", "--vid", "2");
+	/* bcdDevice is BCD (USB 2.0 9.6.1): hex digits A-F are refused. */
+	BAD("--bcd-device '00a0': give 1 to 4 decimal digits", "--bcd-device",
+	    "00a0");
+	BAD("in BCD (USB 2.0 9.6.1", "--bcd-device", "0xFFFF");
+	BAD("--bcd-device '12345'", "--bcd-device", "12345");
+	BAD("--bcd-device '1.02'", "--bcd-device", "1.02");
+	BAD("--bcd-device ''", "--bcd-device", "");
+	BAD("--bcd-device '0x'", "--bcd-device", "0x");
+	BAD("--bcd-device '-1'", "--bcd-device", "-1");
+	CHECK_EQ(PARSE("--bcd-device", "9999"), 0);
+	CHECK_EQ(o.bcd_device, 0x9999);
+	CHECK_EQ(PARSE("--bcd-device", "0"), 0);
+	CHECK_EQ(o.bcd_device, 0x0000);
+	CHECK_EQ(PARSE("--bcd-device=0X0102"), 0);
+	CHECK_EQ(o.bcd_device, 0x0102);
 	BAD("is longer than 126", "--product",
 	    "0123456789012345678901234567890123456789012345678901234567890123456789"
 	    "0123456789012345678901234567890123456789012345678901234567890123456789");
@@ -182,6 +200,8 @@ static void ffs_mode(void)
 	BAD("--vid has no effect with --ffs", "--ffs", "/x", "--vid", "1234");
 	BAD("--udc has no effect with --ffs", "--udc", "u", "--ffs", "/x");
 	BAD("--serial has no effect", "--ffs", "/x", "--serial", "1");
+	BAD("--bcd-device has no effect with --ffs", "--ffs", "/x",
+	    "--bcd-device", "0200");
 }
 
 static void help(void)
@@ -252,7 +272,8 @@ static void usage_text(void)
 	size_t size = 0;
 	FILE *f = open_memstream(&text, &size);
 	static const char *const opts[] = {
-		"--udc", "--card", "--slots", "--vid", "--pid", "--manufacturer",
+		"--udc", "--card", "--slots", "--vid", "--pid", "--bcd-device",
+		"--manufacturer",
 		"--product", "--serial", "--ffs", "--max-message", "--ctl",
 		"--user", "--pcap", "--pcap-max-bytes",
 		"ctl status", "ctl insert", "ctl remove", "-v", "--help",

@@ -54,6 +54,7 @@ static void every_key(void)
 		   "udc = fe980000.usb\n"
 		   "vid = 1d6b\n"
 		   "pid = 0x0104\n"
+		   "bcd-device = 0231\n"
 		   "manufacturer = \"  Spaced Ltd  \"\n"
 		   "product = Board reader\r\n"
 		   "serial = 0123\n"
@@ -68,6 +69,7 @@ static void every_key(void)
 	CHECK(o.udc && !strcmp(o.udc, "fe980000.usb"));
 	CHECK_EQ(o.vid, 0x1d6b);
 	CHECK_EQ(o.pid, 0x0104);
+	CHECK_EQ(o.bcd_device, 0x0231);
 	CHECK(!strcmp(o.manufacturer, "  Spaced Ltd  "));
 	CHECK(!strcmp(o.product, "Board reader"));
 	CHECK(o.serial && !strcmp(o.serial, "0123"));
@@ -151,6 +153,8 @@ static void bad_lines(void)
 	expect_bad("slots = 9\n", ":1: --slots '9': give a number from 1 to");
 	expect_bad("vid = zz\n", "--vid 'zz': not a 16-bit hex");
 	expect_bad("vid = 1\nvid = 2\n", ":2: --vid given twice");
+	expect_bad("bcd-device = 0x1F\n",
+		   ":1: --bcd-device '0x1F': give 1 to 4 decimal digits");
 	expect_bad("config = /etc/x\n", "cannot name another one");
 	expect_bad("help = 1\n", "unknown key 'help'");
 	expect_bad("product = \"open\n", "closing");

@@ -140,6 +140,7 @@ static struct cfs_params params(void)
 		.udc = "dummy_udc.0",
 		.vid = 0x08e6,
 		.pid = 0x4433,
+		.bcd_device = CFS_BCD_DEVICE,
 		.manufacturer = "m",
 		.product = "p",
 		.serial = "1",

@@ -106,6 +106,63 @@ out:
 	free(b);
 }
 
+/* A card of fewer than three certificates: every missing role is cert1's
+ * certificate, and signs with cert1's key. role[i]: the db certificate
+ * (emul_nicks index) PKI applet i must serve. */
+static void fewer_certificates(const char *certs, const int role[3])
+{
+	static uint8_t want[3][4096], got[4096];
+	size_t wn[3];
+	char spec[PATH_MAX + 128];
+	struct emul_bed *b = calloc(1, sizeof(*b));
+
+	for (int i = 0; i < 3; i++) {
+		wn[i] = emul_read_file(dbs.nopin, emul_der_names[i], want[i],
+				       sizeof(want[i]));
+		CHECK(wn[i] > 0);
+	}
+	snprintf(spec, sizeof(spec), "emulated,backend=certificates,db=sql:%s,%s",
+		 dbs.nopin, certs);
+	CHECK_EQ(bed_open(b, spec, NULL), 0);
+	if (b->card == NULL)
+		goto out;
+	CHECK_EQ(bed_power_on(b, 0), 0);
+	CHECK_EQ(bed_verify_pin(b, "0000"), 0x9000);
+	for (int i = 0; i < 3; i++) {
+		int r = role[i];
+		size_t gn = bed_read_cert(b, i, got, sizeof(got));
+
+		CHECK_EQ(gn, wn[r]);
+		if (gn == wn[r])
+			CHECK_MEM(got, want[r], gn);
+		/* the signature checks with the role's certificate */
+		CHECK_EQ(bed_sign_and_check(b, i, want[r], wn[r]), 0x9000);
+	}
+	/* The checker can fail: applet 2 (signing-cert's key in the second
+	 * case) does not sign for id-cert. */
+	if (role[1] != role[0])
+		CHECK_EQ(bed_sign_and_check(b, 1, want[role[0]], wn[role[0]]),
+			 -1);
+	CHECK_EQ(bed_select_pki(b, 3), 0x6A82);
+out:
+	bed_close(b);
+	free(b);
+}
+
+static void one_certificate_in_every_role(void)
+{
+	static const int role[3] = { 1, 1, 1 };
+
+	fewer_certificates("cert1=signing-cert", role);
+}
+
+static void two_certificates_third_role_is_cert1(void)
+{
+	static const int role[3] = { 0, 1, 0 };
+
+	fewer_certificates("cert1=id-cert,cert2=signing-cert", role);
+}
+
 static void pin_db_right_and_wrong_pin(void)
 {
 	static uint8_t cert[4096];
@@ -272,12 +329,12 @@ static void bad_configurations(void)
 		 spec, strlen(spec) > 80 ? "..." : "", dbs.tmpdir);
 	check_error(spec, want);
 
-	/* two certificates instead of three */
+	/* cert2 and cert3 but no cert1 */
 	snprintf(spec, sizeof(spec),
-		 "emulated,backend=certificates,db=sql:%s,cert1=id-cert,cert2=signing-cert",
+		 "emulated,backend=certificates,db=sql:%s,cert2=id-cert,cert3=signing-cert",
 		 dbs.nopin);
 	snprintf(want, sizeof(want),
-		 "card spec '%.80s...': backend=certificates needs exactly three certificates, cert1, cert2 and cert3 (missing: cert3)",
+		 "card spec '%.80s...': backend=certificates needs cert1 (and cert2, cert3 if the card has more certificates; a missing one is cert1's)",
 		 spec);
 	check_error(spec, want);
 
@@ -518,6 +575,8 @@ int main(void)
 {
 	static const char *const names[] = {
 		"certificates_read_out", "certificates_sign_without_pin_db",
+		"one_certificate_in_every_role",
+		"two_certificates_third_role_is_cert1",
 		"pin_db_right_and_wrong_pin", "remove_insert",
 		"bad_configurations", "unreadable_db_then_good_one",
 		"one_per_process_and_reuse", "nss_emulated_without_hardware",
@@ -530,6 +589,8 @@ int main(void)
 	}
 	RUN_FORKED(certificates_read_out);
 	RUN_FORKED(certificates_sign_without_pin_db);
+	RUN_FORKED(one_certificate_in_every_role);
+	RUN_FORKED(two_certificates_third_role_is_cert1);
 	RUN_FORKED(pin_db_right_and_wrong_pin);
 	RUN_FORKED(remove_insert);
 	RUN_FORKED(bad_configurations);

@@ -123,8 +123,6 @@ static int certificates_config(const struct vcg_spec *spec,
 			       size_t errlen)
 {
 	const char *nick[VCG_EMUL_NCERTS] = { NULL, NULL, NULL };
-	char missing[32] = "";
-	unsigned nmissing = 0;
 	int rc;
 
 	for (int i = 0; i < VCG_EMUL_NCERTS; i++) {
@@ -132,18 +130,20 @@ static int certificates_config(const struct vcg_spec *spec,
 					 err, errlen);
 		if (rc < 0)
 			return rc;
-		if (nick[i] == NULL) {
-			size_t n = strlen(missing);
-
-			snprintf(missing + n, sizeof(missing) - n, "%s%s",
-				 nmissing ? ", " : "", cert_keys[i]);
-			nmissing++;
-		}
 	}
-	if (nmissing > 0)
+	if (nick[0] == NULL)
 		return vcg_spec_fail(spec, err, errlen,
-				     "backend=certificates needs exactly three certificates, cert1, cert2 and cert3 (missing: %s)",
-				     missing);
+				     "backend=certificates needs cert1 (and cert2, cert3 if the card has more certificates; a missing one is cert1's)");
+	/* One or two certificates: each missing role (CAC PKI applet 2:
+	 * signature, 3: encryption) serves cert1's certificate and key.
+	 * libcacard itself would take fewer (soft=( holds 1..10 names, one
+	 * PKI applet each, listed in the CCC), but this daemon's CoolKey
+	 * filter (vcg_cacpki.h) serves three applets, and a card whose
+	 * every role has the key is what a one-certificate user wants from
+	 * each host stack. The host lists the certificate once per role. */
+	for (int i = 1; i < VCG_EMUL_NCERTS; i++)
+		if (nick[i] == NULL)
+			nick[i] = nick[0];
 	for (int i = 0; i < VCG_EMUL_NCERTS; i++) {
 		rc = check_nick(spec, cert_keys[i], nick[i], err, errlen);
 		if (rc < 0)

@@ -3,8 +3,9 @@
  *
  * QEMU's ccid-card-emulated property names:
  *   emulated,backend=certificates,db=sql:DIR,cert1=NICK,cert2=NICK,cert3=NICK
- *       libvirt "host-certificates": a soft card made of exactly three
- *       certificates (and their keys) from the NSS db. Options string:
+ *       libvirt "host-certificates": a soft card of three certificates
+ *       (and their keys) from the NSS db; cert2 and cert3 default to
+ *       cert1 (vcg_emul_config.c says why). Options string:
  *       db="sql:DIR" use_hw=no soft=(,ccid-gadget,CAC,,NICK1,NICK2,NICK3)
  *   emulated[,backend=nss-emulated][,db=sql:DIR]
  *       libvirt "host": physical cards NSS reaches through the PKCS#11

@@ -82,9 +82,9 @@ check "cards: bad config: missing db exits 2 before the gadget exists" \
 check "cards: bad config: wrong nickname exits 2 before the gadget exists" \
 	fails_before_gadget "certificate 'no-such-cert' not found" \
 	"emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=no-such-cert,cert3=encryption-cert"
-check "cards: bad config: two certificates instead of three exits 2 before the gadget exists" \
-	fails_before_gadget "exactly three certificates" \
-	"emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert"
+check "cards: bad config: cert2 and cert3 without cert1 exits 2 before the gadget exists" \
+	fails_before_gadget "needs cert1" \
+	"emulated,backend=certificates,db=sql:$D,cert2=id-cert,cert3=signing-cert"
 mkdir -p /tmp/notadb
 check "cards: bad config: a directory that is no NSS db exits 2 before the gadget exists" \
 	fails_before_gadget "has no cert9.db" "$(spec_for /tmp/notadb)"
