@@ -22,6 +22,9 @@
  *                      to its end) each of these tags is present
  *   eq=TAG:FILE        the value of child TAG is byte-identical to FILE
  *   raw                no GET RESPONSE / re-send: check the first answer
+ *   ok-only            the data checks (len .. eq) apply only to a 9000
+ *                      answer (a step whose documented answer is either
+ *                      "here it is" or an error)
  *
  * Prints each exchange and, for a failed check, a line with "WRONG".
  * Exit: 0 every check passed, 1 a check failed, 2 usage or a script error,
@@ -147,6 +150,7 @@ struct step {
 	uint8_t apdu[CMD_MAX];
 	size_t apdu_len;
 	bool raw;
+	bool ok_only;              /* data checks only for SW 9000 */
 	char sw[8][5];            /* alternatives, "XXXX" patterns */
 	int n_sw;
 	long len, minlen;         /* -1: not checked */
@@ -211,6 +215,8 @@ static int parse_line(char *line, struct step *st, unsigned lineno)
 
 		if (strcmp(w, "raw") == 0) {
 			st->raw = true;
+		} else if (strcmp(w, "ok-only") == 0) {
+			st->ok_only = true;
 		} else if (v && strncmp(w, "sw=", 3) == 0) {
 			char *alt = v + 1, *bar;
 
@@ -344,6 +350,8 @@ static int run_step(SCARDHANDLE card, DWORD proto, struct step *st,
 			ok = 0;
 		}
 	}
+	if (st->ok_only && sw != 0x9000)
+		return ok ? 0 : EXIT_CHECK;
 	if (st->len >= 0 && (long)dlen != st->len) {
 		printf("WRONG: %zu data bytes, expected %ld\n", dlen, st->len);
 		ok = 0;

@@ -336,6 +336,11 @@ check "piv: self-test: apdu_replay flags a missing tag (CHUID has no tag 99)" \
 	replay_catches /bed/piv/self-test-tag.apdu 'WRONG: tag 53 has no child 99'
 check "piv: windows: Microsoft's discovery sequence (PnP AID 6A82, GET DATA 7F68 refused, no EF.ATR, GIDS 6A82, PIV selected; CHUID, CCC, discovery, key history, the three certificates byte-identical, 9E 6A82, PIN state)" \
 	replay /bed/piv/windows-discovery.apdu
+# Which way Plug and Play found a device ID (see the README's "Windows and
+# macOS"): from a CardID's GUID (GET DATA 7F68 answered) or, as a PIV card,
+# from the PIV AID.
+pnp_sw=$(awk '/^step 2 /{ f = 1 } f && /^  SW /{ print $2; exit }' /tmp/check.out)
+diag "windows: GET DATA 7F68 answered $pnp_sw: Plug and Play's device ID comes from $([ "$pnp_sw" = 9000 ] && echo "the CardID's first GUID (libcacard's plug-and-play applet)" || echo "the PIV AID (a PIV-compatible card)")"
 check "piv: macos: the PIV token's needs (PIV selected, CHUID with GUID, 9A and 9D certificates byte-identical, 9C, 9E 6A82, discovery object, PIN state)" \
 	replay /bed/piv/macos-piv-token.apdu
 check "piv: GET DATA of a certificate: 61xx on a short APDU, whole through GET RESPONSE, whole in one extended APDU" \
@@ -412,11 +417,30 @@ check "piv: pin: pkcs11-tool --unlock-pin with the PUK (RESET RETRY COUNTER) set
 check "piv: pin: unblocked: the counter is back at $MAX" tries_are $MAX
 check "piv: pin: unblocked: the PIN signs again, openssl verifies" piv_signs "$PIN" 01 $D/id-cert.der
 
+check "piv: opensc PIV-II (pin db): pkcs11-tool --test --login: no errors" \
+	p11_selftest "env OPENSC_CONF=$PIV_CONF $P11" "$PIN"
+check "piv: pin: daemon exits 0 on SIGTERM" gadget_stop
+
+# Yubico's tools. ykcs11 2.2 (Debian 12) drives only readers whose name
+# begins "Yubico" (ykcs11/utils.c is_yubico_reader); libccid names a
+# reader after its Info.plist entry for the VID:PID, so the reader is
+# plugged in here as 1050:0404, "Yubico YubiKey CCID" there. libykpiv
+# connects with T=1 only (SCardConnect SCARD_PROTOCOL_T1): the card's ATR
+# must offer T=1.
+YK_ID="--vid 1050 --pid 0404"
+check "piv: yubico: the reader as 1050:0404 (libccid: Yubico YubiKey CCID), the pin db's cac+piv card" \
+	gadget_start -v $YK_ID --card "$(spec_for $D cac+piv)"
+# pcscd keeps the protocol the first client got until the card is reset:
+# these reset it, so libykpiv's T=1 connection can have it (as when it is
+# the first program to see a newly inserted card).
+check "piv: yubico: pcscd lists the card" \
+	pcsc_client --wait-reader 10 --wait-card 10 --list --atr --disconnect reset
+READER=$(pcsc_client --list 2>/dev/null | sed -n 's/^0: //p')
+check "piv: yubico: the card's ATR offers T=1 (libykpiv connects with T=1 only)" \
+	pcsc_client --protocol t1 --atr --disconnect reset
 check "piv: yubico-piv-tool -r READER -a status: CHUID and the 9A, 9C, 9D certificates" yk_status
 check "piv: ykcs11 (libykcs11.so): pkcs11-tool -O lists John Doe's three certificates" ykcs11_lists
 check "piv: ykcs11: SHA256-RSA-PKCS with 9A, openssl verifies" ykcs11_signs "$PIN" $D
-check "piv: opensc PIV-II (pin db): pkcs11-tool --test --login: no errors" \
-	p11_selftest "env OPENSC_CONF=$PIV_CONF $P11" "$PIN"
 
 if has_provisioning; then
 	check "piv: provisioning: yubico-piv-tool -a generate -s 9e (RSA 2048, default management key)" yk_generate
@@ -425,8 +449,8 @@ if has_provisioning; then
 	check "piv: provisioning: -a import-certificate -s 9e" yk_import
 	check "piv: provisioning: -a read-certificate -s 9e gives it back" yk_reads_9e
 	check "piv: provisioning: daemon exits 0 on SIGTERM" gadget_stop
-	check "piv: provisioning: restarted" gadget_start -v --card "$(spec_for $D cac+piv)"
-	pcsc_client --wait-reader 10 --wait-card 10 --atr >/dev/null 2>&1
+	check "piv: provisioning: restarted" gadget_start -v $YK_ID --card "$(spec_for $D cac+piv)"
+	pcsc_client --wait-reader 10 --wait-card 10 --atr --disconnect reset >/dev/null 2>&1
 	check "piv: provisioning: after the restart the 9E certificate is still there" yk_reads_9e
 	check "piv: provisioning: after the restart 9E signs (no PIN) and openssl verifies with the new certificate" signs_9e
 	check "piv: provisioning: after the restart the db's 9A still signs" piv_signs "$PIN" 01 $D/id-cert.der
@@ -439,7 +463,7 @@ else
 		skip "piv: provisioning: $t" "$why"
 	done
 fi
-check "piv: pin: daemon exits 0 on SIGTERM" gadget_stop
+check "piv: yubico: daemon exits 0 on SIGTERM" gadget_stop
 
 # ---- ec db, personality=piv: ECDSA and ECDH ----
 
