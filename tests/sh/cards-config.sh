@@ -141,8 +141,8 @@ refused "two certificates instead of three" "needs exactly three certificates, c
 	"$(spec "sql:$nopin" id-cert signing-cert "")"
 refused "no certificates" "needs exactly three certificates" \
 	"emulated,backend=certificates,db=sql:$nopin"
-refused "a fourth certificate" "unknown property 'cert4'" \
-	"$(spec "sql:$nopin" id-cert signing-cert encryption-cert),cert4=id-cert"
+refused "a fifth certificate" "unknown property 'cert5'" \
+	"$(spec "sql:$nopin" id-cert signing-cert encryption-cert),cert5=id-cert"
 refused "a misspelt backend" "unknown backend 'certificate'" \
 	"emulated,backend=certificate,db=sql:$nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
 # Certificates without their private keys: the card could not sign.

@@ -301,8 +301,14 @@ static void bad_configurations(void)
 		    "card spec 'emulated,cert1=a': cert1 is only for backend=certificates (add backend=certificates, or remove cert1..cert3 to use the NSS hardware tokens)");
 	check_error("emulated,db=dbm:/x",
 		    "card spec 'emulated,db=dbm:/x': db prefix 'dbm:' is not supported: only sql: NSS databases are (write db=sql:DIR)");
+	check_error("emulated,cert5=x",
+		    "card spec 'emulated,cert5=x': unknown property 'cert5' for emulated (known: backend, db, cert1, cert2, cert3, debug, personality, cert4, state-dir)");
 	check_error("emulated,cert4=x",
-		    "card spec 'emulated,cert4=x': unknown property 'cert4' for emulated (known: backend, db, cert1, cert2, cert3, debug)");
+		    "card spec 'emulated,cert4=x': cert4 is only for backend=certificates (the PIV card edge uses the db's certificates)");
+	check_error("emulated,backend=certificates,db=sql:/x,cert1=a,cert2=b,cert3=c,personality=gids",
+		    "card spec 'emulated,backend=certificates,db=sql:/x,cert1=a,cert2=b,cert3=c,personality=gids': unknown personality 'gids' (use cac+piv, cac or piv)");
+	check_error("emulated,backend=certificates,db=sql:/x,cert1=a,cert2=b,cert3=c,state-dir=rel",
+		    "card spec 'emulated,backend=certificates,db=sql:/x,cert1=a,cert2=b,cert3=c,state-dir=rel': state-dir must be an absolute path of at most 512 bytes");
 }
 
 static void unreadable_db_then_good_one(void)

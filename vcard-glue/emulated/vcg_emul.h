@@ -27,6 +27,7 @@
 #include "vcg_cacpki.h"
 #include "vcg_emul_config.h"
 #include "vcg_nssdb.h"
+#include "vcg_piv_nss.h"
 
 /* One more than the largest legal response (65536 data bytes + SW1 SW2,
  * an extended APDU): vreader_xfr_bytes() silently truncates to the
@@ -101,6 +102,10 @@ struct vcg_emul {
 	/* The PKI applets' certificate answers (vcg_cacpki.h), certificates
 	 * backend only; NULL: every APDU goes to libcacard. */
 	struct vcg_cacpki *pki;
+	/* The PIV card edge and the personality router in front of
+	 * libcacard (vcg_piv_router.h), certificates backend only; NULL:
+	 * CAC alone. */
+	struct vcg_piv_card *piv;
 	/* The db's files (vcg_nssdb.h): started by create, then the
 	 * worker's alone, checked before each power on, remove and insert,
 	 * so a moved, deleted or unreadable db gets one log line when it

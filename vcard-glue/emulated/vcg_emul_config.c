@@ -2,6 +2,7 @@
  * See vcg_emul_config.h for the syntax and why values are refused, not
  * escaped. */
 #include "vcg_emul_config.h"
+#include "vcg_piv_state.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -9,7 +10,8 @@
 #include <string.h>
 
 const char *const vcg_emul_keys[] = {
-	"backend", "db", "cert1", "cert2", "cert3", "debug", NULL,
+	"backend", "db", "cert1", "cert2", "cert3", "debug", "personality",
+	"cert4", "state-dir", NULL,
 };
 
 static const char *const cert_keys[VCG_EMUL_NCERTS] = {
@@ -77,6 +79,45 @@ static int check_nick(const struct vcg_spec *spec, const char *key,
 	return 0;
 }
 
+/* personality, cert4, state-dir (vcg_emul_config.h). */
+static int piv_config(const struct vcg_spec *spec, struct vcg_emul_config *cfg,
+		      char *err, size_t errlen)
+{
+	const char *personality = "cac+piv", *cert4 = NULL;
+	const char *dir = VCG_PIV_DEFAULT_STATE_DIR;
+	char shown[VCG_SPEC_SHOWN_MAX];
+	int rc;
+
+	rc = vcg_spec_get_string(spec, "personality", false, &personality, err,
+				 errlen);
+	if (rc < 0)
+		return rc;
+	if (vcg_piv_personality_parse(personality, &cfg->personality) < 0) {
+		vcg_spec_printable(shown, sizeof(shown), personality, 32);
+		return vcg_spec_fail(spec, err, errlen,
+				     "unknown personality '%s' (use cac+piv, cac or piv)",
+				     shown);
+	}
+	rc = vcg_spec_get_string(spec, "cert4", false, &cert4, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cert4 != NULL) {
+		rc = check_nick(spec, "cert4", cert4, err, errlen);
+		if (rc < 0)
+			return rc;
+		snprintf(cfg->cert4, sizeof(cfg->cert4), "%s", cert4);
+	}
+	rc = vcg_spec_get_string(spec, "state-dir", false, &dir, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (dir[0] != '/' || strlen(dir) > VCG_EMUL_DIR_MAX)
+		return vcg_spec_fail(spec, err, errlen,
+				     "state-dir must be an absolute path of at most %d bytes",
+				     VCG_EMUL_DIR_MAX);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", dir);
+	return 0;
+}
+
 static int certificates_config(const struct vcg_spec *spec,
 			       struct vcg_emul_config *cfg, char *err,
 			       size_t errlen)
@@ -109,6 +150,9 @@ static int certificates_config(const struct vcg_spec *spec,
 			return rc;
 		snprintf(cfg->certs[i], sizeof(cfg->certs[i]), "%s", nick[i]);
 	}
+	rc = piv_config(spec, cfg, err, errlen);
+	if (rc < 0)
+		return rc;
 	snprintf(cfg->options, sizeof(cfg->options),
 		 "db=\"%s\" use_hw=no soft=(," VCG_EMUL_READER_NAME ",CAC,,%s,%s,%s)",
 		 cfg->db, cfg->certs[0], cfg->certs[1], cfg->certs[2]);
@@ -152,6 +196,17 @@ int vcg_emul_config_from_spec(const struct vcg_spec *spec,
 				     shown);
 	}
 	cfg->backend = VCG_EMUL_NSS_EMULATED;
+	cfg->personality = VCG_PIV_CAC;
+	{
+		static const char *const piv_only[] = { "personality", "cert4",
+							"state-dir" };
+
+		for (size_t i = 0; i < 3; i++)
+			if (vcg_spec_find(spec, piv_only[i]) != NULL)
+				return vcg_spec_fail(spec, err, errlen,
+						     "%s is only for backend=certificates (the PIV card edge uses the db's certificates)",
+						     piv_only[i]);
+	}
 	for (int i = 0; i < VCG_EMUL_NCERTS; i++)
 		if (vcg_spec_find(spec, cert_keys[i]) != NULL)
 			return vcg_spec_fail(spec, err, errlen,

@@ -10,6 +10,12 @@
  *       libvirt "host": physical cards NSS reaches through the PKCS#11
  *       modules registered in the db. Options string:
  *       db="sql:DIR" use_hw=yes
+ * Ours, for the PIV card edge (vcg_piv_router.h), certificates only:
+ *   personality=cac+piv|cac|piv   (default cac+piv)
+ *   cert4=NICK        the 9E Card Authentication certificate (optional;
+ *                     PIV only: libcacard's CAC keeps three applets)
+ *   state-dir=DIR     the PIV retry counters and PUK (vcg_piv_state.h),
+ *                     default /var/lib/ccid-gadget
  * db defaults to sql:/etc/pki/nssdb (QEMU's and libcacard's default);
  * backend defaults to nss-emulated, as in QEMU. `debug=N` (0..255) is
  * accepted for QEMU compatibility; tracing follows the daemon's -v.
@@ -25,6 +31,7 @@
 
 #include <stddef.h>
 
+#include "vcg_piv_router.h"
 #include "vcg_spec.h"
 
 #define VCG_EMUL_NCERTS 3
@@ -47,6 +54,9 @@ struct vcg_emul_config {
 	 * initialisation (see vcg_cacard.h). */
 	char options[VCG_EMUL_DIR_MAX + VCG_EMUL_NCERTS * (VCG_EMUL_NICK_MAX + 1) + 96];
 	char describe[VCG_EMUL_DIR_MAX + 48];       /* "emulated certificates sql:DIR" */
+	enum vcg_piv_personality personality;
+	char cert4[VCG_EMUL_NICK_MAX + 1];          /* "" : no 9E key */
+	char state_dir[VCG_EMUL_DIR_MAX + 1];
 };
 
 extern const char *const vcg_emul_keys[];   /* the accepted properties */

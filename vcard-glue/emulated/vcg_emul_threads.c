@@ -96,17 +96,27 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	*atr_len = (size_t)len;
 	if (em->pki != NULL)
 		vcg_cacpki_reset(em->pki);   /* a reset card: nothing selected */
+	vcg_piv_router_reset(vcg_piv_card_router(em->piv));
 	return 0;
 }
 
 static int transfer(struct vcg_emul *em, VReader *reader,
 		    const struct vcg_job *job, size_t *resp_len)
 {
+	struct vcg_piv_router *router = vcg_piv_card_router(em->piv);
 	int len = VCG_EMUL_RESP_CAP;
 	VReaderStatus st;
 
 	if (reader == NULL)
 		return -ENOMEDIUM;
+	/* The personality router first (PIV, GET CHALLENGE, Windows'
+	 * probes), then the CAC PKI applets' filter, then libcacard. */
+	len = (int)vcg_piv_router_answer(router, job->data, job->len,
+					 em->resp, VCG_EMUL_RESP_CAP);
+	if (len > 0) {
+		*resp_len = (size_t)len;
+		return 0;
+	}
 	len = (int)vcg_cacpki_answer(em->pki, job->data, job->len, em->resp,
 				     VCG_EMUL_RESP_CAP);
 	if (len > 0) {
@@ -134,6 +144,8 @@ static int transfer(struct vcg_emul *em, VReader *reader,
 		return -EIO;
 	}
 	vcg_cacpki_observe(em->pki, job->data, job->len, em->resp, (size_t)len);
+	vcg_piv_router_observe(router, job->data, job->len, em->resp,
+			       (size_t)len);
 	*resp_len = (size_t)len;
 	return 0;
 }

@@ -191,6 +191,7 @@ static void free_emul(struct vcg_emul *em)
 	}
 	vreader_free(em->reader);
 	vcg_cacpki_free(em->pki);
+	vcg_piv_card_free(em->piv);
 	if (em->efd >= 0)
 		close(em->efd);
 	free(em->resp);
@@ -236,6 +237,14 @@ static void emul_destroy(void *impl)
 			vcg_logf(em->log, d->level, "%s", (const char *)d->data);
 	free_emul(em);
 	vcg_cacard_release();
+}
+
+/* The PIV card's log lines (vcg_piv_nss.h), queued like the threads'. */
+static void piv_log(void *arg, int level, const char *line)
+{
+	struct vcg_emul *em = arg;
+
+	vcg_emul_log(em, level, "emulated card slot %u: %s", em->slot, line);
 }
 
 static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
@@ -290,6 +299,14 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 		if (em->pki == NULL)
 			vcg_emul_log(em, LOG_WARNING,
 				     "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
+				     slot, why);
+	}
+	if (em->cfg.backend == VCG_EMUL_CERTIFICATES) {
+		em->piv = vcg_piv_card_new(&em->cfg, piv_log, em, why,
+					   sizeof(why));
+		if (em->piv == NULL)
+			vcg_emul_log(em, LOG_WARNING,
+				     "emulated card slot %u: no PIV card edge (%s): the card is CAC only",
 				     slot, why);
 	}
 	em->reader = initial_reader(em);

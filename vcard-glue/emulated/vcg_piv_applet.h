@@ -1,0 +1,115 @@
+/* The PIV card application (NIST SP 800-73-4 Part 2, the card command
+ * interface) on the emulated card: the APDU dispatcher and the security
+ * status. The keys and the PIN check live behind struct vcg_piv_ops
+ * (vcg_piv_nss.c: the NSS db; the unit tests and the fuzz target: a
+ * fake), so this file is pure and runs without NSS.
+ *
+ * Commands (Part 2, 3):
+ *  SELECT (A4 04 00) of the PIV AID, full or right-truncated: the
+ *      application property template (3.1.1, Table 3).
+ *  GET DATA (CB 3F FF, 5C tag list): vcg_piv_objects.h; 6A82 unknown.
+ *  VERIFY (20 00 80): the PIV PIN, 8 bytes padded with FF; no data:
+ *      9000 when verified, else 63Cx; 6983 blocked. VERIFY FF 80 (no
+ *      data) resets the PIN's security status (3.2.1).
+ *  CHANGE REFERENCE DATA (24 00 80 / 81): PIN or PUK, old || new.
+ *  RESET RETRY COUNTER (2C 00 80): PUK || new PIN.
+ *  GENERAL AUTHENTICATE (87 alg key, 7C template, 3.2.4): 81 challenge
+ *      + empty 82: the private key operation (RSA raw / ECDSA); 85 point
+ *      + empty 82: ECDH. Answer 7C { 82 result }.
+ *  GET CHALLENGE (84): random bytes (not PIV, ISO 7816-4 7.5.3; hosts'
+ *      self-tests ask for it).
+ *  GET RESPONSE (C0): the rest of an answer too long for Le (61xx).
+ * Command chaining (CLA bit 10, ISO 7816-4 5.1.1.1) for every command;
+ * extended APDUs answer up to Le (65536) at once.
+ *
+ * Key access (Part 1 Table 4b): 9A and 9D after VERIFY until reset (or
+ * VERIFY FF); 9C needs a VERIFY right before each signature (PIN
+ * always); 9E needs none.
+ *
+ * Status words: 6700 malformed APDU, 6A80 bad data field, 6A86 bad
+ * P1/P2 (unknown key, algorithm not the key's), 6A82 no such object or
+ * application, 6A88 no such reference data, 6982 security status not
+ * satisfied, 6983 blocked, 63Cx wrong PIN/PUK with x tries left, 6985
+ * GET RESPONSE with nothing pending, 6D00 unknown INS, 6E00 bad CLA,
+ * 6A84 chained data too long, 6F00 the key operation failed.
+ *
+ * One instance per card, used by one thread (the emulated card's
+ * worker). Output buffers are the caller's. */
+#ifndef VCG_PIV_APPLET_H
+#define VCG_PIV_APPLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vcg_piv_objects.h"
+#include "vcg_piv_state.h"
+
+/* SP 800-78-4 Table 6-2: cryptographic algorithm identifiers. */
+#define VCG_PIV_ALG_RSA1024 0x06
+#define VCG_PIV_ALG_RSA2048 0x07
+#define VCG_PIV_ALG_RSA3072 0x05
+#define VCG_PIV_ALG_P256 0x11
+#define VCG_PIV_ALG_P384 0x14
+
+/* Key indexes 0..3 = key references 9A 9C 9D 9E. */
+enum { VCG_PIV_KEY_9A, VCG_PIV_KEY_9C, VCG_PIV_KEY_9D, VCG_PIV_KEY_9E };
+
+/* A card answer is at most 65536 data bytes + SW. */
+#define VCG_PIV_OUT_MAX (65536 + 2)
+/* Chained command data the card accepts. */
+#define VCG_PIV_CHAIN_MAX 16384
+
+struct vcg_piv_ops {
+	void *ctx;
+	/* Does the NSS db have a password? Then the PIN is that password
+	 * (check_pin / change_pin); else it is the state file's. */
+	bool pin_is_db_password;
+	/* 1 the PIN is right, 0 wrong, -errno could not tell. */
+	int (*check_pin)(void *ctx, const uint8_t *pin, size_t len);
+	/* Set the db password; 0, or -EACCES when `old` is wrong, -errno. */
+	int (*change_pin)(void *ctx, const uint8_t *old, size_t old_len,
+			  const uint8_t *pin, size_t len);
+	/* n random bytes; 0 or -errno. */
+	int (*random)(void *ctx, uint8_t *out, size_t n);
+	/* Key `key`'s private key on `in`: RSA without padding (in is the
+	 * modulus size), ECDSA on a digest (out: the DER signature).
+	 * 0 or -errno; the result's length in *out_len. */
+	int (*sign)(void *ctx, int key, const uint8_t *in, size_t len,
+		    uint8_t *out, size_t cap, size_t *out_len);
+	/* ECDH of key `key` with the uncompressed point; out: the shared
+	 * x coordinate. 0 or -errno. */
+	int (*ecdh)(void *ctx, int key, const uint8_t *point, size_t len,
+		    uint8_t *out, size_t cap, size_t *out_len);
+	/* The state changed (a counter, the PIN, the PUK): persist it. */
+	void (*state_changed)(void *ctx, const struct vcg_piv_state *st);
+};
+
+struct vcg_piv_applet;
+
+/* alg[i]: key i's algorithm (VCG_PIV_ALG_*), 0 without a key. Takes
+ * ownership of objs (freed with the applet, also on failure); copies
+ * *ops and *st. NULL when out of memory. */
+struct vcg_piv_applet *vcg_piv_applet_new(const struct vcg_piv_ops *ops,
+					  const uint8_t alg[VCG_PIV_NKEYS],
+					  struct vcg_piv_objects *objs,
+					  const struct vcg_piv_state *st);
+void vcg_piv_applet_free(struct vcg_piv_applet *a);
+
+/* Card reset: the security status, pending answers and chains go. */
+void vcg_piv_applet_reset(struct vcg_piv_applet *a);
+
+/* Is this SELECT (by DF name) one of the PIV AID? (a right-truncated
+ * AID of at least the 5-byte RID + the PIX's first 4 bytes, or the
+ * full AID; Part 2, 2.2). */
+bool vcg_piv_is_select_piv(const uint8_t *apdu, size_t len);
+
+/* Answer one command APDU (len bytes) into out (cap >= 258 bytes):
+ * data + SW1 SW2; returns the answer's length (>= 2). */
+size_t vcg_piv_applet_process(struct vcg_piv_applet *a, const uint8_t *apdu,
+			      size_t len, uint8_t *out, size_t cap);
+
+/* The state as the card holds it now (for tests). */
+const struct vcg_piv_state *vcg_piv_applet_state(const struct vcg_piv_applet *a);
+
+#endif

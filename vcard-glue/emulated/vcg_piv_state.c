@@ -1,0 +1,175 @@
+/* The PIV card's persistent state: see vcg_piv_state.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vcg_piv_state.h"
+
+void vcg_piv_state_defaults(struct vcg_piv_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->pin_tries = VCG_PIV_TRIES;
+	st->puk_tries = VCG_PIV_TRIES;
+	memcpy(st->pin, "123456", 6);
+	st->pin_len = 6;
+	memcpy(st->puk, "12345678", 8);
+	st->puk_len = 8;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Hex of 1..8 bytes, none FF (the padding byte). */
+static int parse_secret(const char *v, size_t n, uint8_t *out, size_t *len)
+{
+	uint8_t tmp[VCG_PIV_SECRET_MAX];
+
+	if (n == 0 || n % 2 != 0 || n / 2 > VCG_PIV_SECRET_MAX)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi << 4 | lo) == 0xFF)
+			return -1;
+		tmp[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(out, tmp, n / 2);
+	*len = n / 2;
+	return 0;
+}
+
+static int parse_tries(const char *v, size_t n, unsigned *out)
+{
+	if (n != 1 || v[0] < '0' || v[0] > '0' + VCG_PIV_TRIES)
+		return -1;
+	*out = (unsigned)(v[0] - '0');
+	return 0;
+}
+
+int vcg_piv_state_parse(struct vcg_piv_state *st, const char *text,
+			size_t len)
+{
+	size_t i = 0;
+	int bad = 0;
+
+	while (i < len) {
+		const char *line = text + i, *eq, *nl;
+		size_t n, klen, vlen;
+		int rc = 0;
+
+		nl = memchr(line, '\n', len - i);
+		n = nl != NULL ? (size_t)(nl - line) : len - i;
+		i += n + (nl != NULL ? 1 : 0);
+		if (n == 0 || line[0] == '#')
+			continue;
+		eq = memchr(line, '=', n);
+		if (eq == NULL) {
+			bad++;
+			continue;
+		}
+		klen = (size_t)(eq - line);
+		vlen = n - klen - 1;
+		if (klen == 9 && memcmp(line, "pin-tries", 9) == 0)
+			rc = parse_tries(eq + 1, vlen, &st->pin_tries);
+		else if (klen == 9 && memcmp(line, "puk-tries", 9) == 0)
+			rc = parse_tries(eq + 1, vlen, &st->puk_tries);
+		else if (klen == 3 && memcmp(line, "pin", 3) == 0)
+			rc = parse_secret(eq + 1, vlen, st->pin, &st->pin_len);
+		else if (klen == 3 && memcmp(line, "puk", 3) == 0)
+			rc = parse_secret(eq + 1, vlen, st->puk, &st->puk_len);
+		if (rc < 0)
+			bad++;
+	}
+	return bad;
+}
+
+int vcg_piv_state_load(struct vcg_piv_state *st, const char *dir,
+		       const char *id, char *why, size_t whylen)
+{
+	char text[1024];
+	size_t n;
+	FILE *f;
+	int bad;
+
+	vcg_piv_state_defaults(st);
+	if ((size_t)snprintf(st->path, sizeof(st->path), "%s/piv-%s.state",
+			     dir, id) >= sizeof(st->path)) {
+		st->path[0] = '\0';
+		snprintf(why, whylen, "state-dir path too long; PIV retry counters kept in memory only");
+		return -ENAMETOOLONG;
+	}
+	f = fopen(st->path, "re");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "cannot read %s: %s", st->path,
+			 strerror(errno));
+		return -errno;
+	}
+	n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	bad = vcg_piv_state_parse(st, text, n);
+	if (bad > 0 || n == sizeof(text)) {
+		snprintf(why, whylen, "%s: %d malformed line(s) ignored", st->path,
+			 bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = '\0';
+}
+
+int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
+		       size_t whylen)
+{
+	char tmp[sizeof(st->path) + 8], text[160], pin[20], puk[20];
+	int fd, n, err;
+
+	if (st->path[0] == '\0')
+		return 0;
+	hex(pin, st->pin, st->pin_len);
+	hex(puk, st->puk, st->puk_len);
+	n = snprintf(text, sizeof(text),
+		     "# ccid-gadget PIV card state (vcg_piv_state.h)\npin-tries=%u\npuk-tries=%u\npin=%s\npuk=%s\n",
+		     st->pin_tries, st->puk_tries, pin, puk);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		goto fail;
+	if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
+		err = errno != 0 ? errno : EIO;
+		close(fd);
+		unlink(tmp);
+		errno = err;
+		goto fail;
+	}
+	if (close(fd) < 0 || rename(tmp, st->path) < 0) {
+		err = errno;
+		unlink(tmp);
+		errno = err;
+		goto fail;
+	}
+	return 0;
+fail:
+	err = errno;
+	snprintf(why, whylen, "cannot write %s: %s", st->path, strerror(err));
+	return -err;
+}

@@ -1,0 +1,60 @@
+/* The PIV card's persistent state: the PIN and PUK retry counters, the
+ * PUK, and the PIN when the NSS db has no password. One file per card,
+ * STATE_DIR/piv-<card id>.state (the card id: vcg_piv_nss.c, a hash of
+ * the card's certificates), so a blocked PIN stays blocked across a
+ * daemon restart until RESET RETRY COUNTER with the PUK.
+ *
+ * Where the secrets come from (documented in the README too):
+ *  - PIN: the NSS db password when the db has one (then the file holds no
+ *    PIN); for a db without a password the PIV PIN is 123456 (the PIV
+ *    default, SP 800-73-4 has none but every PIV middleware assumes it)
+ *    until CHANGE REFERENCE DATA sets another, kept here.
+ *  - PUK: 12345678 until CHANGE REFERENCE DATA 81 sets another, kept here.
+ *  - Retries: 3 each (VCG_PIV_TRIES).
+ *
+ * File format: text lines "key=value"; pin and puk hex-encoded (a PIN
+ * may hold any byte but FF). Unknown keys are ignored, a bad value
+ * falls back to the default with a warning from load. Written
+ * atomically: a temporary file in the same directory, mode 0600, fsync,
+ * rename. */
+#ifndef VCG_PIV_STATE_H
+#define VCG_PIV_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VCG_PIV_TRIES 3
+#define VCG_PIV_SECRET_MAX 8         /* PIN / PUK: 8 bytes padded with FF */
+#define VCG_PIV_DEFAULT_STATE_DIR "/var/lib/ccid-gadget"
+
+struct vcg_piv_state {
+	char path[600];                 /* "" : kept in memory only */
+	unsigned pin_tries;             /* left; 0 = blocked */
+	unsigned puk_tries;
+	uint8_t pin[VCG_PIV_SECRET_MAX];   /* no-password db only */
+	size_t pin_len;
+	uint8_t puk[VCG_PIV_SECRET_MAX];
+	size_t puk_len;
+};
+
+/* The defaults above; path "" (not persisted). */
+void vcg_piv_state_defaults(struct vcg_piv_state *st);
+
+/* Apply the "key=value" lines of text (len bytes, need not end in NUL)
+ * to st. Returns the number of lines it ignored as malformed. */
+int vcg_piv_state_parse(struct vcg_piv_state *st, const char *text,
+			size_t len);
+
+/* Defaults, then dir/piv-<id>.state if it exists. 0 (also when the file
+ * is absent: it is written at the first change), or -errno with one
+ * line in why (unreadable file: the state stays the defaults and
+ * path stays set, so a later save may still work). */
+int vcg_piv_state_load(struct vcg_piv_state *st, const char *dir,
+		       const char *id, char *why, size_t whylen);
+
+/* Write st to st->path atomically (no-op for path ""). 0 or -errno with
+ * one line in why. */
+int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
+		       size_t whylen);
+
+#endif
