@@ -22,7 +22,7 @@
 # A daemon without the applet (it refuses personality=) gives one SKIP line
 # and nothing else, so the suite runs in make check before the applet lands.
 # bed-setup: tests/vm/cards/make-dbs
-# bed: --timeout 1200 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add tests/vm/piv:/bed/piv --add /usr/bin/openssl:/usr/bin/openssl --add /usr/lib/pkcs11/libcoolkeypk11.so:/usr/lib64/pkcs11/libcoolkeypk11.so --add /usr/lib/libckyapplet.so.1.0.0:/usr/lib/libckyapplet.so.1 --add /usr/lib/x86_64-linux-gnu/libstdc++.so.6:/usr/lib/x86_64-linux-gnu/libstdc++.so.6 --add /usr/lib/x86_64-linux-gnu/libz.so.1:/usr/lib/x86_64-linux-gnu/libz.so.1 --add /usr/lib/x86_64-linux-gnu/libm.so.6:/usr/lib/x86_64-linux-gnu/libm.so.6
+# bed: --timeout 1200 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add tests/vm/piv:/bed/piv --add /usr/bin/openssl:/usr/bin/openssl --add /usr/bin/pkcs15-tool:/usr/bin/pkcs15-tool --add /usr/lib/pkcs11/libcoolkeypk11.so:/usr/lib64/pkcs11/libcoolkeypk11.so --add /usr/lib/libckyapplet.so.1.0.0:/usr/lib/libckyapplet.so.1 --add /usr/lib/x86_64-linux-gnu/libstdc++.so.6:/usr/lib/x86_64-linux-gnu/libstdc++.so.6 --add /usr/lib/x86_64-linux-gnu/libdl.so.2:/usr/lib/x86_64-linux-gnu/libdl.so.2 --add /usr/lib/x86_64-linux-gnu/libz.so.1:/usr/lib/x86_64-linux-gnu/libz.so.1 --add /usr/lib/x86_64-linux-gnu/libm.so.6:/usr/lib/x86_64-linux-gnu/libm.so.6
 
 . /bed/p11.sh
 
@@ -44,14 +44,11 @@ spec_for() { # DIR PERSONALITY [CERT1 CERT2 CERT3]
 
 # ---- OpenSC with one driver forced (its opensc.conf: card_drivers) ----
 
-# pin_unblock_style: OpenSC's documented way for C_SetPIN(PUK, new PIN) in
-# a session not logged in to unblock the PIN (opensc.conf(5)).
 conf_for() { # DRIVER -> /tmp/opensc-DRIVER.conf
 	cat >/tmp/opensc-$1.conf <<-EOF
 	app default {
 		card_drivers = $1;
 		framework pkcs15 { use_file_caching = no; }
-		pkcs11 { pin_unblock_style = set_pin_in_unlogged_session; }
 	}
 	EOF
 	echo /tmp/opensc-$1.conf
@@ -121,11 +118,12 @@ piv_ecdh() { # DER of the card's key
 }
 
 # The card's PIN counter, from an empty VERIFY (SP 800-73-4 Part 2 3.2.1:
-# 63Cx, x tries left; 6983 blocked; 9000 verified): prints x, B or V.
+# 63Cx, x tries left; 6983 blocked; 9000 verified): prints x, B or V. The
+# card is reset first: a PIN verified earlier would answer 9000.
 printf '00A404000BA00000030800001000010000 sw=9000\n0020008000 raw\n' >/tmp/pin-state.apdu
 pin_tries() {
 	local sw
-	sw=$(apdu_replay /tmp/pin-state.apdu 2>&1 | sed -n 's/^  SW //p' | tail -n 1)
+	sw=$(apdu_replay --reset /tmp/pin-state.apdu 2>&1 | sed -n 's/^  SW //p' | tail -n 1)
 	case $sw in
 	63C?) echo "${sw#63C}" ;;
 	6983) echo B ;;
@@ -160,8 +158,14 @@ blocked_refuses_right_pin() { # PIN
 	cat /tmp/p11.out
 	grep -q CKR_PIN_LOCKED /tmp/p11.out
 }
+# OpenSC's own pkcs15-tool: RESET RETRY COUNTER (00 2C 00 80, PUK + new
+# PIN). pkcs11-tool --unlock-pin does not get there with OpenSC 0.23's PIV
+# driver: C_SetPIN(PUK, PIN) in a session not logged in answers
+# CKR_PIN_LOCKED, also with pin_unblock_style = set_pin_in_unlogged_session;
+# an SO login sends VERIFY 81 with the PUK, which SP 800-73-4 does not
+# have (6A88).
 puk_unblocks() { # PIN
-	piv_p11 --unlock-pin --puk "$PIV_PUK" --new-pin "$1"
+	OPENSC_CONF=$PIV_CONF pkcs15-tool --unblock-pin --puk "$PIV_PUK" --new-pin "$1"
 }
 
 # 9C needs VERIFY right before each GENERAL AUTHENTICATE (SP 800-73-4
@@ -300,7 +304,7 @@ replay_catches() { # a wrong expectation must give exit 1 and a WRONG line
 
 # ---- the bed ----
 
-for f in ccid-gadget openssl apdu_replay yubico-piv-tool; do
+for f in ccid-gadget openssl apdu_replay yubico-piv-tool pkcs15-tool; do
 	command -v $f >/dev/null || { not_ok "piv: $f is in the image" "see the # bed: line and mkinitramfs"; exit 1; }
 done
 [ -e $YKCS11 ] || { not_ok "piv: libykcs11.so is in the image" "mkinitramfs copies it when ykcs11 is installed"; exit 1; }
@@ -336,7 +340,7 @@ check "piv: self-test: apdu_replay flags a certificate that is not the expected 
 	replay_catches /bed/piv/self-test-cert.apdu 'WRONG: child 70'
 check "piv: self-test: apdu_replay flags a missing tag (CHUID has no tag 99)" \
 	replay_catches /bed/piv/self-test-tag.apdu 'WRONG: tag 53 has no child 99'
-check "piv: windows: Microsoft's discovery sequence (PnP AID 6A82, GET DATA 7F68 refused, no EF.ATR, GIDS 6A82, PIV selected; CHUID, CCC, discovery, key history, the three certificates byte-identical, 9E 6A82, PIN state)" \
+check "piv: windows: Microsoft's discovery sequence (PnP AID and GET DATA 7F68 as documented, no EF.ATR, GIDS 6A82, PIV selected; CHUID, CCC, discovery, key history, the three certificates byte-identical, 9E 6A82, PIN state)" \
 	replay /bed/piv/windows-discovery.apdu
 # Which way Plug and Play found a device ID (see the README's "Windows and
 # macOS"): from a CardID's GUID (GET DATA 7F68 answered) or, as a PIV card,
@@ -414,7 +418,7 @@ check "piv: pin: daemon exits 0 on SIGTERM (blocked)" gadget_stop
 check "piv: pin: restarted: still blocked" gadget_start -v --card "$(spec_for $D cac+piv)"
 pcsc_client --wait-reader 10 --wait-card 10 --atr >/dev/null 2>&1
 check "piv: pin: ... empty VERIFY still says 6983 after the restart" tries_are B
-check "piv: pin: pkcs11-tool --unlock-pin with the PUK (RESET RETRY COUNTER) sets the PIN again" \
+check "piv: pin: OpenSC's pkcs15-tool --unblock-pin with the PUK (RESET RETRY COUNTER) sets the PIN again" \
 	puk_unblocks "$PIN"
 check "piv: pin: unblocked: the counter is back at $MAX" tries_are $MAX
 check "piv: pin: unblocked: the PIN signs again, openssl verifies" piv_signs "$PIN" 01 $D/id-cert.der
