@@ -14,7 +14,7 @@
 #    certificate still there after a daemon restart) when the applet
 #    answers the management key, else each check is a SKIP that says so;
 #  - OpenSC's CAC driver and CoolKey on the same cac+piv card: list, sign,
-#    and pkcs11-tool --test --login through the CAC driver;
+#    decrypt, and pkcs11-tool --test --login through the CAC driver;
 #  - the APDUs Windows' smart-card discovery and macOS's PIV token send
 #    first, from their public documentation (tests/vm/piv/*.apdu, which
 #    cite it), each answer checked by tests/tools/apdu_replay; the replay
@@ -282,6 +282,15 @@ coolkey_signs() {
 		openssl pkeyutl -verifyrecover -pubin -inkey /tmp/pub.pem -in /tmp/sig -out /tmp/sig.rec &&
 		cmp /tmp/sig.rec /tmp/msg.di
 }
+module_decrypts() { # "PKCS11-TOOL CMD": RSA-PKCS with the CAC encryption key (ID 0003)
+	openssl x509 -inform der -in $D/encryption-cert.der -out /tmp/enc.pem || return 1
+	head -c 48 /dev/urandom >/tmp/secret
+	openssl pkeyutl -encrypt -certin -inkey /tmp/enc.pem -in /tmp/secret -out /tmp/secret.enc || return 1
+	rm -f /tmp/secret.dec
+	$1 --login --pin $ANY_PIN --decrypt -m RSA-PKCS --id $DECRYPT_ID \
+		-i /tmp/secret.enc -o /tmp/secret.dec || return 1
+	cmp /tmp/secret /tmp/secret.dec
+}
 cac_lists_and_signs() {
 	cac_p11 -O >/tmp/p11.out 2>&1 || { cat /tmp/p11.out; return 1; }
 	cat /tmp/p11.out
@@ -376,10 +385,13 @@ check "piv: opensc PIV-II: pkcs11-tool --test --login: no errors" \
 check "piv: opensc cac: opensc-tool --name says Common Access Card (CAC)" \
 	driver_names $CAC_CONF "Common Access Card (CAC)"
 check "piv: opensc cac: the three CAC certificates listed, SHA256-RSA-PKCS verifies" cac_lists_and_signs
+check "piv: opensc cac: RSA-PKCS decryption with the CAC encryption key round-trips openssl's" \
+	module_decrypts "env OPENSC_CONF=$CAC_CONF $P11"
 check "piv: opensc cac: pkcs11-tool --test --login: no errors" \
 	p11_selftest "env OPENSC_CONF=$CAC_CONF $P11" $ANY_PIN
 check "piv: coolkey: pkcs11-tool -O: John Doe's three certificates" coolkey_lists
 check "piv: coolkey: signs (RSA-PKCS over a SHA-256 DigestInfo), openssl verifies" coolkey_signs
+check "piv: coolkey: decrypts (RSA-PKCS)" module_decrypts "pkcs11-tool --module $COOLKEY"
 check "piv: nopin: daemon exits 0 on SIGTERM" gadget_stop
 
 # ---- pin db: the PIN's rules, Yubico's tools, provisioning ----
