@@ -1,0 +1,181 @@
+/* The personality router (vcard-glue/emulated/vcg_piv_router.c): which
+ * APDUs PIV answers, which the router answers itself (GET CHALLENGE,
+ * Windows' Plug and Play and GIDS probes, GET DATA 7F68) and which go to
+ * libcacard (answer 0), per personality and per logical channel; and
+ * that libcacard's successful SELECT takes the channel back. */
+#include <string.h>
+
+#include "tap.h"
+#include "vcg_piv_router.h"
+
+static uint8_t out[VCG_PIV_OUT_MAX];
+
+static int fake_random(void *ctx, uint8_t *o, size_t n)
+{
+	(void)ctx;
+	memset(o, 0x5A, n);
+	return 0;
+}
+
+static int fake_check(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+static struct vcg_piv_router *make(enum vcg_piv_personality p)
+{
+	static const uint8_t alg[VCG_PIV_NKEYS] = { VCG_PIV_ALG_RSA2048 };
+	static const uint8_t guid[16];
+	const uint8_t *der[VCG_PIV_NKEYS] = { NULL };
+	size_t len[VCG_PIV_NKEYS] = { 0 };
+	struct vcg_piv_ops ops = { .check_pin = fake_check,
+				   .random = fake_random };
+	struct vcg_piv_state st;
+	struct vcg_piv_applet *a = NULL;
+
+	vcg_piv_state_defaults(&st);
+	if (p != VCG_PIV_CAC)
+		a = vcg_piv_applet_new(&ops, alg,
+				       vcg_piv_objects_new(guid, der, len), &st);
+	return vcg_piv_router_new(p, a, fake_random, NULL);
+}
+
+/* The answer's SW, or 0 when the APDU goes to libcacard. */
+static int route(struct vcg_piv_router *r, const uint8_t *apdu, size_t len)
+{
+	size_t n = vcg_piv_router_answer(r, apdu, len, out, sizeof(out));
+
+	return n == 0 ? 0 : out[n - 2] << 8 | out[n - 1];
+}
+
+#define ROUTE(r, ...) route(r, (const uint8_t[]){ __VA_ARGS__ }, \
+			    sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+static const uint8_t select_piv[] = { 0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00,
+				      0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00 };
+static const uint8_t select_cac[] = { 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00,
+				      0x00, 0x00, 0x79, 0x01, 0x00 };
+static const uint8_t get_chuid[] = { 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03,
+				     0x5F, 0xC1, 0x02, 0x00 };
+static const uint8_t ok[] = { 0x90, 0x00 };
+static const uint8_t not_found[] = { 0x6A, 0x82 };
+
+static void cac_piv(void)
+{
+	struct vcg_piv_router *r = make(VCG_PIV_CAC_PIV);
+
+	/* Nothing selected: CAC's commands and GET DATA go to libcacard. */
+	CHECK_EQ(route(r, get_chuid, sizeof(get_chuid)), 0);
+	CHECK_EQ(route(r, select_cac, sizeof(select_cac)), 0);
+	CHECK_EQ(ROUTE(r, 0x80, 0x52, 0x00, 0x00, 0x02, 0x01, 0x02), 0);
+	/* SELECT PIV: PIV answers and keeps the channel. */
+	CHECK_EQ(route(r, select_piv, sizeof(select_piv)), 0x9000);
+	CHECK_EQ(route(r, get_chuid, sizeof(get_chuid)), 0x9000);
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x80), 0x63C3);
+	/* Channel 1 is not PIV's. */
+	CHECK_EQ(ROUTE(r, 0x01, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1,
+		       0x02, 0x00), 0);
+	/* A SELECT libcacard refuses leaves PIV selected ... */
+	CHECK_EQ(route(r, select_cac, sizeof(select_cac)), 0);
+	vcg_piv_router_observe(r, select_cac, sizeof(select_cac), not_found, 2);
+	CHECK_EQ(route(r, get_chuid, sizeof(get_chuid)), 0x9000);
+	/* ... one it accepts takes the channel back. */
+	vcg_piv_router_observe(r, select_cac, sizeof(select_cac), ok, 2);
+	CHECK_EQ(route(r, get_chuid, sizeof(get_chuid)), 0);
+	/* A reset forgets PIV. */
+	CHECK_EQ(route(r, select_piv, sizeof(select_piv)), 0x9000);
+	vcg_piv_router_reset(r);
+	CHECK_EQ(route(r, get_chuid, sizeof(get_chuid)), 0);
+	/* PIV on a further channel (CLA 0x40 | 1 = channel 5). */
+	CHECK_EQ(ROUTE(r, 0x41, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00, 0x00, 0x03,
+		       0x08), 0x9000);
+	CHECK_EQ(ROUTE(r, 0x41, 0x20, 0x00, 0x80), 0x63C3);
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x80), 0);
+	vcg_piv_router_free(r);
+}
+
+static void windows_probes(void)
+{
+	struct vcg_piv_router *r = make(VCG_PIV_CAC_PIV);
+	struct vcg_piv_router *c = make(VCG_PIV_CAC);
+
+	/* SC PNP AID, MS GIDS AID (with and without its version bytes),
+	 * GET DATA 7F68 (Microsoft, Discovery Process). */
+	CHECK_EQ(ROUTE(r, 0x00, 0xA4, 0x04, 0x00, 0x0B, 0xA0, 0x00, 0x00, 0x03,
+		       0x97, 0x43, 0x49, 0x44, 0x5F, 0x01, 0x00, 0x00), 0x6A82);
+	CHECK_EQ(ROUTE(r, 0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00, 0x00, 0x03,
+		       0x97, 0x42, 0x54, 0x46, 0x59), 0x6A82);
+	CHECK_EQ(ROUTE(r, 0x00, 0xA4, 0x04, 0x00, 0x0B, 0xA0, 0x00, 0x00, 0x03,
+		       0x97, 0x42, 0x54, 0x46, 0x59, 0x02, 0x01), 0x6A82);
+	CHECK_EQ(ROUTE(r, 0x00, 0xCA, 0x7F, 0x68, 0x00), 0x6A88);
+	/* Then the PIV AID works. */
+	CHECK_EQ(route(r, select_piv, sizeof(select_piv)), 0x9000);
+	/* personality=cac leaves all of these to libcacard. */
+	CHECK_EQ(ROUTE(c, 0x00, 0xCA, 0x7F, 0x68, 0x00), 0);
+	CHECK_EQ(route(c, select_piv, sizeof(select_piv)), 0);
+	CHECK_EQ(ROUTE(c, 0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00, 0x00, 0x03,
+		       0x97, 0x42, 0x54, 0x46, 0x59), 0);
+	vcg_piv_router_free(r);
+	vcg_piv_router_free(c);
+}
+
+static void get_challenge_everywhere(void)
+{
+	struct vcg_piv_router *c = make(VCG_PIV_CAC);
+	struct vcg_piv_router *r = make(VCG_PIV_CAC_PIV);
+
+	CHECK_EQ(ROUTE(c, 0x00, 0x84, 0x00, 0x00, 0x08), 0x9000);
+	CHECK_EQ(out[0], 0x5A);
+	CHECK_EQ(ROUTE(c, 0x00, 0x84, 0x00, 0x00), 0x6700);
+	CHECK_EQ(ROUTE(c, 0x00, 0x84, 0x00, 0x01, 0x08), 0x6A86);
+	CHECK_EQ(ROUTE(r, 0x00, 0x84, 0x00, 0x00, 0x10), 0x9000);
+	/* CAC's own class goes to libcacard untouched. */
+	CHECK_EQ(ROUTE(c, 0x80, 0x84, 0x00, 0x00, 0x08), 0);
+	/* Malformed APDUs are libcacard's to refuse on CAC. */
+	CHECK_EQ(ROUTE(c, 0x00, 0x84), 0);
+	vcg_piv_router_free(c);
+	vcg_piv_router_free(r);
+}
+
+static void piv_only(void)
+{
+	struct vcg_piv_router *r = make(VCG_PIV_PIV);
+
+	/* Everything is PIV's: CAC's SELECT is 6A82, a broken APDU 6700. */
+	CHECK_EQ(route(r, select_cac, sizeof(select_cac)), 0x6A82);
+	CHECK_EQ(ROUTE(r, 0x80, 0x52, 0x00, 0x00, 0x02, 0x01, 0x02), 0x6E00);
+	CHECK_EQ(ROUTE(r, 0x00, 0xA4), 0x6700);
+	CHECK_EQ(route(r, get_chuid, sizeof(get_chuid)), 0x9000);
+	CHECK_EQ(route(r, select_piv, sizeof(select_piv)), 0x9000);
+	vcg_piv_router_free(r);
+	/* A NULL router passes everything. */
+	CHECK_EQ(vcg_piv_router_answer(NULL, select_piv, sizeof(select_piv),
+				       out, sizeof(out)), 0);
+}
+
+static void personality_names(void)
+{
+	enum vcg_piv_personality p;
+
+	CHECK_EQ(vcg_piv_personality_parse("cac+piv", &p), 0);
+	CHECK_EQ(p, VCG_PIV_CAC_PIV);
+	CHECK_EQ(vcg_piv_personality_parse("cac", &p), 0);
+	CHECK_EQ(p, VCG_PIV_CAC);
+	CHECK_EQ(vcg_piv_personality_parse("piv", &p), 0);
+	CHECK_EQ(p, VCG_PIV_PIV);
+	CHECK_EQ(vcg_piv_personality_parse("PIV", &p), -1);
+	CHECK_EQ(vcg_piv_personality_parse("", &p), -1);
+}
+
+int main(void)
+{
+	RUN(cac_piv);
+	RUN(windows_probes);
+	RUN(get_challenge_everywhere);
+	RUN(piv_only);
+	RUN(personality_names);
+	TAP_EXIT();
+}
