@@ -3,7 +3,11 @@
  * its data (BER-TLV tags, lengths, bytes). tests/vm/suites/piv.sh replays
  * what Windows' smart-card discovery and macOS's PIV token send first.
  *
- *   apdu_replay [--reader N] [--wait-card S] [--reset] SCRIPT
+ *   apdu_replay [--reader N] [--wait-card S] [--reset] [--max-ms MS] SCRIPT
+ *
+ * --reset: reset the card first (SCardReconnect), as a host sees it after
+ * insertion. --max-ms: a step (with its GET RESPONSEs) that takes longer
+ * is WRONG; each step's time is printed either way.
  *
  * SCRIPT: one step per line; '#' starts a comment; blank lines are skipped.
  *
@@ -297,8 +301,9 @@ static int transmit(SCARDHANDLE card, DWORD proto, const uint8_t *apdu,
 /* Run st: exchange (following 61xx / 6Cxx unless raw), then the checks.
  * data (DATA_MAX) and rsp (RSP_MAX) are the caller's buffers. */
 static int run_step(SCARDHANDLE card, DWORD proto, struct step *st,
-		    uint8_t *data, uint8_t *rsp)
+		    uint8_t *data, uint8_t *rsp, long max_ms)
 {
+	double t0 = now_s(), ms;
 	uint8_t cmd[CMD_MAX];
 	size_t dlen = 0, parts = 0;
 	unsigned sw;
@@ -336,8 +341,14 @@ static int run_step(SCARDHANDLE card, DWORD proto, struct step *st,
 			break;
 		}
 	}
+	ms = (now_s() - t0) * 1000.0;
 	print_hex("< ", data, dlen);
 	printf("  SW %04X\n", sw);
+	printf("  %.1f ms\n", ms);
+	if (max_ms > 0 && ms > (double)max_ms) {
+		printf("WRONG: %.0f ms, over --max-ms %ld\n", ms, max_ms);
+		ok = 0;
+	}
 
 	if (st->n_sw) {
 		int hit = 0;
@@ -407,7 +418,7 @@ static int run_step(SCARDHANDLE card, DWORD proto, struct step *st,
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [--reader N] [--wait-card S] [--reset] SCRIPT\n"
+	fprintf(stderr, "usage: " PROG " [--reader N] [--wait-card S] [--reset] [--max-ms MS] SCRIPT\n"
 		"Replays SCRIPT's APDUs and checks each answer; the script syntax is\n"
 		"described at the top of tests/tools/apdu_replay.c.\n");
 	return EXIT_USAGE;
@@ -419,11 +430,13 @@ int main(int argc, char **argv)
 		{ "reader", required_argument, NULL, 'r' },
 		{ "wait-card", required_argument, NULL, 'w' },
 		{ "reset", no_argument, NULL, 'R' },
+		{ "max-ms", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned reader_ix = 0, lineno = 0, steps = 0, failed = 0;
 	double wait_card = 10;
+	long max_ms = 0;
 	bool reset = false;
 	char readers[4096], *names[16], line[2 * CMD_MAX + 4096];
 	SCARDCONTEXT ctx;
@@ -441,6 +454,7 @@ int main(int argc, char **argv)
 		case 'r': reader_ix = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'w': wait_card = strtod(optarg, NULL); break;
 		case 'R': reset = true; break;
+		case 'm': max_ms = strtol(optarg, NULL, 10); break;
 		default: return usage();
 		}
 	}
@@ -506,7 +520,7 @@ int main(int argc, char **argv)
 			continue;
 		steps++;
 		printf("step %u (line %u):\n", steps, lineno);
-		r = run_step(card, proto, st, data, rsp);
+		r = run_step(card, proto, st, data, rsp, max_ms);
 		free(st->data);
 		if (r == EXIT_CHECK) {
 			failed++;
