@@ -100,6 +100,7 @@ static struct vcg_piv_applet *make(void)
 		.sign = fake_sign,
 		.ecdh = fake_ecdh,
 		.state_changed = fake_saved,
+		.serial = 0x01020304,
 	};
 	struct vcg_piv_state st;
 
@@ -667,6 +668,18 @@ static void get_challenge(void)
 	vcg_piv_applet_free(a);
 }
 
+static void yubico_version_serial(void)
+{
+	struct vcg_piv_applet *a = make();
+
+	CHECK_EQ(XFR(a, 0x00, 0xFD, 0x00, 0x00), 0x9000);
+	CHECK(out_len == 5 && out[0] == 5 && out[1] == 7 && out[2] == 0);
+	CHECK_EQ(XFR(a, 0x00, 0xF8, 0x00, 0x00, 0x00), 0x9000);
+	CHECK(out_len == 6 && out[0] == 1 && out[3] == 4);
+	CHECK_EQ(XFR(a, 0x00, 0xFD, 0x01, 0x00), 0x6A86);
+	vcg_piv_applet_free(a);
+}
+
 int main(void)
 {
 	RUN(select_apt);
@@ -681,5 +694,6 @@ int main(void)
 	RUN(general_authenticate_refused);
 	RUN(chaining);
 	RUN(get_challenge);
+	RUN(yubico_version_serial);
 	TAP_EXIT();
 }

@@ -15,6 +15,8 @@
 #define INS_SELECT 0xA4
 #define INS_GET_RESPONSE 0xC0
 #define INS_GET_DATA 0xCB
+#define INS_YK_GET_SERIAL 0xF8     /* Yubico: yubico-piv-tool lib/ykpiv.h */
+#define INS_YK_GET_VERSION 0xFD
 #define REF_PIV_PIN 0x80          /* Part 2 Table 2: key reference 80 */
 #define REF_PUK 0x81
 #define CLA_CHAIN 0x10            /* ISO 7816-4 5.1.1: command chaining */
@@ -546,6 +548,25 @@ static size_t do_get_challenge(struct vcg_piv_applet *a,
 	return answer(a, c, out, cap);
 }
 
+/* ---- Yubico's GET VERSION / GET SERIAL ---- */
+
+static size_t do_yubico(struct vcg_piv_applet *a, const struct vcg_piv_apdu *c,
+			uint8_t *out, size_t cap)
+{
+	static const uint8_t version[3] = VCG_PIV_YK_VERSION;
+	uint8_t serial[4];
+
+	if (c->p1 != 0 || c->p2 != 0)
+		return sw(out, 0, 0x6A86);
+	if (c->ins == INS_YK_GET_VERSION)
+		return answer_bytes(a, c, version, sizeof(version), out, cap);
+	serial[0] = (uint8_t)(a->ops.serial >> 24);
+	serial[1] = (uint8_t)(a->ops.serial >> 16);
+	serial[2] = (uint8_t)(a->ops.serial >> 8);
+	serial[3] = (uint8_t)a->ops.serial;
+	return answer_bytes(a, c, serial, sizeof(serial), out, cap);
+}
+
 /* ---- the dispatcher ---- */
 
 /* Command chaining: 1 if this link was stored (answer 9000), 0 if the
@@ -630,6 +651,9 @@ size_t vcg_piv_applet_process(struct vcg_piv_applet *a, const uint8_t *apdu,
 		return do_general_authenticate(a, &c, out, cap);
 	case INS_GET_CHALLENGE:
 		return do_get_challenge(a, &c, out, cap);
+	case INS_YK_GET_VERSION:
+	case INS_YK_GET_SERIAL:
+		return do_yubico(a, &c, out, cap);
 	default:
 		return sw(out, 0, 0x6D00);
 	}

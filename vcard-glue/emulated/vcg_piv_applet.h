@@ -19,6 +19,11 @@
  *  GET CHALLENGE (84): random bytes (not PIV, ISO 7816-4 7.5.3; hosts'
  *      self-tests ask for it).
  *  GET RESPONSE (C0): the rest of an answer too long for Le (61xx).
+ *  GET VERSION (FD) and GET SERIAL (F8): Yubico's PIV extensions
+ *      (yubico-piv-tool's lib/ykpiv.c: ykpiv_connect fails without a
+ *      version; with 5.x it reads the serial with F8). The card says
+ *      5.7.0 (VCG_PIV_YK_VERSION): the level whose features it has (RSA
+ *      3072, VERIFY FF) in Yubico's own version checks.
  * Command chaining (CLA bit 10, ISO 7816-4 5.1.1.1) for every command;
  * extended APDUs answer up to Le (65536) at once.
  *
@@ -52,6 +57,9 @@
 #define VCG_PIV_ALG_P256 0x11
 #define VCG_PIV_ALG_P384 0x14
 
+/* What GET VERSION answers (major, minor, patch). */
+#define VCG_PIV_YK_VERSION { 5, 7, 0 }
+
 /* Key indexes 0..3 = key references 9A 9C 9D 9E. */
 enum { VCG_PIV_KEY_9A, VCG_PIV_KEY_9C, VCG_PIV_KEY_9D, VCG_PIV_KEY_9E };
 
@@ -83,6 +91,8 @@ struct vcg_piv_ops {
 		    uint8_t *out, size_t cap, size_t *out_len);
 	/* The state changed (a counter, the PIN, the PUK): persist it. */
 	void (*state_changed)(void *ctx, const struct vcg_piv_state *st);
+	/* The serial number GET SERIAL answers (big-endian on the wire). */
+	uint32_t serial;
 };
 
 struct vcg_piv_applet;

@@ -239,7 +239,7 @@ static void nss_state_changed(void *ctx, const struct vcg_piv_state *st)
 /* ---- the card ---- */
 
 static int card_id(struct vcg_piv_card *c, uint8_t guid[VCG_PIV_GUID_LEN],
-		   char id[17])
+		   char id[17], uint32_t *serial)
 {
 	PK11Context *h = PK11_CreateDigestContext(SEC_OID_SHA256);
 	unsigned char digest[32];
@@ -258,6 +258,9 @@ static int card_id(struct vcg_piv_card *c, uint8_t guid[VCG_PIV_GUID_LEN],
 	if (s != SECSuccess || n != sizeof(digest))
 		return -1;
 	memcpy(guid, digest, VCG_PIV_GUID_LEN);
+	/* A positive 31-bit serial from the bytes after the GUID. */
+	*serial = ((uint32_t)digest[16] << 24 | (uint32_t)digest[17] << 16 |
+		   (uint32_t)digest[18] << 8 | digest[19]) & 0x7FFFFFFF;
 	for (int i = 0; i < 8; i++)
 		sprintf(id + 2 * i, "%02x", digest[i]);
 	return 0;
@@ -291,8 +294,9 @@ static struct vcg_piv_applet *make_applet(struct vcg_piv_card *c,
 	struct vcg_piv_ops ops;
 	PK11SlotInfo *slot;
 	char id[17], line[700] = "";
+	uint32_t serial = 0;
 
-	if (card_id(c, guid, id) < 0) {
+	if (card_id(c, guid, id, &serial) < 0) {
 		snprintf(why, whylen, "NSS cannot hash the certificates");
 		return NULL;
 	}
@@ -322,6 +326,7 @@ static struct vcg_piv_applet *make_applet(struct vcg_piv_card *c,
 	ops.sign = nss_sign;
 	ops.ecdh = nss_ecdh;
 	ops.state_changed = nss_state_changed;
+	ops.serial = serial;
 	return vcg_piv_applet_new(&ops, c->alg, objs, &st);
 }
 
