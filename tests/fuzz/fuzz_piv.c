@@ -65,6 +65,17 @@ static int fake_ecdh(void *ctx, int key, const uint8_t *p, size_t len,
 	return 0;
 }
 
+static int fake_cipher(void *ctx, uint8_t alg, const uint8_t *key,
+		       size_t key_len, const uint8_t *in, size_t len,
+		       uint8_t *o)
+{
+	(void)ctx;
+	(void)alg;
+	for (size_t i = 0; i < len; i++)
+		o[i] = (uint8_t)(in[i] ^ key[i % key_len]);
+	return 0;
+}
+
 static int sw_known(unsigned sw)
 {
 	static const unsigned known[] = {
@@ -97,6 +108,7 @@ static struct vcg_piv_applet *applet_with(int db_password)
 		.random = fake_random,
 		.sign = fake_sign,
 		.ecdh = fake_ecdh,
+		.cipher = fake_cipher,
 	};
 	struct vcg_piv_state st;
 
@@ -151,7 +163,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out[n - 2] == 0x61 && n == 2)
 			FAIL();
 		if (vcg_piv_applet_state(solo)->pin_tries > 3 ||
-		    vcg_piv_applet_state(solo)->puk_tries > 3)
+		    vcg_piv_applet_state(solo)->puk_tries > 3 ||
+		    vcg_piv_applet_state(solo)->mgm_tries > VCG_PIV_MGM_TRIES ||
+		    vcg_piv_mgm_key_len(vcg_piv_applet_state(solo)->mgm_alg) !=
+			    vcg_piv_applet_state(solo)->mgm_key_len)
 			FAIL();
 	}
 out:

@@ -72,6 +72,18 @@ static int fake_ecdh(void *ctx, int key, const uint8_t *p, size_t len,
 	return 0;
 }
 
+/* "Encryption": XOR with the key; its own inverse. */
+static int fake_cipher(void *ctx, uint8_t alg, const uint8_t *key,
+		       size_t key_len, const uint8_t *in, size_t len,
+		       uint8_t *o)
+{
+	(void)ctx;
+	(void)alg;
+	for (size_t i = 0; i < len; i++)
+		o[i] = (uint8_t)(in[i] ^ key[i % key_len]);
+	return 0;
+}
+
 static void fake_saved(void *ctx, const struct vcg_piv_state *st)
 {
 	(void)ctx;
@@ -101,6 +113,7 @@ static struct vcg_piv_applet *make(void)
 		.ecdh = fake_ecdh,
 		.state_changed = fake_saved,
 		.serial = 0x01020304,
+		.cipher = fake_cipher,
 	};
 	struct vcg_piv_state st;
 
@@ -582,7 +595,7 @@ static void general_authenticate_refused(void)
 	CHECK_EQ(xfr(a, verify_right, sizeof(verify_right)), 0x9000);
 	/* Algorithm not the key's, unknown keys, the management key. */
 	CHECK_EQ(general_auth(a, 0x11, 0x9A, chal, 32), 0x6A86);
-	CHECK_EQ(general_auth(a, 0x07, 0x9B, chal, 256), 0x6A86);
+	CHECK_EQ(general_auth(a, 0x07, 0x9B, chal, 256), 0x6A86);  /* 9B is 3DES */
 	CHECK_EQ(general_auth(a, 0x07, 0x82, chal, 256), 0x6A86);
 	/* RSA input not the modulus size; ECDSA digest too long. */
 	CHECK_EQ(general_auth(a, 0x07, 0x9A, chal, 255), 0x6A80);
@@ -668,6 +681,99 @@ static void get_challenge(void)
 	vcg_piv_applet_free(a);
 }
 
+static const uint8_t default_mgm[24] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+};
+
+/* The two-step mutual authentication with key (bs-byte blocks); the
+ * witness decrypted with `host_key`. SW of the second step. */
+static int mgm_auth(struct vcg_piv_applet *a, uint8_t alg, size_t bs,
+		    const uint8_t *host_key, size_t klen)
+{
+	uint8_t cmd[5 + 4 + 2 * 16 + 4];
+	uint8_t w[16];
+	int s;
+
+	s = XFR(a, 0x00, 0x87, alg, 0x9B, 0x04, 0x7C, 0x02, 0x80, 0x00);
+	if (s != 0x9000)
+		return s;
+	/* 7C L 80 bs E(W) */
+	if (out_len != 4 + bs + 2 || out[0] != 0x7C || out[2] != 0x80 ||
+	    out[3] != bs)
+		return -1;
+	for (size_t i = 0; i < bs; i++)
+		w[i] = (uint8_t)(out[4 + i] ^ host_key[i % klen]);
+	memcpy(cmd, (const uint8_t[]){ 0x00, 0x87, alg, 0x9B,
+				       (uint8_t)(2 + 2 * (2 + bs)), 0x7C,
+				       (uint8_t)(2 * (2 + bs)), 0x80,
+				       (uint8_t)bs }, 9);
+	memcpy(cmd + 9, w, bs);
+	cmd[9 + bs] = 0x81;
+	cmd[10 + bs] = (uint8_t)bs;
+	memset(cmd + 11 + bs, 0xC3, bs);
+	s = xfr(a, cmd, 11 + 2 * bs);
+	if (s == 0x9000 && (out_len != 4 + bs + 2 || out[2] != 0x82 ||
+			    out[4] != (0xC3 ^ host_key[0])))
+		return -1;
+	return s;
+}
+
+static void management_key(void)
+{
+	struct vcg_piv_applet *a = make();
+	uint8_t aes[24];
+	uint8_t set[5 + 3 + 24];
+
+	for (size_t i = 0; i < sizeof(aes); i++)
+		aes[i] = (uint8_t)(0x40 + i);
+	memcpy(set, (const uint8_t[]){ 0x00, 0xFF, 0xFF, 0xFF, 27, 0x0A, 0x9B,
+				       24 }, 8);
+	memcpy(set + 8, aes, 24);
+	/* SET MANAGEMENT KEY needs the management key first. */
+	CHECK_EQ(xfr(a, set, sizeof(set)), 0x6982);
+	CHECK_EQ(mgm_auth(a, 0x03, 8, default_mgm, 24), 0x9000);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES);
+	/* Step 2 without a fresh step 1: refused and counted. */
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x16, 0x7C, 0x14, 0x80, 0x08,
+		     0, 1, 2, 3, 4, 5, 6, 7, 0x81, 0x08, 1, 1, 1, 1, 1, 1, 1, 1),
+		 0x6982);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES - 1);
+	CHECK_EQ(mgm_auth(a, 0x03, 8, default_mgm, 24), 0x9000);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES);
+	saves = 0;
+	CHECK_EQ(xfr(a, set, sizeof(set)), 0x9000);
+	CHECK_EQ(saves, 1);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_alg, 0x0A);
+	/* Now AES-192: 3DES is the wrong algorithm, the old key fails. */
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x80, 0x00),
+		 0x6A86);
+	CHECK_EQ(mgm_auth(a, 0x0A, 16, aes, 24), 0x9000);
+	/* A reset ends the authentication. */
+	vcg_piv_applet_reset(a);
+	CHECK_EQ(xfr(a, set, sizeof(set)), 0x6982);
+	/* Malformed SET MANAGEMENT KEY: key length not the algorithm's. */
+	CHECK_EQ(mgm_auth(a, 0x0A, 16, aes, 24), 0x9000);
+	set[7] = 16;
+	CHECK_EQ(xfr(a, set, sizeof(set)), 0x6A80);
+	/* The wrong key VCG_PIV_MGM_TRIES times: blocked for good. */
+	for (int i = 1; i < VCG_PIV_MGM_TRIES; i++)
+		CHECK_EQ(mgm_auth(a, 0x0A, 16, default_mgm, 24), 0x6982);
+	CHECK_EQ(mgm_auth(a, 0x0A, 16, default_mgm, 24), 0x6983);
+	CHECK_EQ(mgm_auth(a, 0x0A, 16, aes, 24), 0x6983);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, 0);
+	/* Templates: 80 with a wrong length, nothing usable. */
+	vcg_piv_applet_free(a);
+	a = make();
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x05, 0x7C, 0x03, 0x80, 0x01,
+		     0x00), 0x6A80);
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x83, 0x00),
+		 0x6A80);
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x80, 0x05),
+		 0x6A80);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES);
+	vcg_piv_applet_free(a);
+}
+
 static void yubico_version_serial(void)
 {
 	struct vcg_piv_applet *a = make();
@@ -695,5 +801,6 @@ int main(void)
 	RUN(chaining);
 	RUN(get_challenge);
 	RUN(yubico_version_serial);
+	RUN(management_key);
 	TAP_EXIT();
 }

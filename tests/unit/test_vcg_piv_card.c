@@ -185,7 +185,61 @@ static int rsa_checks(const char *db, int i, const uint8_t *sig, size_t n,
 	return ok;
 }
 
+/* 3DES-ECB with the default management key, through NSS; decrypt or
+ * encrypt one block. 0 or -1. */
+static int des3(CK_ATTRIBUTE_TYPE op, const uint8_t *in, uint8_t *outb)
+{
+	static const uint8_t key[24] = { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5,
+					 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8 };
+	SECItem k = { siBuffer, (unsigned char *)key, 24 }, none = { siBuffer, NULL, 0 };
+	PK11SlotInfo *slot = PK11_GetBestSlot(CKM_DES3_ECB, NULL);
+	PK11SymKey *sym = slot ? PK11_ImportSymKey(slot, CKM_DES3_ECB,
+						   PK11_OriginUnwrap, op, &k,
+						   NULL) : NULL;
+	PK11Context *cx = sym ? PK11_CreateContextBySymKey(CKM_DES3_ECB, op, sym,
+							   &none) : NULL;
+	int n = 0, rc = -1;
+
+	if (cx != NULL && PK11_CipherOp(cx, outb, &n, 8, in, 8) == SECSuccess &&
+	    n == 8)
+		rc = 0;
+	if (cx != NULL)
+		PK11_DestroyContext(cx, PR_TRUE);
+	if (sym != NULL)
+		PK11_FreeSymKey(sym);
+	if (slot != NULL)
+		PK11_FreeSlot(slot);
+	return rc;
+}
+
 /* ---- cases ---- */
+
+static void management_key_3des(void)
+{
+	struct emul_bed *b = open_card(dbs.nopin, "");
+	uint8_t ans[64], w[8], chal[8] = { 9, 8, 7, 6, 5, 4, 3, 2 }, e[8];
+	uint8_t step2[5 + 22] = { 0x00, 0x87, 0x03, 0x9B, 22, 0x7C, 20, 0x80, 8 };
+	size_t n = 0;
+
+	if (b == NULL)
+		return;
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	CHECK_EQ(apdu(b, (const uint8_t[]){ 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C,
+					     0x02, 0x80, 0x00, 0x00 }, 10, ans,
+		      sizeof(ans), &n), 0x9000);
+	CHECK(n == 12 && ans[0] == 0x7C && ans[2] == 0x80 && ans[3] == 8);
+	CHECK_EQ(des3(CKA_DECRYPT, ans + 4, w), 0);
+	memcpy(step2 + 9, w, 8);
+	step2[17] = 0x81;
+	step2[18] = 8;
+	memcpy(step2 + 19, chal, 8);
+	CHECK_EQ(apdu(b, step2, sizeof(step2), ans, sizeof(ans), &n), 0x9000);
+	CHECK_EQ(des3(CKA_ENCRYPT, chal, e), 0);
+	CHECK(n == 12 && ans[2] == 0x82);
+	CHECK_MEM(ans + 4, e, 8);
+	close_card(b);
+}
+
 
 static void certificates_byte_identical(void)
 {
@@ -498,6 +552,7 @@ int main(void)
 		"certificates_byte_identical", "chuid_stable",
 		"rsa_sign_and_pin_rules", "pin_db_and_restart", "ec_card_auth",
 		"cac_beside_piv", "cac_personality", "piv_personality",
+		"management_key_3des",
 	};
 
 	if (emul_dbs_make(&dbs, "piv", "1234") < 0) {
@@ -514,5 +569,6 @@ int main(void)
 	RUN_FORKED(cac_beside_piv);
 	RUN_FORKED(cac_personality);
 	RUN_FORKED(piv_personality);
+	RUN_FORKED(management_key_3des);
 	TAP_EXIT();
 }

@@ -21,6 +21,8 @@ static void parse_lines(void)
 		"puk-tries=0\n"
 		"pin=3837363534333231\n"
 		"puk=6162636465666768\n"
+		"mgm-tries=2\n"
+		"mgm-key=0a:404142434445464748494a4b4c4d4e4f5051525354555657\n"
 		"unknown=5\n";
 	struct vcg_piv_state st;
 
@@ -30,6 +32,10 @@ static void parse_lines(void)
 	CHECK_EQ(st.puk_tries, 0);
 	CHECK(st.pin_len == 8 && memcmp(st.pin, "87654321", 8) == 0);
 	CHECK(st.puk_len == 8 && memcmp(st.puk, "abcdefgh", 8) == 0);
+	CHECK_EQ(st.mgm_tries, 2);
+	CHECK_EQ(st.mgm_alg, 0x0A);
+	CHECK(st.mgm_key_len == 24 && st.mgm_key[0] == 0x40 &&
+	      st.mgm_key[23] == 0x57);
 }
 
 static void parse_bad_lines(void)
@@ -42,6 +48,10 @@ static void parse_bad_lines(void)
 		"pin=3132333435363738393a\n", /* 10 bytes */
 		"pin=31FF33\n",              /* the padding byte */
 		"puk=zz\n",
+		"mgm-key=03:0102\n",          /* shorter than 3DES */
+		"mgm-key=0b:000102030405060708090a0b0c0d0e0f\n",  /* no such alg */
+		"mgm-key=0a0102\n",
+		"mgm-tries=6\n",
 		"no equals sign\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -70,6 +80,10 @@ static void round_trip(void)
 	st.pin_tries = 0;
 	st.puk_tries = 2;
 	memcpy(st.puk, "99999999", 8);
+	st.mgm_tries = 0;
+	st.mgm_alg = 0x08;
+	st.mgm_key_len = 16;
+	memset(st.mgm_key, 0x33, 16);
 	CHECK_EQ(vcg_piv_state_save(&st, why, sizeof(why)), 0);
 	CHECK_EQ(stat(st.path, &sb), 0);
 	CHECK_EQ(sb.st_mode & 0777, 0600);
@@ -79,6 +93,9 @@ static void round_trip(void)
 	CHECK_EQ(back.pin_tries, 0);
 	CHECK_EQ(back.puk_tries, 2);
 	CHECK(back.puk_len == 8 && memcmp(back.puk, "99999999", 8) == 0);
+	CHECK_EQ(back.mgm_tries, 0);
+	CHECK(back.mgm_alg == 0x08 && back.mgm_key_len == 16 &&
+	      back.mgm_key[15] == 0x33);
 	/* Another card id: its own file, the defaults. */
 	CHECK_EQ(vcg_piv_state_load(&back, dir, "00bb", why, sizeof(why)), 0);
 	CHECK_EQ(back.pin_tries, VCG_PIV_TRIES);

@@ -17,6 +17,8 @@
 #define INS_GET_DATA 0xCB
 #define INS_YK_GET_SERIAL 0xF8     /* Yubico: yubico-piv-tool lib/ykpiv.h */
 #define INS_YK_GET_VERSION 0xFD
+#define INS_YK_SET_MGM_KEY 0xFF
+#define KEY_MGM 0x9B
 #define REF_PIV_PIN 0x80          /* Part 2 Table 2: key reference 80 */
 #define REF_PUK 0x81
 #define CLA_CHAIN 0x10            /* ISO 7816-4 5.1.1: command chaining */
@@ -29,6 +31,7 @@ struct vcg_piv_applet {
 	struct vcg_piv_state st;
 	bool pin_verified;        /* since the last reset (9A, 9D) */
 	bool pin_always;          /* VERIFY since the last 9C use */
+	struct vcg_piv_admin admin;
 	uint8_t *work;            /* VCG_PIV_OUT_MAX: the answer being sent */
 	size_t work_len;
 	size_t work_off;          /* bytes already sent; pending if < len */
@@ -76,6 +79,7 @@ void vcg_piv_applet_reset(struct vcg_piv_applet *a)
 {
 	a->pin_verified = false;
 	a->pin_always = false;
+	vcg_piv_admin_reset(&a->admin);
 	a->work_len = a->work_off = 0;
 	a->chaining = false;
 	a->chain_len = 0;
@@ -474,6 +478,45 @@ static bool access_ok(struct vcg_piv_applet *a, int key)
 	}
 }
 
+static size_t do_admin_authenticate(struct vcg_piv_applet *a,
+				    const struct vcg_piv_apdu *c, uint8_t *out,
+				    size_t cap)
+{
+	struct vcg_piv_tlv tmpl;
+	bool changed = false;
+	uint16_t word;
+	size_t n;
+
+	n = vcg_piv_tlv_parse(c->data, c->lc, &tmpl);
+	if (n == 0 || n != c->lc || tmpl.tag != 0x7C)
+		return sw(out, 0, 0x6A80);
+	word = vcg_piv_admin_authenticate(&a->admin, &a->st, c->p1, tmpl.val,
+					  tmpl.len, a->ops.cipher,
+					  a->ops.random, a->ops.ctx, a->work,
+					  VCG_PIV_OUT_MAX, &n, &changed);
+	if (changed)
+		save(a);
+	if (word != 0x9000)
+		return sw(out, 0, word);
+	a->work_len = n;
+	return answer(a, c, out, cap);
+}
+
+static size_t do_set_mgm_key(struct vcg_piv_applet *a,
+			     const struct vcg_piv_apdu *c, uint8_t *out)
+{
+	bool changed = false;
+	uint16_t word;
+
+	if (a->ops.cipher == NULL)
+		return sw(out, 0, 0x6D00);
+	word = vcg_piv_admin_set_key(&a->admin, &a->st, c->p1, c->p2, c->data,
+				     c->lc, &changed);
+	if (changed)
+		save(a);
+	return sw(out, 0, word);
+}
+
 static size_t do_general_authenticate(struct vcg_piv_applet *a,
 				      const struct vcg_piv_apdu *c,
 				      uint8_t *out, size_t cap)
@@ -485,6 +528,8 @@ static size_t do_general_authenticate(struct vcg_piv_applet *a,
 	struct vcg_piv_buf w;
 	uint8_t alg;
 
+	if (c->p2 == KEY_MGM && a->ops.cipher != NULL)
+		return do_admin_authenticate(a, c, out, cap);
 	if (key < 0 || a->alg[key] == 0 || c->p1 != a->alg[key])
 		return sw(out, 0, 0x6A86);
 	alg = a->alg[key];
@@ -654,6 +699,8 @@ size_t vcg_piv_applet_process(struct vcg_piv_applet *a, const uint8_t *apdu,
 	case INS_YK_GET_VERSION:
 	case INS_YK_GET_SERIAL:
 		return do_yubico(a, &c, out, cap);
+	case INS_YK_SET_MGM_KEY:
+		return do_set_mgm_key(a, &c, out);
 	default:
 		return sw(out, 0, 0x6D00);
 	}

@@ -19,6 +19,8 @@
  *  GET CHALLENGE (84): random bytes (not PIV, ISO 7816-4 7.5.3; hosts'
  *      self-tests ask for it).
  *  GET RESPONSE (C0): the rest of an answer too long for Le (61xx).
+ *  GENERAL AUTHENTICATE 9B and SET MANAGEMENT KEY (FF): the card
+ *      management key (vcg_piv_admin.h).
  *  GET VERSION (FD) and GET SERIAL (F8): Yubico's PIV extensions
  *      (yubico-piv-tool's lib/ykpiv.c: ykpiv_connect fails without a
  *      version; with 5.x it reads the serial with F8). The card says
@@ -47,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vcg_piv_admin.h"
 #include "vcg_piv_objects.h"
 #include "vcg_piv_state.h"
 
@@ -93,6 +96,9 @@ struct vcg_piv_ops {
 	void (*state_changed)(void *ctx, const struct vcg_piv_state *st);
 	/* The serial number GET SERIAL answers (big-endian on the wire). */
 	uint32_t serial;
+	/* The management key's cipher (vcg_piv_admin.h); NULL: no
+	 * provisioning (GENERAL AUTHENTICATE 9B answers 6A86). */
+	vcg_piv_cipher_fn cipher;
 };
 
 struct vcg_piv_applet;

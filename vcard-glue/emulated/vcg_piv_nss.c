@@ -226,6 +226,39 @@ out:
 	return rc;
 }
 
+static int nss_cipher(void *ctx, uint8_t alg, const uint8_t *key,
+		      size_t key_len, const uint8_t *in, size_t len,
+		      uint8_t *out)
+{
+	CK_MECHANISM_TYPE mech = alg == 0x03 ? CKM_DES3_ECB : CKM_AES_ECB;
+	SECItem k = { siBuffer, (unsigned char *)key, (unsigned)key_len };
+	SECItem none = { siBuffer, NULL, 0 };
+	PK11SlotInfo *slot = PK11_GetBestSlot(mech, NULL);
+	PK11SymKey *sym = NULL;
+	PK11Context *cx = NULL;
+	int n = 0, rc = -EIO;
+
+	(void)ctx;
+	if (slot == NULL || len > INT32_MAX)
+		goto out;
+	sym = PK11_ImportSymKey(slot, mech, PK11_OriginUnwrap, CKA_ENCRYPT, &k,
+				NULL);
+	if (sym != NULL)
+		cx = PK11_CreateContextBySymKey(mech, CKA_ENCRYPT, sym, &none);
+	if (cx != NULL &&
+	    PK11_CipherOp(cx, out, &n, (int)len, in, (int)len) == SECSuccess &&
+	    n == (int)len)
+		rc = 0;
+out:
+	if (cx != NULL)
+		PK11_DestroyContext(cx, PR_TRUE);
+	if (sym != NULL)
+		PK11_FreeSymKey(sym);
+	if (slot != NULL)
+		PK11_FreeSlot(slot);
+	return rc;
+}
+
 static void nss_state_changed(void *ctx, const struct vcg_piv_state *st)
 {
 	struct vcg_piv_card *c = ctx;
@@ -327,6 +360,7 @@ static struct vcg_piv_applet *make_applet(struct vcg_piv_card *c,
 	ops.ecdh = nss_ecdh;
 	ops.state_changed = nss_state_changed;
 	ops.serial = serial;
+	ops.cipher = nss_cipher;
 	return vcg_piv_applet_new(&ops, c->alg, objs, &st);
 }
 

@@ -18,6 +18,28 @@ void vcg_piv_state_defaults(struct vcg_piv_state *st)
 	st->pin_len = 6;
 	memcpy(st->puk, "12345678", 8);
 	st->puk_len = 8;
+	st->mgm_alg = 0x03;
+	for (size_t i = 0; i < 24; i++)
+		st->mgm_key[i] = (uint8_t)(i % 8 + 1);   /* 0102..08 x3 */
+	st->mgm_key_len = 24;
+	st->mgm_tries = VCG_PIV_MGM_TRIES;
+}
+
+/* Key length of a management key algorithm, 0 if unknown. */
+size_t vcg_piv_mgm_key_len(uint8_t alg)
+{
+	switch (alg) {
+	case 0x03:
+		return 24;
+	case 0x08:
+		return 16;
+	case 0x0A:
+		return 24;
+	case 0x0C:
+		return 32;
+	default:
+		return 0;
+	}
 }
 
 static int hexval(char c)
@@ -50,9 +72,35 @@ static int parse_secret(const char *v, size_t n, uint8_t *out, size_t *len)
 	return 0;
 }
 
-static int parse_tries(const char *v, size_t n, unsigned *out)
+/* "ALG:HEX": the algorithm (2 hex digits), the key of its length. */
+static int parse_mgm_key(struct vcg_piv_state *st, const char *v, size_t n)
 {
-	if (n != 1 || v[0] < '0' || v[0] > '0' + VCG_PIV_TRIES)
+	uint8_t key[VCG_PIV_MGM_KEY_MAX];
+	size_t klen;
+	int hi, lo;
+
+	if (n < 3 || v[2] != ':' || (hi = hexval(v[0])) < 0 ||
+	    (lo = hexval(v[1])) < 0)
+		return -1;
+	klen = vcg_piv_mgm_key_len((uint8_t)(hi << 4 | lo));
+	if (klen == 0 || n - 3 != 2 * klen)
+		return -1;
+	for (size_t i = 0; i < klen; i++) {
+		int a = hexval(v[3 + 2 * i]), b = hexval(v[4 + 2 * i]);
+
+		if (a < 0 || b < 0)
+			return -1;
+		key[i] = (uint8_t)(a << 4 | b);
+	}
+	st->mgm_alg = (uint8_t)(hi << 4 | lo);
+	memcpy(st->mgm_key, key, klen);
+	st->mgm_key_len = klen;
+	return 0;
+}
+
+static int parse_tries(const char *v, size_t n, unsigned *out, unsigned max)
+{
+	if (n != 1 || v[0] < '0' || v[0] > (char)('0' + max))
 		return -1;
 	*out = (unsigned)(v[0] - '0');
 	return 0;
@@ -82,9 +130,16 @@ int vcg_piv_state_parse(struct vcg_piv_state *st, const char *text,
 		klen = (size_t)(eq - line);
 		vlen = n - klen - 1;
 		if (klen == 9 && memcmp(line, "pin-tries", 9) == 0)
-			rc = parse_tries(eq + 1, vlen, &st->pin_tries);
+			rc = parse_tries(eq + 1, vlen, &st->pin_tries,
+					 VCG_PIV_TRIES);
 		else if (klen == 9 && memcmp(line, "puk-tries", 9) == 0)
-			rc = parse_tries(eq + 1, vlen, &st->puk_tries);
+			rc = parse_tries(eq + 1, vlen, &st->puk_tries,
+					 VCG_PIV_TRIES);
+		else if (klen == 9 && memcmp(line, "mgm-tries", 9) == 0)
+			rc = parse_tries(eq + 1, vlen, &st->mgm_tries,
+					 VCG_PIV_MGM_TRIES);
+		else if (klen == 7 && memcmp(line, "mgm-key", 7) == 0)
+			rc = parse_mgm_key(st, eq + 1, vlen);
 		else if (klen == 3 && memcmp(line, "pin", 3) == 0)
 			rc = parse_secret(eq + 1, vlen, st->pin, &st->pin_len);
 		else if (klen == 3 && memcmp(line, "puk", 3) == 0)
@@ -139,16 +194,19 @@ static void hex(char *out, const uint8_t *p, size_t n)
 int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
 		       size_t whylen)
 {
-	char tmp[sizeof(st->path) + 8], text[160], pin[20], puk[20];
+	char tmp[sizeof(st->path) + 8], text[320], pin[20], puk[20];
+	char mgm[2 * VCG_PIV_MGM_KEY_MAX + 1];
 	int fd, n, err;
 
 	if (st->path[0] == '\0')
 		return 0;
 	hex(pin, st->pin, st->pin_len);
 	hex(puk, st->puk, st->puk_len);
+	hex(mgm, st->mgm_key, st->mgm_key_len);
 	n = snprintf(text, sizeof(text),
-		     "# ccid-gadget PIV card state (vcg_piv_state.h)\npin-tries=%u\npuk-tries=%u\npin=%s\npuk=%s\n",
-		     st->pin_tries, st->puk_tries, pin, puk);
+		     "# ccid-gadget PIV card state (vcg_piv_state.h)\npin-tries=%u\npuk-tries=%u\npin=%s\npuk=%s\nmgm-tries=%u\nmgm-key=%02x:%s\n",
+		     st->pin_tries, st->puk_tries, pin, puk, st->mgm_tries,
+		     st->mgm_alg, mgm);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);

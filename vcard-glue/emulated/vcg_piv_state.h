@@ -11,8 +11,14 @@
  *    until CHANGE REFERENCE DATA sets another, kept here.
  *  - PUK: 12345678 until CHANGE REFERENCE DATA 81 sets another, kept here.
  *  - Retries: 3 each (VCG_PIV_TRIES).
+ *  - Management key (9B): 3DES 010203040506070801020304050607080102030405060708
+ *    (the well-known default of PIV middleware, yubico-piv-tool's
+ *    YKPIV_MGM_DEFAULT) until SET MANAGEMENT KEY sets another, kept here
+ *    with its algorithm. VCG_PIV_MGM_TRIES wrong answers in a row block
+ *    provisioning; only removing the state file (the operator, on the
+ *    board) unblocks it, and that restores every default.
  *
- * File format: text lines "key=value"; pin and puk hex-encoded (a PIN
+ * File format: text lines "key=value"; pin, puk and mgm-key hex-encoded (a PIN
  * may hold any byte but FF). Unknown keys are ignored, a bad value
  * falls back to the default with a warning from load. Written
  * atomically: a temporary file in the same directory, mode 0600, fsync,
@@ -26,6 +32,8 @@
 #define VCG_PIV_TRIES 3
 #define VCG_PIV_SECRET_MAX 8         /* PIN / PUK: 8 bytes padded with FF */
 #define VCG_PIV_DEFAULT_STATE_DIR "/var/lib/ccid-gadget"
+#define VCG_PIV_MGM_KEY_MAX 32
+#define VCG_PIV_MGM_TRIES 5
 
 struct vcg_piv_state {
 	char path[600];                 /* "" : kept in memory only */
@@ -35,7 +43,17 @@ struct vcg_piv_state {
 	size_t pin_len;
 	uint8_t puk[VCG_PIV_SECRET_MAX];
 	size_t puk_len;
+	/* The card management key 9B (SP 800-73-4 Part 2 Table 4: "PIV
+	 * Card Application Administration Key"), for provisioning. */
+	uint8_t mgm_alg;                /* 03 3DES, 08/0A/0C AES-128/192/256 */
+	uint8_t mgm_key[VCG_PIV_MGM_KEY_MAX];
+	size_t mgm_key_len;
+	unsigned mgm_tries;             /* left; 0 = provisioning blocked */
 };
+
+/* Key length of management key algorithm alg (03, 08, 0A, 0C), 0 if
+ * not one of those. */
+size_t vcg_piv_mgm_key_len(uint8_t alg);
 
 /* The defaults above; path "" (not persisted). */
 void vcg_piv_state_defaults(struct vcg_piv_state *st);
