@@ -499,4 +499,6 @@ check "piv: ec: ECDSA-SHA256 with 9A (P-256) verifies with openssl" piv_ecdsa 01
 check "piv: ec: ... and does not verify with signing-ec's key" verifies_not $D/signing-ec.der
 check "piv: ec: ECDSA-SHA256 with 9C (P-256) verifies with openssl" piv_ecdsa 02 $D/signing-ec.der
 check "piv: ec: ECDH with 9D (P-384): the card's secret is openssl's" piv_ecdh $D/encryption-ec.der
+check "piv: ec: pkcs11-tool --test --login on the PIV-only card (EC keys): no errors" \
+	p11_selftest "env OPENSC_CONF=$PIV_CONF $P11" $NOPW_PIN
 check "piv: ec: daemon exits 0 on SIGTERM" gadget_stop
