@@ -84,6 +84,35 @@ static int fake_cipher(void *ctx, uint8_t alg, const uint8_t *key,
 	return 0;
 }
 
+static int put_cert_calls;
+static uint8_t put_cert_alg = VCG_PIV_ALG_P256;
+
+static int fake_put_cert(void *ctx, int key, const uint8_t *der, size_t len,
+			 uint8_t *alg)
+{
+	(void)ctx;
+	(void)key;
+	put_cert_calls++;
+	if (len < 2 || der[0] != 0x30)
+		return -EINVAL;               /* "not a certificate" */
+	*alg = put_cert_alg;
+	return 0;
+}
+
+static int fake_generate(void *ctx, int key, uint8_t alg, uint8_t *o,
+			 size_t cap, size_t *olen)
+{
+	(void)ctx;
+	(void)key;
+	if (cap < 67)
+		return -ENOSPC;
+	o[0] = 0x86;
+	o[1] = 65;
+	memset(o + 2, alg, 65);
+	*olen = 67;
+	return 0;
+}
+
 static void fake_saved(void *ctx, const struct vcg_piv_state *st)
 {
 	(void)ctx;
@@ -114,6 +143,8 @@ static struct vcg_piv_applet *make(void)
 		.state_changed = fake_saved,
 		.serial = 0x01020304,
 		.cipher = fake_cipher,
+		.put_cert = fake_put_cert,
+		.generate = fake_generate,
 	};
 	struct vcg_piv_state st;
 
@@ -761,6 +792,12 @@ static void management_key(void)
 	CHECK_EQ(mgm_auth(a, 0x0A, 16, default_mgm, 24), 0x6983);
 	CHECK_EQ(mgm_auth(a, 0x0A, 16, aes, 24), 0x6983);
 	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, 0);
+	/* Blocked: OpenSC's GET CHALLENGE (7C { 81 00 }, algorithm 00)
+	 * still gives randomness. */
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x00, 0x9B, 0x04, 0x7C, 0x02, 0x81, 0x00),
+		 0x9000);
+	CHECK(out_len == 4 + 16 + 2 && out[0] == 0x7C && out[2] == 0x81 &&
+	      out[3] == 16);
 	/* Templates: 80 with a wrong length, nothing usable. */
 	vcg_piv_applet_free(a);
 	a = make();
@@ -771,6 +808,117 @@ static void management_key(void)
 	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x80, 0x05),
 		 0x6A80);
 	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES);
+	vcg_piv_applet_free(a);
+}
+
+static void management_key_one_way(void)
+{
+	struct vcg_piv_applet *a = make();
+	static const uint8_t put_chuid[] = {
+		0x00, 0xDB, 0x3F, 0xFF, 0x07, 0x5C, 0x03, 0x5F, 0xC1, 0x02,
+		0x53, 0x00,
+	};
+	uint8_t resp[5 + 4 + 8] = { 0x00, 0x87, 0x03, 0x9B, 0x0C, 0x7C, 0x0A,
+				    0x82, 0x08 };
+
+	/* 7C { 81 00 }: an 8-byte challenge (3DES block). */
+	CHECK_EQ(XFR(a, 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C, 0x02, 0x81, 0x00),
+		 0x9000);
+	CHECK(out_len == 4 + 8 + 2 && out[2] == 0x81 && out[3] == 8);
+	for (int i = 0; i < 8; i++)
+		resp[9 + i] = (uint8_t)(out[4 + i] ^ default_mgm[i]);
+	CHECK_EQ(xfr(a, resp, sizeof(resp)), 0x9000);
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x9000);
+	/* Replayed: no challenge pending any more, counted. */
+	CHECK_EQ(xfr(a, resp, sizeof(resp)), 0x6982);
+	CHECK_EQ(vcg_piv_applet_state(a)->mgm_tries, VCG_PIV_MGM_TRIES - 1);
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x6982);
+	vcg_piv_applet_free(a);
+}
+
+static void put_data_and_generate(void)
+{
+	struct vcg_piv_applet *a = make();
+	static const uint8_t put_chuid[] = {
+		0x00, 0xDB, 0x3F, 0xFF, 0x0C, 0x5C, 0x03, 0x5F, 0xC1, 0x02,
+		0x53, 0x05, 0x34, 0x03, 0xAA, 0xBB, 0xCC,
+	};
+	static const uint8_t put_cert[] = {
+		0x00, 0xDB, 0x3F, 0xFF, 0x10, 0x5C, 0x03, 0x5F, 0xC1, 0x05,
+		0x53, 0x09, 0x70, 0x02, 0x30, 0x00, 0x71, 0x01, 0x00, 0xFE, 0x00,
+	};
+	static const uint8_t gen_p384[] = { 0x00, 0x47, 0x00, 0x9D, 0x05, 0xAC,
+					    0x03, 0x80, 0x01, 0x14 };
+	uint8_t data[64];
+	size_t n;
+
+	/* Both need the management key. */
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x6982);
+	CHECK_EQ(xfr(a, gen_p384, sizeof(gen_p384)), 0x6982);
+	CHECK_EQ(mgm_auth(a, 0x03, 8, default_mgm, 24), 0x9000);
+	/* CHUID replaced: GET DATA gives exactly what PUT DATA put. */
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x9000);
+	CHECK_EQ(get_data(a, VCG_PIV_TAG_CHUID, data, sizeof(data), &n), 0x9000);
+	CHECK_EQ(n, 7);
+	CHECK_MEM(data, put_chuid + 10, 7);
+	/* A certificate: through put_cert, its algorithm taken. */
+	put_cert_calls = 0;
+	CHECK_EQ(xfr(a, put_cert, sizeof(put_cert)), 0x9000);
+	CHECK_EQ(put_cert_calls, 1);
+	CHECK_EQ(get_data(a, VCG_PIV_TAG_CERT_9A, data, sizeof(data), &n), 0x9000);
+	CHECK_EQ(n, 11);
+	/* 9A is now P-256 (the fake put_cert says so). */
+	CHECK_EQ(xfr(a, verify_right, sizeof(verify_right)), 0x9000);
+	{
+		uint8_t chal[256] = { 0 };
+
+		CHECK_EQ(general_auth(a, 0x11, 0x9A, chal, 32), 0x9000);
+		CHECK_EQ(general_auth(a, 0x07, 0x9A, chal, 256), 0x6A86);
+	}
+	/* GENERATE: 7F49 { 86 point }, and 9D is P-384 from now on. */
+	CHECK_EQ(xfr(a, gen_p384, sizeof(gen_p384)), 0x9000);
+	CHECK(out_len == 3 + 67 + 2 && out[0] == 0x7F && out[1] == 0x49 &&
+	      out[2] == 67 && out[3] == 0x86);
+	{
+		uint8_t chal[48] = { 0 };
+
+		CHECK_EQ(general_auth(a, 0x14, 0x9D, chal, 48), 0x9000);
+	}
+	/* Malformed: no 53, bytes after it, a tag PUT DATA may not write,
+	 * a compressed certificate, a certificate put_cert refuses; GENERATE
+	 * of an unknown algorithm or key, without AC. */
+	{
+		static const struct {
+			const char *name;
+			uint8_t apdu[24];
+			size_t len;
+			int sw;
+		} cases[] = {
+			{ "no 53", { 0x00, 0xDB, 0x3F, 0xFF, 0x07, 0x5C, 0x03, 0x5F, 0xC1, 0x02, 0x54, 0x00 }, 12, 0x6A80 },
+			{ "bytes after 53", { 0x00, 0xDB, 0x3F, 0xFF, 0x08, 0x5C, 0x03, 0x5F, 0xC1, 0x02, 0x53, 0x00, 0x00 }, 13, 0x6A80 },
+			{ "discovery not writable", { 0x00, 0xDB, 0x3F, 0xFF, 0x05, 0x5C, 0x01, 0x7E, 0x53, 0x00 }, 10, 0x6A80 },
+			{ "53 length past data", { 0x00, 0xDB, 0x3F, 0xFF, 0x07, 0x5C, 0x03, 0x5F, 0xC1, 0x02, 0x53, 0x05 }, 12, 0x6A80 },
+			{ "compressed cert", { 0x00, 0xDB, 0x3F, 0xFF, 0x0E, 0x5C, 0x03, 0x5F, 0xC1, 0x05, 0x53, 0x07, 0x70, 0x02, 0x30, 0x00, 0x71, 0x01, 0x01 }, 19, 0x6A80 },
+			{ "cert without 70", { 0x00, 0xDB, 0x3F, 0xFF, 0x0A, 0x5C, 0x03, 0x5F, 0xC1, 0x05, 0x53, 0x03, 0x71, 0x01, 0x00 }, 15, 0x6A80 },
+			{ "not a cert", { 0x00, 0xDB, 0x3F, 0xFF, 0x0B, 0x5C, 0x03, 0x5F, 0xC1, 0x0A, 0x53, 0x04, 0x70, 0x02, 0x31, 0x00 }, 16, 0x6A80 },
+			{ "P1P2", { 0x00, 0xDB, 0x3F, 0xFE, 0x05, 0x5C, 0x01, 0x7E, 0x53, 0x00 }, 10, 0x6A86 },
+			{ "gen alg 0x15", { 0x00, 0x47, 0x00, 0x9A, 0x05, 0xAC, 0x03, 0x80, 0x01, 0x15 }, 10, 0x6A80 },
+			{ "gen key 9B", { 0x00, 0x47, 0x00, 0x9B, 0x05, 0xAC, 0x03, 0x80, 0x01, 0x11 }, 10, 0x6A86 },
+			{ "gen no AC", { 0x00, 0x47, 0x00, 0x9A, 0x03, 0x80, 0x01, 0x11 }, 8, 0x6A80 },
+			{ "gen AC cut", { 0x00, 0x47, 0x00, 0x9A, 0x05, 0xAC, 0x04, 0x80, 0x01, 0x11 }, 10, 0x6A80 },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			int s = xfr(a, cases[i].apdu, cases[i].len);
+
+			if (s != cases[i].sw)
+				fprintf(stderr, "  case '%s': %04X\n", cases[i].name, s);
+			CHECK_EQ(s, cases[i].sw);
+		}
+	}
+	/* After a reset the management key is needed again. */
+	vcg_piv_applet_reset(a);
+	CHECK_EQ(xfr(a, put_chuid, sizeof(put_chuid)), 0x6982);
 	vcg_piv_applet_free(a);
 }
 
@@ -802,5 +950,7 @@ int main(void)
 	RUN(get_challenge);
 	RUN(yubico_version_serial);
 	RUN(management_key);
+	RUN(management_key_one_way);
+	RUN(put_data_and_generate);
 	TAP_EXIT();
 }

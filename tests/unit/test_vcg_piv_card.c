@@ -11,7 +11,11 @@
  *    survives a new card (a daemon restart) through the state file;
  *  - CAC keeps working on the cac+piv card after PIV was selected, and
  *    personality=cac leaves SELECT PIV to libcacard;
- *  - GET CHALLENGE answers on both personalities.
+ *  - GET CHALLENGE answers on both personalities;
+ *  - GENERATE / PUT DATA after the management key (3DES, checked against
+ *    NSS), their results surviving a restart;
+ *  - replays of Windows' discovery sequence and macOS's PIV token use,
+ *    from the vendors' documents (cited at each case), 9D decrypting.
  * One process per case (libcacard initialises once per process). */
 #include <limits.h>
 #include <stdio.h>
@@ -31,6 +35,8 @@
 
 static struct emul_dbs dbs;
 static char state_dir[64];
+static char prov_db[80];          /* a db of its own for provisioning */
+static char spare_der[96];        /* a self-signed certificate, DER */
 static int have_ec;               /* cert4 "ec-cert" made in dbs.nopin */
 
 static const uint8_t select_piv[] = { 0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00,
@@ -372,6 +378,13 @@ static void pin_db_and_restart(void)
 		return;
 	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
 	CHECK_EQ(APDU(b, 0x00, 0x20, 0x00, 0x80), 0x63C3);
+	/* CHANGE REFERENCE DATA sets the db password (the last use of this
+	 * db in the file). */
+	CHECK_EQ(APDU(b, 0x00, 0x24, 0x00, 0x80, 0x10, '1', '2', '3', '4', 0xFF,
+		      0xFF, 0xFF, 0xFF, '5', '6', '7', '8', '9', '0', 0xFF, 0xFF),
+		 0x9000);
+	CHECK_EQ(verify(b, "567890"), 0x9000);
+	CHECK_EQ(verify(b, "1234"), 0x63C2);
 	close_card(b);
 }
 
@@ -521,6 +534,267 @@ static void piv_personality(void)
 	close_card(b);
 }
 
+/* The default management key's mutual authentication; SW. */
+static int mgm_auth(struct emul_bed *b)
+{
+	uint8_t ans[64], w[8], chal[8] = { 1, 1, 2, 3, 5, 8, 13, 21 };
+	uint8_t step2[5 + 22] = { 0x00, 0x87, 0x03, 0x9B, 22, 0x7C, 20, 0x80, 8 };
+	size_t n = 0;
+	int s = apdu(b, (const uint8_t[]){ 0x00, 0x87, 0x03, 0x9B, 0x04, 0x7C,
+					    0x02, 0x80, 0x00, 0x00 }, 10, ans,
+		     sizeof(ans), &n);
+
+	if (s != 0x9000 || n != 12 || des3(CKA_DECRYPT, ans + 4, w) < 0)
+		return -1;
+	memcpy(step2 + 9, w, 8);
+	step2[17] = 0x81;
+	step2[18] = 8;
+	memcpy(step2 + 19, chal, 8);
+	return apdu(b, step2, sizeof(step2), ans, sizeof(ans), &n);
+}
+
+/* A public key from GENERATE's 7F49 answer. */
+static SECKEYPublicKey *pub_from_7f49(const uint8_t *ans, size_t n, bool ec)
+{
+	static const uint8_t oid_p256[] = { 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE,
+					    0x3D, 0x03, 0x01, 0x07 };
+	struct vcg_piv_tlv t, m, e;
+	PLArenaPool *arena;
+	SECKEYPublicKey *pub;
+
+	if (vcg_piv_tlv_parse(ans, n, &t) != n || t.tag != 0x7F49)
+		return NULL;
+	arena = PORT_NewArena(2048);
+	pub = arena ? PORT_ArenaZNew(arena, SECKEYPublicKey) : NULL;
+	if (pub == NULL) {
+		if (arena != NULL)
+			PORT_FreeArena(arena, PR_FALSE);
+		return NULL;
+	}
+	pub->arena = arena;
+	pub->pkcs11ID = CK_INVALID_HANDLE;
+	if (ec) {
+		if (vcg_piv_tlv_find(t.val, t.len, 0x86, &m) != 1)
+			goto fail;
+		pub->keyType = ecKey;
+		SECITEM_AllocItem(arena, &pub->u.ec.DEREncodedParams, sizeof(oid_p256));
+		memcpy(pub->u.ec.DEREncodedParams.data, oid_p256, sizeof(oid_p256));
+		SECITEM_AllocItem(arena, &pub->u.ec.publicValue, (unsigned)m.len);
+		memcpy(pub->u.ec.publicValue.data, m.val, m.len);
+		return pub;
+	}
+	if (vcg_piv_tlv_find(t.val, t.len, 0x81, &m) != 1 ||
+	    vcg_piv_tlv_find(t.val, t.len, 0x82, &e) != 1)
+		goto fail;
+	pub->keyType = rsaKey;
+	SECITEM_AllocItem(arena, &pub->u.rsa.modulus, (unsigned)m.len);
+	memcpy(pub->u.rsa.modulus.data, m.val, m.len);
+	SECITEM_AllocItem(arena, &pub->u.rsa.publicExponent, (unsigned)e.len);
+	memcpy(pub->u.rsa.publicExponent.data, e.val, e.len);
+	return pub;
+fail:
+	SECKEY_DestroyPublicKey(pub);
+	return NULL;
+}
+
+static void provisioning(void)
+{
+	static uint8_t ans[1024], spare[4096], got[4096];
+	static const uint8_t put_chuid[] = {
+		0x00, 0xDB, 0x3F, 0xFF, 0x0C, 0x5C, 0x03, 0x5F, 0xC1, 0x02,
+		0x53, 0x05, 0x34, 0x03, 0xAA, 0xBB, 0xCC,
+	};
+	static const uint8_t get_chuid[] = { 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C,
+					     0x03, 0x5F, 0xC1, 0x02, 0x00 };
+	uint8_t block[256], sig[512], digest[32];
+	struct emul_bed *b = open_card(prov_db, "");
+	SECKEYPublicKey *pub;
+	size_t n = 0, sn;
+
+	if (b == NULL)
+		return;
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	/* GENERATE needs the management key. */
+	CHECK_EQ(APDU(b, 0x00, 0x47, 0x00, 0x9A, 0x05, 0xAC, 0x03, 0x80, 0x01,
+		      0x07, 0x00), 0x6982);
+	CHECK_EQ(mgm_auth(b), 0x9000);
+	/* RSA 2048 into 9A; 9A signs with it; checked with 7F49's key. */
+	CHECK_EQ(apdu(b, (const uint8_t[]){ 0x00, 0x47, 0x00, 0x9A, 0x05, 0xAC,
+					     0x03, 0x80, 0x01, 0x07, 0x00 }, 11,
+		      ans, sizeof(ans), &n), 0x9000);
+	pub = pub_from_7f49(ans, n, false);
+	CHECK(pub != NULL);
+	CHECK_EQ(verify(b, "123456"), 0x9000);
+	pkcs1_block(block);
+	CHECK_EQ(general_auth(b, 0x07, 0x9A, 0x81, block, 256, sig, sizeof(sig),
+			      &n), 0x9000);
+	if (pub != NULL) {
+		uint8_t raw[256];
+
+		CHECK_EQ(n, 256);
+		CHECK_EQ(PK11_PubEncryptRaw(pub, raw, sig, 256, NULL), SECSuccess);
+		CHECK_MEM(raw, block, 256);
+		SECKEY_DestroyPublicKey(pub);
+	}
+	/* P-256 into 9C: ECDSA checked with 7F49's point. */
+	CHECK_EQ(apdu(b, (const uint8_t[]){ 0x00, 0x47, 0x00, 0x9C, 0x05, 0xAC,
+					     0x03, 0x80, 0x01, 0x11, 0x00 }, 11,
+		      ans, sizeof(ans), &n), 0x9000);
+	pub = pub_from_7f49(ans, n, true);
+	CHECK(pub != NULL);
+	for (size_t i = 0; i < sizeof(digest); i++)
+		digest[i] = (uint8_t)(0x30 + i);
+	CHECK_EQ(verify(b, "123456"), 0x9000);
+	CHECK_EQ(general_auth(b, 0x11, 0x9C, 0x81, digest, 32, sig, sizeof(sig),
+			      &n), 0x9000);
+	if (pub != NULL) {
+		SECItem d = { siBuffer, digest, 32 }, s2 = { siBuffer, sig, (unsigned)n };
+		SECItem *raw = DSAU_DecodeDerSigToLen(&s2, 64);
+
+		CHECK(raw != NULL && PK11_Verify(pub, raw, &d, NULL) == SECSuccess);
+		if (raw != NULL)
+			SECITEM_FreeItem(raw, PR_TRUE);
+		SECKEY_DestroyPublicKey(pub);
+	}
+	/* PUT DATA: a certificate into 9D, and a CHUID. */
+	sn = emul_read_file("/", spare_der, spare, sizeof(spare));
+	CHECK(sn > 100 && sn < 1000);
+	if (sn > 100 && sn < 1000) {
+		uint8_t put[1100];
+		struct vcg_piv_buf w;
+
+		vcg_piv_buf_init(&w, put, sizeof(put));
+		vcg_piv_put_bytes(&w, (const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF,
+							 0x00, 0x00, 0x00 }, 7);
+		vcg_piv_put_tlv(&w, 0x5C, (const uint8_t[]){ 0x5F, 0xC1, 0x0B }, 3);
+		vcg_piv_put_header(&w, 0x53, vcg_piv_header_size(0x70, sn) + sn + 5);
+		vcg_piv_put_tlv(&w, 0x70, spare, sn);
+		vcg_piv_put_tlv(&w, 0x71, (const uint8_t[]){ 0x00 }, 1);
+		vcg_piv_put_tlv(&w, 0xFE, NULL, 0);
+		put[5] = (uint8_t)((w.len - 7) >> 8);    /* extended Lc */
+		put[6] = (uint8_t)(w.len - 7);
+		CHECK(!w.overflow);
+		CHECK_EQ(apdu(b, put, w.len, NULL, 0, NULL), 0x9000);
+	}
+	CHECK_EQ(apdu(b, put_chuid, sizeof(put_chuid), NULL, 0, NULL), 0x9000);
+	close_card(b);
+	/* A restart: both are still there. */
+	b = open_card(prov_db, "");
+	if (b == NULL)
+		return;
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	CHECK_EQ(get_cert(b, 0x5FC10B, got, sizeof(got)), sn);
+	CHECK_MEM(got, spare, sn);
+	CHECK_EQ(apdu(b, get_chuid, sizeof(get_chuid), ans, sizeof(ans), &n),
+		 0x9000);
+	CHECK_EQ(n, 7);
+	CHECK_MEM(ans, put_chuid + 10, 7);
+	close_card(b);
+}
+
+/* Microsoft, "Smart card minidriver: Discovery Process" (learn.microsoft
+ * .com/windows-hardware/drivers/smartcard/discovery-process) and
+ * "Windows Inbox Smart Card Minidriver": what Windows sends when a card
+ * is inserted, in order, on a cac+piv card. */
+static void windows_discovery_replay(void)
+{
+	struct emul_bed *b = open_card(dbs.nopin, "");
+	uint8_t ans[300];
+	size_t n = 0;
+	int s;
+
+	if (b == NULL)
+		return;
+	/* Plug and Play, step 2: SELECT the SC PNP AID, GET DATA 7F68. */
+	CHECK_EQ(APDU(b, 0x00, 0xA4, 0x04, 0x00, 0x0B, 0xA0, 0x00, 0x00, 0x03,
+		      0x97, 0x43, 0x49, 0x44, 0x5F, 0x01, 0x00, 0x00), 0x6A82);
+	CHECK_EQ(APDU(b, 0x00, 0xCA, 0x7F, 0x68, 0x00), 0x6A88);
+	/* Step 4: MF, EF.ATR, READ BINARY: libcacard's card has no file
+	 * system, so no unique ID comes from there either. */
+	s = APDU(b, 0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00);
+	CHECK(s != 0x9000 && (s >> 8) != 0x61);     /* libcacard: 6A81 */
+	s = APDU(b, 0x00, 0xA4, 0x02, 0x00, 0x02, 0x2F, 0x01);
+	CHECK(s != 0x9000 && (s >> 8) != 0x61);
+	s = APDU(b, 0x00, 0xB0, 0x00, 0x00, 0x00);
+	CHECK(s != 0x9000 && (s >> 8) != 0x61);     /* libcacard: 6900 */
+	/* Step 5: SELECT PIV succeeds: a PIV-compatible device. */
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	/* Winscard discovery, steps 4-5: GIDS fails, PIV succeeds. */
+	CHECK_EQ(APDU(b, 0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00, 0x00, 0x03,
+		      0x97, 0x42, 0x54, 0x46, 0x59), 0x6A82);
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	/* Class minidriver, step 1: SELECT PIV, then it reads the card's
+	 * identity (CHUID) and the certificates. */
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), ans, sizeof(ans), &n),
+		 0x9000);
+	CHECK(n > 10 && ans[0] == 0x61);
+	CHECK_EQ(APDU(b, 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1,
+		      0x02, 0x00), 0x9000);
+	for (int i = 0; i < 3; i++) {
+		static const uint32_t tags[3] = { 0x5FC105, 0x5FC10A, 0x5FC10B };
+		static uint8_t der[4096];
+
+		CHECK(get_cert(b, tags[i], der, sizeof(der)) > 0);
+	}
+	close_card(b);
+}
+
+/* A PKCS#1 v1.5 type 2 block (encryption) of 256 bytes. */
+static void pkcs1_type2(uint8_t *block)
+{
+	block[0] = 0x00;
+	block[1] = 0x02;
+	for (int i = 2; i < 256 - 17; i++)
+		block[i] = (uint8_t)(i % 251 + 1);
+	block[256 - 17] = 0x00;
+	memcpy(block + 256 - 16, "session key 16 B", 16);
+}
+
+/* Apple, "Supported smart card functions on Mac" (support.apple.com/
+ * guide/deployment/depc47f60521) and SmartCardServices(7): macOS's
+ * built-in PIV token needs certificates in 9A (PIV Authentication:
+ * login) and 9D (Key Management: unwraps the keychain), 9C optional.
+ * The token reads CHUID and the certificates, then, after the PIN, signs
+ * with 9A and decrypts with 9D. */
+static void macos_token_sequence(void)
+{
+	static uint8_t der[4096];
+	uint8_t block[256], enc[256], out[512];
+	struct emul_bed *b = open_card(dbs.nopin, "");
+	SECKEYPublicKey *pub = NULL;
+	size_t n = 0, dn;
+
+	if (b == NULL)
+		return;
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	CHECK_EQ(APDU(b, 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0x5F, 0xC1,
+		      0x02, 0x00), 0x9000);
+	CHECK(get_cert(b, 0x5FC105, der, sizeof(der)) > 0);
+	CHECK(get_cert(b, 0x5FC10A, der, sizeof(der)) > 0);
+	dn = get_cert(b, 0x5FC10B, der, sizeof(der));
+	CHECK(dn > 0);
+	CHECK_EQ(APDU(b, 0x00, 0x20, 0x00, 0x80), 0x63C3);
+	CHECK_EQ(verify(b, "123456"), 0x9000);
+	/* Login: a 9A signature. */
+	pkcs1_block(block);
+	CHECK_EQ(general_auth(b, 0x07, 0x9A, 0x81, block, 256, out, sizeof(out),
+			      &n), 0x9000);
+	CHECK(rsa_checks(dbs.nopin, 0, out, n, block));
+	/* The keychain: a block encrypted to 9D's key, decrypted by 9D. */
+	pub = pub_of(der, dn);
+	CHECK(pub != NULL);
+	if (pub != NULL) {
+		pkcs1_type2(block);
+		CHECK_EQ(PK11_PubEncryptRaw(pub, enc, block, 256, NULL), SECSuccess);
+		CHECK_EQ(general_auth(b, 0x07, 0x9D, 0x81, enc, 256, out,
+				      sizeof(out), &n), 0x9000);
+		CHECK_EQ(n, 256);
+		CHECK_MEM(out, block, 256);
+		SECKEY_DestroyPublicKey(pub);
+	}
+	close_card(b);
+}
+
 /* ---- harness ---- */
 
 static void run_forked(const char *name, void (*fn)(void))
@@ -546,13 +820,29 @@ static int make_ec_cert(const char *db)
 	return system(cmd) == 0;
 }
 
+/* A self-signed EC certificate in a db of its own, as DER. */
+static int make_spare_cert(void)
+{
+	char cmd[PATH_MAX * 2 + 512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%s/spare' && certutil -N -d 'sql:%s/spare' --empty-password && "
+		 "certutil -S -d 'sql:%s/spare' -f '%s/pw' -z '%s/noise' -k ec -q nistp256 "
+		 "-Z SHA256 -v 12 -m 77 -n spare -s 'CN=Spare' -x -t ,, >/dev/null 2>&1 && "
+		 "certutil -L -d 'sql:%s/spare' -n spare -r -o '%s'",
+		 state_dir, state_dir, state_dir, state_dir, state_dir, state_dir,
+		 spare_der);
+	return system(cmd) == 0;
+}
+
 int main(void)
 {
 	static const char *const names[] = {
 		"certificates_byte_identical", "chuid_stable",
 		"rsa_sign_and_pin_rules", "pin_db_and_restart", "ec_card_auth",
 		"cac_beside_piv", "cac_personality", "piv_personality",
-		"management_key_3des",
+		"management_key_3des", "provisioning",
+		"windows_discovery_replay", "macos_token_sequence",
 	};
 
 	if (emul_dbs_make(&dbs, "piv", "1234") < 0) {
@@ -561,6 +851,11 @@ int main(void)
 	}
 	snprintf(state_dir, sizeof(state_dir), "%s", dbs.tmpdir);
 	have_ec = make_ec_cert(dbs.nopin);
+	snprintf(prov_db, sizeof(prov_db), "%s/prov", dbs.tmpdir);
+	snprintf(spare_der, sizeof(spare_der), "%s/spare.der", dbs.tmpdir);
+	if (emul_make_db(emul_find_script(), prov_db, NULL) < 0 ||
+	    !make_spare_cert())
+		fprintf(stderr, "  cannot make the provisioning db\n");
 	RUN_FORKED(certificates_byte_identical);
 	RUN_FORKED(chuid_stable);
 	RUN_FORKED(rsa_sign_and_pin_rules);
@@ -570,5 +865,8 @@ int main(void)
 	RUN_FORKED(cac_personality);
 	RUN_FORKED(piv_personality);
 	RUN_FORKED(management_key_3des);
+	RUN_FORKED(provisioning);
+	RUN_FORKED(windows_discovery_replay);
+	RUN_FORKED(macos_token_sequence);
 	TAP_EXIT();
 }

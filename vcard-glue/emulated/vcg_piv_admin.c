@@ -44,6 +44,24 @@ static uint16_t encrypt_answer(const struct vcg_piv_state *st, uint32_t tag,
 	return 0x9000;
 }
 
+/* The host answered right or wrong: the counter and the status. */
+static uint16_t counted(struct vcg_piv_admin *ad, struct vcg_piv_state *st,
+			bool right, bool *changed)
+{
+	if (!right) {
+		ad->authenticated = false;
+		st->mgm_tries--;
+		*changed = true;
+		return st->mgm_tries == 0 ? 0x6983 : 0x6982;
+	}
+	if (st->mgm_tries != VCG_PIV_MGM_TRIES) {
+		st->mgm_tries = VCG_PIV_MGM_TRIES;
+		*changed = true;
+	}
+	ad->authenticated = true;
+	return 0x9000;
+}
+
 uint16_t vcg_piv_admin_authenticate(struct vcg_piv_admin *ad,
 				    struct vcg_piv_state *st, uint8_t alg,
 				    const uint8_t *tmpl, size_t len,
@@ -57,21 +75,55 @@ uint16_t vcg_piv_admin_authenticate(struct vcg_piv_admin *ad,
 	int hw, hc, hr;
 
 	*resp_len = 0;
-	if (alg != st->mgm_alg)
-		return 0x6A86;
-	if (st->mgm_tries == 0)
-		return 0x6983;
 	hw = vcg_piv_tlv_find(tmpl, len, 0x80, &w);
 	hc = vcg_piv_tlv_find(tmpl, len, 0x81, &c);
 	hr = vcg_piv_tlv_find(tmpl, len, 0x82, &r);
 	if (hw < 0 || hc < 0 || hr < 0)
 		return 0x6A80;
+	/* A challenge request, 7C { 81 00 }: OpenSC's PIV driver sends it
+	 * as its GET CHALLENGE with algorithm 00 (card-piv.c
+	 * piv_get_challenge). It also starts the one-way authentication
+	 * of the host (Part 2 A.1: the host answers 7C { 82 E(C) }). */
+	if (hc == 1 && c.len == 0 && hw == 0 && hr == 0 &&
+	    (alg == 0x00 || alg == st->mgm_alg)) {
+		struct vcg_piv_buf b;
+
+		if (random(ctx, ad->witness, bs) < 0)
+			return 0x6F00;
+		ad->block = bs;
+		ad->witness_pending = false;
+		ad->challenge_pending = true;
+		vcg_piv_buf_init(&b, resp, cap);
+		vcg_piv_put_header(&b, 0x7C, 2 + bs);
+		vcg_piv_put_tlv(&b, 0x81, ad->witness, bs);
+		if (b.overflow)
+			return 0x6F00;
+		*resp_len = b.len;
+		return 0x9000;
+	}
+	if (alg != st->mgm_alg)
+		return 0x6A86;
+	if (st->mgm_tries == 0)
+		return 0x6983;
+	if (hr == 1 && r.len == bs && hw == 0 && hc == 0) {
+		/* The host's answer to our challenge: E(C). */
+		uint8_t want[VCG_PIV_ADMIN_BLOCK_MAX];
+		bool right = ad->challenge_pending && ad->block == bs &&
+			     cipher(ctx, st->mgm_alg, st->mgm_key,
+				    st->mgm_key_len, ad->witness, bs, want) == 0 &&
+			     same(r.val, want, bs);
+
+		ad->challenge_pending = false;
+		memset(ad->witness, 0, sizeof(ad->witness));
+		return counted(ad, st, right, changed);
+	}
 	if (hw == 1 && w.len == 0 && hc == 0 && hr == 0) {
 		/* Step 1: a fresh witness, encrypted. */
 		if (random(ctx, ad->witness, bs) < 0)
 			return 0x6F00;
 		ad->block = bs;
 		ad->witness_pending = true;
+		ad->challenge_pending = false;
 		ad->authenticated = false;
 		return encrypt_answer(st, 0x80, ad->witness, bs, cipher, ctx,
 				      resp, cap, resp_len);
@@ -81,20 +133,13 @@ uint16_t vcg_piv_admin_authenticate(struct vcg_piv_admin *ad,
 		/* Step 2: the host decrypted the witness. */
 		bool right = ad->witness_pending && ad->block == bs &&
 			     same(w.val, ad->witness, bs);
+		uint16_t word;
 
 		ad->witness_pending = false;
 		memset(ad->witness, 0, sizeof(ad->witness));
-		if (!right) {
-			ad->authenticated = false;
-			st->mgm_tries--;
-			*changed = true;
-			return st->mgm_tries == 0 ? 0x6983 : 0x6982;
-		}
-		if (st->mgm_tries != VCG_PIV_MGM_TRIES) {
-			st->mgm_tries = VCG_PIV_MGM_TRIES;
-			*changed = true;
-		}
-		ad->authenticated = true;
+		word = counted(ad, st, right, changed);
+		if (word != 0x9000)
+			return word;
 		return encrypt_answer(st, 0x82, c.val, bs, cipher, ctx, resp, cap,
 				      resp_len);
 	}

@@ -5,7 +5,9 @@
  * "Authentication of PIV Card Application Administrator": GENERAL
  * AUTHENTICATE 9B, first 7C { 80 00 } asks for a witness, the card
  * answers 7C { 80 E(W) }; then 7C { 80 W, 81 C } gives the decrypted
- * witness and a challenge, the card answers 7C { 82 E(C) }), and
+ * witness and a challenge, the card answers 7C { 82 E(C) }), the
+ * one-way form (7C { 81 00 } gets a challenge C, 7C { 82 E(C) } proves
+ * the key; the first half is also OpenSC's GET CHALLENGE), and
  * Yubico's SET MANAGEMENT KEY (INS FF, yubico-piv-tool lib/ykpiv.c
  * ykpiv_set_mgmkey3: P1 FF, P2 FF/FE, data ALG 9B LEN KEY).
  *
@@ -31,6 +33,7 @@ typedef int (*vcg_piv_cipher_fn)(void *ctx, uint8_t alg, const uint8_t *key,
 struct vcg_piv_admin {
 	bool authenticated;         /* until reset */
 	bool witness_pending;
+	bool challenge_pending;     /* one-way: 81 given, 82 E(C) expected */
 	uint8_t witness[VCG_PIV_ADMIN_BLOCK_MAX];
 	size_t block;
 };

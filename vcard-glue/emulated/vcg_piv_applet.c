@@ -15,6 +15,8 @@
 #define INS_SELECT 0xA4
 #define INS_GET_RESPONSE 0xC0
 #define INS_GET_DATA 0xCB
+#define INS_PUT_DATA 0xDB
+#define INS_GENERATE 0x47
 #define INS_YK_GET_SERIAL 0xF8     /* Yubico: yubico-piv-tool lib/ykpiv.h */
 #define INS_YK_GET_VERSION 0xFD
 #define INS_YK_SET_MGM_KEY 0xFF
@@ -593,6 +595,103 @@ static size_t do_get_challenge(struct vcg_piv_applet *a,
 	return answer(a, c, out, cap);
 }
 
+/* ---- PUT DATA and GENERATE ASYMMETRIC KEY PAIR (Part 2, 3.3) ---- */
+
+static int cert_key(uint32_t tag)
+{
+	for (int k = 0; k < VCG_PIV_NKEYS; k++)
+		if (vcg_piv_cert_tag(k) == tag)
+			return k;
+	return -1;
+}
+
+static size_t do_put_data(struct vcg_piv_applet *a, const struct vcg_piv_apdu *c,
+			  uint8_t *out)
+{
+	struct vcg_piv_tlv t, obj, der, info;
+	uint32_t tag = 0;
+	size_t n, m;
+	int key;
+
+	if (c->p1 != 0x3F || c->p2 != 0xFF)
+		return sw(out, 0, 0x6A86);
+	if (!a->admin.authenticated)
+		return sw(out, 0, 0x6982);
+	n = vcg_piv_tlv_parse(c->data, c->lc, &t);
+	if (n == 0 || t.tag != 0x5C || t.len < 1 || t.len > 3)
+		return sw(out, 0, 0x6A80);
+	for (size_t i = 0; i < t.len; i++)
+		tag = tag << 8 | t.val[i];
+	m = vcg_piv_tlv_parse(c->data + n, c->lc - n, &obj);
+	if (m == 0 || n + m != c->lc || obj.tag != 0x53 ||
+	    !vcg_piv_object_tag_writable(tag))
+		return sw(out, 0, 0x6A80);
+	key = cert_key(tag);
+	if (key >= 0) {
+		uint8_t alg = 0;
+		int rc;
+
+		/* 70 the certificate, 71 CertInfo 00 (compressed ones are
+		 * refused: hosts read the DER back), Part 1 Table 10. */
+		if (vcg_piv_tlv_find(obj.val, obj.len, 0x70, &der) != 1 ||
+		    der.len == 0 ||
+		    (vcg_piv_tlv_find(obj.val, obj.len, 0x71, &info) == 1 &&
+		     (info.len != 1 || info.val[0] != 0x00)))
+			return sw(out, 0, 0x6A80);
+		if (a->ops.put_cert == NULL)
+			return sw(out, 0, 0x6A81);
+		rc = a->ops.put_cert(a->ops.ctx, key, der.val, der.len, &alg);
+		if (rc == -EINVAL)
+			return sw(out, 0, 0x6A80);
+		if (rc < 0)
+			return sw(out, 0, 0x6F00);
+		a->alg[key] = alg;
+		/* Its identity must not move with the certificates. */
+		save(a);
+	} else if (a->ops.put_object != NULL &&
+		   a->ops.put_object(a->ops.ctx, tag, c->data + n, m) < 0) {
+		return sw(out, 0, 0x6F00);
+	}
+	if (vcg_piv_objects_put(a->objs, tag, c->data + n, m) < 0)
+		return sw(out, 0, 0x6A84);
+	return sw(out, 0, 0x9000);
+}
+
+static size_t do_generate(struct vcg_piv_applet *a, const struct vcg_piv_apdu *c,
+			  uint8_t *out, size_t cap)
+{
+	uint8_t pub[1100];
+	struct vcg_piv_tlv t, alg;
+	struct vcg_piv_buf w;
+	int key = key_index(c->p2), rc;
+	size_t n, plen = 0;
+
+	if (c->p1 != 0x00 || key < 0)
+		return sw(out, 0, 0x6A86);
+	if (!a->admin.authenticated)
+		return sw(out, 0, 0x6982);
+	n = vcg_piv_tlv_parse(c->data, c->lc, &t);
+	if (n == 0 || n != c->lc || t.tag != 0xAC ||
+	    vcg_piv_tlv_find(t.val, t.len, 0x80, &alg) != 1 || alg.len != 1 ||
+	    (rsa_bytes(alg.val[0]) == 0 && ec_bytes(alg.val[0]) == 0))
+		return sw(out, 0, 0x6A80);
+	if (a->ops.generate == NULL)
+		return sw(out, 0, 0x6D00);
+	rc = a->ops.generate(a->ops.ctx, key, alg.val[0], pub, sizeof(pub),
+			     &plen);
+	if (rc == -EACCES)
+		return sw(out, 0, 0x6982);
+	if (rc < 0 || plen > sizeof(pub))
+		return sw(out, 0, 0x6F00);
+	a->alg[key] = alg.val[0];
+	vcg_piv_buf_init(&w, a->work, VCG_PIV_OUT_MAX);
+	vcg_piv_put_tlv(&w, 0x7F49, pub, plen);
+	if (w.overflow)
+		return sw(out, 0, 0x6F00);
+	a->work_len = w.len;
+	return answer(a, c, out, cap);
+}
+
 /* ---- Yubico's GET VERSION / GET SERIAL ---- */
 
 static size_t do_yubico(struct vcg_piv_applet *a, const struct vcg_piv_apdu *c,
@@ -701,6 +800,10 @@ size_t vcg_piv_applet_process(struct vcg_piv_applet *a, const uint8_t *apdu,
 		return do_yubico(a, &c, out, cap);
 	case INS_YK_SET_MGM_KEY:
 		return do_set_mgm_key(a, &c, out);
+	case INS_PUT_DATA:
+		return do_put_data(a, &c, out);
+	case INS_GENERATE:
+		return do_generate(a, &c, out, cap);
 	default:
 		return sw(out, 0, 0x6D00);
 	}

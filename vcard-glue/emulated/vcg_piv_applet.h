@@ -21,6 +21,11 @@
  *  GET RESPONSE (C0): the rest of an answer too long for Le (61xx).
  *  GENERAL AUTHENTICATE 9B and SET MANAGEMENT KEY (FF): the card
  *      management key (vcg_piv_admin.h).
+ *  PUT DATA (DB 3F FF, 5C tag + 53 object) and GENERATE ASYMMETRIC KEY
+ *      PAIR (47 00 key, AC { 80 alg }): after the management key (Part 2,
+ *      3.3.2, 3.3.3); certificates go to NSS, other objects to the state
+ *      directory. PIN and touch policies (AA, AB) are accepted and
+ *      ignored: the PIN rules are the fixed ones below.
  *  GET VERSION (FD) and GET SERIAL (F8): Yubico's PIV extensions
  *      (yubico-piv-tool's lib/ykpiv.c: ykpiv_connect fails without a
  *      version; with 5.x it reads the serial with F8). The card says
@@ -99,6 +104,22 @@ struct vcg_piv_ops {
 	/* The management key's cipher (vcg_piv_admin.h); NULL: no
 	 * provisioning (GENERAL AUTHENTICATE 9B answers 6A86). */
 	vcg_piv_cipher_fn cipher;
+	/* PUT DATA of key `key`'s certificate (DER, from the 70 element):
+	 * make it the slot's certificate for good (the NSS db); its key's
+	 * algorithm into *alg. 0, -EINVAL (not a certificate the card can
+	 * use), -errno. NULL: certificates cannot be written. */
+	int (*put_cert)(void *ctx, int key, const uint8_t *der, size_t len,
+			uint8_t *alg);
+	/* PUT DATA of another object (its 53 template): keep it across
+	 * restarts. 0 or -errno. NULL: kept in memory only. */
+	int (*put_object)(void *ctx, uint32_t tag, const uint8_t *obj,
+			  size_t len);
+	/* GENERATE ASYMMETRIC KEY PAIR: a new key of `alg` for key `key`,
+	 * used by the slot from now on; the public key's 7F49 contents
+	 * (Part 2 Table 10: 81 modulus 82 exponent, or 86 point) into out.
+	 * 0, -EACCES (the db needs a login first), -errno. NULL: 6D00. */
+	int (*generate)(void *ctx, int key, uint8_t alg, uint8_t *out,
+			size_t cap, size_t *out_len);
 };
 
 struct vcg_piv_applet;

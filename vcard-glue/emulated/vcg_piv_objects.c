@@ -8,7 +8,7 @@
 const uint8_t vcg_piv_aid[11] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00,
 				  0x10, 0x00, 0x01, 0x00 };
 
-#define NOBJ (4 + VCG_PIV_NKEYS)
+#define NOBJ VCG_PIV_OBJECTS_MAX
 
 struct object {
 	uint32_t tag;
@@ -175,4 +175,38 @@ const uint8_t *vcg_piv_objects_get(const struct vcg_piv_objects *o,
 		}
 	}
 	return NULL;
+}
+
+int vcg_piv_objects_put(struct vcg_piv_objects *o, uint32_t tag,
+			const uint8_t *data, size_t len)
+{
+	uint8_t *p = malloc(len > 0 ? len : 1);
+	size_t i;
+
+	if (p == NULL)
+		return -1;
+	if (len > 0)
+		memcpy(p, data, len);
+	for (i = 0; i < o->n; i++)
+		if (o->obj[i].tag == tag)
+			break;
+	if (i == o->n) {
+		if (o->n == NOBJ) {
+			free(p);
+			return -1;
+		}
+		o->n++;
+	} else {
+		free(o->obj[i].data);
+	}
+	o->obj[i].tag = tag;
+	o->obj[i].data = p;
+	o->obj[i].len = len;
+	return 0;
+}
+
+int vcg_piv_object_tag_writable(uint32_t tag)
+{
+	return (tag >= 0x5FC101 && tag <= 0x5FC123) ||
+	       tag == 0x5FFF00 || tag == 0x5FFF01;
 }

@@ -25,6 +25,7 @@
 #define VCG_PIV_NKEYS 4            /* 9A 9C 9D 9E, in this order */
 #define VCG_PIV_GUID_LEN 16
 #define VCG_PIV_CERT_MAX 16000     /* a certificate the card takes */
+#define VCG_PIV_OBJECTS_MAX 48
 
 #define VCG_PIV_TAG_CHUID 0x5FC102
 #define VCG_PIV_TAG_CCC 0x5FC107
@@ -52,6 +53,16 @@ void vcg_piv_objects_free(struct vcg_piv_objects *o);
  * free), its length in *len; NULL if the card has no such object. */
 const uint8_t *vcg_piv_objects_get(const struct vcg_piv_objects *o,
 				   uint32_t tag, size_t *len);
+
+/* PUT DATA: object `tag` becomes data (len bytes, its whole GET DATA
+ * answer, copied), replacing the old one. 0, or -1 when out of memory or
+ * the card holds VCG_PIV_OBJECTS_MAX objects already. */
+int vcg_piv_objects_put(struct vcg_piv_objects *o, uint32_t tag,
+			const uint8_t *data, size_t len);
+
+/* The tags PUT DATA may write (Part 1 Table 3's 5FC1xx data objects:
+ * 5FC101..5FC123, and Yubico's 5FFF00..5FFF01 admin data). */
+int vcg_piv_object_tag_writable(uint32_t tag);
 
 /* Key i's certificate object tag. */
 uint32_t vcg_piv_cert_tag(int key);

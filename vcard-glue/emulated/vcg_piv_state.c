@@ -98,6 +98,24 @@ static int parse_mgm_key(struct vcg_piv_state *st, const char *v, size_t n)
 	return 0;
 }
 
+static int parse_guid(struct vcg_piv_state *st, const char *v, size_t n)
+{
+	uint8_t g[16];
+
+	if (n != 32)
+		return -1;
+	for (size_t i = 0; i < 16; i++) {
+		int a = hexval(v[2 * i]), b = hexval(v[2 * i + 1]);
+
+		if (a < 0 || b < 0)
+			return -1;
+		g[i] = (uint8_t)(a << 4 | b);
+	}
+	memcpy(st->guid, g, 16);
+	st->has_guid = true;
+	return 0;
+}
+
 static int parse_tries(const char *v, size_t n, unsigned *out, unsigned max)
 {
 	if (n != 1 || v[0] < '0' || v[0] > (char)('0' + max))
@@ -140,6 +158,8 @@ int vcg_piv_state_parse(struct vcg_piv_state *st, const char *text,
 					 VCG_PIV_MGM_TRIES);
 		else if (klen == 7 && memcmp(line, "mgm-key", 7) == 0)
 			rc = parse_mgm_key(st, eq + 1, vlen);
+		else if (klen == 4 && memcmp(line, "guid", 4) == 0)
+			rc = parse_guid(st, eq + 1, vlen);
 		else if (klen == 3 && memcmp(line, "pin", 3) == 0)
 			rc = parse_secret(eq + 1, vlen, st->pin, &st->pin_len);
 		else if (klen == 3 && memcmp(line, "puk", 3) == 0)
@@ -191,35 +211,30 @@ static void hex(char *out, const uint8_t *p, size_t n)
 	out[2 * n] = '\0';
 }
 
-int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
-		       size_t whylen)
+/* path <- data atomically: path.tmp (0600), fsync, rename. 0 or -errno
+ * with one line in why. */
+static int write_atomic(const char *path, const void *data, size_t len,
+			char *why, size_t whylen)
 {
-	char tmp[sizeof(st->path) + 8], text[320], pin[20], puk[20];
-	char mgm[2 * VCG_PIV_MGM_KEY_MAX + 1];
-	int fd, n, err;
+	char tmp[700];
+	int fd, err;
 
-	if (st->path[0] == '\0')
-		return 0;
-	hex(pin, st->pin, st->pin_len);
-	hex(puk, st->puk, st->puk_len);
-	hex(mgm, st->mgm_key, st->mgm_key_len);
-	n = snprintf(text, sizeof(text),
-		     "# ccid-gadget PIV card state (vcg_piv_state.h)\npin-tries=%u\npuk-tries=%u\npin=%s\npuk=%s\nmgm-tries=%u\nmgm-key=%02x:%s\n",
-		     st->pin_tries, st->puk_tries, pin, puk, st->mgm_tries,
-		     st->mgm_alg, mgm);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		snprintf(why, whylen, "path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0)
 		goto fail;
-	if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
 		err = errno != 0 ? errno : EIO;
 		close(fd);
 		unlink(tmp);
 		errno = err;
 		goto fail;
 	}
-	if (close(fd) < 0 || rename(tmp, st->path) < 0) {
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
 		err = errno;
 		unlink(tmp);
 		errno = err;
@@ -228,6 +243,83 @@ int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
 	return 0;
 fail:
 	err = errno;
-	snprintf(why, whylen, "cannot write %s: %s", st->path, strerror(err));
+	snprintf(why, whylen, "cannot write %s: %s", path, strerror(err));
 	return -err;
+}
+
+int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
+		       size_t whylen)
+{
+	char text[400], pin[20], puk[20];
+	char mgm[2 * VCG_PIV_MGM_KEY_MAX + 1], guid[40] = "";
+	int n;
+
+	if (st->path[0] == '\0')
+		return 0;
+	hex(pin, st->pin, st->pin_len);
+	hex(puk, st->puk, st->puk_len);
+	hex(mgm, st->mgm_key, st->mgm_key_len);
+	if (st->has_guid) {
+		memcpy(guid, "guid=", 5);
+		hex(guid + 5, st->guid, 16);
+		guid[37] = '\n';
+		guid[38] = '\0';
+	}
+	n = snprintf(text, sizeof(text),
+		     "# ccid-gadget PIV card state (vcg_piv_state.h)\npin-tries=%u\npuk-tries=%u\npin=%s\npuk=%s\nmgm-tries=%u\nmgm-key=%02x:%s\n%s",
+		     st->pin_tries, st->puk_tries, pin, puk, st->mgm_tries,
+		     st->mgm_alg, mgm, guid);
+	return write_atomic(st->path, text, (size_t)n, why, whylen);
+}
+
+/* STATE_DIR/piv-ID.state -> STATE_DIR/piv-ID.TAG (hex). */
+static int object_path(const struct vcg_piv_state *st, uint32_t tag,
+		       char *out, size_t cap)
+{
+	size_t n = strlen(st->path);
+
+	if (n < 6 || strcmp(st->path + n - 6, ".state") != 0 ||
+	    (size_t)snprintf(out, cap, "%.*s.%06x", (int)(n - 6), st->path,
+			     (unsigned)tag) >= cap)
+		return -1;
+	return 0;
+}
+
+int vcg_piv_state_save_object(const struct vcg_piv_state *st, uint32_t tag,
+			      const uint8_t *data, size_t len, char *why,
+			      size_t whylen)
+{
+	char path[sizeof(st->path) + 16];
+
+	if (st->path[0] == '\0')
+		return 0;
+	if (object_path(st, tag, path, sizeof(path)) < 0) {
+		snprintf(why, whylen, "no object path for %06x", (unsigned)tag);
+		return -EINVAL;
+	}
+	return write_atomic(path, data, len, why, whylen);
+}
+
+uint8_t *vcg_piv_state_load_object(const struct vcg_piv_state *st,
+				   uint32_t tag, size_t max, size_t *len)
+{
+	char path[sizeof(st->path) + 16];
+	uint8_t *buf;
+	size_t n;
+	FILE *f;
+
+	if (st->path[0] == '\0' || object_path(st, tag, path, sizeof(path)) < 0)
+		return NULL;
+	f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	buf = malloc(max + 1);
+	n = buf != NULL ? fread(buf, 1, max + 1, f) : 0;
+	fclose(f);
+	if (buf == NULL || n == 0 || n > max) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
 }

@@ -1,7 +1,7 @@
 /* The PIV card's persistent state: the PIN and PUK retry counters, the
  * PUK, and the PIN when the NSS db has no password. One file per card,
  * STATE_DIR/piv-<card id>.state (the card id: vcg_piv_nss.c, a hash of
- * the card's certificates), so a blocked PIN stays blocked across a
+ * the db directory and the certificates' nicknames), so a blocked PIN stays blocked across a
  * daemon restart until RESET RETRY COUNTER with the PUK.
  *
  * Where the secrets come from (documented in the README too):
@@ -26,6 +26,7 @@
 #ifndef VCG_PIV_STATE_H
 #define VCG_PIV_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,11 @@ struct vcg_piv_state {
 	uint8_t mgm_key[VCG_PIV_MGM_KEY_MAX];
 	size_t mgm_key_len;
 	unsigned mgm_tries;             /* left; 0 = provisioning blocked */
+	/* The card's GUID (CHUID, CCC, serial): derived from the
+	 * certificates the first time, then kept here, so provisioning new
+	 * certificates does not change the card's identity. */
+	uint8_t guid[16];
+	bool has_guid;
 };
 
 /* Key length of management key algorithm alg (03, 08, 0A, 0C), 0 if
@@ -74,5 +80,18 @@ int vcg_piv_state_load(struct vcg_piv_state *st, const char *dir,
  * one line in why. */
 int vcg_piv_state_save(const struct vcg_piv_state *st, char *why,
 		       size_t whylen);
+
+/* PUT DATA objects beside the state file: STATE_DIR/piv-ID.TAG (6 hex
+ * digits), written atomically like the state. No-op for path "". 0 or
+ * -errno with one line in why. */
+int vcg_piv_state_save_object(const struct vcg_piv_state *st, uint32_t tag,
+			      const uint8_t *data, size_t len, char *why,
+			      size_t whylen);
+
+/* A saved object (1..max bytes) in a malloc'd buffer the caller frees,
+ * its length in *len; NULL if there is none (or it is empty or longer
+ * than max). */
+uint8_t *vcg_piv_state_load_object(const struct vcg_piv_state *st,
+				   uint32_t tag, size_t max, size_t *len);
 
 #endif
