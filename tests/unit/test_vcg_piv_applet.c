@@ -113,6 +113,20 @@ static int fake_generate(void *ctx, int key, uint8_t alg, uint8_t *o,
 	return 0;
 }
 
+static int fake_public_key(void *ctx, int key, uint8_t *o, size_t cap,
+			   size_t *olen, bool *generated)
+{
+	(void)ctx;
+	if (key == VCG_PIV_KEY_9E)
+		return -ENOENT;
+	if (cap < 4)
+		return -ENOSPC;
+	memcpy(o, (const uint8_t[]){ 0x86, 0x02, 0x04, (uint8_t)key }, 4);
+	*olen = 4;
+	*generated = key == VCG_PIV_KEY_9D;
+	return 0;
+}
+
 static void fake_saved(void *ctx, const struct vcg_piv_state *st)
 {
 	(void)ctx;
@@ -145,6 +159,7 @@ static struct vcg_piv_applet *make(void)
 		.cipher = fake_cipher,
 		.put_cert = fake_put_cert,
 		.generate = fake_generate,
+		.public_key = fake_public_key,
 	};
 	struct vcg_piv_state st;
 
@@ -922,6 +937,41 @@ static void put_data_and_generate(void)
 	vcg_piv_applet_free(a);
 }
 
+static void metadata(void)
+{
+	struct vcg_piv_applet *a = make();
+	static const uint8_t want_9c[] = { 0x01, 0x01, 0x06, 0x02, 0x02, 0x03,
+					   0x01, 0x03, 0x01, 0x02, 0x04, 0x04,
+					   0x86, 0x02, 0x04, 0x01 };
+	static const uint8_t want_9d_origin[] = { 0x03, 0x01, 0x01 };
+	static const uint8_t want_9b[] = { 0x01, 0x01, 0x03, 0x02, 0x02, 0x00,
+					   0x01, 0x05, 0x01, 0x01 };
+	static const uint8_t want_80[] = { 0x01, 0x01, 0xFF, 0x05, 0x01, 0x01,
+					   0x06, 0x02, 0x03, 0x02 };
+
+	/* 9C: RSA 1024 here, PIN always, touch never, imported, its key. */
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x9C, 0x00), 0x9000);
+	CHECK_EQ(out_len, sizeof(want_9c) + 2);
+	CHECK_MEM(out, want_9c, sizeof(want_9c));
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x9D, 0x00), 0x9000);
+	CHECK_MEM(out + 7, want_9d_origin, 3);
+	CHECK_EQ(out[5], 2);                   /* 9D: PIN once */
+	/* 9E: an algorithm but no key: 6A88, as an empty slot. */
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x9E, 0x00), 0x6A88);
+	/* 9B: 3DES, the default key. */
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x9B, 0x00), 0x9000);
+	CHECK_MEM(out, want_9b, sizeof(want_9b));
+	/* The PIN: default 123456, 3 of 3 tries, then 2 of 3. */
+	CHECK_EQ(xfr(a, verify_wrong, sizeof(verify_wrong)), 0x63C2);
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x80, 0x00), 0x9000);
+	CHECK_MEM(out, want_80, sizeof(want_80));
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x81, 0x00), 0x9000);
+	CHECK_EQ(out[9], 3);
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x00, 0x82, 0x00), 0x6A88);
+	CHECK_EQ(XFR(a, 0x00, 0xF7, 0x01, 0x9A, 0x00), 0x6A86);
+	vcg_piv_applet_free(a);
+}
+
 static void yubico_version_serial(void)
 {
 	struct vcg_piv_applet *a = make();
@@ -950,6 +1000,7 @@ int main(void)
 	RUN(get_challenge);
 	RUN(yubico_version_serial);
 	RUN(management_key);
+	RUN(metadata);
 	RUN(management_key_one_way);
 	RUN(put_data_and_generate);
 	TAP_EXIT();

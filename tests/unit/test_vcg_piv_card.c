@@ -331,6 +331,28 @@ static void rsa_sign_and_pin_rules(void)
 	CHECK_EQ(verify(b, "123456"), 0x9000);
 	CHECK_EQ(general_auth(b, 0x07, 0x9C, 0x81, block, 256, sig, sizeof(sig),
 			      &n), 0x9000);
+	/* GET METADATA of 9A: RSA 2048, PIN once, imported, the
+	 * certificate's modulus. */
+	{
+		static uint8_t md[600], der[4096];
+		size_t mn = 0, dn = emul_read_file(dbs.nopin, emul_der_names[0],
+						   der, sizeof(der));
+		SECKEYPublicKey *pub = pub_of(der, dn);
+		struct vcg_piv_tlv pk, mod;
+
+		CHECK_EQ(apdu(b, (const uint8_t[]){ 0x00, 0xF7, 0x00, 0x9A, 0x00 },
+			      5, md, sizeof(md), &mn), 0x9000);
+		CHECK(mn > 10 && md[0] == 0x01 && md[2] == 0x07 && md[5] == 0x02 &&
+		      md[9] == 0x02);
+		CHECK_EQ(vcg_piv_tlv_find(md, mn, 0x04, &pk), 1);
+		CHECK_EQ(vcg_piv_tlv_find(pk.val, pk.len, 0x81, &mod), 1);
+		CHECK(pub != NULL && mod.len == 256 &&
+		      pub->u.rsa.modulus.len >= 256 &&
+		      memcmp(mod.val, pub->u.rsa.modulus.data +
+				      pub->u.rsa.modulus.len - 256, 256) == 0);
+		if (pub != NULL)
+			SECKEY_DestroyPublicKey(pub);
+	}
 	/* Wrong algorithm for the key: 6A86. */
 	CHECK_EQ(general_auth(b, 0x11, 0x9A, 0x81, block, 32, sig, sizeof(sig),
 			      &n), 0x6A86);

@@ -20,6 +20,7 @@
 #define INS_YK_GET_SERIAL 0xF8     /* Yubico: yubico-piv-tool lib/ykpiv.h */
 #define INS_YK_GET_VERSION 0xFD
 #define INS_YK_SET_MGM_KEY 0xFF
+#define INS_YK_GET_METADATA 0xF7
 #define KEY_MGM 0x9B
 #define REF_PIV_PIN 0x80          /* Part 2 Table 2: key reference 80 */
 #define REF_PUK 0x81
@@ -711,6 +712,74 @@ static size_t do_yubico(struct vcg_piv_applet *a, const struct vcg_piv_apdu *c,
 	return answer_bytes(a, c, serial, sizeof(serial), out, cap);
 }
 
+/* ---- Yubico's GET METADATA ---- */
+
+static size_t do_metadata(struct vcg_piv_applet *a,
+			  const struct vcg_piv_apdu *c, uint8_t *out,
+			  size_t cap)
+{
+	/* YKPIV_PINPOLICY_*: 1 never, 2 once, 3 always. */
+	static const uint8_t pin_policy[VCG_PIV_NKEYS] = { 2, 3, 2, 1 };
+	struct vcg_piv_buf w;
+	int key = key_index(c->p2);
+
+	if (c->p1 != 0x00)
+		return sw(out, 0, 0x6A86);
+	vcg_piv_buf_init(&w, a->work, VCG_PIV_OUT_MAX);
+	if (key >= 0) {
+		uint8_t pub[1100];
+		size_t plen = 0;
+		bool generated = false;
+		int rc;
+
+		if (a->alg[key] == 0)
+			return sw(out, 0, 0x6A88);
+		vcg_piv_put_tlv(&w, 0x01, &a->alg[key], 1);
+		vcg_piv_put_tlv(&w, 0x02, (const uint8_t[]){ pin_policy[key], 1 },
+				2);
+		if (a->ops.public_key != NULL) {
+			rc = a->ops.public_key(a->ops.ctx, key, pub, sizeof(pub),
+					       &plen, &generated);
+			if (rc == -ENOENT)
+				return sw(out, 0, 0x6A88);
+			if (rc < 0 || plen > sizeof(pub))
+				return sw(out, 0, 0x6F00);
+			vcg_piv_put_tlv(&w, 0x03,
+					(const uint8_t[]){ generated ? 1 : 2 }, 1);
+			vcg_piv_put_tlv(&w, 0x04, pub, plen);
+		}
+	} else if (c->p2 == KEY_MGM && a->ops.cipher != NULL) {
+		static const uint8_t def[24] = { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3,
+						 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6,
+						 7, 8 };
+		bool is_def = a->st.mgm_alg == 0x03 && a->st.mgm_key_len == 24 &&
+			      memcmp(a->st.mgm_key, def, 24) == 0;
+
+		vcg_piv_put_tlv(&w, 0x01, &a->st.mgm_alg, 1);
+		vcg_piv_put_tlv(&w, 0x02, (const uint8_t[]){ 0, 1 }, 2);
+		vcg_piv_put_tlv(&w, 0x05, (const uint8_t[]){ is_def }, 1);
+	} else if (c->p2 == REF_PIV_PIN || c->p2 == REF_PUK) {
+		bool pin = c->p2 == REF_PIV_PIN;
+		bool is_def = pin ? !a->ops.pin_is_db_password &&
+					    same_secret(a->st.pin, a->st.pin_len,
+							(const uint8_t *)"123456", 6)
+				  : same_secret(a->st.puk, a->st.puk_len,
+						(const uint8_t *)"12345678", 8);
+		uint8_t tries[2] = { VCG_PIV_TRIES, (uint8_t)(pin ? a->st.pin_tries
+								: a->st.puk_tries) };
+
+		vcg_piv_put_tlv(&w, 0x01, (const uint8_t[]){ 0xFF }, 1);
+		vcg_piv_put_tlv(&w, 0x05, (const uint8_t[]){ is_def }, 1);
+		vcg_piv_put_tlv(&w, 0x06, tries, 2);
+	} else {
+		return sw(out, 0, 0x6A88);
+	}
+	if (w.overflow)
+		return sw(out, 0, 0x6F00);
+	a->work_len = w.len;
+	return answer(a, c, out, cap);
+}
+
 /* ---- the dispatcher ---- */
 
 /* Command chaining: 1 if this link was stored (answer 9000), 0 if the
@@ -800,6 +869,8 @@ size_t vcg_piv_applet_process(struct vcg_piv_applet *a, const uint8_t *apdu,
 		return do_yubico(a, &c, out, cap);
 	case INS_YK_SET_MGM_KEY:
 		return do_set_mgm_key(a, &c, out);
+	case INS_YK_GET_METADATA:
+		return do_metadata(a, &c, out, cap);
 	case INS_PUT_DATA:
 		return do_put_data(a, &c, out);
 	case INS_GENERATE:

@@ -26,6 +26,12 @@
  *      3.3.2, 3.3.3); certificates go to NSS, other objects to the state
  *      directory. PIN and touch policies (AA, AB) are accepted and
  *      ignored: the PIN rules are the fixed ones below.
+ *  GET METADATA (F7 00 ref, Yubico's lib/ykpiv.h YKPIV_METADATA_*):
+ *      01 algorithm, 02 PIN and touch policy, 03 origin, 04 public key
+ *      for 9A/9C/9D/9E (policies: 9A and 9D PIN once, 9C always, 9E
+ *      never; touch never), 01/02/05 for 9B, 01/05/06 (tries) for the
+ *      PIN 80 and PUK 81; 6A88 for an empty slot or another reference.
+ *      ykcs11 reads the 9C "PIN always" rule from it.
  *  GET VERSION (FD) and GET SERIAL (F8): Yubico's PIV extensions
  *      (yubico-piv-tool's lib/ykpiv.c: ykpiv_connect fails without a
  *      version; with 5.x it reads the serial with F8). The card says
@@ -43,7 +49,8 @@
  * application, 6A88 no such reference data, 6982 security status not
  * satisfied, 6983 blocked, 63Cx wrong PIN/PUK with x tries left, 6985
  * GET RESPONSE with nothing pending, 6D00 unknown INS, 6E00 bad CLA,
- * 6A84 chained data too long, 6F00 the key operation failed.
+ * 6A84 chained data too long, 6A81 PUT DATA of a certificate on a card
+ * that cannot store one, 6F00 the key operation failed.
  *
  * One instance per card, used by one thread (the emulated card's
  * worker). Output buffers are the caller's. */
@@ -120,6 +127,11 @@ struct vcg_piv_ops {
 	 * 0, -EACCES (the db needs a login first), -errno. NULL: 6D00. */
 	int (*generate)(void *ctx, int key, uint8_t alg, uint8_t *out,
 			size_t cap, size_t *out_len);
+	/* The slot's public key as GENERATE's 7F49 contents, for GET
+	 * METADATA; *generated: made by GENERATE (else imported). 0,
+	 * -ENOENT (no key), -errno. NULL: GET METADATA has no 04. */
+	int (*public_key)(void *ctx, int key, uint8_t *out, size_t cap,
+			  size_t *out_len, bool *generated);
 };
 
 struct vcg_piv_applet;

@@ -391,6 +391,40 @@ static void put_unsigned(struct vcg_piv_buf *b, uint32_t tag, const SECItem *v)
 	vcg_piv_put_tlv(b, tag, v->data + skip, v->len - skip);
 }
 
+/* A public key as GENERATE's 7F49 contents (81 82, or 86). */
+static void put_public(struct vcg_piv_buf *b, const SECKEYPublicKey *pub)
+{
+	if (pub->keyType == rsaKey) {
+		put_unsigned(b, 0x81, &pub->u.rsa.modulus);
+		put_unsigned(b, 0x82, &pub->u.rsa.publicExponent);
+	} else {
+		vcg_piv_put_tlv(b, 0x86, pub->u.ec.publicValue.data,
+				pub->u.ec.publicValue.len);
+	}
+}
+
+static int nss_public_key(void *ctx, int key, uint8_t *out, size_t cap,
+			  size_t *out_len, bool *generated)
+{
+	struct vcg_piv_card *c = ctx;
+	SECKEYPublicKey *pub;
+	struct vcg_piv_buf b;
+
+	if (key < 0 || key >= VCG_PIV_NKEYS)
+		return -ENOENT;
+	pub = public_key(c, key);
+	if (pub == NULL)
+		return -ENOENT;
+	vcg_piv_buf_init(&b, out, cap);
+	put_public(&b, pub);
+	SECKEY_DestroyPublicKey(pub);
+	if (b.overflow)
+		return -EOVERFLOW;
+	*generated = c->pending[key] != NULL;
+	*out_len = b.len;
+	return 0;
+}
+
 static int nss_generate(void *ctx, int key, uint8_t alg, uint8_t *out,
 			size_t cap, size_t *out_len)
 {
@@ -443,13 +477,7 @@ static int nss_generate(void *ctx, int key, uint8_t alg, uint8_t *out,
 	}
 	PK11_SetPrivateKeyNickname(priv, c->nick[key]);
 	vcg_piv_buf_init(&b, out, cap);
-	if (pub->keyType == rsaKey) {
-		put_unsigned(&b, 0x81, &pub->u.rsa.modulus);
-		put_unsigned(&b, 0x82, &pub->u.rsa.publicExponent);
-	} else {
-		vcg_piv_put_tlv(&b, 0x86, pub->u.ec.publicValue.data,
-				pub->u.ec.publicValue.len);
-	}
+	put_public(&b, pub);
 	if (b.overflow) {
 		PK11_DeleteTokenPrivateKey(priv, PR_FALSE);
 		goto out;
@@ -653,6 +681,7 @@ static struct vcg_piv_applet *make_applet(struct vcg_piv_card *c,
 	ops.put_cert = nss_put_cert;
 	ops.put_object = nss_put_object;
 	ops.generate = nss_generate;
+	ops.public_key = nss_public_key;
 	return vcg_piv_applet_new(&ops, c->alg, objs, c->st);
 }
 
