@@ -20,10 +20,13 @@
 #include "tap.h"
 #include "vcg_card.h"
 
-/* libcacard's ATR (vcard_emul_get_atr: T=0 only, historical bytes). */
-static const uint8_t cacard_atr[] = {
-	0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65, 0x20, 0x63,
-	0x64, 0x31, 0x34, 0x34,
+/* libcacard's ATR (vcard_emul_get_atr: T=0 only, historical bytes
+ * "sfte cd144") with T=1 offered too, as the default personality
+ * (cac+piv) answers (vcg_piv_atr.h): TD1 80, TD2 01, TCK.
+ * personality=cac's, libcacard's own: test_vcg_piv_card. */
+static const uint8_t cac_piv_atr[] = {
+	0x3B, 0xFA, 0x18, 0x00, 0x00, 0x80, 0x01, 0x73, 0x66, 0x74, 0x65,
+	0x20, 0x63, 0x64, 0x31, 0x34, 0x34, 0x71,
 };
 
 static struct emul_dbs dbs;
@@ -47,8 +50,8 @@ static void certificates_read_out(void)
 	CHECK(vcg_card_fd(b->card) >= 0);
 	CHECK_EQ(bed_slot_status(b), 1);      /* present, not powered */
 	CHECK_EQ(bed_power_on(b, 0), 0);
-	CHECK_EQ(b->in_len, 10 + sizeof(cacard_atr));
-	CHECK_MEM(b->in + 10, cacard_atr, sizeof(cacard_atr));
+	CHECK_EQ(b->in_len, 10 + sizeof(cac_piv_atr));
+	CHECK_MEM(b->in + 10, cac_piv_atr, sizeof(cac_piv_atr));
 	CHECK_EQ(bed_slot_status(b), 0);      /* active */
 	for (int i = 0; i < 3; i++) {
 		size_t wn = emul_read_file(dbs.nopin, emul_der_names[i], want,

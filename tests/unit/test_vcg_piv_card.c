@@ -535,6 +535,17 @@ static void cac_personality(void)
 
 	if (b == NULL)
 		return;
+	/* libcacard's ATR byte for byte (T=0 only), as before PIV. */
+	{
+		static const uint8_t cacard_atr[] = {
+			0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65,
+			0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
+		};
+
+		CHECK_EQ(bed_power_on(b, 0), 0);
+		CHECK_EQ(b->in_len, 10 + sizeof(cacard_atr));
+		CHECK_MEM(b->in + 10, cacard_atr, sizeof(cacard_atr));
+	}
 	/* libcacard's CAC has no PIV application. */
 	s = apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL);
 	CHECK(s != 0x9000 && (s >> 8) != 0x61);

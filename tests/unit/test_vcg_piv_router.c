@@ -5,7 +5,9 @@
  * that libcacard's successful SELECT takes the channel back. */
 #include <string.h>
 
+#include "ccid_params.h"
 #include "tap.h"
+#include "vcg_piv_atr.h"
 #include "vcg_piv_router.h"
 
 static uint8_t out[VCG_PIV_OUT_MAX];
@@ -170,6 +172,36 @@ static void personality_names(void)
 	CHECK_EQ(vcg_piv_personality_parse("", &p), -1);
 }
 
+/* libcacard's ATR plus T=1 (vcg_piv_atr.h): the engine's own ATR
+ * parser sees both protocols and a right TCK. */
+static void atr_with_t1(void)
+{
+	static const uint8_t cacard[] = { 0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73,
+					  0x66, 0x74, 0x65, 0x20, 0x63, 0x64,
+					  0x31, 0x34, 0x34 };
+	static const uint8_t want[] = { 0x3B, 0xFA, 0x18, 0x00, 0x00, 0x80,
+					0x01, 0x73, 0x66, 0x74, 0x65, 0x20,
+					0x63, 0x64, 0x31, 0x34, 0x34, 0x71 };
+	static const uint8_t has_td1[] = { 0x3B, 0x80, 0x01, 0x81 };
+	uint8_t o[40];
+	struct ccid_params p;
+
+	CHECK_EQ(vcg_piv_atr_add_t1(cacard, sizeof(cacard), o, sizeof(o)),
+		 sizeof(want));
+	CHECK_MEM(o, want, sizeof(want));
+	CHECK_EQ(ccid_params_from_atr(&p, o, sizeof(want)), CCID_ATR_OK);
+	CHECK_EQ(p.offered, CCID_OFFER_T0 | CCID_OFFER_T1);
+	CHECK_EQ(ccid_params_from_atr(&p, cacard, sizeof(cacard)), CCID_ATR_OK);
+	CHECK_EQ(p.offered, CCID_OFFER_T0);
+	/* Not rewritten: TD1 already there, a length that lies, bad TS,
+	 * no room. */
+	CHECK_EQ(vcg_piv_atr_add_t1(has_td1, sizeof(has_td1), o, sizeof(o)), 0);
+	CHECK_EQ(vcg_piv_atr_add_t1(cacard, sizeof(cacard) - 1, o, sizeof(o)), 0);
+	CHECK_EQ(vcg_piv_atr_add_t1((const uint8_t[]){ 0x3C, 0x00 }, 2, o,
+				    sizeof(o)), 0);
+	CHECK_EQ(vcg_piv_atr_add_t1(cacard, sizeof(cacard), o, 17), 0);
+}
+
 int main(void)
 {
 	RUN(cac_piv);
@@ -177,5 +209,6 @@ int main(void)
 	RUN(get_challenge_everywhere);
 	RUN(piv_only);
 	RUN(personality_names);
+	RUN(atr_with_t1);
 	TAP_EXIT();
 }

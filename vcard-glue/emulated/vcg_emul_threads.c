@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vcg_emul.h"
+#include "vcg_piv_atr.h"
 
 struct vcg_done *vcg_emul_done_new(enum vcg_done_kind kind, const void *data,
 				   size_t len)
@@ -94,6 +95,17 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	}
 	memcpy(atr, buf, (size_t)len);
 	*atr_len = (size_t)len;
+	/* With the PIV card edge the ATR also offers T=1 (vcg_piv_atr.h). */
+	if (vcg_piv_router_personality(vcg_piv_card_router(em->piv)) !=
+	    VCG_PIV_CAC) {
+		uint8_t t1[VCG_EMUL_ATR_MAX];
+		size_t n = vcg_piv_atr_add_t1(atr, *atr_len, t1, sizeof(t1));
+
+		if (n > 0) {
+			memcpy(atr, t1, n);
+			*atr_len = n;
+		}
+	}
 	if (em->pki != NULL)
 		vcg_cacpki_reset(em->pki);   /* a reset card: nothing selected */
 	vcg_piv_router_reset(vcg_piv_card_router(em->piv));

@@ -172,3 +172,8 @@ void vcg_piv_router_observe(struct vcg_piv_router *r, const uint8_t *apdu,
 	if (sw1 == 0x61 || (sw1 == 0x90 && resp[resp_len - 1] == 0x00))
 		r->piv[channel(c.cla)] = false;
 }
+
+enum vcg_piv_personality vcg_piv_router_personality(const struct vcg_piv_router *r)
+{
+	return r != NULL ? r->p : VCG_PIV_CAC;
+}

@@ -68,6 +68,9 @@ size_t vcg_piv_router_answer(struct vcg_piv_router *r, const uint8_t *apdu,
 void vcg_piv_router_observe(struct vcg_piv_router *r, const uint8_t *apdu,
 			    size_t len, const uint8_t *resp, size_t resp_len);
 
+/* The router's personality (VCG_PIV_CAC for NULL). */
+enum vcg_piv_personality vcg_piv_router_personality(const struct vcg_piv_router *r);
+
 /* Parse a personality name; 0 or -1. */
 int vcg_piv_personality_parse(const char *s, enum vcg_piv_personality *p);
 
