@@ -22,7 +22,7 @@
 # A daemon without the applet (it refuses personality=) gives one SKIP line
 # and nothing else, so the suite runs in make check before the applet lands.
 # bed-setup: tests/vm/cards/make-dbs
-# bed: --timeout 1200 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add tests/vm/piv:/bed/piv --add /usr/bin/openssl:/usr/bin/openssl --add /usr/bin/pkcs15-tool:/usr/bin/pkcs15-tool --add /usr/lib/pkcs11/libcoolkeypk11.so:/usr/lib64/pkcs11/libcoolkeypk11.so --add /usr/lib/libckyapplet.so.1.0.0:/usr/lib/libckyapplet.so.1 --add /usr/lib/x86_64-linux-gnu/libstdc++.so.6:/usr/lib/x86_64-linux-gnu/libstdc++.so.6 --add /usr/lib/x86_64-linux-gnu/libdl.so.2:/usr/lib/x86_64-linux-gnu/libdl.so.2 --add /usr/lib/x86_64-linux-gnu/libz.so.1:/usr/lib/x86_64-linux-gnu/libz.so.1 --add /usr/lib/x86_64-linux-gnu/libm.so.6:/usr/lib/x86_64-linux-gnu/libm.so.6
+# bed: --timeout 1200 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add tests/vm/piv:/bed/piv --add /usr/bin/openssl:/usr/bin/openssl --add /usr/lib/ssl/openssl.cnf:/usr/lib/ssl/openssl.cnf --add /usr/bin/pkcs15-tool:/usr/bin/pkcs15-tool --add /usr/lib/pkcs11/libcoolkeypk11.so:/usr/lib64/pkcs11/libcoolkeypk11.so --add /usr/lib/libckyapplet.so.1.0.0:/usr/lib/libckyapplet.so.1 --add /usr/lib/x86_64-linux-gnu/libstdc++.so.6:/usr/lib/x86_64-linux-gnu/libstdc++.so.6 --add /usr/lib/x86_64-linux-gnu/libdl.so.2:/usr/lib/x86_64-linux-gnu/libdl.so.2 --add /usr/lib/x86_64-linux-gnu/libz.so.1:/usr/lib/x86_64-linux-gnu/libz.so.1 --add /usr/lib/x86_64-linux-gnu/libm.so.6:/usr/lib/x86_64-linux-gnu/libm.so.6
 
 . /bed/p11.sh
 
@@ -262,12 +262,13 @@ yk_selfsign() { # PIN
 # When selfsign fails (Debian 12's yubico-piv-tool 2.2.0 says "Failed
 # signing certificate" without sending the card anything), a certificate
 # for the generated key from a throwaway CA (openssl x509 -force_pubkey)
-# keeps the import and restart checks about the card.
+# keeps the import and restart checks about the card (openssl req needs
+# openssl.cnf: see the # bed: line).
 cert_for_9e() {
 	[ -s /tmp/9e-cert.pem ] && return 0
 	echo "no selfsigned certificate: openssl makes one for the generated key"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout /tmp/tmpca.key -subj '/CN=throwaway CA' \
-		-days 1 -out /tmp/tmpca.pem 2>/dev/null &&
+		-days 1 -out /tmp/tmpca.pem &&
 		openssl req -new -key /tmp/tmpca.key -subj '/CN=ccid-gadget 9E' -out /tmp/9e.csr &&
 		openssl x509 -req -in /tmp/9e.csr -CA /tmp/tmpca.pem -CAkey /tmp/tmpca.key -CAcreateserial \
 			-force_pubkey /tmp/9e-pub.pem -days 1 -out /tmp/9e-cert.pem
