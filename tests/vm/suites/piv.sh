@@ -251,6 +251,7 @@ yk_generate() { # PIN
 }
 yk_selfsign() { # PIN
 	rm -f /tmp/9e-cert.pem
+	SELFSIGN_FROM=$(($(wc -l </tmp/gadget.log) + 1))
 	yk -a verify-pin -P "$1" -a selfsign-certificate -s 9e -S '/CN=ccid-gadget 9E/' \
 		-i /tmp/9e-pub.pem -o /tmp/9e-cert.pem || return 1
 	openssl x509 -in /tmp/9e-cert.pem -noout -subject -pubkey >/tmp/9e-cert.txt || return 1
@@ -484,8 +485,23 @@ check "piv: ykcs11: SHA256-RSA-PKCS with 9A, openssl verifies" ykcs11_signs "$PI
 
 if has_provisioning; then
 	check "piv: provisioning: yubico-piv-tool -a verify-pin -a generate -s 9e (RSA 2048, default management key)" yk_generate "$PIN"
-	check "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e: a certificate of the generated key" \
-		yk_selfsign "$PIN"
+	# Debian 12's yubico-piv-tool 2.2.0 (with OpenSSL 3) has been seen to
+	# stop at "Failed signing certificate" before it sends the card any
+	# GENERAL AUTHENTICATE: that is a SKIP naming it; a refusal by the card
+	# (its GENERAL AUTHENTICATE of 9E in the daemon's -v log) is a failure.
+	if yk_selfsign "$PIN" >/tmp/selfsign.out 2>&1; then
+		cat /tmp/selfsign.out
+		ok "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e: a certificate of the generated key"
+	elif grep -q 'Failed signing certificate' /tmp/selfsign.out &&
+		! tail -n +"$SELFSIGN_FROM" /tmp/gadget.log | grep -Eq 'C-APDU \([0-9]+ bytes\): [01]0 87 [0-9A-F]{2} 9E'; then
+		cat /tmp/selfsign.out
+		skip "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e" \
+			"yubico-piv-tool 2.2.0 fails on the PC: 'Failed signing certificate', no GENERAL AUTHENTICATE reached the card"
+	else
+		cat /tmp/selfsign.out
+		not_ok "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e: a certificate of the generated key" \
+			"$(tail -n 3 /tmp/selfsign.out | tr '\n' ' ')"
+	fi
 	check "piv: provisioning: -a import-certificate -s 9e (the selfsigned certificate, else openssl's for the generated key)" yk_import
 	check "piv: provisioning: -a read-certificate -s 9e gives it back" yk_reads_9e
 	check "piv: provisioning: daemon exits 0 on SIGTERM" gadget_stop
