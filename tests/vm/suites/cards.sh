@@ -22,8 +22,11 @@
 
 . /bed/p11.sh
 
+# personality=cac: this suite is today's CAC card, row for row (its ATR,
+# OpenSC's CAC view); the default cac+piv card, with OpenSC's CAC driver
+# and CoolKey on it, is piv.sh's.
 spec_for() { # DIR
-	echo "emulated,backend=certificates,db=sql:$1,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+	echo "emulated,backend=certificates,db=sql:$1,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 }
 
 # NSS on the PC: a fresh db, OpenSC registered with modutil, the CA

@@ -26,7 +26,9 @@
 . /bed/p11.sh
 
 D=/cards/nopin
-SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+# personality=cac: the host table's CAC rows as they were (OpenSC tries its
+# PIV driver first on the default cac+piv card; piv.sh covers that card).
+SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 # The seed's path ("-libfile /usr/lib64/pkcs11/"); Debian ships it in
 # /usr/lib/pkcs11/.
 COOLKEY=/usr/lib64/pkcs11/libcoolkeypk11.so
