@@ -236,10 +236,11 @@ $(BUILD)/engine-tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ccid_fake.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
-# The VM's host-side tools: plain programs (PC/SC for the pcsc_ ones).
+# The VM's host-side tools: plain programs; the PC/SC ones (pcsc_*,
+# apdu_replay) get libpcsclite, the others drop it (--as-needed).
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(if $(filter pcsc_%,$*),$(LDLIBS_PCSC))
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -Wl,--as-needed $(LDLIBS_PCSC)
 
 # Fuzz targets: the same LLVMFuzzerTestOneInput, linked two ways.
 # replay: gcc + a plain main() that runs the committed corpus (make check).
