@@ -19,7 +19,8 @@ ROUNDS=3 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
 [ -f /bench/conf ] && . /bench/conf
 
 D=/cards/nopin
-EMUL_SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+# personality=cac: the same CAC card QEMU's ccid-card-emulated serves, row for row
+EMUL_SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 VSC_EMUL="db=\"sql:$D\" use_hw=no soft=(,Test,CAC,,id-cert,signing-cert,encryption-cert)"
 PORT=2001
 SEL_TEST=00A4040008F043434944544301   # test card: 90 00

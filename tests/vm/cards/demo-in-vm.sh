@@ -9,9 +9,11 @@
 . /demo/env
 SPEC="emulated,backend=certificates,db=sql:$DB,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
 P11="pkcs11-tool --module opensc-pkcs11.so"
-# OpenSC's CAC driver asks for 4..8 characters even when the db has no
-# password (libcacard then accepts any PIN).
-LOGIN_PIN=${PIN:-0000}
+# The card is the default cac+piv one, and OpenSC takes its PIV side: the
+# PIN is the db password, or 123456 for a db without one (README, "the PIV
+# card edge"); the signing key is PIV key 9C, object ID 02.
+LOGIN_PIN=${PIN:-123456}
+SIGN_ID=02
 
 step() { tap "==> $*"; }
 show() { # indent stdin onto the demo's output
@@ -64,13 +66,13 @@ show </tmp/out
 
 echo "I, John Doe, signed this on $(date -u +%Y-%m-%d) with a card in a ccid-gadget reader." >/tmp/msg
 if [ -n "$PIN" ]; then
-	step "signing on the card with the signing key (ID 0002), PIN $PIN (the NSS db password)"
+	step "signing on the card with the signing key (PIV 9C, ID $SIGN_ID), PIN $PIN (the NSS db password)"
 else
-	step "signing on the card with the signing key (ID 0002); the db has no password: any PIN, here $LOGIN_PIN"
+	step "signing on the card with the signing key (PIV 9C, ID $SIGN_ID); the db has no password: the PIV PIN is $LOGIN_PIN"
 fi
 tap "    message: $(cat /tmp/msg)"
-tap "    pkcs11-tool --login --pin $LOGIN_PIN --sign -m SHA256-RSA-PKCS --id 0002 -i msg -o msg.sig"
-$P11 --login --pin "$LOGIN_PIN" --sign -m SHA256-RSA-PKCS --id 0002 -i /tmp/msg -o /tmp/msg.sig \
+tap "    pkcs11-tool --login --pin $LOGIN_PIN --sign -m SHA256-RSA-PKCS --id $SIGN_ID -i msg -o msg.sig"
+$P11 --login --pin "$LOGIN_PIN" --sign -m SHA256-RSA-PKCS --id $SIGN_ID -i /tmp/msg -o /tmp/msg.sig \
 	>/tmp/out 2>&1 || fail "signing on the card" /tmp/out
 tap "    signature: $(wc -c </tmp/msg.sig) bytes, $(od -An -tx1 -N16 /tmp/msg.sig | tr -d ' \n')..."
 
