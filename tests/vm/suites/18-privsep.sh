@@ -150,7 +150,8 @@ chown -R 0:0 /cards/nopin; chmod 0700 /cards/nopin; chmod 0600 /cards/nopin/*
 check "$G: a root-only NSS db (0700 dir, 0600 files): ccidg cannot read it" \
 	sh -c "! su -s /bin/sh ccidg -c 'cat /cards/nopin/key4.db' >/dev/null 2>&1"
 check "$G: --user ccidg with the emulated card over that db: opened before the drop, the host sees the card" \
-	gadget_start -v --user ccidg --card "emulated,backend=certificates,db=sql:/cards/nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+	# personality=cac: p11.sh's checks read OpenSC's CAC view (IDs 0001..0003, any PIN); the default cac+piv card is piv.sh's
+	gadget_start -v --user ccidg --card "emulated,backend=certificates,db=sql:/cards/nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 check "$G: ... OpenSC lists the three certificates" three_certs_listed
 check "$G: ... signs with the card's key (any PIN); openssl verifies" sign_and_verify $ANY_PIN /cards/nopin
 check "$G: ... the db watch says once it cannot see the root-only db as uid 990 (-v)" \

@@ -28,7 +28,8 @@ G=valgrind
 . /bed/p11.sh
 AID=F043434944544301
 CAC_SELECT=00A4040007A0000000790100
-EMUL_SPEC="emulated,backend=certificates,db=sql:/cards/nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+# personality=cac: p11.sh's checks read OpenSC's CAC view (IDs 0001..0003, any PIN); the default cac+piv card is piv.sh's
+EMUL_SPEC="emulated,backend=certificates,db=sql:/cards/nopin,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 VG_OPTS="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
  --show-leak-kinds=definite,indirect --suppressions=/bed/valgrind.supp --num-callers=30 --vgdb=no"
 # (b)'s gadget: plain configfs, one FunctionFS function served by --ffs

@@ -25,7 +25,8 @@ D=/tmp/nssdb           # the card's db: a copy, moved and deleted below
 SAVED=/tmp/nssdb-saved # the backup its files are restored from
 
 spec_for() { # DIR
-	echo "emulated,backend=certificates,db=sql:$1,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+	# personality=cac: p11.sh's checks read OpenSC's CAC view (IDs 0001..0003, any PIN); the default cac+piv card is piv.sh's
+	echo "emulated,backend=certificates,db=sql:$1,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 }
 
 # ---- helpers ----

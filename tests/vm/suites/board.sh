@@ -111,7 +111,8 @@ check "session: host sees the reader go" wait_for 10 host_gone
 . /bed/p11.sh
 D=/cards/nopin
 printf "ccid-gadget board suite: signed through the USB reader\n" >/tmp/msg
-CAC_SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert"
+# personality=cac: p11.sh's checks read OpenSC's CAC view (IDs 0001..0003, any PIN); the default cac+piv card is piv.sh's
+CAC_SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
 check "cac: ccid-gadget --card emulated,backend=certificates --pcap starts" \
 	gadget_start -v --card "$CAC_SPEC" --pcap /tmp/cac.pcap
 check "cac: pkcs11-tool -L: token 'John Doe', Common Access Card" token_listed
