@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ccid-gadget: a USB CCID smart-card reader on any Linux UDC.
 #   make            build the daemon, the client, the unit tests, tools and
 #                   fuzz replays (a PC's target)

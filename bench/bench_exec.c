@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_exec: wall-clock timing of whole commands for make bench (busybox
  * sh in the VM has no sub-millisecond clock).
  *

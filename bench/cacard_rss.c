@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cacard_rss: what libcacard + NSS alone take (make bench's RSS baseline).
  * Initialises libcacard on the NSS db with the same options ccid-gadget's
  * emulated card passes (db="sql:DIR" use_hw=no soft=(,READER,CAC,,c1,c2,c3)),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* echo_reader: the transport floor of make bench. A FunctionFS CCID reader
  * with the daemon's exact USB identity (08e6:4433, the same configfs gadget
  * through libcfs, the same descriptors and CCID class descriptor through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcsc_bench: the benchmark's PC/SC timing client (make bench). One
  * connection, warm-up APDUs, then COUNT SCardTransmit calls, each timed with
  * clock_gettime(CLOCK_MONOTONIC). Prints one CSV line:

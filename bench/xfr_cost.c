@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xfr_cost: the daemon's own cost per XfrBlock, for callgrind (make bench).
  *
  * In one process, without FunctionFS: the daemon's engine (libccid-engine),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ABORT handshake, Section 5.3.1 (class request ABORT, wValue = bSeq <<
  * 8 | bSlot) and Section 6.1.13 (PC_to_RDR_Abort). Section 5.3.1, in
  * short: if the last Bulk-OUT message for the slot was a PC_to_RDR_Abort

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Command APDU parsing, ISO/IEC 7816-4:2013 clause 5.1 (Table 1 and the
  * case list of 5.1.2): short Lc/Le one byte (Le 00 = 256), extended Lc
  * 00 XX XX and Le 00 XX XX or XX XX after extended Lc (Le 0000 = 65536). */

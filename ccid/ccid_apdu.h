@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ISO/IEC 7816-4:2013 clause 5.1 command APDU parsing (cases 1, 2S, 3S,
  * 4S, 2E, 3E, 4E), for the built-in test card. */
 #ifndef CCID_APDU_H

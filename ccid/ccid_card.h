@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The card interface: what a slot's card must do for the engine.
  *
  * A card is an ops table plus an opaque context. Operations are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PC_to_RDR_XfrBlock (Section 6.1.4) at the extended APDU level: the
  * chaining in both directions (wLevelParameter, Table 6.1-4; bChainParameter
  * of RDR_to_PC_DataBlock, Section 6.2.1):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reader configuration and the Smart Card Device Class descriptor
  * (Section 5.1, Table 5.1-1), plus the GET_CLOCK_FREQUENCIES and
  * GET_DATA_RATES answers (Section 5.3.2, 5.3.3). */

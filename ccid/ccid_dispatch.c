@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One complete PC_to_RDR message -> the checks every command shares, then
  * its ccid_handle_<message>().
  *

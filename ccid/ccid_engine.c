@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine's public front (ccid_engine.h): create/free, attach, the
  * card-side and USB-side entry points, ticks, stats. Each entry point
  * checks its arguments and hands over to the file that does the work:

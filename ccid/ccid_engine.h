@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The CCID protocol engine: bytes in, bytes out, no I/O.
  *
  * USB CCID 1.1 (April 22 2005). The transport (gadget/, or a test) feeds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Handlers for the parameter family: GetParameters (6.1.5),
  * ResetParameters (6.1.6), SetParameters (6.1.7) -> RDR_to_PC_Parameters
  * (6.2.3); SetDataRateAndClockFrequency (6.1.14) ->

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Handlers for the slot status family: GetSlotStatus (6.1.3), IccClock
  * (6.1.9). (IccPowerOn and IccPowerOff are in ccid_power.c.)
  *

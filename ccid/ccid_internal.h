@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Engine internals shared by the files of ccid/. Not a public API. */
 #ifndef CCID_INTERNAL_H
 #define CCID_INTERNAL_H

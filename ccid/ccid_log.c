@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging: one line per event through the engine's hook, with a
  * "(slot, seq)" prefix and message types by name. */
 #include <stdarg.h>

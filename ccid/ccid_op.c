@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The card operation in flight on a slot: at most one per slot (Section
  * 4, "one command at a time per slot"), and at most bMaxCCIDBusySlots in
  * all. Two kinds exist, each with its own home:

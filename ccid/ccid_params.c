@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Protocol parameters: ATR -> defaults, and SetParameters validation.
  * Section 6.1.7, Table 6.1-5 (T=0) and Table 6.1-6 (T=1); ATR layout from
  * ISO/IEC 7816-3:2006 clause 8.2. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Protocol parameters (Section 6.1.7, Tables 6.1-5 and 6.1-6): the
  * abProtocolDataStructure for T=0 (5 bytes) and T=1 (7 bytes), their
  * defaults derived from the ATR (ISO/IEC 7816-3 clause 8) and the

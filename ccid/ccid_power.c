@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Powering the card: PC_to_RDR_IccPowerOn (Section 6.1.1) from the
  * command to the RDR_to_PC_DataBlock with the ATR, and
  * PC_to_RDR_IccPowerOff (6.1.2).

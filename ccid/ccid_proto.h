@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CCID 1.1 wire constants: message types, status and error codes, feature
  * bits. Values only; the layouts (field offsets) are in ccid_wire.h.
  * References are to "Specification for Integrated Circuit(s) Cards

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The two IN directions.
  *
  * Bulk-IN: a bounded FIFO of engine-owned RDR_to_PC messages. The

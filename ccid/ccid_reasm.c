@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bulk-OUT reassembly: collect completed OUT transfers into whole CCID
  * messages, separate from parsing (a transfer boundary is not a message boundary: ccid_dispatch.c parses only whole messages).
  *

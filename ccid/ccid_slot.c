@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Slot state: bmICCStatus, the plain answers (success / failure),
  * deactivation, presence changes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Time extensions (Section 6.2.6): while the card works on an XfrBlock,
  * RDR_to_PC_DataBlock messages with bmCommandStatus 2 tell the host to
  * keep waiting; bError is the multiplier, the number of waiting times

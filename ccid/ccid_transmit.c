@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One command APDU to the card and its response: PC_to_RDR_XfrBlock
  * (Section 6.1.4) -> RDR_to_PC_DataBlock (6.2.1) at the extended APDU
  * level.

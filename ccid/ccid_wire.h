@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Byte-level helpers: the named offsets of the CCID message header
  * (Section 6.1 and 6.2), and the project's one set of explicit little- and
  * big-endian accessors, for every wire format in the tree (CCID, USB and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The USB gadget in configfs, through libusbgx: create it with one
  * configuration and one FunctionFS function, mount that function's
  * FunctionFS instance, bind it to a UDC once the FunctionFS side is ready,

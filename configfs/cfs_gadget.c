@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configfs gadget through libusbgx: see cfs.h. The order (function
  * and config first, FunctionFS descriptors next, the UDC last) is the one
  * libusbgx's examples/gadget-ffs.c documents. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Mounting configfs and FunctionFS: see cfs.h. */
 #include "cfs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A default iSerialNumber that is stable per board: see cfs.h. */
 #include "cfs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UDC selection from the /sys/class/udc listing: see cfs.h. */
 #include "cfs.h"
 

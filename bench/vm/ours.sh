@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench, guest half for ccid-gadget (tests/vm/bed runs it; bench/run
 # boots it). One boot, dummy_hcd at full, high and super speed; per speed
 # and per round, in this order so drift hits every row alike:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench, guest half for the reference: QEMU's own -device usb-ccid +
 # ccid-card-emulated,backend=certificates on the same NSS db (bench/run
 # passes the devices with --qemu-arg), UHCI (usb-ccid is full speed), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* -v APDU lines: see apdu_log.h. */
 #include "apdu_log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* -v: one line per APDU, with the time the card took:
  *
  *   12.345 info apdu: (0, 7) 00 A4 04 00 Lc=9 -> 90 00 (2 bytes) in 1.23 ms

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line: see cli.h. getopt_long over the option table
  * (cli_opts.h), which the config file's keys map onto too; every error is
  * one line naming the option and the fix. getopt keeps its state in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line: `ccid-gadget [OPTIONS]` (the daemon) and
  * `ccid-gadget ctl status|insert|remove [SLOT]` (the control client).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-gadget's options: the table (cli_opts.h), each option's checks,
  * and --help printed from it. */
 #include "cli_opts.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-gadget's options, once: the one table the command line (cli.c,
  * through getopt_long), the configuration file (conf.h: `key = value`
  * with the long name as the key) and --help (gadget_cli_usage) all read.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration file (--config FILE, e.g. /etc/ccid-gadget.conf): the
  * command line's long options as `key = value` lines.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket: `ccid-gadget ctl status|insert|remove [SLOT]`.
  *
  * A Unix stream socket (mode 0600; peers other than root or our own uid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket, client side (`ccid-gadget ctl ...`): see ctl.h. */
 #include "ctl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control requests run on the loop thread: see gadget_loop.h. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket, daemon side: see ctl.h. */
 #include "ctl.h"
 

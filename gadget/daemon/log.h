@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Daemon logging: one line per event on stderr, syslog-style levels.
  *
  * Levels are <syslog.h>'s LOG_ERR (3) .. LOG_DEBUG (7). The default shows

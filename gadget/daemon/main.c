@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-gadget: a USB CCID smart-card reader on this board's UDC.
  *
  * Order matters: everything the command line can get wrong (options, card

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --pcap: see pcap_writer.h. libpcap writes the file (pcap_open_dead +
  * pcap_dump); the records' usbmon headers come from usbmon.c. */
 #include "pcap_writer.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --pcap FILE: the reader's USB traffic as the host saw it, in a pcap file
  * that Wireshark/tshark dissect as USB CCID (LINKTYPE_USB_LINUX_MMAPPED,
  * the format usbmon captures have, and QEMU's usb-ccid pcap= property

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --user: find the user, then become it (see privsep.h). */
 #include "privsep.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --user: the daemon's side of the privileged helper (see privsep.h). */
 #include "privsep.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Privilege separation (--user USER[:GROUP]).
  *
  * The daemon parses USB requests from any PC it is plugged into and VSCard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --user: the privileged helper process (see privsep.h). It trusts
  * nothing from the daemon but the request byte: what it creates and binds
  * was fixed when it was forked. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sd_notify(3)'s datagram protocol: see sd_notify.h. */
 #include "sd_notify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* systemd's readiness protocol without libsystemd: sd_notify(3), "the
  * NOTIFY_SOCKET protocol" (a documented, stable interface: one datagram of
  * newline-separated VAR=VALUE lines to the AF_UNIX socket named by

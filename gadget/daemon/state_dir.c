@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Handing a card's state directory to the daemon's user: see state_dir.h. */
 #include "state_dir.h"
 

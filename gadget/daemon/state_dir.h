@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The directory a card writes state to while it runs (the PIV applet's
  * retry counters, management key and provisioned objects, files piv-*),
  * handed to the daemon's --user before root is dropped: the card writes

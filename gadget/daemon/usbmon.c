@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* usbmon binary header encoding: see usbmon.h. Offsets are usbmon.rst's
  * struct usbmon_packet. */
 #include "usbmon.h"

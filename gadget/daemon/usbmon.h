@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The Linux usbmon binary record header, as pcap's LINKTYPE_USB_LINUX_MMAPPED
  * (220) carries it: the kernel's Documentation/usb/usbmon.rst, "Raw binary
  * format and API", the 64-byte struct usbmon_packet (48 bytes plus the

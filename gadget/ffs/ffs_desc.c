@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The FunctionFS descriptor and string blobs: see ffs_desc.h.
  *
  * Built byte by byte (no packed structs over the buffer); the layout of

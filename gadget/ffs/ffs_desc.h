@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The FunctionFS descriptor and string blobs written to ep0.
  *
  * One interface (USB CCID 1.1 Section 4.3: class 0x0B, subclass 0,

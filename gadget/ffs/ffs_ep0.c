@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* FunctionFS ep0: see ffs_ep0.h. The protocol is the kernel's
  * Documentation/usb/functionfs.rst and drivers/usb/gadget/function/f_fs.c:
  * descriptors then strings are written to ep0, then ep1..epN appear. */

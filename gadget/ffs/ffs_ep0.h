@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* FunctionFS ep0: bring the function up (descriptors, strings, endpoint
  * files) and read its events.
  *

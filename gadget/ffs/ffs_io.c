@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Asynchronous endpoint transfers: see ffs_io.h. */
 #include "ffs_io.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Asynchronous transfers on the FunctionFS endpoints: one libaio context,
  * one eventfd that every request signals (IOCB_FLAG_RESFD), at most one
  * request in flight per endpoint (the kernel's ffs-aio-example pattern).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CCID class requests on ep0: see ffs_setup.h. */
 #include "ffs_setup.h"
 

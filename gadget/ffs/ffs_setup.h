@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CCID class requests on ep0 (USB CCID 1.1 Section 5.3), decided without
  * I/O so a unit test can drive every case.
  *

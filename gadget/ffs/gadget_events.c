@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* FunctionFS ep0 events: the USB lifecycle as the daemon sees it.
  *
  * BIND/UNBIND: the gadget was bound to / unbound from the UDC. ENABLE: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the event loop's files (gadget_loop.c, gadget_xfer.c,
  * gadget_events.c): the loop's state. */
 #ifndef GADGET_INT_H

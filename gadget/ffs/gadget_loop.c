@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's event loop: see gadget_loop.h.
  *
  * Plain on purpose (the shape of the kernel's tools/usb/ffs-aio-example):

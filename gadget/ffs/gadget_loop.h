@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's event loop: one epoll set over FunctionFS ep0, the AIO
  * eventfd, a timerfd (time extensions, endpoint retries), a signalfd, each
  * card's fd and the control socket. Runs until SIGINT/SIGTERM.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Transfers on the CCID endpoints: see gadget_loop.h.
  *
  * At most one request is in flight per endpoint. A bulk-OUT read is sized

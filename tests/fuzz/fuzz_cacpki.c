@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the PKI-applet filter (vcard-glue/emulated/vcg_cacpki.c): the input is a
  * sequence of records [flags][len][len bytes of APDU]; each APDU goes to
  * vcg_cacpki_answer(), and when the filter passes it, to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the card SPEC path: the parser (vcg_spec), its typed getters, the
  * "emulated" validation that builds libcacard's options string
  * (vcg_emul_config), the "passthru" validation (vcg_pt_config; its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the CCID engine. The input is a program: two bytes
  * of configuration, then operations (bulk-OUT chunks of various sizes,
  * well-formed messages, ticks, ABORT requests, card completions of any

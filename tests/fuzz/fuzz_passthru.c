@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the passthru server's message handling (vcard-glue/passthru/vcg_pt_proto.c)
  * behind a real engine: client bytes, host CCID commands, disconnects,
  * deadlines and USB resets interleaved as the input says. No sockets: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the PIV card edge (vcard-glue/emulated/vcg_piv_*.c) on a fake key
  * store: the input is a sequence of records [flags][len hi][len lo][len
  * bytes of APDU]; each APDU goes through the cac+piv router (flags & 1:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one function every libFuzzer target defines: libFuzzer's driver
  * (make fuzz) or replay_main.c (the corpus replay in make check) calls it
  * with each input. `data` (size bytes) is owned by the caller. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the VSCard wire codec (vcard-glue/vscard/vscard_codec.c).
  *
  * Input: byte 0 seeds the chunk sizes (1..64, a small LCG), the rest is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz the client's VSCard session (vcard-glue/client/vscc_session.c):
  * what a hostile or broken server can send, interleaved with the user's
  * commands, over an in-memory stream. A fake card answers APDUs.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Write the seed corpus of tests/fuzz/fuzz_ccid_engine.c into
 tests/fuzz/corpus/ccid_engine/seed-*.bin.
 

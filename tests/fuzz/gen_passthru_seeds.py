@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Seed inputs for tests/fuzz/fuzz_passthru.c (the record format is in its
 header comment): the seed's scenario and its variations, so the fuzzer
 starts from streams that reach every state. Writes tests/fuzz/corpus/passthru/.

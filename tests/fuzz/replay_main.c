@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Replays a fuzz corpus without libFuzzer: `replay DIR...` feeds every
  * file to LLVMFuzzerTestOneInput and prints one TAP line per directory
  * (a crash or sanitizer report fails the suite). Built with gcc for

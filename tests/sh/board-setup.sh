@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # scripts/board-setup against fake root trees (BOARD_ROOT): the dwc2
 # overlay added once, under this model's own filter, in the right config.txt
 # (Bookworm's /boot/firmware or the older /boot); the stock config.txt files

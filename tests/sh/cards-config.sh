@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bad emulated-card configuration, on the build machine (no VM: the daemon
 # checks every card SPEC before it touches configfs or looks for a UDC).
 # Each bad SPEC must end the daemon with exit 2 and exactly one line on

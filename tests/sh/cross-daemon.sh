@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Cross-builds the whole daemon and the client (build/ARCH/ccid-gadget,
 # build/ARCH/ccid-vscclient) for the boards' ABIs against a sysroot of the
 # ARCH libraries (scripts/make-sysroot: Debian's .debs unpacked under

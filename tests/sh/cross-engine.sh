@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Cross-builds the CCID engine and its unit tests for the boards' ABIs
 # (armel: Pi Zero / Zero W, ARMv5TE-compatible soft-float EABI; arm64: Zero
 # 2 W, Pi 4) with Debian's cross toolchains, and runs them under qemu-user

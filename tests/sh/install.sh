@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make install into a DESTDIR: every file where PREFIX/SYSCONFDIR/UNITDIR
 # say (with the scripts docs/board.md uses and the docs; the man page's doc
 # paths where the docs went); `make daemon` and `make install` build only

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian packages (debian/): dpkg-buildpackage -b builds ccid-gadget and
 # ccid-vscclient for the PC from a copy of the tree (build/ left out),
 # lintian finds no error or warning, each package holds what it should

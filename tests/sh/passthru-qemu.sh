@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ccid-vscclient against QEMU's own ccid-card-passthru, the reference VSCard
 # server. Prints TAP lines; tests/run-all runs it (make check).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The --pcap writer's output as Wireshark reads it: the unit test's capture
 # (enumeration, NotifySlotChange, PowerOn/ATR, a 600-byte XfrBlock read in
 # two pieces, an exact two-packet message, a cancelled IN) dissected by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The README's remote set-up with the board reached by a name that is not
 # localhost (issue 22): scripts/make-tls-certs --host NAME --host IP puts
 # them in the server certificate's subjectAltName, and ccid-vscclient

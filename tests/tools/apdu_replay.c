@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apdu_replay: replay a host's APDU sequence (a script) against the card in
  * a PC/SC reader and check every answer: its status word and the shape of
  * its data (BER-TLV tags, lengths, bytes). tests/vm/suites/piv.sh replays

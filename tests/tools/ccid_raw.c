@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid_raw: a host-side CCID tool of the project's own, on usbdevfs (no
  * libusb, no pcscd: it claims the reader's interface itself), for the
  * malformed-input suite (tests/vm/suites/15-malformed.sh). It sends what

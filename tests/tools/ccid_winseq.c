@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid_winseq: replays, through real USB (usbdevfs, no libccid, no pcscd),
  * the sequence Windows' USB CCID class driver (usbccid.sys) sends a
  * reader, and asserts every answer against CCID 1.1. The sequence, from

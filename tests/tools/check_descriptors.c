@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* check_descriptors: check a USB CCID reader's descriptors as the host read
  * them, field by field, against USB 2.0 / 3.x chapter 9 and CCID 1.1.
  *

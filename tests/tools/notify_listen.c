@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* notify_listen: stands in for systemd's side of sd_notify(3) in the VM
  * bed (there is no systemd there). Binds a datagram socket, prints every
  * notification it gets, one line per VAR=VALUE, and exits after

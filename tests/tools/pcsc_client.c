@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcsc_client: a small PC/SC client for the VM bed (and for a person at a
  * PC with the reader plugged in). It talks to pcscd through libpcsclite
  * like any application, so what it sees is what the PC's stack sees.

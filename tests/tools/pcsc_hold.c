@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcsc_hold: a PC/SC client that holds a card while it is pulled out of
  * the reader, and reconnects when it comes back. For the VM bed's card
  * suite (tests/vm/suites/cards.sh: `ccid-gadget ctl remove` while a client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers the PC/SC tools share (pcsc_client, pcsc_hold and
  * bench/pcsc_bench): PC/SC error names, a monotonic clock, sleeping, hex
  * digits, the test card's ECHO APDU. Header-only: each tool is one .c file built on its own. */

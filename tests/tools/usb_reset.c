@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* usb_reset: a USB port reset of one device from the host side
  * (USBDEVFS_RESET), as a hub or a flaky cable would cause: the device is
  * reset and re-enumerated by its address; drivers that hold it (libccid

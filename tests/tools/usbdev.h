@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* usbdev.h: a CCID reader's interface on usbdevfs (no libusb), for the
  * project's own host-side tools: find the CCID interface and its bulk
  * endpoints in sysfs's descriptors file (USB 2.0 chapter 9 layout), open

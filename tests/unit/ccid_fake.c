@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helpers for the CCID engine: see ccid_fake.h. */
 #include <errno.h>
 #include <stdio.h>

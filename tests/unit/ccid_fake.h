@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helpers for the CCID engine (linked into every unit test; generic
  * on purpose): a scriptable fake card behind ccid_card_ops, builders for
  * PC_to_RDR messages and a drain for the bulk-IN queue.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated-card test bed: see emul_bed.h. */
 #include "emul_bed.h"
 

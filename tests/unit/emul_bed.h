@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated-card test bed: what test_vcg_emulated.c and
  * test_vcg_dbfaults.c share to drive a libcacard "emulated" card through
  * the CCID engine with raw CCID messages (ccid_fake.h), on NSS databases

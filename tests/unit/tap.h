@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A minimal TAP-style test harness for the unit tests: each case prints
  * "ok - NAME" or "not ok - NAME" (tests/run-all counts them). */
 #ifndef TAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* -v APDU lines: the command summary (ISO/IEC 7816-4 cases 1-4, short and
  * extended) and the answer part (status word, length, errors). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pending card operations: time extension (Section 6.2.6), the ABORT
  * handshake in both orders (Section 5.3.1 / 6.1.13), stale completions. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ABORT handshake is bounded (ccid_abort.c): a half alone for
  * CCID_ABORT_TIMEOUT_TICKS ticks ends (a lone PC_to_RDR_Abort completes,
  * a lone ABORT request is forgotten), a new host session forgets it, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine's APDU hook (ccid_engine_set_apdu_hook, behind -v's one line
  * per APDU): a start with the whole command APDU and a done with the
  * response or the error, per XfrBlock, with the slot and bSeq; nothing for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Extended APDU chaining (Section 6.1.4 wLevelParameter, 6.2.1
  * bChainParameter), both directions, with a small dwMaxCCIDMessageLength
  * of 271 (261 bytes of abData per message) and with the default. */

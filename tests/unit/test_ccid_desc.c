@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The class descriptor (Section 5.1, Table 5.1-1) field by field, and the
  * GET_CLOCK_FREQUENCIES / GET_DATA_RATES answers (5.3.2, 5.3.3). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The class descriptor agrees with itself and with what the reader does
  * (CCID 1.1 Section 5.1, Table 5.1-1; 5.3.2, 5.3.3; 6.1.1), for the
  * default configuration and for others a deployment may build:

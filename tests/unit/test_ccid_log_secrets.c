@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* -v must not write PINs or decrypted data to the journal. At the level
  * the daemon sets for -v (LOG_DEBUG, 7: gadget/daemon/main.c) the engine's APDU dumps show CLA INS
  * P1 P2 of VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER (and their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every PC_to_RDR message and its error paths, table-driven: a slot in a
  * given state, bytes in, the exact bytes out (one response, nothing else
  * queued). Hex strings keep the wire format readable. */

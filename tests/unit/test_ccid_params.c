@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Protocol parameters: defaults from the ATR and the SetParameters
  * validation offsets for T=0 and T=1 (Section 6.1.7, Tables 6.1-5/6.1-6,
  * bError = offset of the bad field, Table 6.2-2). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bulk-OUT reassembly: stream mode over odd splits, the short-packet rule
  * with out_mps = 64, oversized and truncated messages, the OUT read size,
  * and the ZLP flag on bulk-IN. */

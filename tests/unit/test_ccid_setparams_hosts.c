@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SetParameters as hosts send it (Section 6.1.7, Tables 6.1-5 / 6.1-6;
  * answers Section 6.2.3, bError = offset of the bad field, Table 6.2-2),
  * for a corpus of real ATRs: T=0 and T=1, with and without TA1.

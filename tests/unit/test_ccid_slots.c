@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Several slots, presence changes and NotifySlotChange (Section 6.3.1),
  * HardwareError (6.3.2), card errors, busy limits, reset, and the bulk-IN
  * bound under a flood of commands. */

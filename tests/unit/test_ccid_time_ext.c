@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Time extensions against the host's waiting time (Section 6.2.6): for
  * each set of parameters a host may put in place with SetParameters, the
  * test computes the waiting time itself from ISO/IEC 7816-3:2006 (T=0:

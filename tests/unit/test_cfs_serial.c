@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The default serial number, against a temporary root directory. */
 #include <ctype.h>
 #include <errno.h>

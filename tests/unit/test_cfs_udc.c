@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* UDC selection and state against a temporary /sys/class/udc. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket: listen, one request per connection, the reply
  * protocol, stale and live socket files. The server side runs in a thread
  * here (in the daemon it is the event loop). */

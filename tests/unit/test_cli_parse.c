@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line: what is accepted, and the one-line error for the rest. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --config FILE: the file's `key = value` lines mean what the long options
  * mean, the command line wins, and a bad line is one error naming
  * FILE:LINE. */

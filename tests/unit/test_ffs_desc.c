@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The FunctionFS descriptor and string blobs, parsed back byte by byte. */
 #include <errno.h>
 #include <linux/usb/ch9.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The AIO plumbing (libaio + eventfd, one request per endpoint, stale
  * completions) against socketpairs standing in for the endpoint files: AIO
  * on a socket completes at once, with the same result convention. */

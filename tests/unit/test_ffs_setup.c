@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CCID class requests on ep0 (Section 5.3): what is answered, what stalls. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The transfer state machine (gadget_xfer.c) with the real engine and the
  * test card, over socketpairs standing in for the endpoint files: OUT reads
  * feed the engine, replies go out on bulk-IN and are popped only after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's rate limit on the engine's lines (gadget/daemon/log.c):
  * a USB host sending malformed messages one after another gets a few
  * warning lines per kind and a count, not one line each; other kinds and

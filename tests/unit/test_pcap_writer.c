@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --pcap: the records the writer puts in the file, read back
  * byte by byte: enumeration first, one URB per CCID message however the
  * daemon read it, IN data in the Complete record.

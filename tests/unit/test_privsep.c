@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --user (gadget/daemon/privsep.h): the user lookup, the drop itself (in a forked
  * child, as root only) and the privileged helper's request protocol with a
  * configfs path that cannot be mounted, so no gadget is ever created. */

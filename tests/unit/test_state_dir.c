@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gadget_give_state_dir (gadget/daemon/state_dir.c): before the daemon
  * drops root, the card's state directory and its piv-* files become the
  * user's, so the PIV retry counters can be written after the drop;

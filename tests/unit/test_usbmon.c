@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The usbmon binary header (usbmon.rst's struct usbmon_packet) byte by
  * byte, little-endian whatever the build: also cross-built and run under
  * qemu-user (tests/sh/cross-engine.sh). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PKI-applet filter (vcard-glue/emulated/vcg_cacpki.c): byte vectors for
  * SELECT tracking, READ BUFFER of the tag and value buffers, CAC 1 GET
  * CERTIFICATE chunks, what passes to libcacard, and the stored zlib

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated card (libcacard, backend=certificates) when its NSS db
  * goes away or changes under it at runtime, and the private-key mode
  * warning (issue 7, "Backend faults" and "Privileges").

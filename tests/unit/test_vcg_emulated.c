@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "emulated" card driver (libcacard) driven through the CCID engine
  * with raw CCID messages, on NSS databases made by
  * scripts/make-fake-smartcard in a temporary directory (the bed, the dbs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "passthru" card driver (vcard-glue/passthru/vcg_pt_*.c): a VSCard server in
  * front of an engine slot, driven by a scripted client on a real socket
  * (TCP on 127.0.0.1 with a kernel-picked port, and a Unix socket), the

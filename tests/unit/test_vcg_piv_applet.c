@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV application's APDU dispatcher (vcard-glue/emulated/
  * vcg_piv_applet.c) on a fake key store: every answer checked byte by
  * byte against SP 800-73-4 Part 2 (SELECT's application property

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card edge on the emulated card, end to end through the CCID
  * engine and libcacard's NSS (emul_bed.h), on the fake smart card's dbs
  * plus an EC P-256 certificate made here as cert4 (9E):

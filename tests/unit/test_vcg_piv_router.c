@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The personality router (vcard-glue/emulated/vcg_piv_router.c): which
  * APDUs PIV answers, which the router answers itself (GET CHALLENGE,
  * Windows' Plug and Play and GIDS probes, GET DATA 7F68) and which go to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV state file (vcard-glue/emulated/vcg_piv_state.c): the parser's
  * table of good and bad lines, a save/load round trip in a temporary
  * directory (mode 0600, no temporary file left behind), a blocked PIN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* BER-TLV helpers (vcard-glue/emulated/vcg_piv_tlv.c) and the command
  * APDU cases (vcg_piv_apdu.c): tables of well-formed and malformed
  * input, every length one byte short or long, and the writer's

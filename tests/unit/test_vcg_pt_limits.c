@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What one passthru client may cost the daemon (vcard-glue/passthru/vcg_pt_io.c),
  * on real sockets, with the server's struct in reach (the backend is
  * created directly, as vcg_card.c does):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The passthru card's protocol half (vcard-glue/passthru/vcg_pt_proto.c)
  * driven directly, without sockets, as the fuzz target does: the test owns
  * the clock, feeds the client's bytes and reads what the server queued.

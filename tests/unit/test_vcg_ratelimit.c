@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The log rate limit (vcard-glue/card/vcg_ratelimit.c): bursts, the count
  * said with the next line or on its own when due, windows. */
 #include "tap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The card SPEC parser (vcard-glue/card/vcg_spec.c): QEMU property syntax,
  * limits, and the exact one-line error texts. */
 #include <errno.h>

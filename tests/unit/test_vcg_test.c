@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "test" card driver (vcard-glue/test/vcg_test.c) through the engine:
  * plain, delay_ms (deferred answers on a timerfd, time extensions while
  * waiting), absent, insert/remove, and its SPEC errors. */

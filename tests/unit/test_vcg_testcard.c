@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The built-in test card through the engine: its ATR, its command table
  * (vcg_testcard.c), deferred mode and presence. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The TLS vcg_stream (vcard-glue/stream/vcg_tls_stream.c): a non-blocking server (as in
  * the daemon's loop) against a blocking client in a thread, over a
  * socketpair. Credentials come from scripts/make-tls-certs, run into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The VSCard wire codec (vcard-glue/vscard/vscard_codec.c): byte-exact vectors
  * from QEMU / vscclient, round trips for every type, streams split at every
  * byte, several messages per chunk, and each refusal with its reason. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's command line (vscc_args.c) and stdin commands
  * (vscc_cmd.c): vscclient's syntax, the options string built from -c/-e,
  * unix:PATH, and each refusal with its one-line message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's VSCard session (vcard-glue/client/vscc_session.c)
  * against a socketpair playing the server, bytes in and out through the
  * codec, and a fake card: the Init exchange, ReaderAdd answered by

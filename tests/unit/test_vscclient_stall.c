@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient (the binary, next to this test's: build/ccid-vscclient,
  * build/asan/ccid-vscclient) against TLS servers that stall: one that
  * accepts the connection and sends the first 3 bytes of a TLS record in

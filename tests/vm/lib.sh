@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Helpers for VM bed scripts (busybox sh), sourced before /bed/script.
 #
 # TAP:      ok NAME | not_ok NAME [WHY...] | skip NAME WHY | diag TEXT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PKCS#11 and openssl helpers for the VM bed's card suites (busybox sh),
 # installed as /bed/p11.sh: a suite sources it after lib.sh. They check the
 # emulated CAC card of tests/vm/cards/make-dbs as a PC's stock stack sees

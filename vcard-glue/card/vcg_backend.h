@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What each card backend (test, emulated) provides to vcg_card.c, and the
  * shared logging helper. Private to vcard-glue/. */
 #ifndef VCG_BACKEND_H

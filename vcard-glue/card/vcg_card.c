@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vcg_card: parse the SPEC, pick the backend by driver name, forward.
  * See vcg_card.h. */
 #include "vcg_card.h"

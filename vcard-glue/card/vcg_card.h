@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Card backends as the daemon sees them: one object per slot, created
  * from a card SPEC in QEMU's property syntax ("driver,key=value,...";
  * ",," is a literal comma), e.g.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Log rate limiting: see vcg_ratelimit.h. */
 #include "vcg_ratelimit.h"
 

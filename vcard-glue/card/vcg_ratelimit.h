@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A rate limit for one kind of log line that a peer can make us write at
  * will (a refused message, a dropped connection): at most `burst` lines
  * per `interval_ms`, the rest counted. The count is said with the first

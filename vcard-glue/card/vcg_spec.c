@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Card SPEC parser: see vcg_spec.h for the syntax. */
 #include "vcg_spec.h"
 

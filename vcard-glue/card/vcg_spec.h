@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Card SPEC parser: QEMU's property syntax, "driver,key=value,key=value".
  *
  * Rules (those of QEMU's option parser, qemu_opts_parse()):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient: a VSCard (QEMU ccid-card-passthru) client with
  * libcacard's vscclient's command line. One poll loop over the server
  * stream, libcacard's event pipe, stdin commands and SIGINT/SIGTERM

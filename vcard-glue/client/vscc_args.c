@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's command line: see vscc_args.h. */
 #include "vscc_args.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's command line, parsed into a struct. Pure: no I/O, no
  * libcacard (unit-tested). The syntax is libcacard's vscclient's:
  *

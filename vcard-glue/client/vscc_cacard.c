@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's libcacard side: see vscc_cacard.h. */
 #include "vscc_cacard.h"
 

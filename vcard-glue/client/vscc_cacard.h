@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's libcacard side: vcard_emul_options() +
  * vcard_emul_init(), one thread in vevent_wait_next_vevent() that hands
  * every event to the main loop through a pipe (so every other libcacard

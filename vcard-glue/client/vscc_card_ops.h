@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The card behind a ccid-vscclient session: one callback, so the session
  * (vscc_session.h) runs against libcacard (vscc_cacard.c) or a fake card
  * (tests/unit/test_vscclient_session.c). Kept apart from vscc_session.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's stdin commands: see vscc_cmd.h. */
 #include "vscc_cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's stdin commands (vscclient's do_command, plus reader
  * remove/add): one line to one command. Pure (unit-tested). */
 #ifndef VSCC_CMD_H

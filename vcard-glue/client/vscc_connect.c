@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's connection: see vscc_connect.h. */
 #include "vscc_connect.h"
 

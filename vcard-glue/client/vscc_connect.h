@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-vscclient's connection: TCP (TCP_NODELAY) to HOST PORT, or a Unix
  * socket for unix:PATH, with TLS (--tls-creds DIR) when asked; a
  * non-blocking socket wrapped in a vcg_stream.

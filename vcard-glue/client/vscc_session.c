@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The client side of a VSCard session: see vscc_session.h. */
 #include "vscc_session.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The client side of a VSCard session (QEMU ccid-card-passthru's peer,
  * libcacard's vscclient's protocol) over one vcg_stream. No libcacard
  * here: the card is a callback (vscc_card_ops), so the unit tests drive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libcacard's process-wide state: see vcg_cacard.h. */
 #include "vcg_cacard.h"
 

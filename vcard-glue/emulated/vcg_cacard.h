@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libcacard's process-wide state, owned in one place.
  *
  * libcacard keeps one reader list, one event queue and one NSS context

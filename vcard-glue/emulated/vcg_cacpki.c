@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PKI applets' certificate answers in front of libcacard: see
  * vcg_cacpki.h. */
 #include <stdlib.h>

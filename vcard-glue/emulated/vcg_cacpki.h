@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* An APDU filter in front of libcacard's CAC card: the three PKI applets'
  * certificates served in the form every host CAC stack reads.
  *

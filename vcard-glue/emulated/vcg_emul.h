@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated (libcacard) card: shared between vcg_emulated.c (the
  * backend and the card ops, loop thread) and vcg_emul_threads.c (the
  * libcacard threads). Private to vcard-glue/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated card's certificates as libcacard serves them, read from
  * NSS by nickname, for the PKI-applet filter (vcg_cacpki.h). NSS is
  * libcacard's: initialised by vcard_emul_init() in this process. */

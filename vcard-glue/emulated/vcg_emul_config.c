@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "emulated" SPEC -> validated config + libcacard options string.
  * See vcg_emul_config.h for the syntax and why values are refused, not
  * escaped. */

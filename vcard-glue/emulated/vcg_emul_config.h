@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "emulated" card SPEC, validated, and the libcacard options string
  * built from it. Pure: no NSS, no libcacard, no I/O (fuzzed).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated card's two threads: the worker that serializes every
  * libcacard call on the reader, and the vevent thread. See vcg_emul.h. */
 #include <errno.h>

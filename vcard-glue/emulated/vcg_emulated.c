@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "emulated" card driver: libcacard's CAC card behind
  * ccid_card_ops. The SPEC is vcg_emul_config.h's; the threading is
  * vcg_emul.h's. This file is the loop-thread side: create/destroy, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NSS database pre-flight check, and the db files while a card runs:
  * see vcg_nssdb.h. */
 #include "vcg_nssdb.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Check an NSS database before libcacard sees it; and, while the card
  * runs, its private keys' mode and its files (no NSS for those).
  *

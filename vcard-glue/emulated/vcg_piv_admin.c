@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PIV provisioning's management key: see vcg_piv_admin.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* PIV provisioning: the card management key 9B (SP 800-73-4 Part 2,
  * Table 4 "PIV Card Application Administration Key"; SP 800-78-4 Table
  * 6-1: 3DES 03, AES-128 08, AES-192 0A, AES-256 0C) and the mutual

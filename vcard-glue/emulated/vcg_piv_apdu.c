@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Command APDU cases: see vcg_piv_apdu.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Command APDU cases (ISO/IEC 7816-3 12.1.3, 7816-4 5.1): short and
  * extended Lc/Le, every length checked against the bytes received.
  * Pure. A parsed APDU points into the caller's buffer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card application: see vcg_piv_applet.h. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card application (NIST SP 800-73-4 Part 2, the card command
  * interface) on the emulated card: the APDU dispatcher and the security
  * status. The keys and the PIN check live behind struct vcg_piv_ops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libcacard's ATR plus T=1: see vcg_piv_atr.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ATR of a card with the PIV card edge: libcacard's, plus T=1.
  *
  * libcacard's ATR (3B 7A 18 00 00 "sfte cd144") offers T=0 only, and

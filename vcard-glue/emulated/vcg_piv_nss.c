@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card edge on NSS: see vcg_piv_nss.h. */
 #include <errno.h>
 #include <stdarg.h>

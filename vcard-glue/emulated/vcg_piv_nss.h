@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card edge on the emulated card's NSS db: the keys, the PIN
  * (the db password), randomness and the card identity, behind
  * struct vcg_piv_ops (vcg_piv_applet.h), and the router built on them.

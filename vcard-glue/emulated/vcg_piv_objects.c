@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV data objects: see vcg_piv_objects.h. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV data objects (SP 800-73-4 Part 1, 3 and Appendix A) the card
  * edge serves with GET DATA: each kept as the exact bytes GET DATA
  * returns, the 53 template (or the 7E Discovery Object, which is its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The personality router: see vcg_piv_router.h. */
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The card's personality: which of libcacard's CAC card and our PIV
  * application (vcg_piv_applet.h) answers an APDU. A router in front of
  * vreader_xfr_bytes(), not applets added to libcacard's VCard: the

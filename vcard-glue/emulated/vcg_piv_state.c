@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card's persistent state: see vcg_piv_state.h. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The PIV card's persistent state: the PIN and PUK retry counters, the
  * PUK, and the PIN when the NSS db has no password. One file per card,
  * STATE_DIR/piv-<card id>.state (the card id: vcg_piv_nss.c, a hash of

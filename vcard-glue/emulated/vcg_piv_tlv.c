@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* BER-TLV reader and writer: see vcg_piv_tlv.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* BER-TLV for the PIV card edge (SP 800-73-4 Part 2, 2.4: "BER-TLV" as
  * ISO/IEC 8825-1 gives it, lengths in the short form or 81 / 82 / 83
  * long forms): a reader that treats every length as untrusted and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "passthru" card: a VSCard server (QEMU's ccid-card-passthru
  * protocol, vscard_codec.h) in front of one slot. Private to vcard-glue/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The passthru card's way in: the listening socket, accepting, and the
  * connections not admitted yet (see vcg_pt.h). On the loop thread.
  *

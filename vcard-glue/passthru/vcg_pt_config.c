@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "passthru" SPEC -> validated config: see vcg_pt_config.h. */
 #include "vcg_pt_config.h"
 

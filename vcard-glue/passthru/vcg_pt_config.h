@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "passthru" card SPEC, validated. Pure: no sockets, no files (fuzzed
  * with the other SPEC parsers).
  *

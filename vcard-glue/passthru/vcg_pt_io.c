@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The passthru card's socket half and its backend entry points: see
  * vcg_pt.h. Everything runs on the loop thread, non-blocking, behind one
  * epoll fd (listening socket, connections in their handshake, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The passthru card's log lines that a client can make us write at will,
  * rate-limited per kind (vcg_ratelimit.h): see vcg_pt.h. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The passthru card's protocol half: see vcg_pt.h. What each message
  * does follows QEMU's hw/usb/ccid-card-passthru.c, which every existing
  * client (vscclient, spice) was written against; where this is stricter,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A byte stream to a VSCard peer: a plain socket or a TLS session on one,
  * behind one small ops table, so the passthru server (vcg_passthru*.c) and
  * the client (vcard-glue/client/) never know which.

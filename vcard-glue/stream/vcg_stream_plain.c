@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The plain-socket vcg_stream: see vcg_stream.h. */
 #include "vcg_stream.h"
 

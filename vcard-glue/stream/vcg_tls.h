@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TLS for the VSCard link (GnuTLS): a vcg_stream (vcg_stream.h) that is a
  * TLS 1.2+ session on a connected socket, with mutual certificate
  * authentication and, on the server, an optional allow-list of clients.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TLS credentials (GnuTLS): QEMU's tls-creds-x509 directory layout for
  * the server and client contexts, and the server's allow-list of client
  * certificates. See vcg_tls.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to vcard-glue/stream/vcg_tls_*.c: the loaded credentials shared by
  * vcg_tls_creds.c (loading, the allow-list) and vcg_tls_stream.c (the
  * sessions). See vcg_tls.h. */

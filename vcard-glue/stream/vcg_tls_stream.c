@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The TLS vcg_stream (GnuTLS): one session on a connected socket, the
  * handshake with the peer check (chain, validity, purpose, allow-list),
  * whole-buffer sends, reads, close_notify. See vcg_tls.h. */

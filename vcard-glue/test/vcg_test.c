@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The "test" card driver: the engine's built-in test card
  * (vcg_testcard), optionally slowed down.
  *

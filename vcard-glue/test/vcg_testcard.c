@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The built-in test card: a deterministic ISO 7816-4 card for the unit
  * tests, the VM bed and `--card test`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The built-in test card: deterministic answers to a few ISO 7816-4
  * commands, for unit tests, the VM bed and `--card test`.
  *

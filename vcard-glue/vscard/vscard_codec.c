@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* VSCard wire codec (see vscard_codec.h): header, per-type payload checks,
  * streaming reassembly, and the encoders. */
 #include "vscard_codec.h"

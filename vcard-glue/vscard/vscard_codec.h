@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* VSCard wire codec: QEMU's "passthru" smart-card protocol (libcacard
  * src/vscard_common.h, QEMU hw/usb/ccid-card-passthru.c). Pure code: bytes
  * in, messages out, and messages to bytes; no I/O, no allocation.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The VM half of scripts/demo (busybox sh, run by tests/vm/bed with
 # tests/vm/lib.sh sourced): the board side starts ccid-gadget with the
 # emulated card, the PC side (same VM, through dummy_hcd) shows what a user

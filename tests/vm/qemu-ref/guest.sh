@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The guest half of the QEMU interop test (tests/sh/passthru-qemu.sh boots
 # it with tests/vm/bed): QEMU's own usb-ccid + ccid-card-passthru on a UHCI
 # controller, its card supplied over TCP by build/ccid-vscclient running on

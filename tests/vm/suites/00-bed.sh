@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The bed itself, without our daemon: modules load, the UDC appears, the PC
 # side's pcscd starts, and a kernel gadget function (f_acm, configured by
 # hand in configfs) enumerates on the host side at full, high and super

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The reader as a PC sees it, at full, high and super speed (one boot,
 # dummy_hcd reloaded per speed): the descriptors field by field, the
 # reader in pcscd + libccid, the test card's ATR, APDUs through

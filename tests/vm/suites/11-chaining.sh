@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Extended APDUs larger than the reader's message buffer: with
 # --max-message lowered, libccid must chain the command (PC_to_RDR_XfrBlock
 # wLevelParameter) and the reader the response (RDR_to_PC_DataBlock

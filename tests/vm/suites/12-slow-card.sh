@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A slow card: --card test,delay_ms=5000 answers power-on and every APDU
 # after 5 s, longer than libccid's 3 s read timeout; the reader must keep
 # the host waiting with time extensions (RDR_to_PC_DataBlock with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Several slots: --slots 2 with two test cards is two readers in pcscd,
 # each with its card, both usable at once; an empty slot; a card that
 # starts absent and is inserted through the control socket.

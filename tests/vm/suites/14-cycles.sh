@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Endurance: N (50; make soak: 1000) UDC unbind/rebind cycles, then N card remove/insert
 # cycles (control socket), each with a client hammering APDUs the whole
 # time. The daemon must survive, keep its memory and file descriptors

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Malformed CCID from the host through real USB (issue 7): tests/tools/
 # ccid_raw claims the reader on usbdevfs (no pcscd) and sends every
 # message type with dwLength 0, 9, 10, max-1, max, max+1, 0xFFFFFFFF

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Disconnect storms (issue 7) with APDUs in flight: the host side
 # deauthorizes and reauthorizes the device (authorized=0/1), resets its
 # port (USBDEVFS_RESET), and the UDC driver itself goes away and comes

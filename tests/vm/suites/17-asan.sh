@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The daemon built with ASan + UBSan (make SAN=1: build/asan/ccid-gadget)
 # in the VM bed, under the hostile suites' load (issue 7): the malformed-
 # CCID battery (ccid_raw), UDC rebinds and card churn with APDUs in

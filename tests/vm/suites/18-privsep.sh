@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --user (issue 7, "Privileges"): after set-up the daemon runs as an
 # unprivileged user; a helper forked before anything else keeps root to
 # bind and unbind the UDC and to remove the gadget (gadget/daemon/privsep.h).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The normal build of the daemon (build/ccid-gadget, -O2 -g) under
 # valgrind's memcheck in the VM bed (issue 7), the counterpart of
 # 17-asan.sh: memcheck also sees uses of uninitialised memory, which ASan

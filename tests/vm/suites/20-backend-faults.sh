@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The emulated card's NSS db failing under the running daemon (issue 7,
 # "Backend faults"), and the private-key mode warning ("Privileges").
 #

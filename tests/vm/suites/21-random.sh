@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Random PC_to_RDR messages through real USB (issue 16): ccid_raw
 # --random SEED N claims the reader on usbdevfs (no pcscd) and sends N
 # messages of every type, and of unknown types, with random bSlot, bSeq,

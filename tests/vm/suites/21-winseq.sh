@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Windows' USB CCID class driver cannot run here, so tests/tools/
 # ccid_winseq replays what it sends a reader through real USB (usbdevfs,
 # no pcscd, no libccid) and asserts each answer against CCID 1.1 (the

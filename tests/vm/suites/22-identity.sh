@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A neutral USB identity end to end (README: "USB identity"): the daemon
 # with --vid 1209 --pid 0001 (pid.codes' test PID) instead of QEMU's
 # 08e6:4433 (Gemalto's, which a vendor driver on Windows may claim). The

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Two busy slots: with bMaxCCIDBusySlots = 2 on a 2-slot reader, a slow
 # card in slot 0 (--card test,delay_ms) does not hold slot 1 up. libccid
 # then reports its slots thread safe (TAG_IFD_SLOT_THREAD_SAFE), pcscd

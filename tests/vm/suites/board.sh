@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # On the board (issue 8), through real USB on dummy_hcd:
 # 1. readiness as a Type=notify unit sees it: the daemon started with
 #    NOTIFY_SOCKET (tests/tools/notify_listen plays systemd) sends READY=1

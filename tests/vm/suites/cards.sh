@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The emulated CAC card (libcacard, three NSS certificates) as a PC's
 # stock stack sees it through the reader: pcscd + libccid, OpenSC's
 # PKCS#11 module with pkcs11-tool, NSS's certutil/modutil, openssl.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host compatibility (issue 9): the emulated CAC card through the reader,
 # as host stacks other than OpenSC's pkcs11-tool see it (OpenSC's own rows
 # are in cards.sh). Each test is a row of README's "Host compatibility":

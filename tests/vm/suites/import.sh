@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Your own certificate, as docs/ccid-gadget.8 "YOUR OWN CERTIFICATE" says,
 # all inside the VM (the board side and the PC side on one bed):
 #  - openssl makes one RSA key, a self-signed certificate and a PKCS#12;

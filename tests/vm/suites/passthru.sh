@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Passthru end to end through real USB: the daemon's VSCard server
 # (--card passthru,listen=...) and build/ccid-vscclient, both in the VM,
 # the client serving libcacard's certificates card (tests/vm/cards/make-dbs)

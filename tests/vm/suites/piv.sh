@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The emulated card's PIV applet (issue 20, SPEC personality=cac+piv) as a
 # PC sees it through the reader, with host tools nobody here wrote:
 #  - OpenSC with its PIV driver forced (card_drivers = PIV-II): pkcs11-tool
