@@ -115,41 +115,65 @@ static void log_emit(int level, const char *cat, const char *fmt, ...)
 
 /* The engine's lines at notice and above are what the USB host can make
  * us write at will (one warning per malformed CCID message, a notice per
- * reset): per kind, at most engine_limit.burst lines per
+ * ABORT request): per kind, at most engine_limit.burst lines per
  * engine_limit.interval_ms, the rest counted and said with the next line
  * of that kind let through. A kind is the line without its "(slot, seq)"
- * prefix and its digits, hashed into one of ENGINE_KINDS limiters (two
- * kinds sharing one only share a budget). Without this a hostile host
- * fills the board's storage, and journald's own limit then drops the
- * daemon's other lines too. */
-#define ENGINE_KINDS 32
+ * prefix and its digits (its first KIND_LEN - 1 characters), matched
+ * exactly: no two kinds share a budget, so a flood of one never hides a
+ * line of another. The engine's format strings bound the kinds well
+ * under ENGINE_KINDS; past that the least recently seen kind is
+ * forgotten. Without this a hostile host fills the board's storage, and
+ * journald's own limit then drops the daemon's other lines too. */
+#define ENGINE_KINDS 128
+#define KIND_LEN 64
+struct engine_kind {
+	char text[KIND_LEN];     /* "" : unused */
+	uint64_t last_seen;
+	struct vcg_ratelimit rl;
+};
 static struct {
 	uint32_t interval_ms, burst;
-	struct vcg_ratelimit rl[ENGINE_KINDS];
+	uint64_t clock;          /* counts lines, for least recently seen */
+	struct engine_kind kinds[ENGINE_KINDS];
 } engine_limit = { .interval_ms = 10000, .burst = 5 };
 
 void gadget_log_engine_limit(uint32_t burst, uint32_t interval_ms)
 {
 	engine_limit.burst = burst;
 	engine_limit.interval_ms = interval_ms;
-	memset(engine_limit.rl, 0, sizeof(engine_limit.rl));
+	engine_limit.clock = 0;
+	memset(engine_limit.kinds, 0, sizeof(engine_limit.kinds));
 }
 
-static unsigned engine_kind(const char *line)
+static struct vcg_ratelimit *engine_kind(const char *line)
 {
+	struct engine_kind *k, *oldest = &engine_limit.kinds[0];
+	char text[KIND_LEN];
 	const char *p = line;
-	uint32_t h = 2166136261u;      /* FNV-1a */
+	size_t n = 0;
 
 	if (*p == '(' && (p = strchr(p, ')')) != NULL)
 		p++;
 	else
 		p = line;
-	for (; *p; p++) {
-		if (*p >= '0' && *p <= '9')
-			continue;
-		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (; *p && n < sizeof(text) - 1; p++)
+		if (*p < '0' || *p > '9')
+			text[n++] = *p;
+	text[n] = '\0';
+	for (k = engine_limit.kinds; k < engine_limit.kinds + ENGINE_KINDS; k++) {
+		if (k->text[0] && strcmp(k->text, text) == 0)
+			goto found;
+		if (!k->text[0] || (oldest->text[0] && k->last_seen < oldest->last_seen))
+			oldest = k;
 	}
-	return h % ENGINE_KINDS;
+	k = oldest;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->text, text, n + 1);
+found:
+	k->last_seen = ++engine_limit.clock;
+	k->rl.interval_ms = engine_limit.interval_ms;
+	k->rl.burst = engine_limit.burst;
+	return &k->rl;
 }
 
 static uint64_t now_ms(void)
@@ -170,11 +194,9 @@ void gadget_log_engine(void *ctx, int level, const char *line)
 	    !(level == LOG_DEBUG && gadget_log_enabled(LOG_INFO)))
 		return;
 	if (level <= LOG_NOTICE) {
-		struct vcg_ratelimit *rl = &engine_limit.rl[engine_kind(line)];
+		struct vcg_ratelimit *rl = engine_kind(line);
 		uint32_t held;
 
-		rl->interval_ms = engine_limit.interval_ms;
-		rl->burst = engine_limit.burst;
 		if (!vcg_ratelimit_allow(rl, now_ms(), &held))
 			return;
 		if (held) {

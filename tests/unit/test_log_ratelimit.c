@@ -93,6 +93,24 @@ static void other_kinds_pass(void)
 	CHECK_EQ(lines_with("slot busy"), 1);
 }
 
+/* a hundred flooded kinds (as a malformed battery makes) do not use up
+ * the budget of a kind seen once afterwards: kinds never share one */
+static void many_kinds_never_share_a_budget(void)
+{
+	char what[32];
+
+	gadget_log_set_level(LOG_NOTICE);
+	gadget_log_engine_limit(5, 10000);
+	capture();
+	for (int k = 0; k < 100; k++) {
+		snprintf(what, sizeof(what), "Kind%c%c:", 'a' + k / 26, 'a' + k % 26);
+		flood(what, "refused", 10);
+	}
+	gadget_log_engine(NULL, LOG_WARNING,
+			  "(0, 7) ABORT request without its PC_to_RDR_Abort for about 4500 ms: forgotten");
+	CHECK_EQ(lines_with("forgotten"), 1);
+}
+
 /* after the interval the next line says how many were held back */
 static void count_said_after_interval(void)
 {
@@ -124,6 +142,8 @@ int main(void)
 	tap_run("engine warnings: the count checker sees all 1000 without the limit",
 		checker_sees_every_line_unlimited);
 	tap_run("engine warnings: another kind still gets its line", other_kinds_pass);
+	tap_run("engine warnings: 100 flooded kinds leave a new kind its line",
+		many_kinds_never_share_a_budget);
 	tap_run("engine warnings: after the interval the next line counts the held-back ones",
 		count_said_after_interval);
 	tap_run("engine debug lines (-v) are not limited", debug_lines_pass);
