@@ -29,6 +29,7 @@
 #include "vcg_stream.h"
 #include "vcg_tls.h"
 #include "vscard_codec.h"
+#include "vsc_tls_peer.h"
 
 static const uint8_t atr[] = { 0x3B, 0x02, 0x14, 0x50 };
 static const uint8_t select_apdu[] = { 0x00, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00 };
@@ -72,20 +73,6 @@ static int port_of(struct vcg_card *card)
 	const char *d = strrchr(vcg_card_describe(card), ':');
 
 	return d ? atoi(d + 1) : -1;
-}
-
-static int connect_tcp(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static struct peer *peer_new(int fd)
@@ -187,7 +174,7 @@ static void send_msg_type(struct peer *p, uint32_t type, const uint8_t *data,
 /* Connect, see the server's Init, send ours. */
 static struct peer *hello(struct vcg_card *card, int port)
 {
-	struct peer *p = peer_new(connect_tcp(port));
+	struct peer *p = peer_new(connect_tcp(port, 0));
 	struct vsc_msg m;
 
 	CHECK(p->fd >= 0);
@@ -388,7 +375,7 @@ static void second_client_refused(void)
 	if (!card)
 		return;
 	p = with_card(card, port_of(card));
-	q = peer_new(connect_tcp(port_of(card)));
+	q = peer_new(connect_tcp(port_of(card), 0));
 	pump(card);
 	CHECK(expect(q, VSC_INIT, 0));
 	CHECK(expect(q, VSC_ERROR, VSC_ERR_CANNOT_ADD_MORE_READERS));
@@ -632,7 +619,7 @@ static void malformed_streams_drop_the_client(void)
 		if (cases[i].after_init) {
 			p = with_card(card, port_of(card));
 		} else {
-			p = peer_new(connect_tcp(port_of(card)));
+			p = peer_new(connect_tcp(port_of(card), 0));
 			pump(card);
 			CHECK(expect(p, VSC_INIT, 0));
 		}
@@ -740,38 +727,6 @@ struct tls_client {
 	char why[256];
 };
 
-static int stream_next(struct vcg_stream *s, struct vsc_decoder *dec,
-		       struct vsc_msg *m)
-{
-	static __thread uint8_t buf[4096];
-	static __thread size_t have, off;
-
-	for (;;) {
-		size_t used = 0;
-		int rc = vsc_decoder_next(dec, m);
-		ssize_t n;
-
-		if (rc != 0)
-			return rc;
-		if (off < have) {
-			if (vsc_decoder_feed(dec, buf + off, have - off, &used) < 0)
-				return -1;
-			off += used;
-			continue;
-		}
-		n = vcg_stream_recv(s, buf, sizeof(buf));
-		if (n <= 0)
-			return n == 0 ? 0 : (int)n;
-		have = (size_t)n;
-		off = 0;
-	}
-}
-
-static int stream_send_msg(struct vcg_stream *s, const uint8_t *buf, int n)
-{
-	return n > 0 && vcg_stream_send(s, buf, (size_t)n) == n ? 0 : -1;
-}
-
 static void *tls_client_main(void *arg)
 {
 	static const uint32_t caps[1] = { 0 };
@@ -780,24 +735,15 @@ static void *tls_client_main(void *arg)
 	struct vcg_tls_client *cli = vcg_tls_client_new(tc->dir, tc->why,
 							  sizeof(tc->why));
 	struct vsc_decoder *dec = calloc(1, sizeof(*dec));
-	struct timeval tv = { .tv_sec = 10 };
-	struct vcg_stream *s = NULL;
+	struct vcg_stream *s;
 	struct vsc_msg m;
 	uint8_t buf[64];
-	int fd, rc;
 
 	tc->result = -1;
 	vsc_decoder_init(dec);
-	fd = connect_tcp(tc->port);
-	if (cli == NULL || fd < 0)
+	s = tls_stream_open(cli, tc->port, tc->why, sizeof(tc->why));
+	if (s == NULL)
 		goto out;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	s = vcg_stream_tls_client(cli, fd, "localhost", "server");
-	if (s == NULL || (rc = vcg_stream_handshake(s)) < 0) {
-		snprintf(tc->why, sizeof(tc->why), "handshake: %s",
-			 s ? s->why : "out of memory");
-		goto out;
-	}
 	if (stream_next(s, dec, &m) != 1 || m.type != VSC_INIT) {
 		snprintf(tc->why, sizeof(tc->why), "no Init: %s", s->why);
 		goto out;
@@ -888,7 +834,7 @@ static void tls_client_certificates(void)
 	 * partial record must not stall the loop (GnuTLS would wait in poll()
 	 * with a handshake timeout set: 40 s). */
 	{
-		struct peer *p = peer_new(connect_tcp(port_of(card)));
+		struct peer *p = peer_new(connect_tcp(port_of(card), 0));
 		struct vsc_msg m;
 		time_t t0 = time(NULL);
 

@@ -27,6 +27,7 @@
 #include "vcg_pt.h"
 #include "vcg_stream.h"
 #include "vcg_tls.h"
+#include "vsc_tls_peer.h"
 
 #define MSG_ICC_POWER_ON 0x62       /* Section 6.1.1 */
 #define MSG_XFR_BLOCK 0x6F          /* Section 6.1.4 */
@@ -117,22 +118,6 @@ static int port_of(struct vcg_pt *pt)
 }
 
 /* ---- a plain client ---- */
-
-static int connect_tcp(int port, int rcvbuf)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && rcvbuf > 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static void say(int fd, int n)
 {
@@ -306,38 +291,6 @@ struct tls_client {
 	char why[256];
 };
 
-static int stream_next(struct vcg_stream *s, struct vsc_decoder *dec,
-		       struct vsc_msg *m)
-{
-	static __thread uint8_t buf[4096];
-	static __thread size_t have, off;
-
-	for (;;) {
-		size_t used = 0;
-		int rc = vsc_decoder_next(dec, m);
-		ssize_t n;
-
-		if (rc != 0)
-			return rc;
-		if (off < have) {
-			if (vsc_decoder_feed(dec, buf + off, have - off, &used) < 0)
-				return -1;
-			off += used;
-			continue;
-		}
-		n = vcg_stream_recv(s, buf, sizeof(buf));
-		if (n <= 0)
-			return n == 0 ? 0 : (int)n;
-		have = (size_t)n;
-		off = 0;
-	}
-}
-
-static int stream_send_msg(struct vcg_stream *s, const uint8_t *buf, int n)
-{
-	return n > 0 && vcg_stream_send(s, buf, (size_t)n) == n ? 0 : -1;
-}
-
 static void *tls_client_main(void *arg)
 {
 	static const uint32_t caps[1] = { 0 };
@@ -345,24 +298,15 @@ static void *tls_client_main(void *arg)
 	struct vcg_tls_client *cli = vcg_tls_client_new(tc->dir, tc->why,
 							  sizeof(tc->why));
 	struct vsc_decoder *dec = calloc(1, sizeof(*dec));
-	struct timeval tv = { .tv_sec = 10 };
-	struct vcg_stream *s = NULL;
+	struct vcg_stream *s;
 	struct vsc_msg m;
 	uint8_t buf[64];
-	int fd;
 
 	tc->result = -1;
 	vsc_decoder_init(dec);
-	fd = connect_tcp(tc->port, 0);
-	if (cli == NULL || fd < 0)
+	s = tls_stream_open(cli, tc->port, tc->why, sizeof(tc->why));
+	if (s == NULL)
 		goto out;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	s = vcg_stream_tls_client(cli, fd, "localhost", "server");
-	if (s == NULL || vcg_stream_handshake(s) < 0) {
-		snprintf(tc->why, sizeof(tc->why), "handshake: %s",
-			 s ? s->why : "out of memory");
-		goto out;
-	}
 	if (stream_next(s, dec, &m) != 1 || m.type != VSC_INIT ||
 	    stream_send_msg(s, buf, vsc_encode_init(buf, sizeof(buf),
 			VSC_READER_UNDEFINED, caps, 1)) < 0 ||
