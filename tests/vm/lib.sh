@@ -245,20 +245,28 @@ raw_verdict() {
 	[ "$1" = 0 ] && tail -n 1 "$2" | grep -q '^# sent [0-9]* malformed transfers$'
 }
 
-# raw ARGS...: ccid_raw ARGS, its TAP lines onto the TAP channel (named
-# "$G: ..."), then one line of its own for the run as a whole
-# (raw_verdict). RAW_BIN: another program in its place (raw_selftest).
-raw() {
-	local rc=0 line
-	${RAW_BIN:-ccid_raw} "$@" >/tmp/raw.out 2>/tmp/raw.err || rc=$?
-	cat /tmp/raw.err
+# tap_forward FILE: a host tool's TAP lines in FILE ("ok - ...", "not ok -
+# ...", "# ...") onto the TAP channel, each named "$G: ..."; other lines
+# are dropped (ccid_raw, ccid_winseq).
+tap_forward() {
+	local line
 	while IFS= read -r line; do
 		case "$line" in
 		"ok - "*) ok "$G: ${line#ok - }" ;;
 		"not ok - "*) not_ok "$G: ${line#not ok - }" "details in the console log" ;;
 		"# "*) diag "$G: ${line#\# }" ;;
 		esac
-	done </tmp/raw.out
+	done <"$1"
+}
+
+# raw ARGS...: ccid_raw ARGS, its TAP lines onto the TAP channel (named
+# "$G: ..."), then one line of its own for the run as a whole
+# (raw_verdict). RAW_BIN: another program in its place (raw_selftest).
+raw() {
+	local rc=0
+	${RAW_BIN:-ccid_raw} "$@" >/tmp/raw.out 2>/tmp/raw.err || rc=$?
+	cat /tmp/raw.err
+	tap_forward /tmp/raw.out
 	if raw_verdict $rc /tmp/raw.out; then
 		ok "$G: ccid_raw $* ran to its end, exit 0"
 	else

@@ -17,17 +17,11 @@ G=winseq
 SLOW=2500
 
 winseq() { # ARGS...: ccid_winseq's TAP lines onto the TAP channel
-	local rc line
+	local rc
 	ccid_winseq "$@" >/tmp/winseq.out 2>/tmp/winseq.err
 	rc=$?
 	cat /tmp/winseq.err
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) ok "$G: ${line#ok - }" ;;
-		"not ok - "*) not_ok "$G: ${line#not ok - }" "details in the console log" ;;
-		"# "*) diag "$G: ${line#\# }" ;;
-		esac
-	done </tmp/winseq.out
+	tap_forward /tmp/winseq.out
 	[ -s /tmp/winseq.out ] || not_ok "$G: ccid_winseq $* ran" "exit $rc: $(tail -n 3 /tmp/winseq.err)"
 	return 0
 }
