@@ -39,6 +39,8 @@ if [ "$BED_SPEED" = high ]; then
 else
 	raw --quick lengths headers short slots flood
 fi
+rss_mid=$(rss_kb "$GADGET_PID")
+diag "$G: after round 1: $(grep -E 'VmRSS|RssAnon|RssFile|VmData' /proc/$GADGET_PID/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 # A second round: memory must not grow with it.
 G1=$G
 G="$G1, round 2"
@@ -46,10 +48,17 @@ raw --quick lengths headers short slots flood
 G=$G1
 rss1=$(rss_kb "$GADGET_PID")
 fds1=$(fd_count "$GADGET_PID")
-diag "$G: VmRSS $rss0 kB -> $rss1 kB, fds $fds0 -> $fds1"
+diag "$G: VmRSS $rss0 kB -> $rss_mid kB (round 1) -> $rss1 kB, fds $fds0 -> $fds1"
+diag "$G: after round 2: $(grep -E 'VmRSS|RssAnon|RssFile|VmData' /proc/$GADGET_PID/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 check "$G: the daemon is alive after all of it" alive "$GADGET_PID"
-check "$G: its memory stays bounded (VmRSS grew < 1024 kB over two rounds)" \
-	rss_bounded "$rss0" "$rss1" 1024
+# Round 1 may touch, once, what the engine holds by design: up to 16
+# queued answers of up to 64 KiB (the flood), the reassembly buffer and the
+# chaining buffers, about 1.3 MB (seen: 6368 -> 7664 kB, then flat); a
+# leak is growth with the second round.
+check "$G: round 1 touches no more than the engine's bounded buffers (VmRSS grew < 2048 kB)" \
+	rss_bounded "$rss0" "$rss_mid" 2048
+check "$G: its memory does not grow with a second round (VmRSS grew < 1024 kB)" \
+	rss_bounded "$rss_mid" "$rss1" 1024
 check "$G: no fd leaked" fds_same "$fds0" "$fds1"
 check "$G: pcscd starts" pcscd_start
 check "$G: ... and libccid then uses the reader: ATR and an APDU" \
@@ -76,8 +85,8 @@ lone_abort() { # TEST LOG_LINE
 		pcsc_client --wait-reader 10 --wait-card 10 --atr --echo 16
 	pcscd_stop
 }
-lone_abort abort-bulk "PC_to_RDR_Abort without its ABORT request for about [0-9]* s: completed"
-lone_abort abort-request "ABORT request without its PC_to_RDR_Abort for about [0-9]* s: forgotten"
+lone_abort abort-bulk "PC_to_RDR_Abort without its ABORT request for about [0-9]* ms: completed"
+lone_abort abort-request "ABORT request without its PC_to_RDR_Abort for about [0-9]* ms: forgotten"
 check "$G: daemon exits 0 on SIGTERM" gadget_stop
 
 check "$G: the daemon starts with a slow card (delay_ms=1500)" gadget_start --card test,delay_ms=1500
