@@ -61,6 +61,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "usbdev.h"
+
 #define HDR 10
 #define ST_FAILED 0x40        /* bmCommandStatus 1, Table 6.2-3 */
 #define ST_TIME_EXT 0x80      /* bmCommandStatus 2 */
@@ -73,11 +75,7 @@
 #define IO_TIMEOUT_MS 3000
 
 struct reader {
-	int fd;
-	int iface;
-	unsigned ep_out, ep_in;
-	unsigned mps;
-	uint32_t max_msg;         /* dwMaxCCIDMessageLength */
+	struct usbdev u;          /* interface, endpoints, dwMaxCCIDMessageLength */
 	unsigned nslots;          /* bMaxSlotIndex + 1 */
 	uint8_t seq;
 };
@@ -86,20 +84,6 @@ static unsigned long malformed_sent;
 static int failures;
 static uint8_t *buf;          /* max_msg + mps */
 static uint8_t *rsp;
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 static void result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -117,82 +101,11 @@ static void result(bool ok, const char *fmt, ...)
 		failures++;
 }
 
-/* ---- finding the reader: sysfs descriptors (USB 2.0 ch. 9) ---- */
-
-static int find_reader(const char *sysdir, struct reader *r, char *dev, size_t devlen)
-{
-	char path[512];
-	uint8_t d[4096];
-	ssize_t n;
-	int fd, busnum = 0, devnum = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/descriptors", sysdir);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, d, sizeof(d));
-	close(fd);
-	r->iface = -1;
-	for (ssize_t i = 0; i + 2 <= n && d[i] >= 2; i += d[i]) {
-		if (d[i + 1] == 4 && i + 9 <= n)          /* INTERFACE */
-			r->iface = d[i + 5] == 0x0B ? d[i + 2] : -1;
-		/* the CCID class descriptor */
-		if (d[i + 1] == 0x21 && r->iface >= 0 && i + 54 <= n) {
-			r->max_msg = get_le32(d + i + 44);
-			r->nslots = d[i + 4] + 1u;
-		}
-		if (d[i + 1] == 5 && r->iface >= 0 && i + 7 <= n &&
-		    (d[i + 3] & 3) == 2) {                 /* bulk ENDPOINT */
-			if (d[i + 2] & 0x80)
-				r->ep_in = d[i + 2];
-			else
-				r->ep_out = d[i + 2];
-			r->mps = (unsigned)(d[i + 4] | d[i + 5] << 8);
-		}
-		if (r->ep_in && r->ep_out && r->max_msg)
-			break;
-	}
-	if (!r->ep_in || !r->ep_out || !r->max_msg || r->iface < 0)
-		return -ENODEV;
-	snprintf(path, sizeof(path), "%s/busnum", sysdir);
-	f = fopen(path, "r");
-	if (f == NULL || fscanf(f, "%d", &busnum) != 1)
-		busnum = 0;
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "%s/devnum", sysdir);
-	f = fopen(path, "r");
-	if (f == NULL || fscanf(f, "%d", &devnum) != 1)
-		devnum = 0;
-	if (f)
-		fclose(f);
-	snprintf(dev, devlen, "/dev/bus/usb/%03d/%03d", busnum, devnum);
-	return 0;
-}
-
 /* ---- transfers ---- */
-
-/* One bulk transfer; returns bytes moved or -errno (-ETIMEDOUT: NAKed). */
-static int bulk(struct reader *r, unsigned ep, void *data, size_t len, int timeout)
-{
-	struct usbdevfs_bulktransfer bt = {
-		.ep = ep, .len = (unsigned)len, .timeout = (unsigned)timeout, .data = data,
-	};
-	int rc = ioctl(r->fd, USBDEVFS_BULK, &bt);
-
-	if (rc < 0 && errno == EPIPE) {
-		unsigned e = ep;
-
-		ioctl(r->fd, USBDEVFS_CLEAR_HALT, &e);
-		return -EPIPE;
-	}
-	return rc < 0 ? -errno : rc;
-}
 
 static int send_raw(struct reader *r, const uint8_t *msg, size_t len)
 {
-	return bulk(r, r->ep_out, (void *)msg, len, IO_TIMEOUT_MS);
+	return usbdev_bulk(&r->u, r->u.ep_out, (void *)msg, len, IO_TIMEOUT_MS);
 }
 
 /* Read one RDR_to_PC message (skipping time extensions). Returns its
@@ -200,7 +113,8 @@ static int send_raw(struct reader *r, const uint8_t *msg, size_t len)
 static int recv_msg(struct reader *r, int timeout)
 {
 	for (;;) {
-		int n = bulk(r, r->ep_in, rsp, r->max_msg + r->mps, timeout);
+		int n = usbdev_bulk(&r->u, r->u.ep_in, rsp, r->u.max_msg + r->u.mps,
+				    (unsigned)timeout);
 
 		if (n == -ETIMEDOUT)
 			return 0;
@@ -215,20 +129,17 @@ static int recv_msg(struct reader *r, int timeout)
 /* The ABORT class request, Section 5.3.1: wValue = bSeq << 8 | bSlot. */
 static int abort_request(struct reader *r, uint8_t slot, uint8_t seq)
 {
-	struct usbdevfs_ctrltransfer ct = {
-		.bRequestType = 0x21, .bRequest = 0x01,
-		.wValue = (uint16_t)(seq << 8 | slot), .wIndex = (uint16_t)r->iface,
-		.wLength = 0, .timeout = IO_TIMEOUT_MS, .data = NULL,
-	};
+	int rc = usbdev_class_request(&r->u, 0x21, 0x01, (uint16_t)(seq << 8 | slot),
+				      NULL, 0, IO_TIMEOUT_MS);
 
-	return ioctl(r->fd, USBDEVFS_CONTROL, &ct) < 0 ? -errno : 0;
+	return rc < 0 ? rc : 0;
 }
 
 static size_t build(uint8_t *m, uint8_t type, uint8_t slot, uint8_t seq,
 		    uint32_t dwlength)
 {
 	m[0] = type;
-	put_le32(m + 1, dwlength);
+	usbdev_put_le32(m + 1, dwlength);
 	m[5] = slot;
 	m[6] = seq;
 	m[7] = m[8] = m[9] = 0;
@@ -298,7 +209,7 @@ static bool one_length(struct reader *r, uint8_t type, uint32_t dwlength, size_t
 	/* A transfer that is a multiple of the packet size and ends early
 	 * needs a ZLP to end it: send one. */
 	n = send_raw(r, buf, len);
-	if (n >= 0 && truncated && len % r->mps == 0)
+	if (n >= 0 && truncated && len % r->u.mps == 0)
 		n = send_raw(r, buf, 0);
 	malformed_sent++;
 	if (n < 0 && n != -EPIPE) {
@@ -329,7 +240,7 @@ static void test_lengths(struct reader *r, bool quick)
 		0x62, 0x63, 0x65, 0x6F, 0x6C, 0x6D, 0x61, 0x6B, 0x6E, 0x6A,
 		0x69, 0x71, 0x72, 0x73, 0x00, 0x50, 0x80, 0xFF,
 	};
-	uint32_t max = r->max_msg - HDR;
+	uint32_t max = r->u.max_msg - HDR;
 	const uint32_t lens[] = { 0, 9, 10, max - 1, max, max + 1, 0xFFFFFFFFu };
 
 	for (size_t t = 0; t < sizeof(types); t++) {
@@ -339,7 +250,7 @@ static void test_lengths(struct reader *r, bool quick)
 			uint32_t dw = lens[l];
 			/* Within max the payload is sent whole; beyond it, a
 			 * packet's worth and then a short packet. */
-			size_t have = dw <= max ? dw : r->mps * 2;
+			size_t have = dw <= max ? dw : r->u.mps * 2;
 			char what[64];
 
 			if (quick && dw > 10 && dw <= max && t % 4 != 0)
@@ -401,14 +312,14 @@ static void test_short(struct reader *r)
 		uint8_t seq = ++r->seq;
 		int n;
 
-		build(buf, 0x6F, 0, seq, (uint32_t)(2 * r->mps));
-		memset(buf + HDR, 0x5A, r->mps);
-		n = send_raw(r, buf, r->mps);               /* one full packet */
-		if (n == (int)r->mps)
-			n = send_raw(r, buf + r->mps, k * 3);   /* short */
+		build(buf, 0x6F, 0, seq, (uint32_t)(2 * r->u.mps));
+		memset(buf + HDR, 0x5A, r->u.mps);
+		n = send_raw(r, buf, r->u.mps);               /* one full packet */
+		if (n == (int)r->u.mps)
+			n = send_raw(r, buf + r->u.mps, k * 3);   /* short */
 		malformed_sent++;
 		n = recv_msg(r, IO_TIMEOUT_MS);
-		snprintf(what, sizeof(what), "a short packet after %u + %u bytes", r->mps, k * 3);
+		snprintf(what, sizeof(what), "a short packet after %u + %u bytes", r->u.mps, k * 3);
 		if (n < HDR || rsp[0] != 0x80 || rsp[6] != seq || rsp[8] != ERR_BAD_LENGTH) {
 			fprintf(stderr, "%s: not answered DataBlock bError 1\n", what);
 			bad++;
@@ -486,7 +397,7 @@ static void test_flood(struct reader *r, unsigned count)
 	for (unsigned i = 0; i < count; i++) {
 		build(buf, 0x6F, 0, ++r->seq, sizeof(echo));
 		memcpy(buf + HDR, echo, sizeof(echo));
-		n = bulk(r, r->ep_out, buf, HDR + sizeof(echo), 300);
+		n = usbdev_bulk(&r->u, r->u.ep_out, buf, HDR + sizeof(echo), 300);
 		if (n != (int)(HDR + sizeof(echo))) {
 			r->seq--;
 			break;
@@ -611,13 +522,13 @@ struct random_counts {
 static uint32_t whole_length(const struct reader *r, uint8_t type)
 {
 	int fixed = fixed_length(type);
-	uint32_t max = r->max_msg - HDR;
+	uint32_t max = r->u.max_msg - HDR;
 
 	if (fixed >= 0 && below(4) != 0)
 		return (uint32_t)fixed;
 	if (below(200) == 0)
-		return max - below(2 * r->mps);
-	return below(4) == 0 ? below(r->mps * 3) : below(24);
+		return max - below(2 * r->u.mps);
+	return below(4) == 0 ? below(r->u.mps * 3) : below(24);
 }
 
 /* What a correct reader answers to this message: bError, or -1 for a
@@ -650,7 +561,7 @@ static void random_one(struct reader *r, unsigned long i,
 	uint8_t type = below(10) ? types[below(sizeof(types))] : (uint8_t)rng();
 	uint8_t slot = below(5) ? (uint8_t)below(r->nslots) : (uint8_t)rng();
 	uint8_t seq = (uint8_t)rng();
-	uint32_t pick = below(10), dwlength, sent, max = r->max_msg - HDR;
+	uint32_t pick = below(10), dwlength, sent, max = r->u.max_msg - HDR;
 	/* 6 in 10 whole; 2 cut short; 1 longer than the reader takes; 1
 	 * with bytes past dwLength */
 	enum shape sh = pick < 6   ? WHOLE
@@ -664,17 +575,17 @@ static void random_one(struct reader *r, unsigned long i,
 		dwlength = sent = whole_length(r, type);
 		break;
 	case CUT_SHORT:
-		dwlength = 1 + below(below(8) ? 3 * r->mps : max);
+		dwlength = 1 + below(below(8) ? 3 * r->u.mps : max);
 		sent = below(dwlength);
 		break;
 	case TOO_LONG:
 		dwlength = below(2) ? 0xFFFFFFFFu - below(16)
 				    : max + 1 + below(1u << 20);
-		sent = below(2 * r->mps);
+		sent = below(2 * r->u.mps);
 		break;
 	default: /* PAST_END: the whole transfer within one packet */
-		dwlength = below(r->mps - HDR - 1);
-		sent = dwlength + 1 + below(r->mps - HDR - dwlength - 1);
+		dwlength = below(r->u.mps - HDR - 1);
+		sent = dwlength + 1 + below(r->u.mps - HDR - dwlength - 1);
 		break;
 	}
 	c->shape[sh]++;
@@ -698,7 +609,7 @@ static void random_one(struct reader *r, unsigned long i,
 	}
 	n = send_raw(r, buf, HDR + sent);
 	if (n >= 0 && sh != WHOLE && sh != PAST_END &&
-	    (HDR + sent) % r->mps == 0)
+	    (HDR + sent) % r->u.mps == 0)
 		n = send_raw(r, buf,
 			     0); /* ended early: a ZLP ends the transfer */
 	malformed_sent++;
@@ -762,29 +673,37 @@ static void test_random(struct reader *r, unsigned long long seed,
 	       c.unknown_type, c.aborts, c.stalled, c.bad, secs);
 }
 
+/* Find the CCID interface (usbdev.h), open DEVICE or the node sysfs names,
+ * and claim the interface. 0 or -errno, with one line on stderr. */
 static int open_reader(struct reader *r, const char *sysdir, const char *device)
 {
 	char dev[64];
-	int rc = find_reader(sysdir, r, dev, sizeof(dev));
+	int rc = usbdev_find(&r->u, sysdir);
 
+	if (rc == 0 && !r->u.max_msg)
+		rc = -ENODEV;
 	if (rc < 0) {
 		fprintf(stderr, "ccid_raw: no CCID interface in %s/descriptors: %s\n",
 			sysdir, strerror(-rc));
 		return rc;
 	}
-	r->fd = open(device ? device : dev, O_RDWR);
-	if (r->fd < 0) {
+	r->nslots = r->u.ccid[4] + 1u;    /* bMaxSlotIndex, Table 5.1-1 */
+	snprintf(dev, sizeof(dev), "/dev/bus/usb/%03d/%03d",
+		 usbdev_sysfs_int(sysdir, "busnum"),
+		 usbdev_sysfs_int(sysdir, "devnum"));
+	r->u.fd = open(device ? device : dev, O_RDWR);
+	if (r->u.fd < 0) {
 		fprintf(stderr, "ccid_raw: %s: %s\n", device ? device : dev, strerror(errno));
 		return -errno;
 	}
 	{
-		struct usbdevfs_ioctl disc = { .ifno = r->iface, .ioctl_code = USBDEVFS_DISCONNECT };
+		struct usbdevfs_ioctl disc = { .ifno = r->u.iface, .ioctl_code = USBDEVFS_DISCONNECT };
 
-		ioctl(r->fd, USBDEVFS_IOCTL, &disc);   /* no kernel driver binds CCID; harmless */
+		ioctl(r->u.fd, USBDEVFS_IOCTL, &disc);   /* no kernel driver binds CCID; harmless */
 	}
-	if (ioctl(r->fd, USBDEVFS_CLAIMINTERFACE, &r->iface) < 0) {
+	if (ioctl(r->u.fd, USBDEVFS_CLAIMINTERFACE, &r->u.iface) < 0) {
 		fprintf(stderr, "ccid_raw: claim interface %d: %s (is pcscd holding it?)\n",
-			r->iface, strerror(errno));
+			r->u.iface, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -793,7 +712,7 @@ static int open_reader(struct reader *r, const char *sysdir, const char *device)
 int main(int argc, char **argv)
 {
 	const char *sysdir = "/sys/bus/usb/devices/1-1", *device = NULL;
-	struct reader r = { .fd = -1 };
+	struct reader r = { .u.fd = -1 };
 	unsigned long long seed = 0;
 	unsigned long count = 0;
 	bool quick = false, random_run = false;
@@ -835,13 +754,13 @@ int main(int argc, char **argv)
 	}
 	if (open_reader(&r, sysdir, device) < 0)
 		return 1;
-	buf = calloc(1, r.max_msg + 2 * r.mps + 16);
-	rsp = calloc(1, r.max_msg + r.mps + 16);
+	buf = calloc(1, r.u.max_msg + 2 * r.u.mps + 16);
+	rsp = calloc(1, r.u.max_msg + r.u.mps + 16);
 	if (!buf || !rsp)
 		return 1;
 	fprintf(stderr,
 		"ccid_raw: interface %d, OUT %02x IN %02x, packets of %u, dwMaxCCIDMessageLength %u, %u slot(s)\n",
-		r.iface, r.ep_out, r.ep_in, r.mps, r.max_msg, r.nslots);
+		r.u.iface, r.u.ep_out, r.u.ep_in, r.u.mps, r.u.max_msg, r.nslots);
 	if (!in_step(&r, "opening"))
 		return 1;
 	if (random_run)
@@ -867,8 +786,7 @@ int main(int argc, char **argv)
 			test_lone_abort(&r, false);
 	}
 	printf("# sent %lu malformed transfers\n", malformed_sent);
-	ioctl(r.fd, USBDEVFS_RELEASEINTERFACE, &r.iface);
-	close(r.fd);
+	usbdev_close(&r.u);
 	free(buf);
 	free(rsp);
 	return failures ? 1 : 0;

@@ -3,11 +3,7 @@
  * project's own host-side tools: find the CCID interface and its bulk
  * endpoints in sysfs's descriptors file (USB 2.0 chapter 9 layout), open
  * and claim it, bulk and control transfers. Header-only (static inline)
- * because each C file under tests/tools is a program of its own.
- *
- * tests/tools/ccid_raw.c still carries its own copy of these helpers
- * (find_reader, bulk, abort_request, open_reader): to be switched to this
- * header when nothing else is editing it. */
+ * because each C file under tests/tools is a program of its own. */
 #ifndef USBDEV_H
 #define USBDEV_H
 
