@@ -9,6 +9,7 @@
  * data the host got at completion. (Not for the kernel's sake: it copied
  * the data at submit, see ffs_io.h.) */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -138,12 +139,35 @@ static void update_timer(struct gadget_loop *l)
 	l->timer_armed = want;
 }
 
+/* An ep0 event the loop has not read yet. FunctionFS re-enables the
+ * endpoints for a new host session (bus reset, SET_CONFIGURATION) and only
+ * then queues ENABLE (f_fs's ffs_func_set_alt); a DISABLE before it may be
+ * merged away, so the loop can still think the old session is on. A read
+ * submitted in that gap is the new session's and takes its first command,
+ * which enable() then drops with the old session (ffs_io_cancel_all marks
+ * the read stale; or the engine reset drops the command's answer): the
+ * host waits for an answer that never comes. So nothing is submitted while
+ * an event waits; ep0 is readable, so the loop reads it at once. */
+static bool ep0_event_waiting(const struct gadget_loop *l)
+{
+	struct pollfd pfd;
+
+	if (!l->p->fds)
+		return false;
+	pfd.fd = l->p->fds->ep0;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
 /* After every event: start what can start. */
 void gadget_xfer_kick(struct gadget_loop *l)
 {
-	kick_intr_in(l);
-	kick_bulk_in(l);
-	kick_out(l);
+	if (!ep0_event_waiting(l)) {
+		kick_intr_in(l);
+		kick_bulk_in(l);
+		kick_out(l);
+	}
 	update_timer(l);
 }
 

@@ -82,15 +82,24 @@ t "QEMU's TLS passthru server listens on 127.0.0.2:$port" listening_on "0200007F
 printf '127.0.0.2 ccid-board.test\n127.0.0.2 not-in-cert.test\n' >"$tmp/hosts"
 # connect HOST [ns]: the client with the board's client credentials, the
 # certificate card, -n (no stdin commands): it connects, adds its reader,
-# sends the ATR, then stdin's end makes it quit. Output in $tmp/c.log.
+# sends the ATR, and serves until stopped: it is stopped as soon as its log
+# shows the reader added (reached), else by the 20 s timeout; a client that
+# exits by itself (refused) gives its own status. Output in $tmp/c.log.
 connect() {
 	local cmd=("$client" -n --tls-creds "$tls/client" -c id-cert -c signing-cert -c encryption-cert -e "$EMUL" "$1" "$port")
+	local pid end
+	: >"$tmp/c.log"
 	if [ "${2:-}" = ns ]; then
 		timeout -k 2 20 unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$tmp/hosts" "${cmd[@]}" \
-			</dev/null >/dev/null 2>"$tmp/c.log"
+			</dev/null >/dev/null 2>"$tmp/c.log" &
 	else
-		timeout -k 2 20 "${cmd[@]}" </dev/null >/dev/null 2>"$tmp/c.log"
+		timeout -k 2 20 "${cmd[@]}" </dev/null >/dev/null 2>"$tmp/c.log" &
 	fi
+	pid=$!
+	end=$((SECONDS + 20))
+	while kill -0 $pid 2>/dev/null && [ $SECONDS -lt $end ] && ! reached "$1"; do sleep 0.1; done
+	reached "$1" && kill $pid 2>/dev/null
+	wait $pid
 }
 reached() { grep -q "connected to $1:$port CN=localhost" "$tmp/c.log" && grep -q "reader 'Test' added" "$tmp/c.log"; }
 

@@ -18,6 +18,8 @@ static struct gadget_loop l;
 static struct gadget_loop_params params;
 static struct vcg_card *card;
 static int peer[FFS_EP_COUNT];
+static struct ffs_fds ffs_files;     /* ep0: a socketpair end; a byte = an event */
+static int ep0_peer;
 
 /* Run completions and kicks until nothing moves. A socket with nothing to
  * read completes a read with -EAGAIN, which marks bulk-OUT down; the real
@@ -173,6 +175,34 @@ static void host_gone_mid_write(void)
 	CHECK_EQ(buf[7] & 0x03, 1);   /* card present, not powered */
 }
 
+/* A new host session's endpoints are live before the loop has read its
+ * ENABLE (FunctionFS re-enables them, then queues the event; a DISABLE
+ * before it may be merged away, so the loop still thinks the old session
+ * is on). Its first command must wait for enable(): read before it, it
+ * would be dropped with the old session and the host would never get an
+ * answer (a port reset that hung in the 1000-storm soak). */
+static void new_session_waits_for_its_enable(void)
+{
+	static const uint8_t cmd[10] = { 0x65, 0, 0, 0, 0, 0, 0x28, 0, 0, 0 };
+	uint8_t buf[64], ev = 1;
+
+	CHECK(l.usb.enabled);
+	CHECK(!l.io.ep[FFS_EP_BULK_OUT].busy);
+	CHECK_EQ(write(ep0_peer, &ev, 1), 1);   /* the ENABLE, unread */
+	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
+	l.ep_down[FFS_EP_BULK_OUT] = false;
+	gadget_xfer_kick(&l);
+	CHECK(!l.io.ep[FFS_EP_BULK_OUT].busy);   /* no read submitted */
+	/* the loop reads ep0; enable() starts the new session */
+	CHECK_EQ(read(ffs_files.ep0, &ev, 1), 1);
+	gadget_host_gone(&l);
+	l.usb.enabled = true;
+	pump();
+	CHECK_EQ(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)), 10);
+	CHECK_EQ(buf[0], 0x81);
+	CHECK_EQ(buf[6], 0x28);
+}
+
 /* A transfer error other than "host gone" drops the message instead of
  * sending it again and again. */
 static void failed_write_drops_message(void)
@@ -277,6 +307,13 @@ int main(void)
 		fds[i] = sp[0];
 		peer[i] = sp[1];
 	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) < 0)
+		return 1;
+	ffs_files.ep0 = sp[0];
+	ep0_peer = sp[1];
+	for (i = 0; i < FFS_EP_COUNT; i++)
+		ffs_files.ep[i] = fds[i];
+	params.fds = &ffs_files;
 	ccid_reader_config_default(&cfg);
 	l.eng = ccid_engine_new(&cfg);
 	card = l.eng ? vcg_card_create("test", l.eng, 0, NULL, err, sizeof(err)) : NULL;
@@ -302,6 +339,7 @@ int main(void)
 	RUN(failed_write_drops_message);
 	RUN(pcap_one_urb_per_split_message);
 	RUN(zlp_inside_a_longer_read);
+	RUN(new_session_waits_for_its_enable);
 
 	ffs_io_destroy(&l.io);
 	close(l.timerfd);
@@ -311,5 +349,7 @@ int main(void)
 		close(fds[i]);
 		close(peer[i]);
 	}
+	close(ffs_files.ep0);
+	close(ep0_peer);
 	TAP_EXIT();
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A slow card: --card test,delay_ms=5000 answers power-on and every APDU
-# after 5 s, longer than libccid's 3 s read timeout; the reader must keep
+# A slow card: --card test,delay_ms=3500 answers power-on and every APDU
+# after 3.5 s, longer than libccid's 3 s read timeout; the reader must keep
 # the host waiting with time extensions (RDR_to_PC_DataBlock with
 # bmCommandStatus 2, CCID 1.1 Section 6.2.6). Also what a host does to a
 # slow card: unbinding the UDC, or removing the card, while an APDU is
@@ -14,7 +14,7 @@
 # bed: --name slow-card --timeout 240
 # bed-after: tests/vm/slow-pcap-check build/vm/runs/slow-card PCAP-SLOW 997
 
-DELAY=5000
+DELAY=3500         # ms; > libccid's 3 s read timeout (make check had 5000, 63 s)
 
 if ! command -v ccid-gadget >/dev/null; then
 	not_ok "slow: build/ccid-gadget is in the image" "run make first"
@@ -47,8 +47,8 @@ check "slow: pcscd got the full ATR from the late power-on" \
 	pcsc_client --wait-card 30 --reader-atr --expect-atr $ATR
 # pcscd powers the card up as soon as it finds the reader (and holds the
 # reader list until then), so time it from the daemon's start.
-check "slow: the power-on really took the delay (>= 4 s from daemon start)" \
-	test $(($(now_ms) - T_START)) -ge 4000
+check "slow: the power-on really took the delay (>= $((DELAY - 1000)) ms from daemon start)" \
+	test $(($(now_ms) - T_START)) -ge $((DELAY - 1000))
 check "slow: connect and read the ATR" pcsc_client --atr --expect-atr $ATR
 check "slow: ECHO answered after ${DELAY} ms, through libccid's 3 s timeout" \
 	took_at_least $DELAY pcsc_client --echo 16
@@ -70,7 +70,7 @@ check "slow: the pending client gets an error, not a hang" \
 	wait_for 15 sh -c "! kill -0 $p1 2>/dev/null"
 wait $p1
 echo "pending client exit $?: $(cat /tmp/pending1.out)"
-sleep 5   # the card's held answer fires while unbound
+sleep $(((DELAY + 999) / 1000))   # the card's held answer fires while unbound
 check "slow: daemon alive after its answer arrived unbound" alive $GADGET_PID
 check "slow: UDC rebind" udc_bind
 check "slow: host enumerates the reader again" wait_enumerated 20
