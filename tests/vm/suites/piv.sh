@@ -309,7 +309,7 @@ yk_generate() { # PIN
 yk_selfsign() { # PIN
 	rm -f /tmp/9e-cert.pem
 	SELFSIGN_FROM=$(($(wc -l </tmp/gadget.log) + 1))
-	yk -a verify-pin -P "$1" -a selfsign-certificate -s 9e -S '/CN=ccid-gadget 9E/' \
+	yk -v -a verify-pin -P "$1" -a selfsign-certificate -s 9e -S '/CN=ccid-gadget 9E/' \
 		-i /tmp/9e-pub.pem -o /tmp/9e-cert.pem || return 1
 	openssl x509 -in /tmp/9e-cert.pem -noout -subject -pubkey >/tmp/9e-cert.txt || return 1
 	cat /tmp/9e-cert.txt
