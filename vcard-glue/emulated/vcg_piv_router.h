@@ -53,8 +53,8 @@ enum vcg_piv_personality {
 struct vcg_piv_router;
 
 /* applet: owned (freed with the router, also on failure); may be NULL
- * for personality cac (then CAC's VERIFY is not counted). random: the GET CHALLENGE source (with ctx). NULL
- * when out of memory. */
+ * for personality cac (then CAC's VERIFY is not counted). random: the
+ * GET CHALLENGE source (with ctx). NULL when out of memory. */
 struct vcg_piv_router *vcg_piv_router_new(enum vcg_piv_personality p,
 					  struct vcg_piv_applet *applet,
 					  int (*random)(void *ctx, uint8_t *out,
