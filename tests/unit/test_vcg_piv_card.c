@@ -10,6 +10,8 @@
  *    ECDH equal to what NSS derives on the other side;
  *  - the PIN of a password db is the db password, and a wrong PIN's count
  *    survives a new card (a daemon restart) through the state file;
+ *  - CAC's VERIFY counts against the same counter (personality=cac
+ *    too), blocked stays blocked across a restart, the PUK unblocks;
  *  - CAC keeps working on the cac+piv card after PIV was selected, and
  *    personality=cac leaves SELECT PIV to libcacard;
  *  - GET CHALLENGE answers on both personalities;
@@ -408,6 +410,59 @@ static void pin_db_and_restart(void)
 		 0x9000);
 	CHECK_EQ(verify(b, "567890"), 0x9000);
 	CHECK_EQ(verify(b, "1234"), 0x63C2);
+	close_card(b);
+}
+
+/* CAC's VERIFY on the password db counts against PIV's PIN counter
+ * (vcg_piv_router.h), on personality=cac too: wrong PINs 63C2..63C0,
+ * then 6983 even for the db password, still after a restart; PIV's
+ * RESET RETRY COUNTER with the PUK unblocks the CAC side. Runs before
+ * pin_db_and_restart and leaves the counter full. */
+static void cac_verify_counted(void)
+{
+	struct emul_bed *b = open_card(dbs.pin, "personality=cac");
+
+	if (b == NULL)
+		return;
+	CHECK_EQ(bed_select_pki(b, 0), 0x9000);
+	CHECK_EQ(bed_verify_pin(b, "1234"), 0x9000);
+	CHECK_EQ(bed_verify_pin(b, "0000"), 0x63C2);
+	CHECK_EQ(bed_verify_pin(b, "1111"), 0x63C1);
+	CHECK_EQ(bed_verify_pin(b, "2222"), 0x63C0);
+	CHECK_EQ(bed_verify_pin(b, "1234"), 0x6983);
+	close_card(b);
+	b = open_card(dbs.pin, "personality=cac");
+	if (b == NULL)
+		return;
+	CHECK_EQ(bed_select_pki(b, 0), 0x9000);
+	CHECK_EQ(bed_verify_pin(b, "1234"), 0x6983);
+	close_card(b);
+	/* The same db and nicknames as cac+piv: the same counter. */
+	b = open_card(dbs.pin, "");
+	if (b == NULL)
+		return;
+	CHECK_EQ(bed_verify_pin(b, "1234"), 0x6983);
+	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
+	CHECK_EQ(APDU(b, 0x00, 0x20, 0x00, 0x80), 0x6983);
+	CHECK_EQ(APDU(b, 0x00, 0x2C, 0x00, 0x80, 0x10, '1', '2', '3', '4', '5',
+		      '6', '7', '8', '1', '2', '3', '4', 0xFF, 0xFF, 0xFF, 0xFF),
+		 0x9000);
+	CHECK_EQ(bed_select_pki(b, 0), 0x9000);
+	CHECK_EQ(bed_verify_pin(b, "1234"), 0x9000);
+	close_card(b);
+}
+
+/* A db without a password counts nothing on CAC: any PIN, any number
+ * of times (libcacard accepts them all; there is no secret to guess). */
+static void cac_verify_nopin(void)
+{
+	struct emul_bed *b = open_card(dbs.nopin, "personality=cac");
+
+	if (b == NULL)
+		return;
+	CHECK_EQ(bed_select_pki(b, 0), 0x9000);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(bed_verify_pin(b, "0000"), 0x9000);
 	close_card(b);
 }
 
@@ -873,7 +928,8 @@ int main(void)
 {
 	static const char *const names[] = {
 		"certificates_byte_identical", "chuid_stable",
-		"rsa_sign_and_pin_rules", "pin_db_and_restart", "ec_card_auth",
+		"rsa_sign_and_pin_rules", "cac_verify_counted", "cac_verify_nopin",
+		"pin_db_and_restart", "ec_card_auth",
 		"cac_beside_piv", "cac_personality", "piv_personality",
 		"management_key_3des", "provisioning",
 		"windows_discovery_replay", "macos_token_sequence",
@@ -893,6 +949,8 @@ int main(void)
 	RUN_FORKED(certificates_byte_identical);
 	RUN_FORKED(chuid_stable);
 	RUN_FORKED(rsa_sign_and_pin_rules);
+	RUN_FORKED(cac_verify_counted);
+	RUN_FORKED(cac_verify_nopin);
 	RUN_FORKED(pin_db_and_restart);
 	RUN_FORKED(ec_card_auth);
 	RUN_FORKED(cac_beside_piv);

@@ -159,6 +159,182 @@ static void piv_only(void)
 				       out, sizeof(out)), 0);
 }
 
+/* ---- CAC's VERIFY against PIV's PIN counter (a password db) ---- */
+
+static int checks;                       /* NSS password checks asked */
+static struct vcg_piv_state saved;       /* the last state "written" */
+static int saves;
+
+/* The db password is "1234". */
+static int fake_db_check(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	checks++;
+	return n == 4 && memcmp(p, "1234", 4) == 0;
+}
+
+static void fake_save(void *ctx, const struct vcg_piv_state *st)
+{
+	(void)ctx;
+	saved = *st;
+	saves++;
+}
+
+/* A router on a password db (or not), from state st. */
+static struct vcg_piv_router *make_db(enum vcg_piv_personality p,
+				      bool password,
+				      const struct vcg_piv_state *st)
+{
+	static const uint8_t alg[VCG_PIV_NKEYS] = { VCG_PIV_ALG_RSA2048 };
+	static const uint8_t guid[16];
+	const uint8_t *der[VCG_PIV_NKEYS] = { NULL };
+	size_t len[VCG_PIV_NKEYS] = { 0 };
+	struct vcg_piv_ops ops = { .check_pin = fake_db_check,
+				   .random = fake_random,
+				   .state_changed = fake_save,
+				   .pin_is_db_password = password };
+
+	return vcg_piv_router_new(p, vcg_piv_applet_new(&ops, alg,
+					vcg_piv_objects_new(guid, der, len), st),
+				  fake_random, NULL);
+}
+
+/* CAC's VERIFY (00 20 00 00 08), the PIN padded with FF as OpenSC's CAC
+ * driver sends it. */
+static int cac_verify(struct vcg_piv_router *r, const char *pin)
+{
+	uint8_t v[13] = { 0x00, 0x20, 0x00, 0x00, 0x08 };
+
+	memset(v + 5, 0xFF, 8);
+	memcpy(v + 5, pin, strlen(pin));
+	return route(r, v, sizeof(v));
+}
+
+static void cac_verify_counted(void)
+{
+	enum vcg_piv_personality ps[] = { VCG_PIV_CAC, VCG_PIV_CAC_PIV };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct vcg_piv_state st;
+		struct vcg_piv_router *r;
+
+		vcg_piv_state_defaults(&st);
+		r = make_db(ps[i], true, &st);
+		checks = saves = 0;
+		/* Right: on to libcacard (0), nothing written. */
+		CHECK_EQ(cac_verify(r, "1234"), 0);
+		CHECK_EQ(checks, 1);
+		CHECK_EQ(saves, 0);
+		/* Wrong: the router answers, the count goes down and is
+		 * written each time. */
+		CHECK_EQ(cac_verify(r, "0000"), 0x63C2);
+		CHECK_EQ(saves, 1);
+		CHECK_EQ(saved.pin_tries, 2);
+		CHECK_EQ(cac_verify(r, "12345"), 0x63C1);
+		/* A right PIN sets the counter back to full. */
+		CHECK_EQ(cac_verify(r, "1234"), 0);
+		CHECK_EQ(saved.pin_tries, VCG_PIV_TRIES);
+		CHECK_EQ(cac_verify(r, "1"), 0x63C2);
+		CHECK_EQ(cac_verify(r, "2"), 0x63C1);
+		CHECK_EQ(cac_verify(r, "3"), 0x63C0);
+		CHECK_EQ(saved.pin_tries, 0);
+		/* Blocked: even the right PIN, and NSS is not asked. */
+		checks = 0;
+		CHECK_EQ(cac_verify(r, "1234"), 0x6983);
+		CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x00), 0x6983);
+		CHECK_EQ(ROUTE(r, 0x80, 0x20, 0x00, 0x00, 0x04, '1', '2', '3',
+			       '4'), 0x6983);
+		CHECK_EQ(checks, 0);
+		/* PIV's VERIFY shares the counter (cac+piv). */
+		if (ps[i] == VCG_PIV_CAC_PIV) {
+			static const uint8_t sel[] = { 0x00, 0xA4, 0x04, 0x00,
+						       0x05, 0xA0, 0x00, 0x00,
+						       0x03, 0x08 };
+
+			CHECK_EQ(route(r, sel, sizeof(sel)), 0x9000);
+			CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x80), 0x6983);
+			/* RESET RETRY COUNTER with the PUK unblocks both
+			 * (the new PIN must be the db password). */
+			CHECK_EQ(ROUTE(r, 0x00, 0x2C, 0x00, 0x80, 0x10, '1', '2',
+				       '3', '4', '5', '6', '7', '8', '1', '2',
+				       '3', '4', 0xFF, 0xFF, 0xFF, 0xFF), 0x9000);
+			CHECK_EQ(saved.pin_tries, VCG_PIV_TRIES);
+			vcg_piv_router_observe(r, select_cac, sizeof(select_cac),
+					       ok, 2);
+			CHECK_EQ(cac_verify(r, "1234"), 0);
+		}
+		vcg_piv_router_free(r);
+	}
+}
+
+/* The counter is the state file's: a blocked PIN stays blocked in a new
+ * card (a daemon restart) made from the saved state. */
+static void cac_verify_survives_restart(void)
+{
+	struct vcg_piv_state st;
+	struct vcg_piv_router *r;
+
+	vcg_piv_state_defaults(&st);
+	r = make_db(VCG_PIV_CAC, true, &st);
+	CHECK_EQ(cac_verify(r, "0000"), 0x63C2);
+	vcg_piv_router_free(r);
+	r = make_db(VCG_PIV_CAC, true, &saved);
+	CHECK_EQ(cac_verify(r, "0000"), 0x63C1);
+	CHECK_EQ(cac_verify(r, "0000"), 0x63C0);
+	vcg_piv_router_free(r);
+	r = make_db(VCG_PIV_CAC, true, &saved);
+	checks = 0;
+	CHECK_EQ(cac_verify(r, "1234"), 0x6983);
+	CHECK_EQ(checks, 0);
+	vcg_piv_router_free(r);
+}
+
+/* What libcacard would read as the PIN: the FF padding and anything
+ * after a NUL dropped; a long db password (CAC's VERIFY carries up to
+ * 255 bytes) is checked whole. A VERIFY our parser refuses is refused,
+ * not passed on. */
+static void cac_verify_pin_forms(void)
+{
+	struct vcg_piv_state st;
+	struct vcg_piv_router *r;
+
+	vcg_piv_state_defaults(&st);
+	r = make_db(VCG_PIV_CAC, true, &st);
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x00, 0x04, '1', '2', '3', '4'), 0);
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x00, 0x06, '1', '2', '3', '4',
+		       0x00, 'x'), 0);
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x00, 0x0A, '1', '2', '3', '4',
+		       '1', '2', '3', '4', '1', '2'), 0x63C2);
+	/* Lc says 8, 4 bytes follow. */
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x00, 0x08, '1', '2', '3', '4'),
+		 0x6700);
+	/* Other P1 P2: libcacard refuses them without NSS. */
+	CHECK_EQ(ROUTE(r, 0x00, 0x20, 0x00, 0x01, 0x04, '0', '0', '0', '0'), 0);
+	vcg_piv_router_free(r);
+}
+
+/* A db without a password: libcacard accepts any PIN (NSS needs no
+ * login), so nothing is counted and nothing blocks, however many
+ * "wrong" PINs (test_vcg_piv_card's cac rows rely on it). */
+static void cac_verify_no_password(void)
+{
+	struct vcg_piv_state st;
+	struct vcg_piv_router *r;
+
+	vcg_piv_state_defaults(&st);
+	r = make_db(VCG_PIV_CAC, false, &st);
+	checks = saves = 0;
+	for (int i = 0; i < 2 * VCG_PIV_TRIES; i++)
+		CHECK_EQ(cac_verify(r, "0000"), 0);
+	CHECK_EQ(checks, 0);
+	CHECK_EQ(saves, 0);
+	vcg_piv_router_free(r);
+	/* A CAC card whose router has no applet passes VERIFY on. */
+	r = vcg_piv_router_new(VCG_PIV_CAC, NULL, fake_random, NULL);
+	CHECK_EQ(cac_verify(r, "0000"), 0);
+	vcg_piv_router_free(r);
+}
+
 static void personality_names(void)
 {
 	enum vcg_piv_personality p;
@@ -209,6 +385,10 @@ int main(void)
 	RUN(windows_probes);
 	RUN(get_challenge_everywhere);
 	RUN(piv_only);
+	RUN(cac_verify_counted);
+	RUN(cac_verify_survives_restart);
+	RUN(cac_verify_pin_forms);
+	RUN(cac_verify_no_password);
 	RUN(personality_names);
 	RUN(atr_with_t1);
 	TAP_EXIT();

@@ -408,12 +408,14 @@ static const char *emul_describe(const void *impl)
 	return em->cfg.describe;
 }
 
-/* Only the PIV card edge writes state (vcg_piv_state.c). */
+/* The PIV card edge writes state (vcg_piv_state.c), and on every
+ * personality the PIN's retry counter (CAC's VERIFY is counted too). */
 static const char *emul_state_dir(const void *impl)
 {
 	const struct vcg_emul *em = impl;
 
-	return em->cfg.personality != VCG_PIV_CAC && em->cfg.state_dir[0] ?
+	return em->cfg.backend == VCG_EMUL_CERTIFICATES &&
+			       em->cfg.state_dir[0] ?
 		       em->cfg.state_dir : NULL;
 }
 

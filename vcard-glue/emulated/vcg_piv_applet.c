@@ -342,6 +342,36 @@ static size_t do_verify(struct vcg_piv_applet *a, const struct vcg_piv_apdu *c,
 	return sw(out, 0, word);
 }
 
+bool vcg_piv_applet_pin_counted(const struct vcg_piv_applet *a)
+{
+	return a->ops.pin_is_db_password;
+}
+
+uint16_t vcg_piv_applet_cac_verify(struct vcg_piv_applet *a,
+				   const uint8_t *pin, size_t len)
+{
+	const uint8_t *nul;
+	uint16_t word;
+
+	if (!a->ops.pin_is_db_password)
+		return 0;
+	if (a->st.pin_tries == 0)
+		return 0x6983;
+	if (len == 0)
+		return 0;
+	/* libcacard's vcard_emul_login: FF padding off the end, then NSS
+	 * reads a C string. */
+	while (len > 0 && pin[len - 1] == 0xFF)
+		len--;
+	nul = memchr(pin, 0, len);
+	if (nul != NULL)
+		len = (size_t)(nul - pin);
+	word = check_counted_pin(a, pin, len);
+	/* NSS could not tell (a db overwritten under it): libcacard's own
+	 * word for a failed login, as before the counter. */
+	return word == 0x6F00 ? 0x6985 : word;
+}
+
 /* A new PIN or PUK: 6..8 bytes (Part 2, 2.4.3 and 3.2.2). */
 static bool new_secret_ok(size_t n)
 {
@@ -409,7 +439,10 @@ static size_t do_reset_retry(struct vcg_piv_applet *a,
 	pin = c->data + VCG_PIV_SECRET_MAX;
 	kn = unpad(puk);
 	pn = unpad(pin);
-	if (kn == 0 || !new_secret_ok(pn))
+	/* A db password PIN is not new: it only has to be the password
+	 * (4 digits is common, see below), not 6..8 bytes. */
+	if (kn == 0 || pn == 0 ||
+	    (!a->ops.pin_is_db_password && !new_secret_ok(pn)))
 		return sw(out, 0, 0x6A80);
 	word = check_counted_puk(a, puk, kn);
 	if (word != 0x9000)

@@ -159,6 +159,31 @@ bool vcg_piv_is_select_piv(const uint8_t *apdu, size_t len);
 size_t vcg_piv_applet_process(struct vcg_piv_applet *a, const uint8_t *apdu,
 			      size_t len, uint8_t *out, size_t cap);
 
+/* VERIFY on libcacard's CAC card (00 20 00 00, the PIN in data: `pin`,
+ * `len` bytes as the host sent them) against the same PIN and the same
+ * retry counter as PIV's VERIFY 80: one PIN (the db password), one
+ * counter, in the state file. libcacard's own VERIFY logs in to NSS with
+ * no counter, so the router asks here first:
+ *  - the db has no password: 0 (not counted: libcacard accepts any PIN,
+ *    there is no secret to guess); also for len 0 (libcacard's answer);
+ *  - blocked (no tries left): 6983, NSS not asked, also for len 0;
+ *  - the PIN as libcacard would read it (trailing FF padding dropped,
+ *    then up to the first NUL: it hands NSS a C string) is wrong: the
+ *    counter goes down, 63Cx with x tries left (63C0 on the last
+ *    one, 6983 from then on);
+ *  - right: 9000, the counter back to full; pass the APDU on to
+ *    libcacard, whose login then finds the slot logged in;
+ *  - NSS could not tell (a db overwritten under it): 6985, libcacard's
+ *    answer to a failed login, nothing counted.
+ * PIV's own security status (9A/9C/9D) is not changed by a right PIN
+ * (it is the other application's), a wrong one clears it as PIV's
+ * VERIFY does. */
+uint16_t vcg_piv_applet_cac_verify(struct vcg_piv_applet *a,
+				   const uint8_t *pin, size_t len);
+
+/* Is the PIN counted on CAC's VERIFY (the db has a password)? */
+bool vcg_piv_applet_pin_counted(const struct vcg_piv_applet *a);
+
 /* The state as the card holds it now (for tests). */
 const struct vcg_piv_state *vcg_piv_applet_state(const struct vcg_piv_applet *a);
 

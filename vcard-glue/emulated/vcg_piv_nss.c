@@ -103,13 +103,15 @@ static int nss_check_pin(void *ctx, const uint8_t *pin, size_t len)
 {
 	struct vcg_piv_card *c = ctx;
 	PK11SlotInfo *slot = PK11_GetInternalKeySlot();
-	char pw[VCG_PIV_SECRET_MAX + 1];
+	/* PIV PINs are 8 bytes at most, CAC's VERIFY (a short APDU) may
+	 * carry a db password of up to 255. */
+	char pw[256];
 	SECStatus s;
 	int rc;
 
 	if (slot == NULL)
 		return -ENODEV;
-	if (len > VCG_PIV_SECRET_MAX || memchr(pin, 0, len) != NULL) {
+	if (len >= sizeof(pw) || memchr(pin, 0, len) != NULL) {
 		PK11_FreeSlot(slot);
 		return 0;                     /* no NSS password holds NUL */
 	}
@@ -726,11 +728,15 @@ struct vcg_piv_card *vcg_piv_card_new(const struct vcg_emul_config *cfg,
 			    "PIV: certificate %d (%s) has a key PIV cannot use (RSA 1024/2048/3072, EC P-256/P-384): its slot signs nothing",
 			    i + 1, nick);
 	}
-	if (cfg->personality != VCG_PIV_CAC) {
-		applet = make_applet(c, cfg, why, whylen);
-		if (applet == NULL)
-			goto fail;
-	}
+	/* personality=cac too: the applet's PIN counter guards libcacard's
+	 * VERIFY (vcg_piv_router.h); nothing else is routed to it. */
+	applet = make_applet(c, cfg, why, whylen);
+	if (applet == NULL && cfg->personality != VCG_PIV_CAC)
+		goto fail;
+	if (applet == NULL)
+		say(c, LOG_WARNING,
+		    "PIV: no retry counter for the CAC card's VERIFY (%s)",
+		    why);
 	c->router = vcg_piv_router_new(cfg->personality, applet, nss_random, c);
 	if (c->router == NULL) {
 		snprintf(why, whylen, "out of memory");

@@ -105,6 +105,13 @@ static bool windows_probe_aid(const struct vcg_piv_apdu *c)
 		memcmp(c->data, ms_gids_rid_pix, sizeof(ms_gids_rid_pix)) == 0);
 }
 
+/* libcacard's VERIFY (card_7816.c: INS 20, P1 P2 00 00, any class it
+ * takes; other P1 P2 it refuses without NSS). */
+static bool is_cac_verify(const struct vcg_piv_apdu *c)
+{
+	return c->ins == 0x20 && c->p1 == 0x00 && c->p2 == 0x00;
+}
+
 static size_t challenge(struct vcg_piv_router *r, const struct vcg_piv_apdu *c,
 			uint8_t *out, size_t cap)
 {
@@ -133,6 +140,12 @@ size_t vcg_piv_router_answer(struct vcg_piv_router *r, const uint8_t *apdu,
 	if (r == NULL || cap < 258 || vcg_piv_apdu_parse(apdu, len, &c) < 0) {
 		if (r != NULL && r->p == VCG_PIV_PIV && cap >= 258)
 			return sw(out, 0x6700);
+		/* A VERIFY our parser refuses never reaches libcacard
+		 * uncounted, whatever its parser would make of it. */
+		if (r != NULL && cap >= 258 && len >= 4 && apdu[1] == 0x20 &&
+		    apdu[2] == 0x00 && apdu[3] == 0x00 && r->applet != NULL &&
+		    vcg_piv_applet_pin_counted(r->applet))
+			return sw(out, 0x6700);
 		return 0;
 	}
 	ch = channel(c.cla);
@@ -157,6 +170,13 @@ size_t vcg_piv_router_answer(struct vcg_piv_router *r, const uint8_t *apdu,
 	}
 	if (c.cla == 0x00 && c.ins == 0x84 && r->random != NULL)
 		return challenge(r, &c, out, cap);
+	if (is_cac_verify(&c) && r->applet != NULL) {
+		uint16_t word = vcg_piv_applet_cac_verify(r->applet, c.data,
+							  c.lc);
+
+		if (word != 0 && word != 0x9000)
+			return sw(out, word);
+	}
 	return 0;
 }
 

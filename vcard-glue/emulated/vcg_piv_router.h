@@ -25,7 +25,14 @@
  *    Windows' discovery goes on to the PIV AID (Microsoft, "Smart card
  *    minidriver: Discovery Process", the SC PNP AID, MS GIDS AID and
  *    the GET DATA 0x7F68 step; "Windows Inbox Smart Card Minidriver").
- *    Only for cac+piv and piv; cac keeps libcacard's answers.
+ *    Only for cac+piv and piv; cac keeps libcacard's answers;
+ *  - VERIFY for libcacard's CAC (INS 20, P1 P2 00 00) is first counted
+ *    by the applet against PIV's PIN counter
+ *    (vcg_piv_applet_cac_verify): a wrong PIN answers 63Cx, a blocked
+ *    PIN 6983, and neither reaches libcacard (which would try the PIN on
+ *    NSS with no counter of its own); a right one goes on to libcacard.
+ *    On cac and cac+piv alike: personality=cac keeps an applet for this
+ *    alone and never routes anything else to it.
  *
  * Owns the applet. One instance per card, used by the card's worker
  * thread only. */
@@ -45,9 +52,9 @@ enum vcg_piv_personality {
 
 struct vcg_piv_router;
 
-/* applet: owned (freed with the router, also on failure); NULL for
- * personality cac. random: the GET CHALLENGE source (with ctx). NULL
- * when out of memory. */
+/* applet: owned (freed with the router, also on failure); may be NULL
+ * for personality cac (then CAC's VERIFY is not counted). random: the
+ * GET CHALLENGE source (with ctx). NULL when out of memory. */
 struct vcg_piv_router *vcg_piv_router_new(enum vcg_piv_personality p,
 					  struct vcg_piv_applet *applet,
 					  int (*random)(void *ctx, uint8_t *out,

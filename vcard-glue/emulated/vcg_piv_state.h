@@ -11,7 +11,9 @@
  *    default, SP 800-73-4 has none but every PIV middleware assumes it)
  *    until CHANGE REFERENCE DATA sets another, kept here.
  *  - PUK: 12345678 until CHANGE REFERENCE DATA 81 sets another, kept here.
- *  - Retries: 3 each (VCG_PIV_TRIES).
+ *  - Retries: 3 each (VCG_PIV_TRIES). The PIN's counter also counts
+ *    VERIFY on libcacard's CAC card, on every personality
+ *    (vcg_piv_router.h), so this file exists for personality=cac too.
  *  - Management key (9B): 3DES 010203040506070801020304050607080102030405060708
  *    (the well-known default of PIV middleware, yubico-piv-tool's
  *    YKPIV_MGM_DEFAULT) until SET MANAGEMENT KEY sets another, kept here

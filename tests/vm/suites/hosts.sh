@@ -16,6 +16,8 @@
 #  - Wireshark: dumpcap on usbmon1 during an OpenSC session (pkcs11-tool
 #    -L -O and a signature), tshark decodes it as USB CCID with no
 #    malformed or error-level expert items;
+#  - the p11-kit, CoolKey and NSS rows and an OpenSC session again on the
+#    default cac+piv card, OpenSC's CAC driver forced (card_drivers = cac);
 #  - GnuPG: scdaemon's own CCID driver (pcscd stopped) opens the reader
 #    over libusb; with the test card, SCD SERIALNO undefined and SCD APDU
 #    give its ATR and exchange APDUs; with the CAC
@@ -234,36 +236,43 @@ wait $DUMPCAP_PID
 cat /tmp/dumpcap.log
 check "hosts: wireshark: tshark decodes the session as USB CCID, nothing malformed" tshark_decodes
 
-# ---- p11-kit ----
-check "hosts: p11-kit: p11tool --list-all-certs (opensc-pkcs11.module) lists John Doe's three certificates" p11tool_lists
-check "hosts: p11-kit: p11tool --test-sign with the signing key" p11tool_signs
-check "hosts: p11-kit: pkcs11-tool through p11-kit-proxy.so lists the three certificates" \
-	proxy_lists
-check "hosts: p11-kit: p11-kit-proxy.so signs (RSA-PKCS), openssl verifies" \
-	module_signs "$PROXY" --id $SIGN_ID
-check "hosts: p11-kit: p11-kit-proxy.so decrypts (RSA-PKCS)" \
-	module_decrypts "$PROXY" --id $DECRYPT_ID
+# The table's rows through p11-kit, CoolKey and NSS (H: the name prefix of
+# the checks). Run on personality=cac, then on the default cac+piv card.
+host_rows() {
+	H=$1
+	# ---- p11-kit ----
+	check "$H: p11-kit: p11tool --list-all-certs (opensc-pkcs11.module) lists John Doe's three certificates" p11tool_lists
+	check "$H: p11-kit: p11tool --test-sign with the signing key" p11tool_signs
+	check "$H: p11-kit: pkcs11-tool through p11-kit-proxy.so lists the three certificates" \
+		proxy_lists
+	check "$H: p11-kit: p11-kit-proxy.so signs (RSA-PKCS), openssl verifies" \
+		module_signs "$PROXY" --id $SIGN_ID
+	check "$H: p11-kit: p11-kit-proxy.so decrypts (RSA-PKCS)" \
+		module_decrypts "$PROXY" --id $DECRYPT_ID
 
-# ---- CoolKey ----
-check "hosts: coolkey: pkcs11-tool -L/-O: token John Doe, the three certificates" coolkey_lists
-check "hosts: coolkey: the signing certificate is byte-identical to the db's" \
-	coolkey_cert_identical "CAC Email Signature Certificate" $D/signing-cert.der
-check "hosts: coolkey: signs (RSA-PKCS over a SHA-256 DigestInfo), openssl verifies" \
-	module_signs "$CK" --id $SIGN_ID
-check "hosts: coolkey: decrypts (RSA-PKCS)" \
-	module_decrypts "$CK" --id $DECRYPT_ID
+	# ---- CoolKey ----
+	check "$H: coolkey: pkcs11-tool -L/-O: token John Doe, the three certificates" coolkey_lists
+	check "$H: coolkey: the signing certificate is byte-identical to the db's" \
+		coolkey_cert_identical "CAC Email Signature Certificate" $D/signing-cert.der
+	check "$H: coolkey: signs (RSA-PKCS over a SHA-256 DigestInfo), openssl verifies" \
+		module_signs "$CK" --id $SIGN_ID
+	check "$H: coolkey: decrypts (RSA-PKCS)" \
+		module_decrypts "$CK" --id $DECRYPT_ID
 
-# ---- NSS ----
-# QEMU docs/ccid.txt, in a guest: the CA into /etc/pki/nssdb, CoolKey
-# registered as "CAC Module", certutil -d /etc/pki/nssdb -L -h all.
-check "hosts: nss+coolkey: the seed's guest procedure (modutil -add \"CAC Module\", certutil -d /etc/pki/nssdb -L -h all)" \
-	seed_procedure
-check "hosts: nss+coolkey: cmsutil -S signs, -D verifies GoodSignature" nss_signs /etc/pki/nssdb
-check "hosts: nss+coolkey: cmsutil -E to the encryption certificate, -D decrypts with the card" nss_decrypts /etc/pki/nssdb
-check "hosts: nss+opensc: certutil -L -h all lists the CA and John Doe's three certificates" \
-	nss_opensc_lists
-check "hosts: nss+opensc: cmsutil -S signs, -D verifies GoodSignature" nss_signs /tmp/nss-opensc
-check "hosts: nss+opensc: cmsutil -E, -D decrypts with the card" nss_decrypts /tmp/nss-opensc
+	# ---- NSS ----
+	# QEMU docs/ccid.txt, in a guest: the CA into /etc/pki/nssdb, CoolKey
+	# registered as "CAC Module", certutil -d /etc/pki/nssdb -L -h all.
+	check "$H: nss+coolkey: the seed's guest procedure (modutil -add \"CAC Module\", certutil -d /etc/pki/nssdb -L -h all)" \
+		seed_procedure
+	check "$H: nss+coolkey: cmsutil -S signs, -D verifies GoodSignature" nss_signs /etc/pki/nssdb
+	check "$H: nss+coolkey: cmsutil -E to the encryption certificate, -D decrypts with the card" nss_decrypts /etc/pki/nssdb
+	check "$H: nss+opensc: certutil -L -h all lists the CA and John Doe's three certificates" \
+		nss_opensc_lists
+	check "$H: nss+opensc: cmsutil -S signs, -D verifies GoodSignature" nss_signs /tmp/nss-opensc
+	check "$H: nss+opensc: cmsutil -E, -D decrypts with the card" nss_decrypts /tmp/nss-opensc
+}
+
+host_rows hosts
 
 # ---- GnuPG: scdaemon's own CCID driver, no pcscd ----
 pcscd_stop
@@ -299,3 +308,29 @@ scd_apdus() {
 check "hosts: gnupg: SCD APDU exchanges (SELECT, ECHO) through scdaemon's CCID driver" scd_apdus
 gpg_kill
 check "hosts: daemon exits 0 on SIGTERM (test card)" gadget_stop
+
+# ---- the same rows on the default cac+piv card (issue 20) ----
+# OpenSC takes that card with its PIV driver unless told: its CAC driver
+# forced (card_drivers = cac) for every OpenSC user (pkcs11-tool, p11-kit,
+# NSS), the rows read the CAC view as on personality=cac; CoolKey speaks
+# CAC on its own. pcscd is back for them (gnupg's rows stopped it).
+printf 'app default {\n\tcard_drivers = cac;\n\tframework pkcs15 { use_file_caching = no; }\n}\n' \
+	>/tmp/opensc-cac.conf
+cac_named() {
+	local got
+	got=$(OPENSC_CONF=/tmp/opensc-cac.conf opensc-tool --reader 0 --name 2>&1)
+	echo "opensc-tool --name: $got"
+	[ "$got" = "Common Access Card (CAC)" ]
+}
+CACPIV_FROM=$(date +%s)
+check "hosts: cac+piv: pcscd starts again" pcscd_start
+check "hosts: cac+piv: the default cac+piv card starts" \
+	gadget_start -v --card "${SPEC%,personality=cac}"
+check "hosts: cac+piv: pcscd lists the reader with the card" pcsc_client --wait-reader 10 --wait-card 10 --atr
+check "hosts: cac+piv: OpenSC with card_drivers = cac names it Common Access Card (CAC)" cac_named
+export OPENSC_CONF=/tmp/opensc-cac.conf
+check "hosts: cac+piv: OpenSC session (pkcs11-tool -L -O, a signature)" opensc_session
+host_rows "hosts: cac+piv"
+unset OPENSC_CONF
+check "hosts: cac+piv: daemon exits 0 on SIGTERM" gadget_stop
+diag "hosts: the cac+piv rows took $(($(date +%s) - CACPIV_FROM)) s"

@@ -16,6 +16,10 @@
 #    answers the management key, else each check is a SKIP that says so;
 #  - OpenSC's CAC driver and CoolKey on the same cac+piv card: list, sign,
 #    decrypt, and pkcs11-tool --test --login through the CAC driver;
+#  - CAC's VERIFY on the pin db counts on PIV's PIN counter (issue 21),
+#    personality=cac: 63Cx falling, 6983 then even for the right PIN,
+#    still after a restart, the PUK (PIV side) unblocks; on a db without
+#    a password nothing is counted;
 #  - the APDUs Windows' smart-card discovery and macOS's PIV token send
 #    first, from their public documentation (tests/vm/piv/*.apdu, which
 #    cite it), each answer checked by tests/tools/apdu_replay; the replay
@@ -209,6 +213,58 @@ p11_selftest() { # "PKCS11-TOOL CMD" PIN: pkcs11-tool --test --login, 0 errors
 	grep -Eq '^(No errors|0 errors)' /tmp/selftest.out && [ $rc = 0 ]
 }
 
+# ---- CAC's VERIFY on the same counter (issue 21) ----
+
+# CAC's VERIFY (00 20 00 00 08, the PIN padded with FF, after SELECT of
+# the first PKI applet) through pcscd: prints its status word.
+cac_verify_sw() { # PIN
+	local pin
+	pin=$(printf '%s' "$1" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
+	while [ ${#pin} -lt 16 ]; do pin=${pin}FF; done
+	printf '00A4040007A0000000790100 raw\n0020000008%s raw\n' "$pin" >/tmp/cac-verify.apdu
+	apdu_replay --reset /tmp/cac-verify.apdu 2>&1 | sed -n 's/^  SW //p' | tail -n 1
+}
+cac_verify_is() { # PIN WANT
+	local got
+	got=$(cac_verify_sw "$1")
+	echo "CAC VERIFY: $got (want $2)"
+	[ "$got" = "$2" ]
+}
+cac_wrong_until_blocked() { # the answers go 63Cx down to 63C0, then 6983
+	local i sw last=
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		sw=$(cac_verify_sw 99999999)
+		echo "wrong PIN $i: $sw"
+		case $sw in
+		6983) [ "$last" = 63C0 ] && return 0; return 1 ;;
+		63C?) [ -z "$last" ] || [ "${sw#63C}" -lt "${last#63C}" ] || return 1 ;;
+		*) return 1 ;;
+		esac
+		last=$sw
+	done
+	return 1
+}
+cac_login_refused() { # PIN GREP: OpenSC's CAC driver, C_Login fails with GREP
+	rm -f /tmp/sig
+	cac_p11 --login --pin "$1" --sign -m SHA256-RSA-PKCS --id $SIGN_ID -i /tmp/msg -o /tmp/sig >/tmp/p11.out 2>&1
+	local rc=$?
+	cat /tmp/p11.out
+	[ $rc != 0 ] && grep -q "C_Login.*$2" /tmp/p11.out && ! [ -s /tmp/sig ]
+}
+cac_signs() { # PIN DBDIR
+	rm -f /tmp/sig
+	cac_p11 --login --pin "$1" --sign -m SHA256-RSA-PKCS --id $SIGN_ID -i /tmp/msg -o /tmp/sig &&
+		verifies "$2/signing-cert.der"
+}
+no_password_counts_nothing() { # five wrong PINs, each 9000
+	local i sw
+	for i in 1 2 3 4 5; do
+		sw=$(cac_verify_sw 99999999)
+		echo "PIN $i: $sw"
+		[ "$sw" = 9000 ] || return 1
+	done
+}
+
 # ---- Yubico's tools ----
 
 yk() { yubico-piv-tool -r "$READER" "$@"; }
@@ -253,7 +309,7 @@ yk_generate() { # PIN
 yk_selfsign() { # PIN
 	rm -f /tmp/9e-cert.pem
 	SELFSIGN_FROM=$(($(wc -l </tmp/gadget.log) + 1))
-	yk -a verify-pin -P "$1" -a selfsign-certificate -s 9e -S '/CN=ccid-gadget 9E/' \
+	yk -v -a verify-pin -P "$1" -a selfsign-certificate -s 9e -S '/CN=ccid-gadget 9E/' \
 		-i /tmp/9e-pub.pem -o /tmp/9e-cert.pem || return 1
 	openssl x509 -in /tmp/9e-cert.pem -noout -subject -pubkey >/tmp/9e-cert.txt || return 1
 	cat /tmp/9e-cert.txt
@@ -261,8 +317,9 @@ yk_selfsign() { # PIN
 	# it is shown after the restart)
 	openssl x509 -in /tmp/9e-cert.pem -noout -pubkey | cmp - /tmp/9e-pub.pem
 }
-# When selfsign fails (Debian 12's yubico-piv-tool 2.2.0 says "Failed
-# signing certificate" without sending the card anything), a certificate
+# When selfsign fails (Debian 12's yubico-piv-tool 2.2.0 with OpenSSL 3
+# says "Failed signing certificate" without sending the card anything: see
+# the SKIP below), a certificate
 # for the generated key from a throwaway CA (openssl x509 -force_pubkey)
 # keeps the import and restart checks about the card (openssl req needs
 # openssl.cnf: see the # bed: line).
@@ -416,6 +473,8 @@ check "piv: opensc cac: pkcs11-tool --test --login: no errors" \
 check "piv: coolkey: pkcs11-tool -O: John Doe's three certificates" coolkey_lists
 check "piv: coolkey: signs (RSA-PKCS over a SHA-256 DigestInfo), openssl verifies" coolkey_signs
 check "piv: coolkey: decrypts (RSA-PKCS)" module_decrypts "pkcs11-tool --module $COOLKEY"
+check "piv: nopin: CAC's VERIFY counts nothing on a db without a password (five wrong PINs, each 9000)" \
+	no_password_counts_nothing
 check "piv: nopin: daemon exits 0 on SIGTERM" gadget_stop
 
 # ---- pin db: the PIN's rules, Yubico's tools, provisioning ----
@@ -463,6 +522,33 @@ check "piv: opensc PIV-II (pin db): pkcs11-tool --test --login: no errors" \
 	p11_selftest "env OPENSC_CONF=$PIV_CONF $P11" "$PIN"
 check "piv: pin: daemon exits 0 on SIGTERM" gadget_stop
 
+# libcacard's CAC VERIFY has no counter of its own: the card counts it on
+# PIV's (one PIN, one counter, the state file), personality=cac too.
+check "piv: cac pin: ccid-gadget starts the pin db's personality=cac card (same state-dir)" \
+	gadget_start -v --card "$(spec_for $D cac)"
+check "piv: cac pin: pcscd lists the card" pcsc_client --wait-reader 10 --wait-card 10 --atr
+check "piv: cac pin: a wrong PIN through pcscd: CAC's VERIFY answers 63C$((MAX - 1))" \
+	cac_verify_is 99999999 63C$((MAX - 1))
+check "piv: cac pin: OpenSC's CAC driver: a wrong PIN is CKR_PIN_INCORRECT, nothing signed" \
+	cac_login_refused 99999999 CKR_PIN_INCORRECT
+check "piv: cac pin: wrong PINs count down (63Cx, x falling, 63C0) to 6983" cac_wrong_until_blocked
+check "piv: cac pin: blocked: the right PIN answers 6983 too" cac_verify_is "$PIN" 6983
+check "piv: cac pin: blocked: OpenSC's CAC driver cannot log in with the right PIN (CKR_PIN_LOCKED)" \
+	cac_login_refused "$PIN" CKR_PIN_LOCKED
+check "piv: cac pin: daemon exits 0 on SIGTERM (blocked)" gadget_stop
+check "piv: cac pin: restarted (personality=cac)" gadget_start -v --card "$(spec_for $D cac)"
+pcsc_client --wait-reader 10 --wait-card 10 --atr >/dev/null 2>&1
+check "piv: cac pin: still blocked after the restart: the right PIN answers 6983" cac_verify_is "$PIN" 6983
+check "piv: cac pin: daemon exits 0 on SIGTERM" gadget_stop
+check "piv: cac pin: restarted as cac+piv for the PUK" gadget_start -v --card "$(spec_for $D cac+piv)"
+pcsc_client --wait-reader 10 --wait-card 10 --atr >/dev/null 2>&1
+check "piv: cac pin: the PIV side is blocked too (one counter): empty VERIFY 80 says 6983" tries_are B
+check "piv: cac pin: OpenSC's pkcs15-tool --unblock-pin with the PUK unblocks" puk_unblocks "$PIN"
+check "piv: cac pin: unblocked: CAC's VERIFY takes the right PIN (9000)" cac_verify_is "$PIN" 9000
+check "piv: cac pin: unblocked: OpenSC's CAC driver signs, openssl verifies" cac_signs "$PIN" $D
+check "piv: cac pin: the counter is full again: $MAX" tries_are $MAX
+check "piv: cac pin: daemon exits 0 on SIGTERM" gadget_stop
+
 # Yubico's tools. ykcs11 2.2 (Debian 12) drives only readers whose name
 # begins "Yubico" (ykcs11/utils.c is_yubico_reader); libccid names a
 # reader after its Info.plist entry for the VID:PID, so the reader is
@@ -486,10 +572,17 @@ check "piv: ykcs11: SHA256-RSA-PKCS with 9A, openssl verifies" ykcs11_signs "$PI
 
 if has_provisioning; then
 	check "piv: provisioning: yubico-piv-tool -a verify-pin -a generate -s 9e (RSA 2048, default management key)" yk_generate "$PIN"
-	# Debian 12's yubico-piv-tool 2.2.0 (with OpenSSL 3) has been seen to
-	# stop at "Failed signing certificate" before it sends the card any
-	# GENERAL AUTHENTICATE: that is a SKIP naming it; a refusal by the card
-	# (its GENERAL AUTHENTICATE of 9E in the daemon's -v log) is a failure.
+	# Debian 12's yubico-piv-tool 2.2.0 cannot selfsign with OpenSSL 3,
+	# on any card: selfsign_certificate() (tool/yubico-piv-tool.c) puts
+	# its card-signing RSA_METHOD on EVP_PKEY_get0_RSA(public_key), which
+	# OpenSSL 3 answers with a cached legacy copy of the provider key;
+	# X509_sign(x509, public_key, md) then signs with the provider's own
+	# RSA code, fails ("rsa_ossl_private_encrypt: missing private key")
+	# and never calls sign_data(), so no GENERAL AUTHENTICATE is sent.
+	# yubico-piv-tool 2.3.0 wraps a new legacy key instead (its commit
+	# "Compile cleanly with openssl 1.1 & 3"). So "Failed signing
+	# certificate" with no GENERAL AUTHENTICATE of 9E in the daemon's -v
+	# log is a SKIP naming it; a refusal by the card is a failure.
 	if yk_selfsign "$PIN" >/tmp/selfsign.out 2>&1; then
 		cat /tmp/selfsign.out
 		ok "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e: a certificate of the generated key"
@@ -497,7 +590,7 @@ if has_provisioning; then
 		! tail -n +"$SELFSIGN_FROM" /tmp/gadget.log | grep -Eq 'C-APDU \([0-9]+ bytes\): [01]0 87 [0-9A-F]{2} 9E'; then
 		cat /tmp/selfsign.out
 		skip "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e" \
-			"yubico-piv-tool 2.2.0 fails on the PC: 'Failed signing certificate', no GENERAL AUTHENTICATE reached the card"
+			"yubico-piv-tool 2.2.0 with OpenSSL 3 fails on the PC: X509_sign() with the wrapped public key never calls the card ('Failed signing certificate', no GENERAL AUTHENTICATE reached it; fixed in yubico-piv-tool 2.3.0)"
 	else
 		cat /tmp/selfsign.out
 		not_ok "piv: provisioning: -a verify-pin -a selfsign-certificate -s 9e: a certificate of the generated key" \
