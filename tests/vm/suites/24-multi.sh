@@ -16,7 +16,7 @@
 #    socket is taken) and leaves the first one serving.
 # Readers are told apart by --serial (pcscd puts it in the reader name).
 # bed-setup: tests/vm/cards/make-dbs
-# bed: --timeout 300 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec
+# bed: --timeout 300 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add /usr/bin/pkcs15-tool:/usr/bin/pkcs15-tool
 
 . /bed/p11.sh
 
@@ -98,14 +98,17 @@ p11_listed() { # N: N slots; every CAC reader's (R1..) token is John Doe
 		i=$((i + 1))
 	done
 }
-# Reader RN's certificate 0001 is DIR's id-cert, byte for byte.
+# Reader RN's certificate 0001 is DIR's id-cert, byte for byte; read with
+# OpenSC's pkcs15-tool on that reader alone (pkcs11-tool would bind every
+# card first).
 card_of() { # N DIR
 	local i
 	i=$(reader_index $1)
 	[ -n "$i" ] || { echo "no reader R$1"; return 1; }
 	rm -f /tmp/c$1.der
-	pkcs11-tool --module opensc-pkcs11.so --slot-index "$i" --read-object --type cert \
-		--id 0001 -o /tmp/c$1.der >/dev/null 2>&1 || return 1
+	pkcs15-tool --reader "$i" --read-certificate 0001 >/tmp/c$1.pem 2>/tmp/c$1.err ||
+		{ cat /tmp/c$1.err; return 1; }
+	sed '/-----/d' /tmp/c$1.pem | base64 -d >/tmp/c$1.der || return 1
 	cmp /tmp/c$1.der "$2/id-cert.der"
 }
 not_card_of() { ! cmp -s /tmp/c$1.der "$2/id-cert.der"; }
