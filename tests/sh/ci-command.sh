@@ -8,8 +8,9 @@
 #    the artefacts are there (daemon log with APDU lines, pcscd's log, a
 #    pcap with the usbmon magic);
 #  - a PC/SC client (pcsc_client: the test card's ECHO and GENERATE);
-#  - a COMMAND that fails with status 3 after talking to the card: the
-#    command exits 3 (the checker can fail: a failing COMMAND fails the job);
+#  - a COMMAND that talks to the card, removes it with `ccid-gadget ctl
+#    --name ci remove`, sees it gone and fails with status 3: the command
+#    exits 3 (the checker can fail: a failing COMMAND fails the job);
 #  - docs/ci.md's GitHub and GitLab jobs hold those two command lines
 #    verbatim, so the documented job is the one tested here.
 # Cost: three VM boots, about 60-90 s in all (stated in docs/ci.md).
@@ -54,10 +55,10 @@ run_job "$PCSC_JOB" "$work/pcsc.log"; rc=$?
 show "$work/pcsc.log"
 t "pcsc_client (ECHO, GENERATE) on the test card: exit 0 passed through" [ $rc = 0 ]
 
-FAIL_JOB="scripts/ccid-gadget-ci --card test --artifacts artefacts/fail -- sh -c 'pcsc_client -q --echo 4 && exit 3'"
+FAIL_JOB="scripts/ccid-gadget-ci --card test --artifacts artefacts/fail -- sh -c 'pcsc_client -q --echo 4 && ccid-gadget ctl --name ci remove && pcsc_client --wait-absent 5 && exit 3'"
 run_job "$FAIL_JOB" "$work/fail.log"; rc=$?
 show "$work/fail.log"
-t "a COMMAND that exits 3 after its APDUs: the command exits 3 (got $rc)" [ $rc = 3 ]
+t "a COMMAND that sends APDUs, pulls the card (ctl --name ci remove), exits 3: the command exits 3 (got $rc)" [ $rc = 3 ]
 
 t "docs/ci.md's GitHub and GitLab jobs run the PKCS#11 command" in_docs "$P11_JOB"
 t "docs/ci.md's GitHub and GitLab jobs run the PC/SC command" in_docs "$PCSC_JOB"

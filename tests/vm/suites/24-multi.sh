@@ -13,10 +13,15 @@
 #    other three readers with theirs; `ctl status --json` names each
 #    gadget and UDC;
 #  - a second daemon with a name already running is refused (exit 1: its
-#    socket is taken) and leaves the first one serving.
+#    socket is taken) and leaves the first one serving;
+#  - then scripts/ccid-gadget-ci --mode native, as on a runner with root
+#    and dummy_hcd (this VM is one): its own pcscd, the reader on the
+#    first free UDC, COMMAND's exit status (0, and 3 from a COMMAND that
+#    pulls the card with `ctl --name ci remove`), the artefacts, nothing
+#    left in configfs.
 # Readers are told apart by --serial (pcscd puts it in the reader name).
 # bed-setup: tests/vm/cards/make-dbs
-# bed: --timeout 300 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add /usr/bin/pkcs15-tool:/usr/bin/pkcs15-tool
+# bed: --timeout 300 --add build/cards/nopin:/cards/nopin --add build/cards/pin:/cards/pin --add build/cards/ec:/cards/ec --add /usr/bin/pkcs15-tool:/usr/bin/pkcs15-tool --add /usr/bin/bash:/usr/bin/bash --add scripts/ccid-gadget-ci:/ci/scripts/ccid-gadget-ci
 
 . /bed/p11.sh
 
@@ -190,3 +195,27 @@ stop_all() {
 check "multi: SIGTERM: all four daemons exit 0" stop_all
 check "multi: ... their gadgets are gone from configfs" sh -c '! ls -d /sys/kernel/config/usb_gadget/r* 2>/dev/null'
 check "multi: ... pcscd lists no reader" pcsc_client --expect-readers 0 --wait-reader 15
+
+# ---- scripts/ccid-gadget-ci --mode native --------------------------------
+native_ci() { # EXPECTED-RC ARGS...
+	local want=$1 rc
+	shift
+	bash /ci/scripts/ccid-gadget-ci --mode native --artifacts /tmp/ci-art "$@" >/tmp/ci.out 2>&1
+	rc=$?
+	cat /tmp/ci.out
+	[ "$rc" = "$want" ] || { echo "exit $rc, expected $want"; return 1; }
+}
+native_artefacts() {
+	grep -q ' apdu: ' /tmp/ci-art/gadget.log && grep -q 'pcscdaemon.c' /tmp/ci-art/pcscd.log &&
+		[ "$(head -c 4 /tmp/ci-art/ccid.pcap | od -An -tx1 | tr -d ' \n')" = d4c3b2a1 ] &&
+		grep -q '^> 80EE' /tmp/ci-art/command.log
+}
+pcscd_stop
+check "ci native: pcsc_client on the test card: exit 0 passed through" \
+	native_ci 0 --card test -- pcsc_client --echo 8
+check "ci native: ... artefacts: APDU lines, pcscd's debug log, a pcap, COMMAND's output" native_artefacts
+check "ci native: a COMMAND that pulls the card (ctl --name ci remove) and exits 3: exit 3" \
+	native_ci 3 --card test -- sh -c 'ccid-gadget ctl --name ci remove && pcsc_client --wait-absent 5 && exit 3'
+check "ci native: --card cac --db DIR: pkcs11-tool -L shows John Doe: exit 0" \
+	native_ci 0 --card cac --db /cards/nopin -- sh -c 'pkcs11-tool --module opensc-pkcs11.so -L | grep -q "token label *: John Doe"'
+check "ci native: ... the gadget is gone from configfs" sh -c '! ls -d /sys/kernel/config/usb_gadget/* 2>/dev/null'
