@@ -23,13 +23,24 @@ ci_finish() {
 	ci_emit ccid.pcap /tmp/ccid.pcap
 }
 
+# The daemon enumerates, or fails at once (a bad SPEC: exit 2): no 30 s
+# wait for a dead daemon.
+up_or_dead() { enumerated || ! alive "$GADGET_PID"; }
+ci_gadget_start() {
+	echo "+ ccid-gadget $*" >>/tmp/gadget.log
+	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	GADGET_PID=$!
+	wait_for 30 up_or_dead
+	enumerated
+}
+
 card_ready() { opensc-tool --list-readers 2>/dev/null | grep -Eq "^[0-9]+ +Yes .*\($SERIAL\)"; }
 reader_ready() { opensc-tool --list-readers 2>/dev/null | grep -q "($SERIAL)"; }
 
 ci_setup() {
 	check "ci: dummy_hcd and its UDC" usb_load high || return 1
 	check "ci: udevd" udevd_start || return 1
-	check "ci: the reader enumerates" gadget_start --name "$NAME" --serial "$SERIAL" -v \
+	check "ci: the reader enumerates" ci_gadget_start --name "$NAME" --serial "$SERIAL" -v \
 		--pcap /tmp/ccid.pcap --card "$SPEC" || return 1
 	check "ci: pcscd answers" pcscd_start || return 1
 	if [ "$WANT_CARD" = 1 ]; then
