@@ -300,7 +300,8 @@ soak: deps
 # builds only `make daemon`; installs the daemon, the client, the scripts
 # docs/board.md uses (board-setup, import-p12, ecm-ccid-gadget,
 # make-fake-smartcard, make-tls-certs, each named ccid-gadget-* but
-# ecm-ccid-gadget), the man
+# ecm-ccid-gadget), ccid-gadget-ci (docs/ci.md; natively it needs no more,
+# its VM mode needs a source tree: CCID_GADGET_TREE=DIR), the man
 # page (its doc paths made DOCDIR), the docs, the systemd units (paths
 # filled in) and, only if there is none yet, the config files.
 DOCS := $(sort $(wildcard docs/*.md)) README.md $(wildcard LICENSE)
@@ -312,6 +313,7 @@ install: daemon
 	install -D -m 0755 scripts/import-p12 $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-import-p12
 	install -D -m 0755 scripts/make-fake-smartcard $(DESTDIR)$(PREFIX)/bin/ccid-gadget-make-fake-smartcard
 	install -D -m 0755 scripts/make-tls-certs $(DESTDIR)$(PREFIX)/bin/ccid-gadget-make-tls-certs
+	install -D -m 0755 scripts/ccid-gadget-ci $(DESTDIR)$(PREFIX)/bin/ccid-gadget-ci
 	@mkdir -p $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
 	sed -e 's|/usr/share/doc/ccid-gadget|$(DOCDIR)|g' docs/ccid-gadget.8 \
 		>$(DESTDIR)$(MANDIR)/man8/ccid-gadget.8 && chmod 0644 $(DESTDIR)$(MANDIR)/man8/ccid-gadget.8

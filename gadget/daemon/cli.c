@@ -159,7 +159,8 @@ static int scan(int argc, char **argv, bool ctl, struct cli_scan *sc,
 		}
 		if (ctl && !(d->flags & OPTF_CTL))
 			return fail(err, errlen, "--%s is not a ctl option (ctl "
-				    "takes --ctl PATH, --config FILE and -v)",
+				    "takes --name NAME, --ctl PATH, --config FILE, "
+				    "--json and -v)",
 				    d->name);
 		if (d == &defs[OPT_CONFIG])
 			sc->config = optarg;
@@ -248,6 +249,9 @@ static int parse_ctl_words(struct gadget_opts *o, const char *const *words,
 		return fail(err, errlen, "ctl '%s': unknown command (status, "
 			    "insert [SLOT], remove [SLOT], detach, attach)",
 			    words[0]);
+	if (o->ctl_json && o->ctl_cmd != GADGET_CTL_STATUS)
+		return fail(err, errlen, "ctl %s: --json goes with ctl status "
+			    "only", words[0]);
 	if (nwords > 2 || (nwords == 2 && (o->ctl_cmd == GADGET_CTL_STATUS ||
 					   o->ctl_cmd == GADGET_CTL_DETACH ||
 					   o->ctl_cmd == GADGET_CTL_ATTACH)))
@@ -271,6 +275,9 @@ static int cross_check(const struct gadget_opts *o, const bool *seen,
 {
 	size_t i;
 
+	if (o->ctl_json)
+		return fail(err, errlen, "--json is an option of ctl status "
+			    "(ccid-gadget ctl status --json)");
 	if (o->ffs_dir)
 		for (i = 0; i < OPT_COUNT; i++)
 			if ((seen[i] || seen_conf[i]) &&
@@ -336,6 +343,9 @@ static int parse(int argc, char **argv, struct gadget_opts *o,
 	return cross_check(o, seen, seen_conf, err, errlen);
 }
 
+/* The default socket, by address: --ctl's value is never this pointer. */
+static const char default_ctl[] = GADGET_DEFAULT_CTL;
+
 int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 		     char *err, size_t errlen)
 {
@@ -349,13 +359,19 @@ int gadget_cli_parse(int argc, char **argv, struct gadget_opts *o,
 	o->bcd_device = GADGET_DEFAULT_BCD_DEVICE;
 	o->manufacturer = GADGET_DEFAULT_MANUFACTURER;
 	o->product = GADGET_DEFAULT_PRODUCT;
-	o->ctl_path = GADGET_DEFAULT_CTL;
+	o->ctl_path = default_ctl;
 	err[0] = '\0';
 	sc.args = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*sc.args));
 	if (!sc.args)
 		return fail(err, errlen, "out of memory");
 	ret = parse(argc, argv, o, &sc, err, errlen);
 	free(sc.args);
+	/* --name without --ctl: a socket of its own (cli.h) */
+	if (!ret && o->name && o->ctl_path == default_ctl) {
+		snprintf(o->ctl_path_buf, sizeof(o->ctl_path_buf),
+			 GADGET_NAMED_CTL_FMT, o->name);
+		o->ctl_path = o->ctl_path_buf;
+	}
 	return ret;
 }
 

@@ -24,6 +24,10 @@
 #define GADGET_DEFAULT_MANUFACTURER "ccid-gadget"
 #define GADGET_DEFAULT_PRODUCT "ccid-gadget CCID reader"
 #define GADGET_DEFAULT_CTL "/run/ccid-gadget.sock"
+/* --name NAME without --ctl: the socket is /run/ccid-gadget-NAME.sock, so
+ * several daemons (one per UDC, e.g. dummy_hcd num=4) each have their own. */
+#define GADGET_NAMED_CTL_FMT "/run/ccid-gadget-%s.sock"
+#define GADGET_MAX_NAME 32   /* FunctionFS instance names: < 40 (f_fs.c) */
 #define GADGET_MAX_USB_STRING 126   /* configfs's limit (USB_MAX_STRING_LEN) */
 
 enum gadget_mode {
@@ -43,6 +47,9 @@ enum gadget_ctl_cmd {
 struct gadget_opts {
 	enum gadget_mode mode;
 	const char *udc;                        /* NULL: the only UDC */
+	const char *name;                       /* --name: the gadget's configfs
+	                                           and FunctionFS instance name;
+	                                           NULL: ccid-gadget / ccid */
 	const char *cards[CCID_MAX_SLOTS];      /* --card SPEC, in slot order */
 	unsigned ncards;
 	unsigned slots;                         /* 0: max(1, ncards) */
@@ -54,6 +61,7 @@ struct gadget_opts {
 	uint32_t max_message;                   /* 0: the engine's default */
 	int verbose;                            /* count of -v */
 	const char *ctl_path;
+	char ctl_path_buf[108];                 /* --name's default ctl_path */
 	const char *pcap_path;                  /* --pcap FILE or NULL */
 	uint64_t pcap_max_bytes;                /* 0: pcap_writer.h's default */
 	const char *config_path;                /* --config FILE or NULL */
@@ -62,6 +70,7 @@ struct gadget_opts {
 	/* ctl mode */
 	enum gadget_ctl_cmd ctl_cmd;
 	unsigned ctl_slot;
+	bool ctl_json;                          /* ctl status --json */
 };
 
 /* Parse argv. Returns 0, or -EINVAL with one line in err saying what is

@@ -129,6 +129,26 @@ static int set_udc(struct gadget_opts *o, const char *v, char *err,
 	return 0;
 }
 
+/* The gadget's name in configfs (usb_gadget/NAME) and its FunctionFS
+ * instance (functions/ffs.NAME; FunctionFS instance names are global to
+ * the kernel, so two gadgets cannot share one). Letters, digits, '-' and
+ * '_' keep it a safe path component everywhere it is used. */
+static int set_name(struct gadget_opts *o, const char *v, char *err,
+		    size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > GADGET_MAX_NAME ||
+	    !isalnum((unsigned char)v[0]) ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789-_") != n)
+		return fail(err, errlen, "--name '%s': give 1 to %d letters, "
+			    "digits, '-' or '_', starting with a letter or "
+			    "digit, e.g. --name reader1", v, GADGET_MAX_NAME);
+	o->name = v;
+	return 0;
+}
+
 static int set_vid(struct gadget_opts *o, const char *v, char *err,
 		   size_t errlen)
 {
@@ -204,6 +224,17 @@ static int set_ctl(struct gadget_opts *o, const char *v, char *err,
 		return fail(err, errlen, "--ctl '%s': give a socket path of 1 "
 			    "to %zu bytes", v, max);
 	o->ctl_path = v;
+	return 0;
+}
+
+/* ctl status --json; cli.c refuses it anywhere else. */
+static int set_json(struct gadget_opts *o, const char *v, char *err,
+		    size_t errlen)
+{
+	(void)v;
+	(void)err;
+	(void)errlen;
+	o->ctl_json = true;
 	return 0;
 }
 
@@ -325,6 +356,14 @@ const struct opt_def gadget_opt_defs[OPT_COUNT] = {
 	[OPT_UDC] = { "udc", 0, ARG, set_udc, 0, "NAME",
 		"the UDC to bind (default: the only entry of\n"
 		"/sys/class/udc)" },
+	[OPT_NAME] = { "name", 0, ARG, set_name, OPTF_WITH_FFS | OPTF_CTL,
+		"NAME",
+		"the gadget's name in configfs and its FunctionFS\n"
+		"instance (default ccid-gadget, instance ccid); one\n"
+		"per daemon: with dummy_hcd num=N run N daemons,\n"
+		"each with its own --name and --udc; without --ctl\n"
+		"the socket is /run/ccid-gadget-NAME.sock (ctl takes\n"
+		"--name too)" },
 	[OPT_VID] = { "vid", 0, ARG, set_vid, 0, "HEX",
 		"idVendor (default 08e6)" },
 	[OPT_PID] = { "pid", 0, ARG, set_pid, 0, "HEX",
@@ -349,6 +388,9 @@ const struct opt_def gadget_opt_defs[OPT_COUNT] = {
 	[OPT_CTL] = { "ctl", 0, ARG, set_ctl, OPTF_WITH_FFS | OPTF_CTL,
 		"PATH", "control socket (default " GADGET_DEFAULT_CTL "); root "
 		"only" },
+	[OPT_JSON] = { "json", 0, NOARG, set_json, OPTF_CTL | OPTF_NO_FILE,
+		NULL, "ctl status only: one JSON object (fields in\n"
+		"ccid-gadget(8), STATUS AS JSON)" },
 	[OPT_USER] = { "user", 0, ARG, set_user, OPTF_WITH_FFS,
 		"USER[:GROUP]",
 		"after set-up, run as USER (and GROUP, default USER's\n"
@@ -408,11 +450,13 @@ static const struct {
 	  NULL },
 	{ OPT_UDC, "USB gadget (configfs, via libusbgx):", NULL },
 	{ OPT_CTL, "Control:",
-	  "  ctl status           UDC state, speed, slots, cards, APDU counts\n"
+	  "  ctl status [--json]  UDC state, speed, slots, cards, APDU counts\n"
 	  "  ctl insert [SLOT]    insert the card of SLOT (default 0)\n"
 	  "  ctl remove [SLOT]    remove the card of SLOT (default 0)\n"
 	  "  ctl detach           unbind the UDC: the PC sees the reader unplugged\n"
-	  "  ctl attach           bind it again (the card keeps its state)\n" },
+	  "  ctl attach           bind it again (the card keeps its state)\n"
+	  "  ctl exit status: 0 done, 1 the daemon refused (its reason on\n"
+	  "  stderr), 2 bad command line, 3 no daemon answers at the socket\n" },
 	{ OPT_USER, "Privileges:", NULL },
 	{ OPT_CONFIG, "Configuration file:", NULL },
 	{ OPT_PCAP, "Field debugging:", NULL },
@@ -448,8 +492,8 @@ void gadget_cli_usage(FILE *out)
 	int id, end;
 
 	fputs("Usage: ccid-gadget [OPTIONS]\n"
-	      "       ccid-gadget ctl status | insert [SLOT] | remove [SLOT] | detach | attach\n"
-	      "                       [--ctl PATH]\n"
+	      "       ccid-gadget ctl status [--json] | insert [SLOT] | remove [SLOT] |\n"
+	      "                       detach | attach  [--name NAME | --ctl PATH]\n"
 	      "\n"
 	      "A USB CCID smart-card reader on this board's USB device controller: the\n"
 	      "daemon creates a configfs gadget with one FunctionFS function, serves the\n"

@@ -62,7 +62,8 @@ bool gadget_ctl_conn_readable(struct gadget_ctl_conn *c,
 void gadget_ctl_conn_close(struct gadget_ctl_conn *c);
 
 /* The client: send one request to the daemon at path, copy the reply body
- * to out. Returns 0 if the daemon said ok, -errno otherwise (err says
+ * to out. Returns 0 if the daemon said ok, -EIO if it said "error: ..."
+ * (err holds its reason), another -errno if no daemon answered (err says
  * why). */
 int gadget_ctl_request(const char *path, const char *request, FILE *out,
 		       char *err, size_t errlen);

@@ -43,7 +43,7 @@ int gadget_ctl_request(const char *path, const char *request, FILE *out,
 	}
 	n = snprintf(buf, sizeof(buf), "%s\n", request);
 	if (write(fd, buf, (size_t)n) != n) {
-		ret = -EIO;
+		ret = -EPIPE;
 		snprintf(err, errlen, "sending to %s failed", path);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfs.h"
+#include "ctl_status.h"
 #include "gadget_loop.h"
 
 static const char *icc_name(enum ccid_icc_state s)
@@ -20,39 +21,44 @@ static const char *icc_name(enum ccid_icc_state s)
 	}
 }
 
+/* The snapshot both renderings read (ctl_status.h). */
 static void status(const struct gadget_loop_params *p,
-		   const struct gadget_usb_state *usb, FILE *out)
+		   const struct gadget_usb_state *usb, bool json, FILE *out)
 {
+	struct ctl_status st = { 0 };
 	char state[64];
 	unsigned i;
 
-	if (p->udc_name) {
-		if (cfs_udc_state(p->udc_class, p->udc_name, state,
-				  sizeof(state)) < 0)
-			snprintf(state, sizeof(state), "unknown");
-		fprintf(out, "udc: %s, state %s\n", p->udc_name, state);
-	} else {
-		fprintf(out, "udc: external (--ffs)\n");
-	}
-	fprintf(out, "usb: %s%s%s, hosts served %llu\n",
-		usb->enabled ? "enabled" :
-		usb->bound ? "bound, not configured" : "not bound",
-		usb->enabled ? (usb->speed == FFS_SPEED_SUPER ? ", super speed" :
-				usb->speed == FFS_SPEED_HIGH ? ", high speed" :
-				", full speed") : "",
-		usb->suspended ? ", suspended" : "",
-		(unsigned long long)usb->enables);
-	for (i = 0; i < p->nslots; i++) {
-		struct ccid_slot_stats st;
+	st.gadget = p->gadget_name;
+	st.udc = p->udc_name;
+	if (p->udc_name && cfs_udc_state(p->udc_class, p->udc_name, state,
+					 sizeof(state)) == 0)
+		st.udc_state = state;
+	st.bound = usb->bound;
+	st.configured = usb->enabled;
+	st.suspended = usb->suspended;
+	if (usb->enabled)
+		st.speed = usb->speed == FFS_SPEED_SUPER ? "super" :
+			   usb->speed == FFS_SPEED_HIGH ? "high" : "full";
+	st.hosts_served = usb->enables;
+	for (i = 0; i < p->nslots && i < CCID_MAX_SLOTS; i++) {
+		struct ctl_slot_status *s = &st.slots[st.nslots];
+		struct ccid_slot_stats cs;
 
-		if (ccid_engine_slot_stats(p->eng, i, &st) < 0)
+		if (ccid_engine_slot_stats(p->eng, i, &cs) < 0)
 			continue;
-		fprintf(out, "slot %u: %s, card %s%s, apdus %llu, errors %llu\n",
-			i, p->cards[i] ? vcg_card_describe(p->cards[i]) : "none",
-			icc_name(st.icc), st.busy ? ", busy" : "",
-			(unsigned long long)st.apdus,
-			(unsigned long long)st.errors);
+		s->slot = i;
+		s->card = p->cards[i] ? vcg_card_describe(p->cards[i]) : NULL;
+		s->icc = icc_name(cs.icc);
+		s->busy = cs.busy;
+		s->apdus = cs.apdus;
+		s->errors = cs.errors;
+		st.nslots++;
 	}
+	if (json)
+		ctl_status_json(&st, out);
+	else
+		ctl_status_text(&st, out);
 }
 
 /* "insert 1" / "remove" (slot 0). */
@@ -127,8 +133,8 @@ int gadget_ctl_exec(const struct gadget_loop_params *p,
 		    const struct gadget_usb_state *usb, const char *line,
 		    FILE *out, const char **why)
 {
-	if (!strcmp(line, "status")) {
-		status(p, usb, out);
+	if (!strcmp(line, "status") || !strcmp(line, "status json")) {
+		status(p, usb, line[6] != '\0', out);
 		return 0;
 	}
 	if (!strncmp(line, "insert", 6) && (line[6] == ' ' || !line[6]))
@@ -139,7 +145,7 @@ int gadget_ctl_exec(const struct gadget_loop_params *p,
 		return attachment(p, false, out, why);
 	if (!strcmp(line, "attach"))
 		return attachment(p, true, out, why);
-	*why = "unknown request (status, insert SLOT, remove SLOT, detach, "
-	       "attach)";
+	*why = "unknown request (status, status json, insert SLOT, remove "
+	       "SLOT, detach, attach)";
 	return -EINVAL;
 }

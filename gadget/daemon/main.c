@@ -30,6 +30,7 @@
 #include "vcg_card.h"
 
 #define EXIT_USAGE 2
+#define EXIT_CTL_UNREACHABLE 3   /* ctl: no daemon answered at the socket */
 
 struct daemon {
 	const struct gadget_opts *o;
@@ -163,8 +164,9 @@ static int pick_identity(struct daemon *d, char *err, size_t errlen)
 	d->cfs = (struct cfs_params){
 		.configfs = CFS_CONFIGFS,
 		.run_dir = CFS_RUN_DIR,
-		.gadget_name = CFS_GADGET_NAME,
-		.ffs_instance = CFS_FFS_INSTANCE,
+		/* --name: both names, each unique per daemon (cli.h) */
+		.gadget_name = o->name ? o->name : CFS_GADGET_NAME,
+		.ffs_instance = o->name ? o->name : CFS_FFS_INSTANCE,
 		.udc = d->udc,
 		.vid = o->vid,
 		.pid = o->pid,
@@ -416,6 +418,7 @@ static int daemon_loop(struct daemon *d)
 		.ctl_fd = d->ctl_fd,
 		.udc_class = CFS_UDC_CLASS,
 		.udc_name = d->o->ffs_dir ? NULL : d->udc,
+		.gadget_name = d->o->ffs_dir ? NULL : d->cfs.gadget_name,
 		.attach = d->attach.bind ? &d->attach : NULL,
 		.on_stop = unbind_on_stop,
 		.on_stop_ctx = d,
@@ -467,13 +470,16 @@ static int run_ctl(const struct gadget_opts *o)
 		snprintf(req, sizeof(req), "attach");
 		break;
 	default:
-		snprintf(req, sizeof(req), "status");
+		snprintf(req, sizeof(req), o->ctl_json ? "status json" :
+			 "status");
 		break;
 	}
 	ret = gadget_ctl_request(o->ctl_path, req, stdout, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "ccid-gadget ctl: %s\n", err);
-		return EXIT_FAILURE;
+		/* -EIO: the daemon answered "error: ..."; anything else: no
+		 * daemon (or none that answers) at the socket. */
+		return ret == -EIO ? EXIT_FAILURE : EXIT_CTL_UNREACHABLE;
 	}
 	return EXIT_SUCCESS;
 }

@@ -40,6 +40,7 @@ struct gadget_loop_params {
 	int ctl_fd;                      /* listening control socket or -1 */
 	const char *udc_class;           /* for status: /sys/class/udc */
 	const char *udc_name;            /* NULL with --ffs */
+	const char *gadget_name;         /* configfs name; NULL with --ffs */
 	const struct gadget_attach *attach;   /* for ctl detach/attach and
 	                                    passthru readers; NULL with --ffs;
 	                                    not owned */

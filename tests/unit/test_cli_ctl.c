@@ -266,6 +266,23 @@ static void exec_requests(void)
 	CHECK(strstr(body, "slot 1: none, card absent") != NULL);
 	free(body);
 
+	/* the same daemon as JSON (ctl status --json), gadget name included */
+	p.gadget_name = "r1";
+	out = open_memstream(&body, &size);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "status json", out, &why), 0);
+	fclose(out);
+	CHECK(body && !strcmp(body,
+		"{\"version\":1,\"gadget\":\"r1\",\"udc\":\"dummy_udc.0\","
+		"\"udc_state\":null,\"usb\":{\"bound\":true,\"configured\":true,"
+		"\"speed\":\"high\",\"suspended\":false,\"hosts_served\":1},"
+		"\"slots\":[{\"slot\":0,\"card\":\"test\",\"icc\":\"present\","
+		"\"busy\":false,\"apdus\":0,\"errors\":0},{\"slot\":1,"
+		"\"card\":null,\"icc\":\"absent\",\"busy\":false,\"apdus\":0,"
+		"\"errors\":0}]}\n"));
+	free(body);
+	CHECK_EQ(gadget_ctl_exec(&p, &usb, "status xml", stdout, &why), -EINVAL);
+	p.gadget_name = NULL;
+
 	out = open_memstream(&body, &size);
 	CHECK_EQ(gadget_ctl_exec(&p, &usb, "remove", out, &why), 0);
 	CHECK_EQ(ccid_engine_slot_stats(p.eng, 0, &st), 0);

@@ -308,6 +308,49 @@ static void usage_text(void)
 	free(text);
 }
 
+/* --name: the gadget's and FunctionFS instance's name, and the socket
+ * it implies unless --ctl says otherwise; ctl takes it too. */
+static void name_option(void)
+{
+	CHECK_EQ(PARSE("--name", "r1", "--udc", "dummy_udc.1"), 0);
+	CHECK(o.name && !strcmp(o.name, "r1"));
+	CHECK(!strcmp(o.ctl_path, "/run/ccid-gadget-r1.sock"));
+	CHECK_EQ(PARSE("--name", "r1", "--ctl", "/tmp/r.sock"), 0);
+	CHECK(!strcmp(o.ctl_path, "/tmp/r.sock"));
+	CHECK_EQ(PARSE("--name", "A-b_9"), 0);
+	CHECK_EQ(PARSE("--name", "abcdefghijklmnopqrstuvwxyz012345"), 0);
+	BAD("1 to 32 letters", "--name", "abcdefghijklmnopqrstuvwxyz0123456");
+	BAD("1 to 32 letters", "--name", "");
+	BAD("1 to 32 letters", "--name", "-x");
+	BAD("1 to 32 letters", "--name", "a/b");
+	BAD("1 to 32 letters", "--name", "a.b");
+	BAD("given twice", "--name", "a", "--name", "b");
+	CHECK_EQ(PARSE("ctl", "--name", "r2", "insert", "1"), 0);
+	CHECK_EQ(o.mode, GADGET_MODE_CTL);
+	CHECK(!strcmp(o.ctl_path, "/run/ccid-gadget-r2.sock"));
+	CHECK_EQ(PARSE("--ffs", "/run/x", "--name", "r3"), 0);
+	CHECK(!strcmp(o.ctl_path, "/run/ccid-gadget-r3.sock"));
+	/* without --name nothing changes */
+	CHECK_EQ(PARSE("--udc", "dummy_udc.0"), 0);
+	CHECK(o.name == NULL);
+	CHECK(!strcmp(o.ctl_path, "/run/ccid-gadget.sock"));
+}
+
+/* ctl status --json; --json anywhere else is refused. */
+static void json_option(void)
+{
+	CHECK_EQ(PARSE("ctl", "status", "--json"), 0);
+	CHECK_EQ(o.ctl_cmd, GADGET_CTL_STATUS);
+	CHECK(o.ctl_json);
+	CHECK_EQ(PARSE("ctl", "--json", "status"), 0);
+	CHECK(o.ctl_json);
+	CHECK_EQ(PARSE("ctl", "status"), 0);
+	CHECK(!o.ctl_json);
+	BAD("--json goes with ctl status only", "ctl", "insert", "--json");
+	BAD("--json is an option of ctl status", "--json");
+	BAD("--json is an option of ctl status", "--ffs", "/x", "--json");
+}
+
 int main(void)
 {
 	RUN(defaults);
@@ -322,6 +365,8 @@ int main(void)
 	RUN(ffs_mode);
 	RUN(help);
 	RUN(ctl);
+	RUN(name_option);
+	RUN(json_option);
 	RUN(reader_config);
 	RUN(usage_text);
 	TAP_EXIT();
