@@ -105,9 +105,12 @@ WARN_FLAGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wformat=2
 ALL_CFLAGS := -std=gnu11 $(WARN_FLAGS) -D_GNU_SOURCE -MMD -MP \
 	$(CFLAGS) $(SAN_FLAGS) $(CROSS_CFLAGS)
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -laio -lpthread
-# Each product binary links only what it uses.
-LDLIBS_DAEMON := -Wl,--as-needed $(call pkg_libs,libcacard nss libusbgx gnutls libpcap) -laio -lpthread
-LDLIBS_CLIENT := -Wl,--as-needed $(call pkg_libs,libcacard nss gnutls) -lpthread
+# Each product binary links only what it uses. GnuTLS (tls-creds=) and
+# libpcap (--pcap) are dlopen()ed when their feature is configured
+# (vcard-glue/stream/vcg_gnutls.h, gadget/daemon/pcap_lib.h): only their
+# headers are needed here.
+LDLIBS_DAEMON := -Wl,--as-needed $(call pkg_libs,libcacard nss libusbgx) -laio -lpthread -ldl
+LDLIBS_CLIENT := -Wl,--as-needed $(call pkg_libs,libcacard nss) -lpthread -ldl
 LDLIBS_PCSC := $(call pkg_libs,libpcsclite)
 
 # The layers, enforced: what each folder may #include and which packages
