@@ -208,6 +208,7 @@ int main(int argc, char **argv)
 	size_t apdu_len;
 	long warmup, n;
 	unsigned mps = 512;
+	int rc = 0;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: xfr_cost SPEC WARMUP N [APDU-HEX] [MPS]\n");
@@ -233,7 +234,7 @@ int main(int argc, char **argv)
 	ccid_engine_set_log_level(lp.eng, gadget_log_enabled(LOG_INFO) ?
 				  LOG_DEBUG : LOG_NOTICE);
 	ccid_engine_set_apdu_hook(lp.eng, apdu_log_hook, &alog);
-	card = vcg_card_create(argv[1], lp.eng, 0, err, sizeof(err));
+	card = vcg_card_create(argv[1], lp.eng, 0, &rc, err, sizeof(err));
 	if (!card) {
 		fprintf(stderr, "xfr_cost: %s\n", err);
 		return 1;
