@@ -6,7 +6,7 @@
  *   card   one RSA-2048 signature through the card: SELECT the signing
  *          applet, SIGN/DECRYPT in two chained APDUs (80 42), the
  *          signature checked with the certificate (tests/unit/emul_bed.c)
- * then min(ROUNDS, 5) of:
+ * then TOKENS of:
  *   token  the same raw RSA operation straight on the db's token key with
  *          NSS's own PK11_PubDecryptRaw (what every signature cost before
  *          the key cache: the key rebuilt from key4.db each time); after
@@ -15,7 +15,8 @@
  * Prints "sign,NAME,card median ms,card min ms,token median ms,token min
  * ms,session copies".
  *
- *   sign_cost NAME DBDIR PIN [ROUNDS] */
+ *   sign_cost NAME DBDIR PIN [ROUNDS [TOKENS]]   (TOKENS: the token key's
+ *                                               rounds, default min(ROUNDS, 5)) */
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 	size_t n;
 
 	if (argc < 4 || rounds < 1 || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "usage: sign_cost NAME DBDIR PIN [ROUNDS]\n");
+		fprintf(stderr, "usage: sign_cost NAME DBDIR PIN [ROUNDS [TOKENS]]\n");
 		return 2;
 	}
 	emul_spec_for(spec, sizeof(spec), argv[2], "id-cert", "signing-cert",
@@ -90,7 +91,11 @@ int main(int argc, char **argv)
 		printf("sign,%s,fail,no token key\n", argv[1]);
 		return 1;
 	}
-	tokens = rounds < 5 ? rounds : 5;
+	tokens = argc > 5 ? atoi(argv[5]) : rounds < 5 ? rounds : 5;
+	if (tokens < 1 || tokens > MAX_ROUNDS) {
+		fprintf(stderr, "sign_cost: TOKENS is 1..%d\n", MAX_ROUNDS);
+		return 2;
+	}
 	memset(block, 0xFF, sizeof(block));
 	block[0] = 0x00;
 	block[1] = 0x01;
