@@ -124,24 +124,17 @@ int ffs_io_reap(struct ffs_io *io, ffs_io_done_fn done, void *ctx)
 {
 	struct io_event events[FFS_EP_COUNT];
 	struct timespec zero = { 0, 0 };
-	uint64_t count = 0, got = 0;
+	uint64_t count;
 	int n, i, ep;
 
 	if (read(io->evfd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return -errno;
-	/* The eventfd counts completions (the kernel bumps it after putting
-	 * each event in the ring): stop once that many are reaped rather
-	 * than asking io_getevents for an empty batch, one syscall less per
-	 * wake-up. A completion that lands after the read() bumps the
-	 * eventfd again, so the next epoll wake-up reaps it; one reaped
-	 * early just leaves that wake-up an empty batch. */
 	for (;;) {
 		n = io_getevents(io->ctx, 0, FFS_EP_COUNT, events, &zero);
 		if (n == -EINTR)
 			continue;
 		if (n <= 0)
 			return n;
-		got += (uint64_t)n;
 		for (i = 0; i < n; i++) {
 			struct ffs_ep_io *e = NULL;
 			bool stale;
@@ -169,7 +162,5 @@ int ffs_io_reap(struct ffs_io *io, ffs_io_done_fn done, void *ctx)
 			 * is -errno, never a length. */
 			done(ctx, ep, (long)events[i].res);
 		}
-		if (got >= count)
-			return 0;
 	}
 }
