@@ -105,9 +105,12 @@ WARN_FLAGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wformat=2
 ALL_CFLAGS := -std=gnu11 $(WARN_FLAGS) -D_GNU_SOURCE -MMD -MP \
 	$(CFLAGS) $(SAN_FLAGS) $(CROSS_CFLAGS)
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -laio -lpthread
-# Each product binary links only what it uses.
-LDLIBS_DAEMON := -Wl,--as-needed $(call pkg_libs,libcacard nss libusbgx gnutls libpcap) -laio -lpthread
-LDLIBS_CLIENT := -Wl,--as-needed $(call pkg_libs,libcacard nss gnutls) -lpthread
+# Each product binary links only what it uses. GnuTLS (tls-creds=) and
+# libpcap (--pcap) are dlopen()ed when their feature is configured
+# (vcard-glue/stream/vcg_gnutls.h, gadget/daemon/pcap_lib.h): only their
+# headers are needed here.
+LDLIBS_DAEMON := -Wl,--as-needed $(call pkg_libs,libcacard nss libusbgx) -laio -lpthread -ldl
+LDLIBS_CLIENT := -Wl,--as-needed $(call pkg_libs,libcacard nss) -lpthread -ldl
 LDLIBS_PCSC := $(call pkg_libs,libpcsclite)
 
 # The layers, enforced: what each folder may #include and which packages
@@ -339,6 +342,10 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)
 bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	bench/run
-$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS)
+$(filter-out $(BUILD)/bench/sign_cost,$(BENCH_BINS)): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+# sign_cost drives the card through the unit tests' emulated-card bed
+$(BUILD)/bench/sign_cost: $(BUILD)/bench/sign_cost.o $(UNIT_HELPER_LIB) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)

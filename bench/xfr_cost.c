@@ -14,10 +14,13 @@
  * user code around each syscall; the syscalls themselves are kernel time.
  *
  *   xfr_cost SPEC WARMUP N [APDU-HEX] [MPS]
+ *   xfr_cost SPEC 0 N @FILE [MPS]
  *
  * Powers the card on, sends WARMUP then N XfrBlocks of APDU (default: the
  * test card's SELECT), checks each answer ends in 90 00 or 61 xx, prints
- * "xfr_cost: N XfrBlocks done". Run it twice under callgrind (N and 0):
+ * "xfr_cost: N XfrBlocks done". @FILE: a recorded session instead, one
+ * APDU in hex per line (bench/sessions/); the first N lines are sent once
+ * each, in order, any status word accepted. Run it twice under callgrind (N and 0):
  * the difference of the totals / N is the cost of one XfrBlock.
  * XFR_COST_ENGINE_LOG=0 in the environment leaves the engine's log hook
  * unset (the daemon always sets it). */
@@ -208,6 +211,9 @@ int main(int argc, char **argv)
 	size_t apdu_len;
 	long warmup, n;
 	unsigned mps = 512;
+	int rc = 0;
+	FILE *session = NULL;
+	char line[1200];
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: xfr_cost SPEC WARMUP N [APDU-HEX] [MPS]\n");
@@ -215,7 +221,18 @@ int main(int argc, char **argv)
 	}
 	warmup = atol(argv[2]);
 	n = atol(argv[3]);
-	apdu_len = parse_hex(argc > 4 ? argv[4] : select_test, apdu, sizeof(apdu));
+	if (argc > 4 && argv[4][0] == '@') {
+		session = fopen(argv[4] + 1, "r");
+		if (session == NULL) {
+			perror(argv[4] + 1);
+			return 2;
+		}
+		warmup = 0;
+		apdu_len = 0;
+	} else {
+		apdu_len = parse_hex(argc > 4 ? argv[4] : select_test, apdu,
+				     sizeof(apdu));
+	}
 	if (argc > 5)
 		mps = (unsigned)atoi(argv[5]);
 	gadget_log_set_level(LOG_NOTICE);   /* the daemon's default */
@@ -233,7 +250,7 @@ int main(int argc, char **argv)
 	ccid_engine_set_log_level(lp.eng, gadget_log_enabled(LOG_INFO) ?
 				  LOG_DEBUG : LOG_NOTICE);
 	ccid_engine_set_apdu_hook(lp.eng, apdu_log_hook, &alog);
-	card = vcg_card_create(argv[1], lp.eng, 0, err, sizeof(err));
+	card = vcg_card_create(argv[1], lp.eng, 0, &rc, err, sizeof(err));
 	if (!card) {
 		fprintf(stderr, "xfr_cost: %s\n", err);
 		return 1;
@@ -278,10 +295,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (long k = 0; k < warmup + n; k++) {
+		if (session != NULL) {
+			if (fgets(line, sizeof(line), session) == NULL)
+				break;
+			apdu_len = parse_hex(line, apdu, sizeof(apdu));
+		}
 		if (exchange(CCID_PC_XFR_BLOCK, apdu, apdu_len) < 0)
 			return 1;
 		size_t l = answer_len;
 
+		if (session != NULL) {
+			if (answer[7] != 0 || l < 12) {
+				fprintf(stderr, "xfr_cost: session line %ld: status %02x\n",
+					k + 1, answer[7]);
+				return 1;
+			}
+			continue;
+		}
 		if (answer[7] != 0 || l < 12 ||
 		    !(answer[l - 2] == 0x90 || answer[l - 2] == 0x61)) {
 			fprintf(stderr, "xfr_cost: XfrBlock %ld: status %02x, SW %02x%02x\n",

@@ -56,6 +56,34 @@ rss() { # NAME PID
 	out "rss,1,$1,$hwm,$cur"
 }
 
+# context switches (voluntary, involuntary) of PID, all its threads
+ctx_sum() { # PID
+	cat /proc/$1/task/*/status 2>/dev/null |
+		awk '/^voluntary_ctxt_switches:/ { v += $2 } /^nonvoluntary_ctxt_switches:/ { n += $2 } END { print v + 0, n + 0 }'
+}
+# apdu() with the context switches of PID per APDU (round 1 only)
+apdu_ctx() { # PID ROUND NAME ARGS...
+	local pid=$1 r=$2 name=$3 b a
+	shift 3
+	b=$(ctx_sum $pid)
+	apdu apdu $r $name "$@"
+	a=$(ctx_sum $pid)
+	[ $r = 1 ] && out "$(echo "$b $a" | awk -v n=$((COUNT + WARMUP)) -v name=$name '{ printf "ctx,1,%s,%.2f,%.2f", name, ($3 - $1) / n, ($4 - $2) / n }')"
+}
+# syscalls of PID (all threads) per APDU over 200 SELECTs, under strace -c
+# (after the timed rounds: strace slows every call down)
+syscalls() { # PID NAME SW APDU
+	local pid=$1 name=$2 sw=$3 sel=$4 n=200 st
+	command -v strace >/dev/null || return 0
+	strace -c -f -o /tmp/strace.$name -p $pid 2>/dev/null &
+	st=$!
+	sleep 1
+	pcsc_bench --label x --wait 20 --warmup 0 --count $n --sw $sw $sel >/dev/null 2>&1
+	kill -INT $st 2>/dev/null
+	wait $st 2>/dev/null
+	out "sys,1,$name,$(awk -v n=$n '$NF == "total" { printf "%.2f", $4 / n; exit }' /tmp/strace.$name)"
+}
+
 echo_start() { # [-a]
 	echo_reader "$@" >/tmp/echo.log 2>&1 3>&- &
 	ECHO_PID=$!
@@ -135,22 +163,26 @@ for speed in $SPEEDS; do
 	for r in $(seq $ROUNDS); do
 		diag "bench: $speed round $r"
 		echo_start
-		apdu apdu $r floor-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		apdu_ctx $ECHO_PID $r floor-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		[ $r = 1 ] && [ $speed = $first ] && syscalls $ECHO_PID floor-$speed 9000 $SEL_TEST
 		echo_stop
 		echo_start -a
-		apdu apdu $r floor-aio-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		apdu_ctx $ECHO_PID $r floor-aio-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		[ $r = 1 ] && [ $speed = $first ] && syscalls $ECHO_PID floor-aio-$speed 9000 $SEL_TEST
 		echo_stop
 
 		gadget_start --card test
-		apdu apdu $r test-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+		apdu_ctx $GADGET_PID $r test-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
 		apdu xfer $r echo4k-$speed --warmup 2 --count 20 --protocol t1 --echo 4096
 		apdu xfer $r echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
 		[ $r = 1 ] && rss test-$speed $GADGET_PID
+		[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID test-$speed 9000 $SEL_TEST
 		stop_all
 
 		gadget_start --card "$EMUL_SPEC"
-		apdu apdu $r emulated-$speed --warmup $WARMUP --count $COUNT --sw 610D $SEL_CAC
+		apdu_ctx $GADGET_PID $r emulated-$speed --warmup $WARMUP --count $COUNT --sw 610D $SEL_CAC
 		[ $r = 1 ] && rss emulated-$speed $GADGET_PID
+		[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID emulated-$speed 610D $SEL_CAC
 		if [ $r = 1 ] && [ $speed != super ]; then
 			p11_ops emulated-$speed
 		fi
@@ -174,6 +206,11 @@ for speed in $SPEEDS; do
 	if [ $speed != super ]; then
 		start_time start-test-$speed --card test
 		start_time start-emulated-$speed --card "$EMUL_SPEC"
+		# the floor of the emulated card's start: libcacard + NSS
+		# initialisation alone on the same db (cacard_rss sends
+		# READY=1 once its card is powered on), timed the same way
+		line=$(bench_exec --start --label start-cacard-alone-$speed --count $START --log /tmp/start.log -- cacard_rss $D 0)
+		out "start,1,$line"
 	fi
 done
 ok "bench: done"

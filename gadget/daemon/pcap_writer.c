@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --pcap: see pcap_writer.h. libpcap writes the file (pcap_open_dead +
- * pcap_dump); the records' usbmon headers come from usbmon.c. */
+ * pcap_dump), loaded when the first capture opens (pcap_lib.h); the
+ * records' usbmon headers come from usbmon.c. */
 #include "pcap_writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/usb/ch9.h>
-#include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pcap_lib.h"
 #include "usbmon.h"
 
 #define SNAPLEN 0x40000   /* a 64 KiB extended APDU and its header fit */
@@ -99,6 +100,9 @@ int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 			 "capture on the PC with usbmon instead");
 		return -ENOTSUP;
 	}
+	ret = pcap_lib_load(err, errlen);
+	if (ret < 0)
+		return ret;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		goto nomem;
@@ -111,7 +115,7 @@ int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 	w->rec = malloc(USBMON_HDR_LEN + SNAPLEN);
 	if (!w->out || !w->rec)
 		goto nomem;
-	w->pd = pcap_open_dead(DLT_USB_LINUX_MMAPPED, SNAPLEN);
+	w->pd = PL(pcap_open_dead)(DLT_USB_LINUX_MMAPPED, SNAPLEN);
 	if (!w->pd)
 		goto nomem;
 	f = create_private(path, &ret, err, errlen);
@@ -119,16 +123,16 @@ int pcapw_open(const char *path, const struct ccid_reader_config *cfg,
 		pcapw_close(w);
 		return ret;
 	}
-	w->dumper = pcap_dump_fopen(w->pd, f);   /* owns f from here */
+	w->dumper = PL(pcap_dump_fopen)(w->pd, f);   /* owns f from here */
 	if (!w->dumper) {
 		snprintf(err, errlen, "--pcap '%s': %s", path,
-			 pcap_geterr(w->pd));
+			 PL(pcap_geterr)(w->pd));
 		fclose(f);
 		unlink(path);
 		pcapw_close(w);
 		return -EIO;
 	}
-	pcap_dump_flush(w->dumper);   /* the file header, even if we die */
+	PL(pcap_dump_flush)(w->dumper);   /* the file header, even if we die */
 	w->bytes = PCAP_FILE_HDR_LEN;
 	*out = w;
 	return 0;
@@ -149,9 +153,9 @@ void pcapw_close(struct pcapw *w)
 	if (!w)
 		return;
 	if (w->dumper)
-		pcap_dump_close(w->dumper);
+		PL(pcap_dump_close)(w->dumper);
 	if (w->pd)
-		pcap_close(w->pd);
+		PL(pcap_close)(w->pd);
 	free(w->out);
 	free(w->rec);
 	free(w);
@@ -194,8 +198,8 @@ static void put_record(struct pcapw *w, struct usbmon_event *e,
 		w->failed = true;
 		return;
 	}
-	pcap_dump((u_char *)w->dumper, &ph, w->rec);
-	if (pcap_dump_flush(w->dumper) < 0) {
+	PL(pcap_dump)((u_char *)w->dumper, &ph, w->rec);
+	if (PL(pcap_dump_flush)(w->dumper) < 0) {
 		gadget_log(LOG_ERR, "pcap", "writing the capture failed (disk "
 			   "full?): capture stopped");
 		w->failed = true;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ccid_wire.h"
+#include "pcap_lib.h"
 #include "pcap_writer.h"
 #include "tap.h"
 #include "usbmon.h"
@@ -326,8 +327,34 @@ static void stops_at_the_cap(void)
 	unlink(path);
 }
 
+/* libpcap is dlopen()ed (pcap_lib.h): no library and a library that is
+ * not libpcap are one clear line each; the real one fills every slot. */
+static void pcap_loader(void)
+{
+	static const char *const none[] = { "libccid-gadget-no-such-lib.so.0" };
+	static const char *const notpcap[] = { "libccid-gadget-no-such-lib.so.0",
+					       "libc.so.6" };
+	static const char *const names[] = PCAP_LIB_SONAMES;
+	struct pcap_lib_api api;
+	char err[256] = "";
+
+	memset(&api, 0, sizeof(api));
+	CHECK_EQ(pcap_lib_load_from(none, 1, &api, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "--pcap needs libpcap (libccid-gadget-no-such-lib.so.0") != NULL);
+	CHECK(strstr(err, "libpcap0.8") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+	CHECK_EQ(pcap_lib_load_from(notpcap, 2, &api, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "libc.so.6 is not a usable libpcap") != NULL);
+	CHECK(api.pcap_dump == NULL);
+	CHECK_EQ(pcap_lib_load_from(names, sizeof(names) / sizeof(names[0]), &api,
+				    err, sizeof(err)), 0);
+	CHECK(api.pcap_dump == pcap_dump);   /* the linked test's own */
+	CHECK(api.pcap_open_dead == pcap_open_dead);
+}
+
 int main(void)
 {
+	RUN(pcap_loader);
 	RUN(session);
 	RUN(host_gone_drops_partial);
 	RUN(private_and_fresh);

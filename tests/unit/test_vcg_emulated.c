@@ -20,6 +20,7 @@
 #include "emul_bed.h"
 #include "tap.h"
 #include "vcg_card.h"
+#include "vcg_keycache.h"
 
 /* libcacard's ATR (vcard_emul_get_atr: T=0 only, historical bytes
  * "sfte cd144") with T=1 offered too, as the default personality
@@ -189,16 +190,28 @@ static void pin_db_right_and_wrong_pin(void)
 	CHECK_EQ(bed_verify_pin(b, "9999"), 0x63C2);
 	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x6985);
 	/* The db password is the PIN. */
+	CHECK_EQ(vcg_keycache_count(), 0);
 	CHECK_EQ(bed_verify_pin(b, "1234"), 0x9000);
 	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x9000);
-	/* A wrong PIN logs out again (the right one set the count back). */
+	/* ... with a session copy of the key (vcg_keycache.h), kept for the
+	 * next signature */
+	CHECK_EQ(vcg_keycache_count(), 1);
+	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x9000);
+	CHECK_EQ(vcg_keycache_count(), 1);
+	/* A wrong PIN logs out again (the right one set the count back): the key is refused, copy or not (the
+	 * copy is never used logged out; it goes at the next operation or
+	 * power off). */
 	CHECK_EQ(bed_verify_pin(b, "12345"), 0x63C2);
 	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x6985);
-	/* A power cycle (IccPowerOff / IccPowerOn) logs out too. */
+	/* A power cycle (IccPowerOff / IccPowerOn) logs out too, and
+	 * destroys the copy. */
 	CHECK_EQ(bed_verify_pin(b, "1234"), 0x9000);
+	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x9000);
+	CHECK_EQ(vcg_keycache_count(), 1);
 	ccid_fake_send(b->eng, CCID_PC_ICC_POWER_OFF, 0, ++b->seq, 0, 0, 0, NULL, 0);
 	CHECK_EQ(bed_answer(b), 0);
 	CHECK_EQ(bed_power_on(b, 0), 0);
+	CHECK_EQ(vcg_keycache_count(), 0);
 	CHECK_EQ(bed_sign_and_check(b, 1, cert, n), 0x6985);
 out:
 	bed_close(b);

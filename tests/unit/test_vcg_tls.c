@@ -24,6 +24,7 @@
 #include <gnutls/gnutls.h>
 
 #include "tap.h"
+#include "vcg_gnutls.h"
 #include "vcg_tls.h"
 
 #define BIG 65556                /* a VSCard header + the largest APDU */
@@ -742,6 +743,33 @@ static void t_errors(void)
 	vcg_tls_client_free(NULL);
 }
 
+/* GnuTLS is dlopen()ed (vcg_gnutls.h): a missing library and one that is
+ * not GnuTLS are one clear line each, and the real one fills every slot. */
+static void t_gnutls_loader(void)
+{
+	struct vcg_gnutls_api api;
+	char err[256] = "";
+
+	memset(&api, 0, sizeof(api));
+	CHECK_EQ(vcg_gnutls_load_from("libccid-gadget-no-such-lib.so.0", &api, err,
+				      sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "needs libccid-gadget-no-such-lib.so.0") != NULL);
+	CHECK(strstr(err, "libgnutls30") != NULL);
+	CHECK(strchr(err, '\n') == NULL);
+	CHECK(api.gnutls_init == NULL);
+	err[0] = 0;
+	CHECK_EQ(vcg_gnutls_load_from("libc.so.6", &api, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "libc.so.6 is not a usable GnuTLS") != NULL);
+	CHECK(api.gnutls_init == NULL);
+	CHECK_EQ(vcg_gnutls_load_from(VCG_GNUTLS_SONAME, &api, err, sizeof(err)), 0);
+	CHECK(api.gnutls_init == gnutls_init);       /* the linked test's own */
+	CHECK(api.gnutls_x509_crt_init == gnutls_x509_crt_init);
+	/* the variable itself may be the test's copy (copy relocation) */
+	CHECK(api.free_fn != NULL && *api.free_fn == gnutls_free);
+	CHECK_EQ(vcg_gnutls_load(err, sizeof(err)), 0);
+	CHECK(GT(gnutls_strerror) == gnutls_strerror);
+}
+
 int main(void)
 {
 	int rc;
@@ -772,6 +800,7 @@ int main(void)
 		printf("not ok - make-tls-certs (run from the repo root)\n");
 		return 1;
 	}
+	RUN(t_gnutls_loader);
 	RUN(t_good_echo);
 	RUN(t_send_same_len_rule);
 	RUN(t_tls12_client);

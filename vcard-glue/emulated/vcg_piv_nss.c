@@ -16,6 +16,7 @@
 #include <secmod.h>
 #include <secerr.h>
 
+#include "vcg_keycache.h"
 #include "vcg_piv_nss.h"
 #include "vcg_piv_tlv.h"
 
@@ -487,6 +488,9 @@ static int nss_generate(void *ctx, int key, uint8_t alg, uint8_t *out,
 	}
 	if (c->pending[key] != NULL)   /* an earlier key no certificate took */
 		PK11_DeleteTokenPrivateKey(c->pending[key], PR_FALSE);
+	/* Keys changed: softoken may give a new key a deleted one's handle,
+	 * which must not find the old key's session copy. */
+	vcg_keycache_flush();
 	c->pending[key] = priv;
 	c->alg[key] = alg;
 	*out_len = b.len;

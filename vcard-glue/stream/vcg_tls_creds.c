@@ -19,11 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
-#include <gnutls/x509.h>
-
 #include "vcg_tls_int.h"
 
 #define HINT " (make one with scripts/make-tls-certs)"
@@ -118,38 +113,38 @@ static int load_creds(gnutls_certificate_credentials_t *out, gnutls_priority_t *
 	    (rc = cred_path(crl_p, sizeof(crl_p), dir, "ca-crl.pem", false, err, errlen)) < 0)
 		return rc;
 
-	rc = gnutls_certificate_allocate_credentials(&creds);
+	rc = GT(gnutls_certificate_allocate_credentials)(&creds);
 	if (rc < 0) {
-		seterr(err, errlen, "tls-creds %s: %s", dir, gnutls_strerror(rc));
+		seterr(err, errlen, "tls-creds %s: %s", dir, GT(gnutls_strerror)(rc));
 		return -ENOMEM;
 	}
-	rc = gnutls_certificate_set_x509_trust_file(creds, ca_p, GNUTLS_X509_FMT_PEM);
+	rc = GT(gnutls_certificate_set_x509_trust_file)(creds, ca_p, GNUTLS_X509_FMT_PEM);
 	if (rc <= 0) {
 		seterr(err, errlen, "tls-creds %s: ca-cert.pem: %s", dir,
-		       rc == 0 ? "no PEM certificate in it" : gnutls_strerror(rc));
+		       rc == 0 ? "no PEM certificate in it" : GT(gnutls_strerror)(rc));
 		rc = rc == 0 ? -EINVAL : gnutls_errno(rc);
 		goto fail;
 	}
 	if (access(crl_p, F_OK) == 0) {
-		rc = gnutls_certificate_set_x509_crl_file(creds, crl_p, GNUTLS_X509_FMT_PEM);
+		rc = GT(gnutls_certificate_set_x509_crl_file)(creds, crl_p, GNUTLS_X509_FMT_PEM);
 		if (rc < 0) {
 			seterr(err, errlen, "tls-creds %s: ca-crl.pem: %s", dir,
-			       gnutls_strerror(rc));
+			       GT(gnutls_strerror)(rc));
 			rc = gnutls_errno(rc);
 			goto fail;
 		}
 	}
-	rc = gnutls_certificate_set_x509_key_file(creds, cert_p, key_p, GNUTLS_X509_FMT_PEM);
+	rc = GT(gnutls_certificate_set_x509_key_file)(creds, cert_p, key_p, GNUTLS_X509_FMT_PEM);
 	if (rc < 0) {
 		seterr(err, errlen, "tls-creds %s: %s + %s: %s", dir, cert, key,
-		       gnutls_strerror(rc));
+		       GT(gnutls_strerror)(rc));
 		rc = gnutls_errno(rc);
 		goto fail;
 	}
-	rc = gnutls_priority_init2(prio, VCG_TLS_PRIORITY, &pos, 0);
+	rc = GT(gnutls_priority_init2)(prio, VCG_TLS_PRIORITY, &pos, 0);
 	if (rc < 0) {
 		seterr(err, errlen, "TLS priority \"%s\": %s at \"%s\"", VCG_TLS_PRIORITY,
-		       gnutls_strerror(rc), pos ? pos : "?");
+		       GT(gnutls_strerror)(rc), pos ? pos : "?");
 		*prio = NULL;
 		rc = gnutls_errno(rc);
 		goto fail;
@@ -157,7 +152,7 @@ static int load_creds(gnutls_certificate_credentials_t *out, gnutls_priority_t *
 	*out = creds;
 	return 0;
 fail:
-	gnutls_certificate_free_credentials(creds);
+	GT(gnutls_certificate_free_credentials)(creds);
 	return rc;
 }
 
@@ -298,10 +293,16 @@ bool vcg_tls_allowed(const struct vcg_tls_server *srv, const uint8_t fp[FP_LEN],
 struct vcg_tls_server *vcg_tls_server_new(const char *dir, const char *allow_file,
 					  char *err, size_t errlen)
 {
-	struct vcg_tls_server *srv = calloc(1, sizeof(*srv));
+	struct vcg_tls_server *srv;
 	int rc;
 
 	seterr(err, errlen, "%s", "");
+	rc = vcg_gnutls_load(err, errlen);
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
 		seterr(err, errlen, "tls-creds: out of memory");
 		errno = ENOMEM;
@@ -324,19 +325,25 @@ void vcg_tls_server_free(struct vcg_tls_server *srv)
 	if (srv == NULL)
 		return;
 	if (srv->creds != NULL)
-		gnutls_certificate_free_credentials(srv->creds);
+		GT(gnutls_certificate_free_credentials)(srv->creds);
 	if (srv->prio != NULL)
-		gnutls_priority_deinit(srv->prio);
+		GT(gnutls_priority_deinit)(srv->prio);
 	free_allow(srv->allow, srv->n_allow);
 	free(srv);
 }
 
 struct vcg_tls_client *vcg_tls_client_new(const char *dir, char *err, size_t errlen)
 {
-	struct vcg_tls_client *cli = calloc(1, sizeof(*cli));
+	struct vcg_tls_client *cli;
 	int rc;
 
 	seterr(err, errlen, "%s", "");
+	rc = vcg_gnutls_load(err, errlen);
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	cli = calloc(1, sizeof(*cli));
 	if (cli == NULL) {
 		seterr(err, errlen, "tls-creds: out of memory");
 		errno = ENOMEM;
@@ -356,7 +363,7 @@ void vcg_tls_client_free(struct vcg_tls_client *cli)
 {
 	if (cli == NULL)
 		return;
-	gnutls_certificate_free_credentials(cli->creds);
-	gnutls_priority_deinit(cli->prio);
+	GT(gnutls_certificate_free_credentials)(cli->creds);
+	GT(gnutls_priority_deinit)(cli->prio);
 	free(cli);
 }

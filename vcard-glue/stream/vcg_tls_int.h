@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gnutls/gnutls.h>
+#include "vcg_gnutls.h"
 
 /* TLS 1.2 and 1.3 only; GnuTLS's NORMAL set of ciphers otherwise. */
 #define VCG_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"

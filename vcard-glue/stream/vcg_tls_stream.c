@@ -19,11 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
-#include <gnutls/x509.h>
-
 #include "vcg_tls_int.h"
 
 enum tls_state { TLS_HANDSHAKE, TLS_OPEN, TLS_FAILED };
@@ -80,8 +75,8 @@ static int tls_fail(struct tls_stream *t, int rc, const char *what)
 
 	switch (rc) {
 	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
-		gnutls_alert_description_t a = gnutls_alert_get(t->sess);
-		const char *name = gnutls_alert_get_name(a);
+		gnutls_alert_description_t a = GT(gnutls_alert_get)(t->sess);
+		const char *name = GT(gnutls_alert_get_name)(a);
 
 		/* -EACCES only for "we are refused": on the server it means
 		 * the client was refused, which this is not. */
@@ -114,10 +109,10 @@ static int tls_fail(struct tls_stream *t, int rc, const char *what)
 		return -EPROTO;
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNEXPECTED_PACKET:
-		setwhy(s, "%s: %s (is the peer speaking TLS?)", what, gnutls_strerror(rc));
+		setwhy(s, "%s: %s (is the peer speaking TLS?)", what, GT(gnutls_strerror)(rc));
 		return -EPROTO;
 	default:
-		setwhy(s, "%s: %s", what, gnutls_strerror(rc));
+		setwhy(s, "%s: %s", what, GT(gnutls_strerror)(rc));
 		return -EPROTO;
 	}
 }
@@ -128,9 +123,9 @@ static const gnutls_datum_t *peer_cert(gnutls_session_t sess)
 	const gnutls_datum_t *certs;
 	unsigned n = 0;
 
-	if (gnutls_certificate_type_get(sess) != GNUTLS_CRT_X509)
+	if (GT(gnutls_certificate_type_get)(sess) != GNUTLS_CRT_X509)
 		return NULL;
-	certs = gnutls_certificate_get_peers(sess, &n);
+	certs = GT(gnutls_certificate_get_peers)(sess, &n);
 	return certs != NULL && n > 0 ? certs : NULL;
 }
 
@@ -144,16 +139,16 @@ static void cert_names(const gnutls_datum_t *der, char *cn, size_t cnlen, gnutls
 	snprintf(cn, cnlen, "?");
 	if (dn != NULL)
 		*dn = (gnutls_datum_t){ NULL, 0 };
-	if (der == NULL || gnutls_x509_crt_init(&crt) < 0)
+	if (der == NULL || GT(gnutls_x509_crt_init)(&crt) < 0)
 		return;
-	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
-		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+	if (GT(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		if (GT(gnutls_x509_crt_get_dn_by_oid)(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
 						  cn, &size) < 0)
 			snprintf(cn, cnlen, "?");
-		if (dn != NULL && gnutls_x509_crt_get_dn3(crt, dn, 0) < 0)
+		if (dn != NULL && GT(gnutls_x509_crt_get_dn3)(crt, dn, 0) < 0)
 			*dn = (gnutls_datum_t){ NULL, 0 };
 	}
-	gnutls_x509_crt_deinit(crt);
+	GT(gnutls_x509_crt_deinit)(crt);
 	/* The CN goes into log lines: no control characters. */
 	for (char *p = cn; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -166,7 +161,7 @@ static void status_text(unsigned status, char *out, size_t outlen)
 	gnutls_datum_t txt = { NULL, 0 };
 	size_t n;
 
-	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) < 0 ||
+	if (GT(gnutls_certificate_verification_status_print)(status, GNUTLS_CRT_X509, &txt, 0) < 0 ||
 	    txt.data == NULL) {
 		snprintf(out, outlen, "status 0x%x", status);
 		return;
@@ -179,14 +174,14 @@ static void status_text(unsigned status, char *out, size_t outlen)
 	n = strlen(out);
 	while (n > 0 && out[n - 1] == ' ')
 		out[--n] = '\0';
-	gnutls_free(txt.data);
+	GT_FREE(txt.data);
 }
 
 static void send_alert(struct tls_stream *t, gnutls_alert_description_t a)
 {
 	/* Best effort: the fd may be non-blocking and full; the peer then
 	 * sees the close instead. */
-	(void)gnutls_alert_send(t->sess, GNUTLS_AL_FATAL, a);
+	(void)GT(gnutls_alert_send)(t->sess, GNUTLS_AL_FATAL, a);
 }
 
 /* Server: the client certificate must verify and be allowed. */
@@ -211,12 +206,12 @@ static int check_client(struct tls_stream *t)
 		return -EACCES;
 	}
 	cert_names(der, cn, sizeof(cn), &dn);
-	rc = gnutls_certificate_verify_peers(t->sess, &purpose, 1, &status);
+	rc = GT(gnutls_certificate_verify_peers)(t->sess, &purpose, 1, &status);
 	if (rc < 0 || status != 0) {
 		char reason[128];
 
 		if (rc < 0)
-			snprintf(reason, sizeof(reason), "%s", gnutls_strerror(rc));
+			snprintf(reason, sizeof(reason), "%s", GT(gnutls_strerror)(rc));
 		else
 			status_text(status, reason, sizeof(reason));
 		setwhy(s, "client certificate CN=%s does not verify: %s", cn, reason);
@@ -224,10 +219,10 @@ static int check_client(struct tls_stream *t)
 		rc = -EACCES;
 		goto out;
 	}
-	rc = gnutls_fingerprint(GNUTLS_DIG_SHA256, der, fp, &fplen);
+	rc = GT(gnutls_fingerprint)(GNUTLS_DIG_SHA256, der, fp, &fplen);
 	if (rc < 0 || fplen != FP_LEN) {
 		setwhy(s, "client certificate CN=%s: no sha256 fingerprint: %s", cn,
-		       gnutls_strerror(rc));
+		       GT(gnutls_strerror)(rc));
 		rc = -EPROTO;
 		goto out;
 	}
@@ -242,7 +237,7 @@ static int check_client(struct tls_stream *t)
 	}
 	rc = 0;
 out:
-	gnutls_free(dn.data);
+	GT_FREE(dn.data);
 	return rc;
 }
 
@@ -266,10 +261,10 @@ static int tls_handshake(struct vcg_stream *s)
 		return t->fail_rc;
 	do {
 		errno = 0;
-		rc = gnutls_handshake(t->sess);
-	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+		rc = GT(gnutls_handshake)(t->sess);
+	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !GT(gnutls_error_is_fatal)(rc));
 	if (rc == GNUTLS_E_AGAIN) {
-		s->want_write = gnutls_record_get_direction(t->sess) == 1;
+		s->want_write = GT(gnutls_record_get_direction)(t->sess) == 1;
 		return -EAGAIN;
 	}
 	s->want_write = false;
@@ -280,7 +275,7 @@ static int tls_handshake(struct vcg_stream *s)
 			char cn[64], reason[128];
 
 			cert_names(peer_cert(t->sess), cn, sizeof(cn), NULL);
-			status_text(gnutls_session_get_verify_cert_status(t->sess),
+			status_text(GT(gnutls_session_get_verify_cert_status)(t->sess),
 				    reason, sizeof(reason));
 			setwhy(s, "server certificate CN=%s does not verify: %s", cn, reason);
 			rc = -EACCES;
@@ -297,7 +292,7 @@ static int tls_handshake(struct vcg_stream *s)
 			rc = tls_fail(t, rc, "TLS handshake");
 		}
 		if (alert_rc != 0)
-			(void)gnutls_alert_send_appropriate(t->sess, alert_rc);
+			(void)GT(gnutls_alert_send_appropriate)(t->sess, alert_rc);
 		goto failed;
 	}
 	if (t->srv != NULL && (rc = check_client(t)) < 0)
@@ -324,7 +319,7 @@ static ssize_t tls_recv(struct vcg_stream *s, void *buf, size_t len)
 		ssize_t n;
 
 		errno = 0;
-		n = gnutls_record_recv(t->sess, buf, len);
+		n = GT(gnutls_record_recv)(t->sess, buf, len);
 		if (n >= 0)
 			return n;
 		switch (n) {
@@ -332,13 +327,13 @@ static ssize_t tls_recv(struct vcg_stream *s, void *buf, size_t len)
 		case GNUTLS_E_WARNING_ALERT_RECEIVED:
 			continue;
 		case GNUTLS_E_AGAIN:
-			s->want_write = gnutls_record_get_direction(t->sess) == 1;
+			s->want_write = GT(gnutls_record_get_direction)(t->sess) == 1;
 			return -EAGAIN;
 		case GNUTLS_E_PREMATURE_TERMINATION:
 			return 0;   /* the peer closed without close_notify */
 		case GNUTLS_E_REHANDSHAKE:
 			/* TLS 1.2 renegotiation: not supported, refuse and go on. */
-			(void)gnutls_alert_send(t->sess, GNUTLS_AL_WARNING,
+			(void)GT(gnutls_alert_send)(t->sess, GNUTLS_AL_WARNING,
 						GNUTLS_A_NO_RENEGOTIATION);
 			continue;
 		default:
@@ -373,7 +368,7 @@ static ssize_t tls_send(struct vcg_stream *s, const void *buf, size_t len)
 		ssize_t n;
 
 		errno = 0;
-		n = gnutls_record_send(t->sess, p + t->send_off, len - t->send_off);
+		n = GT(gnutls_record_send)(t->sess, p + t->send_off, len - t->send_off);
 		if (n > 0) {
 			t->send_off += (size_t)n;
 			continue;
@@ -381,7 +376,7 @@ static ssize_t tls_send(struct vcg_stream *s, const void *buf, size_t len)
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (n == GNUTLS_E_AGAIN) {
-			s->want_write = gnutls_record_get_direction(t->sess) == 1;
+			s->want_write = GT(gnutls_record_get_direction)(t->sess) == 1;
 			return -EAGAIN;
 		}
 		t->send_busy = false;
@@ -395,7 +390,7 @@ static bool tls_pending(const struct vcg_stream *s)
 {
 	const struct tls_stream *t = (const struct tls_stream *)s;
 
-	return t->state == TLS_OPEN && gnutls_record_check_pending(t->sess) > 0;
+	return t->state == TLS_OPEN && GT(gnutls_record_check_pending)(t->sess) > 0;
 }
 
 static void tls_free(struct vcg_stream *s)
@@ -409,9 +404,9 @@ static void tls_free(struct vcg_stream *s)
 
 			if (fl >= 0 && !(fl & O_NONBLOCK))
 				(void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
-			(void)gnutls_bye(t->sess, GNUTLS_SHUT_WR);
+			(void)GT(gnutls_bye)(t->sess, GNUTLS_SHUT_WR);
 		}
-		gnutls_deinit(t->sess);
+		GT(gnutls_deinit)(t->sess);
 	}
 	if (s->fd >= 0)
 		close(s->fd);
@@ -439,17 +434,17 @@ static struct tls_stream *tls_new(int fd, unsigned flags, gnutls_priority_t prio
 	t->base.ops = &tls_ops;
 	t->base.fd = fd;
 	snprintf(t->base.peer, sizeof(t->base.peer), "%s", peer ? peer : "?");
-	if (gnutls_init(&t->sess, flags | GNUTLS_NO_SIGNAL) < 0) {
+	if (GT(gnutls_init)(&t->sess, flags | GNUTLS_NO_SIGNAL) < 0) {
 		t->sess = NULL;
 		tls_free(&t->base);
 		return NULL;
 	}
-	if (gnutls_priority_set(t->sess, prio) < 0 ||
-	    gnutls_credentials_set(t->sess, GNUTLS_CRD_CERTIFICATE, creds) < 0) {
+	if (GT(gnutls_priority_set)(t->sess, prio) < 0 ||
+	    GT(gnutls_credentials_set)(t->sess, GNUTLS_CRD_CERTIFICATE, creds) < 0) {
 		tls_free(&t->base);
 		return NULL;
 	}
-	gnutls_transport_set_int(t->sess, fd);
+	GT(gnutls_transport_set_int2)(t->sess, fd, fd);
 	return t;
 }
 
@@ -465,12 +460,12 @@ struct vcg_stream *vcg_stream_tls_server(struct vcg_tls_server *srv, int fd, con
 	 * on a non-blocking fd, and a client that sends 4 bytes would stall
 	 * the daemon's loop for 40 s. The daemon drops a silent client on its
 	 * own deadline instead (vcg_pt_io.c, HELLO_TIMEOUT_MS). */
-	gnutls_handshake_set_timeout(t->sess, 0);
-	gnutls_certificate_server_set_request(t->sess, GNUTLS_CERT_REQUIRE);
+	GT(gnutls_handshake_set_timeout)(t->sess, 0);
+	GT(gnutls_certificate_server_set_request)(t->sess, GNUTLS_CERT_REQUIRE);
 	/* No list of acceptable CAs in the request: a client with a
 	 * certificate from another CA still sends it, and the log says
 	 * "does not verify: issuer unknown" instead of "no certificate". */
-	gnutls_certificate_send_x509_rdn_sequence(t->sess, 1);
+	GT(gnutls_certificate_send_x509_rdn_sequence)(t->sess, 1);
 	return &t->base;
 }
 
@@ -488,15 +483,15 @@ struct vcg_stream *vcg_stream_tls_client(struct vcg_tls_client *cli, int fd,
 	 * in its poll loop: with a GnuTLS timeout, GnuTLS would wait for the
 	 * rest of a partial record inside poll() (see the server above). */
 	fl = fcntl(fd, F_GETFL);
-	gnutls_handshake_set_timeout(t->sess, fl >= 0 && (fl & O_NONBLOCK) ? 0 :
+	GT(gnutls_handshake_set_timeout)(t->sess, fl >= 0 && (fl & O_NONBLOCK) ? 0 :
 				     GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
 	if (hostname != NULL) {
 		snprintf(t->host, sizeof(t->host), "%s", hostname);
 		if (inet_pton(AF_INET, t->host, addr) != 1 &&
 		    inet_pton(AF_INET6, t->host, addr) != 1)
-			(void)gnutls_server_name_set(t->sess, GNUTLS_NAME_DNS, t->host,
+			(void)GT(gnutls_server_name_set)(t->sess, GNUTLS_NAME_DNS, t->host,
 						     strlen(t->host));
 	}
-	gnutls_session_set_verify_cert(t->sess, hostname != NULL ? t->host : NULL, 0);
+	GT(gnutls_session_set_verify_cert)(t->sess, hostname != NULL ? t->host : NULL, 0);
 	return &t->base;
 }
