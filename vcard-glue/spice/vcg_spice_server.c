@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The SPICE plug-in (ccid-gadget-spice.so): a SPICE server with one
+ * char device of subtype "smartcard", behind vcg_spice_abi.h. Linked
+ * against libspice-server; the daemon dlopen()s it only for a passthru
+ * card with spice=.
+ *
+ * What the library does with the smartcard channel (spice-server's
+ * smartcard.cpp): the client's VSC_ReaderAdd / VSC_ReaderRemove become a
+ * VSC_ReaderAdd / VSC_ReaderRemove the server itself writes to the
+ * device (no name; also a ReaderRemove when the channel closes); ATR,
+ * APDU, CardRemove and Error pass through; the client's VSC_Init never
+ * reaches the device, and the device's VSC_Init never reaches the client.
+ * Headers go both ways in network byte order, as on the VSCard port. The
+ * card (vcg_pt_spice.c) makes up for the missing Init. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include <glib.h>
+#include <spice.h>
+
+#include "vcg_spice_abi.h"
+#include "vcg_spice_core.h"
+#include "vcg_spice_display.h"
+
+struct vcg_spice {
+	SpiceServer *server;
+	struct vcg_spice_host host;
+	SpiceCharDeviceInstance sin;
+	struct vcg_spice_display *display;
+	char ticket[64];              /* "" = no auth */
+	int smartcard_conn;           /* the channel's connection id, -1 none */
+	guint log_handler;
+};
+
+/* The core interface's callbacks carry no context: one server per
+ * process (start() refuses a second). */
+static struct vcg_spice *the;
+
+static void plugin_logf(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void plugin_logf(int level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (the == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	the->host.log(the->host.ctx, level, line);
+}
+
+/* The library's own messages (a bad link message, a wrong ticket, a TLS
+ * failure) are GLib log lines of domain "Spice": into the daemon's log,
+ * one line each. Debug and info are dropped (the library is chatty). */
+static void on_glib_log(const gchar *domain, GLogLevelFlags level,
+			const gchar *message, gpointer data)
+{
+	int prio = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) ? LOG_ERR :
+		   (level & G_LOG_LEVEL_WARNING) ? LOG_WARNING : LOG_DEBUG;
+
+	(void)data;
+	if (prio == LOG_DEBUG)
+		return;
+	plugin_logf(prio, "spice: %s%s%s", domain ? domain : "", domain ? ": " : "",
+	     message);
+}
+
+static void peer_of(const SpiceChannelEventInfo *info, char *out, size_t outlen)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (!(info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT) ||
+	    getnameinfo((const struct sockaddr *)&info->paddr_ext, info->plen_ext,
+			host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, outlen, "spice client");
+		return;
+	}
+	snprintf(out, outlen, info->paddr_ext.ss_family == AF_INET6 ?
+		 "spice [%s]:%s%s" : "spice %s:%s%s", host, serv,
+		 (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " (TLS)" : "");
+}
+
+static void on_channel(int event, SpiceChannelEventInfo *info)
+{
+	char peer[NI_MAXHOST + NI_MAXSERV + 32];
+
+	/* CONNECTED comes before the link message is read (the channel
+	 * type is not known yet): INITIALIZED is a linked channel. */
+	if (the == NULL || info == NULL || event == SPICE_CHANNEL_EVENT_CONNECTED)
+		return;
+	if (info->type == SPICE_CHANNEL_MAIN) {
+		peer_of(info, peer, sizeof(peer));
+		plugin_logf(LOG_INFO, "%s %s", peer, event == SPICE_CHANNEL_EVENT_INITIALIZED ?
+			    "connected (main channel)" : "disconnected (main channel)");
+		return;
+	}
+	if (info->type != SPICE_CHANNEL_SMARTCARD)
+		return;
+	if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_conn < 0) {
+		peer_of(info, peer, sizeof(peer));
+		the->smartcard_conn = info->connection_id;
+		the->host.client_came(the->host.ctx, peer);
+	} else if (event == SPICE_CHANNEL_EVENT_DISCONNECTED &&
+		   info->connection_id == the->smartcard_conn) {
+		the->smartcard_conn = -1;
+		the->host.client_gone(the->host.ctx);
+	}
+}
+
+/* ---- the char device ---- */
+
+static int dev_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
+{
+	(void)sin;
+	if (the == NULL || len <= 0)
+		return 0;
+	/* A protocol error is the card's to act on (it drops the client at
+	 * its next dispatch): the bytes are consumed either way. */
+	the->host.from_client(the->host.ctx, buf, (size_t)len);
+	return len;
+}
+
+static int dev_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
+{
+	(void)sin;
+	if (the == NULL || len <= 0)
+		return 0;
+	return (int)the->host.to_client(the->host.ctx, buf, (size_t)len);
+}
+
+static void dev_state(SpiceCharDeviceInstance *sin, int connected)
+{
+	(void)sin;
+	(void)connected;
+}
+
+static SpiceCharDeviceInterface dev_interface = {
+	.base = {
+		.type = SPICE_INTERFACE_CHAR_DEVICE,
+		.description = "ccid-gadget passthru card",
+		.major_version = SPICE_INTERFACE_CHAR_DEVICE_MAJOR,
+		.minor_version = SPICE_INTERFACE_CHAR_DEVICE_MINOR,
+	},
+	.state = dev_state,
+	.write = dev_write,
+	.read = dev_read,
+};
+
+/* ---- the plug-in's entry points ---- */
+
+static void plugin_stop(struct vcg_spice *s);
+
+static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
+				      const struct vcg_spice_config *cfg,
+				      char *err, size_t errlen)
+{
+	struct vcg_spice *s;
+	char ca[1100], cert[1100], key[1100];
+
+	if (the != NULL) {
+		snprintf(err, errlen, "one spice= card per daemon (the SPICE library's core interface has no context)");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->host = *host;
+	s->smartcard_conn = -1;
+	the = s;
+	s->log_handler = g_log_set_handler("Spice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
+					   G_LOG_FLAG_RECURSION, on_glib_log, NULL);
+	s->server = spice_server_new();
+	if (s->server == NULL) {
+		snprintf(err, errlen, "spice_server_new failed");
+		goto fail;
+	}
+	spice_server_set_name(s->server, "ccid-gadget");
+	spice_server_set_addr(s->server, cfg->host, 0);
+	if (cfg->port != 0 && spice_server_set_port(s->server, (int)cfg->port) < 0) {
+		snprintf(err, errlen, "spice: bad port %u", cfg->port);
+		goto fail;
+	}
+	if (cfg->ticket != NULL) {
+		snprintf(s->ticket, sizeof(s->ticket), "%s", cfg->ticket);
+		spice_server_set_ticket(s->server, s->ticket, 0, 0, 0);
+	} else {
+		spice_server_set_noauth(s->server);
+	}
+	if (cfg->tls_port != 0) {
+		snprintf(ca, sizeof(ca), "%s/ca-cert.pem", cfg->x509_dir);
+		snprintf(cert, sizeof(cert), "%s/server-cert.pem", cfg->x509_dir);
+		snprintf(key, sizeof(key), "%s/server-key.pem", cfg->x509_dir);
+		if (spice_server_set_tls(s->server, (int)cfg->tls_port, ca, cert, key,
+					 NULL, NULL, NULL) < 0) {
+			snprintf(err, errlen, "spice: TLS on port %u refused", cfg->tls_port);
+			goto fail;
+		}
+	}
+	if (spice_server_init(s->server, vcg_spice_core_init(host->epfd, on_channel)) < 0) {
+		/* The library's own line (why: the port, the certificate)
+		 * went to the log just before. */
+		snprintf(err, errlen, "spice: cannot start the SPICE server on %s:%u%s (see the line before)",
+			 cfg->host, cfg->port, cfg->tls_port ? " with TLS" : "");
+		goto fail;
+	}
+	s->display = vcg_spice_display_add(s->server, err, errlen);
+	if (s->display == NULL)
+		goto fail;
+	s->sin.base.sif = &dev_interface.base;
+	s->sin.subtype = "smartcard";
+	if (spice_server_add_interface(s->server, &s->sin.base) < 0) {
+		snprintf(err, errlen, "spice: this libspice-server has no smartcard channel (built without libcacard?)");
+		goto fail;
+	}
+	spice_server_vm_start(s->server);
+	return s;
+fail:
+	plugin_stop(s);
+	return NULL;
+}
+
+static void plugin_event(struct vcg_spice *s, uint32_t id, uint32_t events)
+{
+	(void)s;
+	vcg_spice_core_event(id, events);
+}
+
+static void plugin_wakeup(struct vcg_spice *s)
+{
+	if (s != NULL && s->sin.st != NULL)
+		spice_server_char_device_wakeup(&s->sin);
+}
+
+static void plugin_drop_client(struct vcg_spice *s)
+{
+	if (s == NULL || s->server == NULL)
+		return;
+	/* The library has no "disconnect" call: setting the ticket again
+	 * with disconnect_if_connected does it; without a ticket, noauth
+	 * is put back after. */
+	spice_server_set_ticket(s->server, s->ticket[0] ? s->ticket : NULL, 0, 0, 1);
+	if (!s->ticket[0])
+		spice_server_set_noauth(s->server);
+}
+
+static void plugin_stop(struct vcg_spice *s)
+{
+	if (s == NULL)
+		return;
+	if (s->server != NULL) {
+		if (s->sin.st != NULL)
+			spice_server_remove_interface(&s->sin.base);
+		vcg_spice_display_free(s->display);
+		spice_server_destroy(s->server);
+	}
+	vcg_spice_core_reset();
+	if (s->log_handler)
+		g_log_remove_handler("Spice", s->log_handler);
+	if (the == s)
+		the = NULL;
+	explicit_bzero(s->ticket, sizeof(s->ticket));
+	free(s);
+}
+
+__attribute__((visibility("default")))
+const struct vcg_spice_plugin vcg_spice_plugin_v1 = {
+	.abi_version = VCG_SPICE_ABI_VERSION,
+	.start = plugin_start,
+	.event = plugin_event,
+	.wakeup = plugin_wakeup,
+	.drop_client = plugin_drop_client,
+	.stop = plugin_stop,
+};
