@@ -13,6 +13,7 @@
  * Headers go both ways in network byte order, as on the VSCard port. The
  * card (vcg_pt_spice.c) makes up for the missing Init. */
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct vcg_spice {
 /* The core interface's callbacks carry no context: one server per
  * process (start() refuses a second). */
 static struct vcg_spice *the;
+static bool used;   /* a server was started in this process */
 
 static void plugin_logf(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -66,8 +68,8 @@ static void on_glib_log(const gchar *domain, GLogLevelFlags level,
 		   (level & G_LOG_LEVEL_WARNING) ? LOG_WARNING : LOG_DEBUG;
 
 	(void)data;
-	if (prio == LOG_DEBUG)
-		return;
+	if (prio == LOG_DEBUG || strstr(message, "allowing multiple client") != NULL)
+		return;   /* the latter: our own choice, see plugin_start */
 	plugin_logf(prio, "spice: %s%s%s", domain ? domain : "", domain ? ": " : "",
 	     message);
 }
@@ -98,13 +100,26 @@ static void on_channel(int event, SpiceChannelEventInfo *info)
 		return;
 	if (info->type == SPICE_CHANNEL_MAIN) {
 		peer_of(info, peer, sizeof(peer));
-		plugin_logf(LOG_INFO, "%s %s", peer, event == SPICE_CHANNEL_EVENT_INITIALIZED ?
-			    "connected (main channel)" : "disconnected (main channel)");
+		if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_conn >= 0 &&
+		    info->connection_id != the->smartcard_conn)
+			/* The library offers it no smartcard channel (it
+			 * has one client): it cannot take the card. */
+			plugin_logf(LOG_WARNING, "%s refused: another client has this slot (one client per spice=)",
+				    peer);
+		else
+			plugin_logf(LOG_INFO, "%s %s", peer, event == SPICE_CHANNEL_EVENT_INITIALIZED ?
+				    "connected (main channel)" : "disconnected (main channel)");
 		return;
 	}
 	if (info->type != SPICE_CHANNEL_SMARTCARD)
 		return;
-	if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_conn < 0) {
+	if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_conn >= 0) {
+		/* A second client: the library gives it no reader (its
+		 * ReaderAdd gets VSC_Error "cannot add more readers"). */
+		peer_of(info, peer, sizeof(peer));
+		plugin_logf(LOG_WARNING, "%s refused: another client has this slot (one client per spice=)",
+			    peer);
+	} else if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
 		peer_of(info, peer, sizeof(peer));
 		the->smartcard_conn = info->connection_id;
 		the->host.client_came(the->host.ctx, peer);
@@ -164,11 +179,17 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 {
 	struct vcg_spice *s;
 	char ca[1100], cert[1100], key[1100];
+	int rc;
 
-	if (the != NULL) {
-		snprintf(err, errlen, "one spice= card per daemon (the SPICE library's core interface has no context)");
+	/* libspice-server keeps every smartcard device it was given in a
+	 * process-wide table that nothing empties: a server started after
+	 * an earlier one was destroyed finds the old, freed device there
+	 * and crashes at the client's ReaderAdd. So: one per process. */
+	if (the != NULL || used) {
+		snprintf(err, errlen, "one spice= card per daemon run (the SPICE library keeps its smartcard device for the life of the process)");
 		return NULL;
 	}
+	used = true;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -206,7 +227,15 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 			goto fail;
 		}
 	}
-	if (spice_server_init(s->server, vcg_spice_core_init(host->epfd, on_channel)) < 0) {
+	/* A second client must not throw the first one out (SPICE's
+	 * default: the newest client wins). With several clients allowed,
+	 * the library attaches the smartcard device to the first one only
+	 * and refuses the others' readers with VSC_Error. It reads this
+	 * switch once, in spice_server_init. */
+	setenv("SPICE_DEBUG_ALLOW_MC", "1", 1);
+	rc = spice_server_init(s->server, vcg_spice_core_init(host->epfd, on_channel));
+	unsetenv("SPICE_DEBUG_ALLOW_MC");
+	if (rc < 0) {
 		/* The library's own line (why: the port, the certificate)
 		 * went to the log just before. */
 		snprintf(err, errlen, "spice: cannot start the SPICE server on %s:%u%s (see the line before)",
