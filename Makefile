@@ -241,7 +241,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_LIB) $(LIBS)
 
 # The SPICE glue's tests: the core adapter compiled in, the rest through
 # the plug-in the daemon loads (build/ccid-gadget-spice.so).
-$(BUILD)/tests/unit/test_vcg_spice%.o: LAYER_FLAGS += -I$(VG)/spice $(call pkg_cflags,$(SPICE_PKGS))
+$(BUILD)/tests/unit/test_vcg_spice.o $(BUILD)/tests/unit/test_vcg_spice_viewer.o: LAYER_FLAGS += -I$(VG)/spice -I$(VG)/passthru \
+	$(call pkg_cflags,$(SPICE_PKGS))
 $(BUILD)/tests/test_vcg_spice: $(call obj,vcard-glue/spice/vcg_spice_core.c)
 $(BUILD)/tests/test_vcg_spice $(BUILD)/tests/test_vcg_spice_viewer: | $(SPICE_PLUGIN)
 

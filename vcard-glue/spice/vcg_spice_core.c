@@ -258,6 +258,16 @@ void vcg_spice_core_event(uint32_t id, uint32_t events)
 	}
 }
 
+unsigned vcg_spice_core_watched_fds(int *fds, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < VCG_SPICE_CORE_MAX && n < max; i++)
+		if (core.place[i] != NULL && !core.place[i]->timer)
+			fds[n++] = core.place[i]->fd;
+	return n;
+}
+
 unsigned vcg_spice_core_live(void)
 {
 	unsigned n = 0;

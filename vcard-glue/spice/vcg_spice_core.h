@@ -35,6 +35,9 @@ SpiceCoreInterface *vcg_spice_core_init(int epfd,
  * epoll_wait returned it) is ignored. */
 void vcg_spice_core_event(uint32_t id, uint32_t events);
 
+/* The fds watched now (at most max into fds); returns how many. */
+unsigned vcg_spice_core_watched_fds(int *fds, unsigned max);
+
 /* Watches and timers alive now (tests: nothing leaks). */
 unsigned vcg_spice_core_live(void);
 

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <syslog.h>
 
 #include <glib.h>
@@ -28,14 +30,34 @@
 #include "vcg_spice_core.h"
 #include "vcg_spice_display.h"
 
+/* Channels linked at once, at most (one client: main, display, inputs,
+ * cursor, smartcard; a refused second client's too). */
+#define LINKED_MAX 32
+/* A connection that has not finished its SPICE link (TLS handshake,
+ * link message, ticket) by then is dropped: the library itself waits
+ * for ever. */
+#define LINK_TIMEOUT_MS 10000
+
 struct vcg_spice {
 	SpiceServer *server;
 	struct vcg_spice_host host;
 	SpiceCharDeviceInstance sin;
 	struct vcg_spice_display *display;
 	char ticket[64];              /* "" = no auth */
-	int smartcard_conn;           /* the channel's connection id, -1 none */
+	bool smartcard_taken;         /* a client has the smartcard channel */
+	int smartcard_conn;           /* its connection id (any int: random) */
 	guint log_handler;
+	/* Connections not linked yet (link_watchdog, on_channel): */
+	struct sockaddr_storage linked[LINKED_MAX];   /* peers of linked channels */
+	unsigned nlinked;
+	struct pending_link {
+		int fd;
+		struct sockaddr_storage peer;
+		uint64_t since_ms;
+	} pending[VCG_SPICE_CORE_MAX];
+	char link_why[200];           /* the library's last link error */
+	SpiceTimer *watchdog;
+	SpiceCoreInterface *core;
 };
 
 /* The core interface's callbacks carry no context: one server per
@@ -68,8 +90,23 @@ static void on_glib_log(const gchar *domain, GLogLevelFlags level,
 		   (level & G_LOG_LEVEL_WARNING) ? LOG_WARNING : LOG_DEBUG;
 
 	(void)data;
-	if (prio == LOG_DEBUG || strstr(message, "allowing multiple client") != NULL)
-		return;   /* the latter: our own choice, see plugin_start */
+	/* Dropped beside debug: the library's notes on our own choice to
+	 * allow several clients (plugin_start) and on a refused second
+	 * client getting no smartcard channel (on_channel says that). */
+	if (prio == LOG_DEBUG || strstr(message, "allowing multiple client") != NULL ||
+	    strstr(message, "reds_fill_channels") != NULL)
+		return;
+	if (the != NULL && strstr(message, "reds_handle_") != NULL) {
+		/* A connection's link failed: said once, with the peer, in
+		 * the line on_channel writes when it is gone. The first
+		 * reason is kept (a watchdog's, or the library's own). */
+		const char *why = strrchr(message, ':');
+
+		if (the->link_why[0] == '\0')
+			snprintf(the->link_why, sizeof(the->link_why), "%s",
+				 why != NULL ? why + 2 : message);
+		return;
+	}
 	plugin_logf(prio, "spice: %s%s%s", domain ? domain : "", domain ? ": " : "",
 	     message);
 }
@@ -90,6 +127,84 @@ static void peer_of(const SpiceChannelEventInfo *info, char *out, size_t outlen)
 		 (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " (TLS)" : "");
 }
 
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(a, b, sizeof(struct sockaddr_in6)) == 0;
+	return false;
+}
+
+/* Forget a linked channel's peer; false if it was not linked. */
+static bool unlink_peer(const SpiceChannelEventInfo *info)
+{
+	if (!(info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT))
+		return true;   /* cannot tell: no line */
+	for (unsigned i = 0; i < the->nlinked; i++) {
+		if (same_peer(&the->linked[i], &info->paddr_ext)) {
+			the->linked[i] = the->linked[--the->nlinked];
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Every second: a connection the library watches that has a peer, is
+ * not a linked channel, and has been there LINK_TIMEOUT_MS is shut down
+ * (half a link message and silence, a TLS handshake never finished):
+ * the library then reads the end and drops it, and on_channel says so.
+ * shutdown(), not close(): the fd stays the library's. */
+static void link_watchdog(void *opaque)
+{
+	struct vcg_spice *s = opaque;
+	int fds[VCG_SPICE_CORE_MAX];
+	unsigned n = vcg_spice_core_watched_fds(fds, VCG_SPICE_CORE_MAX);
+	struct pending_link next[VCG_SPICE_CORE_MAX];
+	unsigned nnext = 0;
+	uint64_t now = mono_ms();
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sockaddr_storage peer;
+		socklen_t sl = sizeof(peer);
+		uint64_t since = now;
+		bool linked = false;
+
+		if (getpeername(fds[i], (struct sockaddr *)&peer, &sl) < 0)
+			continue;   /* a listening socket */
+		for (unsigned j = 0; j < s->nlinked && !linked; j++)
+			linked = same_peer(&s->linked[j], &peer);
+		if (linked)
+			continue;
+		for (unsigned j = 0; j < VCG_SPICE_CORE_MAX; j++)
+			if (s->pending[j].since_ms && s->pending[j].fd == fds[i] &&
+			    same_peer(&s->pending[j].peer, &peer))
+				since = s->pending[j].since_ms;
+		if (now - since >= LINK_TIMEOUT_MS) {
+			if (s->link_why[0] == '\0')
+				snprintf(s->link_why, sizeof(s->link_why),
+					 "no SPICE link within %d s", LINK_TIMEOUT_MS / 1000);
+			shutdown(fds[i], SHUT_RDWR);
+			continue;
+		}
+		next[nnext++] = (struct pending_link){ .fd = fds[i], .peer = peer,
+						       .since_ms = since };
+	}
+	memset(s->pending, 0, sizeof(s->pending));
+	memcpy(s->pending, next, nnext * sizeof(next[0]));
+	s->core->timer_start(s->watchdog, 1000);
+}
+
 static void on_channel(int event, SpiceChannelEventInfo *info)
 {
 	char peer[NI_MAXHOST + NI_MAXSERV + 32];
@@ -98,9 +213,22 @@ static void on_channel(int event, SpiceChannelEventInfo *info)
 	 * type is not known yet): INITIALIZED is a linked channel. */
 	if (the == NULL || info == NULL || event == SPICE_CHANNEL_EVENT_CONNECTED)
 		return;
+	if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
+		if (the->nlinked < LINKED_MAX && (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT))
+			the->linked[the->nlinked++] = info->paddr_ext;
+		the->link_why[0] = '\0';
+	} else if (!unlink_peer(info)) {
+		/* Gone before its link was done: one line, the reason the
+		 * library gave (bad magic, version, size, ticket, TLS). */
+		peer_of(info, peer, sizeof(peer));
+		plugin_logf(LOG_NOTICE, "%s dropped before its SPICE link was done: %s", peer,
+			    the->link_why[0] ? the->link_why : "it closed the connection");
+		the->link_why[0] = '\0';
+		return;
+	}
 	if (info->type == SPICE_CHANNEL_MAIN) {
 		peer_of(info, peer, sizeof(peer));
-		if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_conn >= 0 &&
+		if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_taken &&
 		    info->connection_id != the->smartcard_conn)
 			/* The library offers it no smartcard channel (it
 			 * has one client): it cannot take the card. */
@@ -113,7 +241,7 @@ static void on_channel(int event, SpiceChannelEventInfo *info)
 	}
 	if (info->type != SPICE_CHANNEL_SMARTCARD)
 		return;
-	if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_conn >= 0) {
+	if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_taken) {
 		/* A second client: the library gives it no reader (its
 		 * ReaderAdd gets VSC_Error "cannot add more readers"). */
 		peer_of(info, peer, sizeof(peer));
@@ -121,11 +249,12 @@ static void on_channel(int event, SpiceChannelEventInfo *info)
 			    peer);
 	} else if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
 		peer_of(info, peer, sizeof(peer));
+		the->smartcard_taken = true;
 		the->smartcard_conn = info->connection_id;
 		the->host.client_came(the->host.ctx, peer);
 	} else if (event == SPICE_CHANNEL_EVENT_DISCONNECTED &&
-		   info->connection_id == the->smartcard_conn) {
-		the->smartcard_conn = -1;
+		   the->smartcard_taken && info->connection_id == the->smartcard_conn) {
+		the->smartcard_taken = false;
 		the->host.client_gone(the->host.ctx);
 	}
 }
@@ -196,7 +325,6 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 		return NULL;
 	}
 	s->host = *host;
-	s->smartcard_conn = -1;
 	the = s;
 	s->log_handler = g_log_set_handler("Spice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
 					   G_LOG_FLAG_RECURSION, on_glib_log, NULL);
@@ -233,7 +361,8 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	 * and refuses the others' readers with VSC_Error. It reads this
 	 * switch once, in spice_server_init. */
 	setenv("SPICE_DEBUG_ALLOW_MC", "1", 1);
-	rc = spice_server_init(s->server, vcg_spice_core_init(host->epfd, on_channel));
+	s->core = vcg_spice_core_init(host->epfd, on_channel);
+	rc = spice_server_init(s->server, s->core);
 	unsetenv("SPICE_DEBUG_ALLOW_MC");
 	if (rc < 0) {
 		/* The library's own line (why: the port, the certificate)
@@ -252,6 +381,9 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 		goto fail;
 	}
 	spice_server_vm_start(s->server);
+	s->watchdog = s->core->timer_add(link_watchdog, s);
+	if (s->watchdog != NULL)
+		s->core->timer_start(s->watchdog, 1000);
 	return s;
 fail:
 	plugin_stop(s);
@@ -292,6 +424,8 @@ static void plugin_stop(struct vcg_spice *s)
 		vcg_spice_display_free(s->display);
 		spice_server_destroy(s->server);
 	}
+	if (s->watchdog != NULL && s->core != NULL)
+		s->core->timer_remove(s->watchdog);
 	vcg_spice_core_reset();
 	if (s->log_handler)
 		g_log_remove_handler("Spice", s->log_handler);
