@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# passthru spice= through real USB with a SPICE client nobody here wrote:
+# the daemon in the dummy_hcd VM (tests/vm/spice/guest.sh), Debian's
+# remote-viewer on this machine under Xvfb lending the fake card's three
+# certificates (build/cards/nopin), connected through QEMU user-net
+# (hostfwd 127.0.0.1:PORT -> the VM's 10.0.2.15:5930, an e1000 NIC). The
+# guest asks for each client action with a "# spice-host: ACTION" line:
+#   start   remote-viewer connects      stop    it is closed
+#   remove  its shift+F9 hotkey         insert  its shift+F8 hotkey
+# The hotkeys are typed by xdotool into its window on its Xvfb.
+# Logs: build/vm/runs/spice/ (the VM's), build/vm/runs/spice-host/.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+top=$PWD
+logs=$top/build/vm/runs/spice-host
+rm -rf "$logs"
+mkdir -p "$logs"
+
+for t in remote-viewer xvfb-run xdotool qemu-system-x86_64; do
+	command -v $t >/dev/null || { echo "not ok - spice-vm: $t is installed (scripts/deps/cards.txt, vm.txt)"; exit 1; }
+done
+[ -f build/ccid-gadget-spice.so ] || { echo "not ok - spice-vm: build/ccid-gadget-spice.so is built (libspice-server-dev)"; exit 1; }
+tests/vm/cards/make-dbs || { echo "not ok - spice-vm: tests/vm/cards/make-dbs"; exit 1; }
+ko=$(find build/vm/kernel/root/lib/modules -name e1000.ko | head -n 1)
+[ -n "$ko" ] || { echo "not ok - spice-vm: e1000.ko in build/vm (tests/vm/fetch-kernel)"; exit 1; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+viewer=0
+viewer_start() {
+	local env=$logs/viewer.env
+	rm -f "$env"
+	setsid xvfb-run -a -s '-screen 0 800x600x24' sh -c "echo \"\$DISPLAY \$XAUTHORITY\" >$env; exec remote-viewer --spice-smartcard --spice-smartcard-db=sql:$top/build/cards/nopin --spice-smartcard-certificates=id-cert,signing-cert,encryption-cert spice://127.0.0.1:$port" \
+		>>"$logs/remote-viewer.log" 2>&1 &
+	viewer=$!
+}
+viewer_stop() {
+	[ "$viewer" != 0 ] && kill -TERM -- -"$viewer" 2>/dev/null
+	wait "$viewer" 2>/dev/null
+	viewer=0
+}
+viewer_key() {
+	local d x
+	read -r d x <"$logs/viewer.env" || return 1
+	DISPLAY=$d XAUTHORITY=$x timeout 10 xdotool search --sync --onlyvisible --class remote-viewer \
+		windowfocus key --clearmodifiers "$1" >>"$logs/xdotool.log" 2>&1
+}
+trap viewer_stop EXIT
+
+rc=0
+while IFS= read -r line; do
+	case "$line" in
+	"@@rc "*) rc=${line#@@rc }; continue ;;
+	"# spice-host: start") viewer_start ;;
+	"# spice-host: stop") viewer_stop ;;
+	"# spice-host: remove") viewer_key shift+F9 || echo "# spice-vm: xdotool failed" ;;
+	"# spice-host: insert") viewer_key shift+F8 || echo "# spice-vm: xdotool failed" ;;
+	esac
+	echo "$line"
+done < <(tests/vm/bed run tests/vm/spice/guest.sh --name spice --timeout 600 \
+	--add build/ccid-gadget-spice.so:/bed/bin/ccid-gadget-spice.so \
+	--add "$ko:/bed/e1000.ko" --add build/cards/nopin:/cards/nopin \
+	--add /usr/bin/openssl:/usr/bin/openssl \
+	--qemu-arg -netdev --qemu-arg "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5930" \
+	--qemu-arg -device --qemu-arg e1000,netdev=n0; echo "@@rc $?")
+exit "$rc"

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The guest half of tests/sh/spice-vm.sh: the daemon with a passthru
+# card on spice= (plug-in beside it in /bed/bin), reached by remote-viewer
+# on the build machine through QEMU user-net (hostfwd to 10.0.2.15:5930,
+# an e1000 NIC); the PC side (pcscd + libccid + OpenSC) through dummy_hcd.
+# It asks the host for each client action with a "# spice-host: ACTION"
+# line on the TAP channel (start, remove, insert, stop) and checks what
+# the PC sees, every wait with a deadline.
+
+. /bed/p11.sh
+
+D=/cards/nopin
+G=spice
+host_do() { diag "spice-host: $1"; }
+reader_listed() { pcsc_client --wait-reader "${1:-15}" --list --expect-readers 1; }
+card_atr_is_cac() { pcsc_client --wait-card 30 --atr --expect-atr $CAC_ATR; }
+card_gone() { pcsc_client --wait-card 0 --wait-absent 20; }
+card_works() { token_listed && three_certs_listed && sign_and_verify $ANY_PIN $D; }
+daemon_says() { grep -q "$1" /tmp/gadget.log || { tail -n 20 /tmp/gadget.log; return 1; }; }
+
+check "$G: the e1000 NIC comes up as 10.0.2.15" sh -c \
+	'insmod /bed/e1000.ko && ip link set lo up && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0'
+check "$G: modules load" usb_load high
+check "$G: systemd-udevd starts" udevd_start
+check "$G: pcscd starts" pcscd_start
+echo "ccid-gadget signs this for the spice suite" >/tmp/msg
+ccid-gadget -v --card passthru,spice=0.0.0.0:5930 >>/tmp/gadget.log 2>&1 3>&- &
+check "$G: ccid-gadget --card passthru,spice=0.0.0.0:5930 starts (the plug-in loads)" \
+	wait_for 20 test -S /run/ccid-gadget.sock
+check "$G: before any client the PC sees no reader" host_gone
+
+host_do start
+check "$G: remote-viewer's ReaderAdd plugs the reader in: the host enumerates it" wait_enumerated 90
+check "$G: pcscd + libccid list the reader" reader_listed 30
+check "$G: the card's ATR through PC/SC is libcacard's, lent by remote-viewer" card_atr_is_cac
+check "$G: OpenSC: token, the three certificates, a signature openssl verifies" card_works
+check "$G: the daemon's log names the SPICE client" daemon_says "opened the smartcard channel"
+
+host_do remove
+check "$G: remote-viewer's remove hotkey (shift+F9): the PC sees the card gone" card_gone
+check "$G: ... the reader stays" reader_listed
+host_do insert
+check "$G: its insert hotkey (shift+F8): the PC sees the card again" card_atr_is_cac
+check "$G: ... and it signs" sign_and_verify $ANY_PIN $D
+
+host_do stop
+check "$G: remote-viewer closed: the reader is gone from the PC" wait_for 30 host_gone
+check "$G: ... the log says the channel closed" daemon_says "closed the smartcard channel"
+
+host_do start
+check "$G: a new remote-viewer: the reader is back" wait_enumerated 90
+check "$G: ... the card is in again" card_atr_is_cac
+check "$G: ... OpenSC signs" card_works
+host_do stop
+check "$G: the daemon is alive at the end" pgrep -x ccid-gadget
