@@ -47,20 +47,26 @@ viewer_key() {
 }
 trap viewer_stop EXIT
 
-rc=0
-while IFS= read -r line; do
-	case "$line" in
-	"@@rc "*) rc=${line#@@rc }; continue ;;
-	"# spice-host: start") viewer_start ;;
-	"# spice-host: stop") viewer_stop ;;
-	"# spice-host: remove") viewer_key shift+F9 || echo "# spice-vm: xdotool failed" ;;
-	"# spice-host: insert") viewer_key shift+F8 || echo "# spice-vm: xdotool failed" ;;
-	esac
-	echo "$line"
-done < <(tests/vm/bed run tests/vm/spice/guest.sh --name spice --timeout 600 \
+# The guest's requests are read from the VM's TAP channel file as they
+# come (the bed's own stdout is a pipe through tr: block-buffered).
+run=$top/build/vm/runs/spice
+rm -rf "$run"
+tests/vm/bed run tests/vm/spice/guest.sh --name spice --timeout 600 \
 	--add build/ccid-gadget-spice.so:/bed/bin/ccid-gadget-spice.so \
 	--add "$ko:/bed/e1000.ko" --add build/cards/nopin:/cards/nopin \
 	--add /usr/bin/openssl:/usr/bin/openssl \
 	--qemu-arg -netdev --qemu-arg "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5930" \
-	--qemu-arg -device --qemu-arg e1000,netdev=n0; echo "@@rc $?")
+	--qemu-arg -device --qemu-arg e1000,netdev=n0 >"$logs/bed.out" 2>&1 &
+bed=$!
+while IFS= read -r line; do
+	case "$line" in
+	*"# spice-host: start") viewer_start ;;
+	*"# spice-host: stop") viewer_stop ;;
+	*"# spice-host: remove") viewer_key shift+F9 || echo "# spice-vm: xdotool failed" ;;
+	*"# spice-host: insert") viewer_key shift+F8 || echo "# spice-vm: xdotool failed" ;;
+	esac
+done < <(tail -n +1 -F --pid=$bed "$run/tap.log" 2>/dev/null | sed -u -n 's/\r$//; s/^@@TAP //p')
+wait $bed
+rc=$?
+cat "$logs/bed.out"
 exit "$rc"

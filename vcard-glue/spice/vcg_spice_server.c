@@ -35,7 +35,8 @@
 #define LINKED_MAX 32
 /* A connection that has not finished its SPICE link (TLS handshake,
  * link message, ticket) by then is dropped: the library itself waits
- * for ever. */
+ * for ever. CCID_GADGET_SPICE_LINK_TIMEOUT_MS (100..60000) shortens it
+ * for the unit tests. */
 #define LINK_TIMEOUT_MS 10000
 
 struct vcg_spice {
@@ -57,6 +58,7 @@ struct vcg_spice {
 	} pending[VCG_SPICE_CORE_MAX];
 	char link_why[200];           /* the library's last link error */
 	SpiceTimer *watchdog;
+	unsigned link_timeout_ms;
 	SpiceCoreInterface *core;
 };
 
@@ -160,8 +162,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Every second: a connection the library watches that has a peer, is
- * not a linked channel, and has been there LINK_TIMEOUT_MS is shut down
+/* Every tenth of the link timeout: a connection the library watches that has a peer, is
+ * not a linked channel, and has been there link_timeout_ms is shut down
  * (half a link message and silence, a TLS handshake never finished):
  * the library then reads the end and drops it, and on_channel says so.
  * shutdown(), not close(): the fd stays the library's. */
@@ -190,10 +192,10 @@ static void link_watchdog(void *opaque)
 			if (s->pending[j].since_ms && s->pending[j].fd == fds[i] &&
 			    same_peer(&s->pending[j].peer, &peer))
 				since = s->pending[j].since_ms;
-		if (now - since >= LINK_TIMEOUT_MS) {
+		if (now - since >= s->link_timeout_ms) {
 			if (s->link_why[0] == '\0')
 				snprintf(s->link_why, sizeof(s->link_why),
-					 "no SPICE link within %d s", LINK_TIMEOUT_MS / 1000);
+					 "no SPICE link within %u ms", s->link_timeout_ms);
 			shutdown(fds[i], SHUT_RDWR);
 			continue;
 		}
@@ -202,7 +204,7 @@ static void link_watchdog(void *opaque)
 	}
 	memset(s->pending, 0, sizeof(s->pending));
 	memcpy(s->pending, next, nnext * sizeof(next[0]));
-	s->core->timer_start(s->watchdog, 1000);
+	s->core->timer_start(s->watchdog, s->link_timeout_ms / 10);
 }
 
 static void on_channel(int event, SpiceChannelEventInfo *info)
@@ -381,9 +383,16 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 		goto fail;
 	}
 	spice_server_vm_start(s->server);
+	s->link_timeout_ms = LINK_TIMEOUT_MS;
+	if (getenv("CCID_GADGET_SPICE_LINK_TIMEOUT_MS") != NULL) {
+		unsigned long v = strtoul(getenv("CCID_GADGET_SPICE_LINK_TIMEOUT_MS"), NULL, 10);
+
+		if (v >= 100 && v <= 60000)
+			s->link_timeout_ms = (unsigned)v;
+	}
 	s->watchdog = s->core->timer_add(link_watchdog, s);
 	if (s->watchdog != NULL)
-		s->core->timer_start(s->watchdog, 1000);
+		s->core->timer_start(s->watchdog, s->link_timeout_ms / 10);
 	return s;
 fail:
 	plugin_stop(s);
