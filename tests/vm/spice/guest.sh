@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The guest half of tests/sh/spice-vm.sh: the daemon with a passthru
+# The guest half of tests/vm/spice/host.sh: the daemon with a passthru
 # card on spice= (plug-in beside it in /bed/bin), reached by remote-viewer
 # on the build machine through QEMU user-net (hostfwd to 10.0.2.15:5930,
 # an e1000 NIC); the PC side (pcscd + libccid + OpenSC) through dummy_hcd.
@@ -25,6 +25,7 @@ check "$G: systemd-udevd starts" udevd_start
 check "$G: pcscd starts" pcscd_start
 echo "ccid-gadget signs this for the spice suite" >/tmp/msg
 ccid-gadget -v --card passthru,spice=0.0.0.0:5930 >>/tmp/gadget.log 2>&1 3>&- &
+GADGET_PID=$!
 check "$G: ccid-gadget --card passthru,spice=0.0.0.0:5930 starts (the plug-in loads)" \
 	wait_for 20 test -S /run/ccid-gadget.sock
 check "$G: before any client the PC sees no reader" host_gone
@@ -49,7 +50,8 @@ check "$G: ... the log says the channel closed" daemon_says "closed the smartcar
 
 host_do start
 check "$G: a new remote-viewer: the reader is back" wait_enumerated 90
+check "$G: ... pcscd lists it" reader_listed 30
 check "$G: ... the card is in again" card_atr_is_cac
 check "$G: ... OpenSC signs" card_works
 host_do stop
-check "$G: the daemon is alive at the end" pgrep -x ccid-gadget
+check "$G: the daemon is alive at the end" kill -0 $GADGET_PID

@@ -11,7 +11,7 @@
 # The hotkeys are typed by xdotool into its window on its Xvfb.
 # Logs: build/vm/runs/spice/ (the VM's), build/vm/runs/spice-host/.
 set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 1
+cd "$(dirname "$0")/../../.." || exit 1
 top=$PWD
 logs=$top/build/vm/runs/spice-host
 rm -rf "$logs"
