@@ -65,24 +65,30 @@ static void spec_accepts(void)
 
 	CHECK_EQ(config("passthru,spice=5930", &cfg), 0);
 	CHECK(cfg.spice);
-	CHECK(strcmp(cfg.host, "127.0.0.1") == 0);   /* loopback unless told */
+	CHECK(strcmp(cfg.host, "127.0.0.1") == 0); /* loopback unless told */
 	CHECK_EQ(cfg.port, 5930);
 	CHECK_EQ(cfg.tls_port, 0);
 	CHECK(strcmp(cfg.describe, "passthru spice 127.0.0.1:5930") == 0);
 
-	CHECK_EQ(config("passthru,spice=0.0.0.0:5930,password-file=/etc/t,tls-port=5931,x509-dir=/etc/pki/x", &cfg), 0);
+	CHECK_EQ(
+		config("passthru,spice=0.0.0.0:5930,password-file=/etc/t,tls-port=5931,x509-dir=/etc/pki/x",
+		       &cfg),
+		0);
 	CHECK(strcmp(cfg.host, "0.0.0.0") == 0);
 	CHECK_EQ(cfg.tls_port, 5931);
 	CHECK(strcmp(cfg.password_file, "/etc/t") == 0);
 	CHECK(strcmp(cfg.x509_dir, "/etc/pki/x") == 0);
-	CHECK(strcmp(cfg.describe, "passthru spice 0.0.0.0:5930 tls-port 5931 ticket") == 0);
+	CHECK(strcmp(cfg.describe,
+		     "passthru spice 0.0.0.0:5930 tls-port 5931 ticket") == 0);
 
 	CHECK_EQ(config("passthru,spice=[::1]:5930", &cfg), 0);
 	CHECK(strcmp(cfg.host, "::1") == 0);
 	CHECK(strcmp(cfg.describe, "passthru spice [::1]:5930") == 0);
 
 	/* TLS only: port 0 turns the plain port off */
-	CHECK_EQ(config("passthru,spice=127.0.0.1:0,tls-port=5931,x509-dir=/d", &cfg), 0);
+	CHECK_EQ(config("passthru,spice=127.0.0.1:0,tls-port=5931,x509-dir=/d",
+			&cfg),
+		 0);
 	CHECK_EQ(cfg.port, 0);
 
 	/* the TCP server's SPEC is unchanged */
@@ -121,7 +127,8 @@ static void spec_refuses(const void *arg)
 
 	CHECK(config(c->spec, &cfg) < 0);
 	if (strstr(err, c->says) == NULL) {
-		fprintf(stderr, "  '%s': '%s' does not say '%s'\n", c->spec, err, c->says);
+		fprintf(stderr, "  '%s': '%s' does not say '%s'\n", c->spec,
+			err, c->says);
 		tap_failed_now = 1;
 	}
 }
@@ -153,7 +160,7 @@ static void password_file(void)
 	CHECK(strcmp(t, "no-newline") == 0);
 	memset(long61, 'a', 60);
 	long61[60] = '\0';
-	CHECK_EQ(ticket_of(long61, t, sizeof(t)), 0);   /* 60: SPICE's most */
+	CHECK_EQ(ticket_of(long61, t, sizeof(t)), 0); /* 60: SPICE's most */
 	CHECK_EQ(strlen(t), 60);
 	long61[60] = 'a';
 	long61[61] = '\0';
@@ -161,8 +168,9 @@ static void password_file(void)
 	CHECK(strstr(err, "1..60 bytes") != NULL);
 	CHECK_EQ(ticket_of("\nsecret\n", t, sizeof(t)), -EINVAL);
 	CHECK_EQ(ticket_of("", t, sizeof(t)), -EINVAL);
-	CHECK_EQ(vcg_pt_spice_read_ticket("build/tests/no-such-ticket", t, sizeof(t),
-					  err, sizeof(err)), -ENOENT);
+	CHECK_EQ(vcg_pt_spice_read_ticket("build/tests/no-such-ticket", t,
+					  sizeof(t), err, sizeof(err)),
+		 -ENOENT);
 	CHECK(strstr(err, "no-such-ticket") != NULL);
 }
 
@@ -214,7 +222,7 @@ static void core_watches(void)
 	w = core->watch_add(p[0], SPICE_WATCH_EVENT_READ, on_watch, NULL);
 	CHECK(w != NULL);
 	CHECK_EQ(vcg_spice_core_live(), 1);
-	CHECK_EQ(round_of(epfd, 0), 0);            /* nothing to read yet */
+	CHECK_EQ(round_of(epfd, 0), 0); /* nothing to read yet */
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	CHECK_EQ(round_of(epfd, 1000), 1);
 	CHECK_EQ(fired_count, 1);
@@ -268,8 +276,8 @@ static void core_stale_ids(void)
 	fired_count = 0;
 	vcg_spice_core_event(evs[0].data.u32, evs[0].events);
 	CHECK_EQ(fired_count, 0);
-	vcg_spice_core_event(0x12345, EPOLLIN);          /* not ours at all */
-	vcg_spice_core_event(VCG_SPICE_EV_FLAG | 200, EPOLLIN);   /* no place */
+	vcg_spice_core_event(0x12345, EPOLLIN); /* not ours at all */
+	vcg_spice_core_event(VCG_SPICE_EV_FLAG | 200, EPOLLIN); /* no place */
 	CHECK_EQ(fired_count, 0);
 	core->watch_remove(w);
 	close(p[0]);
@@ -289,15 +297,15 @@ static void core_timers(void)
 
 	CHECK(t != NULL);
 	timer_count = 0;
-	CHECK_EQ(round_of(epfd, 100), 0);     /* not started: never fires */
+	CHECK_EQ(round_of(epfd, 100), 0); /* not started: never fires */
 	t0 = now_ms();
 	core->timer_start(t, 30);
 	while (timer_count == 0 && now_ms() - t0 < 2000)
 		round_of(epfd, 100);
 	CHECK_EQ(timer_count, 1);
 	CHECK(now_ms() - t0 >= 29);
-	CHECK_EQ(round_of(epfd, 100), 0);     /* one-shot */
-	core->timer_start(t, 0);              /* 0 ms: due at once, not off */
+	CHECK_EQ(round_of(epfd, 100), 0); /* one-shot */
+	core->timer_start(t, 0);          /* 0 ms: due at once, not off */
 	CHECK_EQ(round_of(epfd, 1000), 1);
 	CHECK_EQ(timer_count, 2);
 	core->timer_start(t, 20);
@@ -366,7 +374,8 @@ static unsigned free_port(void)
 
 static int connect_to(unsigned port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -384,7 +393,8 @@ static bool dropped_within(struct vcg_card *card, int fd, int ms)
 	uint64_t end = now_ms() + (uint64_t)ms;
 
 	while (now_ms() < end) {
-		struct pollfd p[2] = { { .fd = vcg_card_fd(card), .events = POLLIN },
+		struct pollfd p[2] = { { .fd = vcg_card_fd(card),
+					 .events = POLLIN },
 				       { .fd = fd, .events = POLLIN } };
 		char buf[512];
 
@@ -425,11 +435,13 @@ static bool still_serves(struct vcg_card *card, unsigned port)
 	if (fd < 0)
 		return false;
 	link_header(msg, 18);
-	msg[16 + 4] = 1;            /* SpiceLinkMess: channel_type main */
-	msg[16 + 14] = 18;          /* caps_offset: right after the fixed part */
-	CHECK_EQ(send(fd, msg, sizeof(msg), MSG_NOSIGNAL), (long long)sizeof(msg));
+	msg[16 + 4] = 1;   /* SpiceLinkMess: channel_type main */
+	msg[16 + 14] = 18; /* caps_offset: right after the fixed part */
+	CHECK_EQ(send(fd, msg, sizeof(msg), MSG_NOSIGNAL),
+		 (long long)sizeof(msg));
 	while (got < 4 && now_ms() < end) {
-		struct pollfd p[2] = { { .fd = vcg_card_fd(card), .events = POLLIN },
+		struct pollfd p[2] = { { .fd = vcg_card_fd(card),
+					 .events = POLLIN },
 				       { .fd = fd, .events = POLLIN } };
 
 		if (poll(p, 2, 50) <= 0)
@@ -481,7 +493,8 @@ static void run_bad_input(struct vcg_card *card, unsigned port,
 		return;
 	CHECK_EQ(send(fd, b->bytes, b->len, MSG_NOSIGNAL), (long long)b->len);
 	if (!dropped_within(card, fd, b->within_ms)) {
-		fprintf(stderr, "  %s: the connection was not dropped within %d ms\n",
+		fprintf(stderr,
+			"  %s: the connection was not dropped within %d ms\n",
 			b->name, b->within_ms);
 		tap_failed_now = 1;
 	}
@@ -489,8 +502,8 @@ static void run_bad_input(struct vcg_card *card, unsigned port,
 	/* one line for it (the library's own, in our log) */
 	CHECK_EQ(lines_in_log() - before, 1);
 	if (lines_in_log() - before != 1 || getenv("CCID_TEST_LOG"))
-		fprintf(stderr, "  %s: %u lines:\n%s", b->name, lines_in_log() - before,
-			logged);
+		fprintf(stderr, "  %s: %u lines:\n%s", b->name,
+			lines_in_log() - before, logged);
 	CHECK(still_serves(card, port));
 }
 
@@ -521,7 +534,7 @@ static void bad_input_on_the_port(void)
 		goto out;
 	}
 	vcg_card_set_log(card, keep_log, NULL);
-	CHECK(still_serves(card, port));   /* the checker itself works */
+	CHECK(still_serves(card, port)); /* the checker itself works */
 	for (unsigned i = 0; i < 4; i++)
 		run_bad_input(card, port, &cases[i]);
 	/* The last probe's close seen before the server goes: the library
@@ -560,7 +573,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof(bad_specs) / sizeof(bad_specs[0]); i++) {
 		char name[128];
 
-		snprintf(name, sizeof(name), "spec_refuses %s", bad_specs[i].spec);
+		snprintf(name, sizeof(name), "spec_refuses %s",
+			 bad_specs[i].spec);
 		tap_run_case(name, spec_refuses, &bad_specs[i]);
 	}
 	RUN(password_file);

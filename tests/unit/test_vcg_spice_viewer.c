@@ -39,11 +39,11 @@
 #include "tap.h"
 #include "vcg_card.h"
 
-#define CARDS "build/cards/nopin"
+#define CARDS   "build/cards/nopin"
 #define TLS_DIR "build/tls/server"
 /* libcacard's CAC applet AID (the first of the card's applets) */
-static const uint8_t select_cac[] = { 0x00, 0xA4, 0x04, 0x00, 0x07,
-	0xA0, 0x00, 0x00, 0x00, 0x79, 0x01, 0x00 };
+static const uint8_t select_cac[] = { 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0,
+				      0x00, 0x00, 0x00, 0x79, 0x01, 0x00 };
 
 static char err[512];
 static uint8_t in[70000];
@@ -108,12 +108,14 @@ static void use_plugin_of_this_build(void)
 
 static bool prerequisites(const char *name)
 {
-	const char *missing = !have("/usr/bin/remote-viewer") ? "remote-viewer (virt-viewer)" :
-			      !have("/usr/bin/xvfb-run") ? "xvfb-run (xvfb)" :
-			      !have("/usr/bin/xdotool") ? "xdotool" :
-			      !have(CARDS "/cert9.db") ? CARDS " (tests/vm/cards/make-dbs)" :
-			      !have(getenv("CCID_GADGET_SPICE_PLUGIN")) ?
-			      "ccid-gadget-spice.so (libspice-server-dev)" : NULL;
+	const char *missing =
+		!have("/usr/bin/remote-viewer") ? "remote-viewer (virt-viewer)"
+		: !have("/usr/bin/xvfb-run")    ? "xvfb-run (xvfb)"
+		: !have("/usr/bin/xdotool")     ? "xdotool"
+		: !have(CARDS "/cert9.db") ? CARDS " (tests/vm/cards/make-dbs)"
+		: !have(getenv("CCID_GADGET_SPICE_PLUGIN"))
+			? "ccid-gadget-spice.so (libspice-server-dev)"
+			: NULL;
 
 	if (missing == NULL)
 		return true;
@@ -123,7 +125,7 @@ static bool prerequisites(const char *name)
 
 struct viewer {
 	pid_t pid;
-	char env[64];    /* a file: "DISPLAY XAUTHORITY" of its Xvfb */
+	char env[64]; /* a file: "DISPLAY XAUTHORITY" of its Xvfb */
 };
 
 /* remote-viewer under its own Xvfb (xvfb-run -a); stdout and stderr to
@@ -138,16 +140,18 @@ static void viewer_start(struct viewer *v, const char *uri, const char *extra,
 	snprintf(v->env, sizeof(v->env), "build/tests/spice-viewer-%d-%u.env",
 		 (int)getpid(), ++started);
 	unlink(v->env);
-	snprintf(cmd, sizeof(cmd),
-		 "exec xvfb-run -a -s '-screen 0 800x600x24' sh -c '"
-		 "echo \"$DISPLAY $XAUTHORITY\" >%s; "
-		 "exec remote-viewer --spice-smartcard "
-		 "--spice-smartcard-db=sql:%s "
-		 "--spice-smartcard-certificates=id-cert,signing-cert,encryption-cert "
-		 "%s \"%s\"' >%s 2>&1", v->env, CARDS, extra, uri, log);
+	snprintf(
+		cmd, sizeof(cmd),
+		"exec xvfb-run -a -s '-screen 0 800x600x24' sh -c '"
+		"echo \"$DISPLAY $XAUTHORITY\" >%s; "
+		"exec remote-viewer --spice-smartcard "
+		"--spice-smartcard-db=sql:%s "
+		"--spice-smartcard-certificates=id-cert,signing-cert,encryption-cert "
+		"%s \"%s\"' >%s 2>&1",
+		v->env, CARDS, extra, uri, log);
 	v->pid = fork();
 	if (v->pid == 0) {
-		setpgid(0, 0);   /* xvfb-run's Xvfb goes with it */
+		setpgid(0, 0); /* xvfb-run's Xvfb goes with it */
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -178,10 +182,11 @@ static int viewer_key(const struct viewer *v, const char *key)
 	fclose(f);
 	if (rc != 2)
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "DISPLAY=%s XAUTHORITY=%s timeout 10 xdotool search --sync --onlyvisible "
-		 "--class remote-viewer windowfocus key --clearmodifiers %s >>build/tests/spice-xdotool.log 2>&1",
-		 disp, xauth, key);
+	snprintf(
+		cmd, sizeof(cmd),
+		"DISPLAY=%s XAUTHORITY=%s timeout 10 xdotool search --sync --onlyvisible "
+		"--class remote-viewer windowfocus key --clearmodifiers %s >>build/tests/spice-xdotool.log 2>&1",
+		disp, xauth, key);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -235,7 +240,8 @@ static unsigned lines_with(const char *what)
 {
 	unsigned n = 0;
 
-	for (const char *p = logged; (p = strstr(p, what)) != NULL; p += strlen(what))
+	for (const char *p = logged; (p = strstr(p, what)) != NULL;
+	     p += strlen(what))
 		n++;
 	return n;
 }
@@ -252,7 +258,8 @@ static bool wait_line(struct vcg_card *card, const char *what, int ms)
 
 static struct vcg_card *server(struct ccid_engine *eng, const char *spec)
 {
-	struct vcg_card *card = vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
+	struct vcg_card *card =
+		vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
 
 	logged[0] = '\0';
 	if (card == NULL)
@@ -263,7 +270,8 @@ static struct vcg_card *server(struct ccid_engine *eng, const char *spec)
 }
 
 /* The card is in, powers on with a CAC ATR and answers a SELECT. */
-static void card_works(struct ccid_engine *eng, struct vcg_card *card, uint8_t seq)
+static void card_works(struct ccid_engine *eng, struct vcg_card *card,
+		       uint8_t seq)
 {
 	size_t n;
 
@@ -289,7 +297,8 @@ static void connect_use_close_reconnect(void)
 	struct vcg_card *card;
 	struct viewer v = { 0 }, second = { 0 };
 
-	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u,attach=always", port);
+	snprintf(spec, sizeof(spec),
+		 "passthru,spice=127.0.0.1:%u,attach=always", port);
 	snprintf(uri, sizeof(uri), "spice://127.0.0.1:%u", port);
 	card = server(eng, spec);
 	CHECK(card != NULL);
@@ -345,19 +354,22 @@ static void ticket(void)
 		goto out;
 	fputs("s3cret-ticket\n", f);
 	fclose(f);
-	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u,password-file=%s,attach=always",
+	snprintf(spec, sizeof(spec),
+		 "passthru,spice=127.0.0.1:%u,password-file=%s,attach=always",
 		 port, pwfile);
 	card = server(eng, spec);
 	CHECK(card != NULL);
 	if (card == NULL)
 		goto out;
-	snprintf(uri, sizeof(uri), "spice://127.0.0.1:%u?password=wrong-ticket", port);
+	snprintf(uri, sizeof(uri), "spice://127.0.0.1:%u?password=wrong-ticket",
+		 port);
 	viewer_start(&v, uri, "", "build/tests/spice-viewer-4.log");
 	CHECK(wait_line(card, "Invalid password", 30000));
 	CHECK(!wait_card(eng, card, true, 3000));
 	CHECK_EQ(lines_with("opened the smartcard channel"), 0);
 	viewer_stop(&v);
-	snprintf(uri, sizeof(uri), "spice://127.0.0.1:%u?password=s3cret-ticket", port);
+	snprintf(uri, sizeof(uri),
+		 "spice://127.0.0.1:%u?password=s3cret-ticket", port);
 	viewer_start(&v, uri, "", "build/tests/spice-viewer-5.log");
 	CHECK(wait_card(eng, card, true, 30000));
 	card_works(eng, card, 1);
@@ -377,8 +389,10 @@ static void tls(void)
 	struct vcg_card *card;
 	struct viewer v = { 0 };
 
-	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:0,tls-port=%u,x509-dir=%s,attach=always",
-		 port, TLS_DIR);
+	snprintf(
+		spec, sizeof(spec),
+		"passthru,spice=127.0.0.1:0,tls-port=%u,x509-dir=%s,attach=always",
+		port, TLS_DIR);
 	card = server(eng, spec);
 	CHECK(card != NULL);
 	if (card == NULL)
@@ -404,11 +418,13 @@ static void one_per_process(void)
 	char spec[128];
 	struct vcg_card *card, *again;
 
-	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u", free_port());
+	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u",
+		 free_port());
 	card = server(eng, spec);
 	CHECK(card != NULL);
 	vcg_card_destroy(card);
-	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u", free_port());
+	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u",
+		 free_port());
 	again = vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
 	CHECK(again == NULL);
 	CHECK(strstr(err, "one spice= card per daemon run") != NULL);
@@ -434,7 +450,8 @@ static void run_forked(const char *name, void (*fn)(void))
 		_exit(tap_failures ? 1 : 0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-		printf("not ok - %s (the case's process died: status 0x%x)\n", name, status);
+		printf("not ok - %s (the case's process died: status 0x%x)\n",
+		       name, status);
 		tap_failures++;
 	} else if (WEXITSTATUS(status) != 0) {
 		tap_failures++;
@@ -448,7 +465,8 @@ int main(void)
 	run_forked("connect_use_close_reconnect", connect_use_close_reconnect);
 	run_forked("ticket", ticket);
 	if (!have(TLS_DIR "/server-key.pem"))
-		printf("ok - tls # SKIP no " TLS_DIR " (scripts/make-tls-certs build/tls)\n");
+		printf("ok - tls # SKIP no " TLS_DIR
+		       " (scripts/make-tls-certs build/tls)\n");
 	else
 		run_forked("tls", tls);
 	run_forked("one_spice_card_per_process", one_per_process);

@@ -7,8 +7,9 @@
 #include <string.h>
 
 const char *const vcg_pt_keys[] = {
-	"listen", "attach", "timeout", "debug", "tls-creds", "tls-allow",
-	"spice", "password-file", "tls-port", "x509-dir", NULL,
+	"listen",    "attach",    "timeout", "debug",
+	"tls-creds", "tls-allow", "spice",   "password-file",
+	"tls-port",  "x509-dir",  NULL,
 };
 
 static bool all_digits(const char *s)
@@ -22,18 +23,21 @@ static bool all_digits(const char *s)
 }
 
 /* The address key being parsed: listen= or spice= (one per SPEC). */
-static int bad_addr(const struct vcg_spec *spec, const struct vcg_pt_config *cfg,
-		    char *err, size_t errlen, const char *what)
+static int bad_addr(const struct vcg_spec *spec,
+		    const struct vcg_pt_config *cfg, char *err, size_t errlen,
+		    const char *what)
 {
 	if (cfg->spice)
-		return vcg_spec_fail(spec, err, errlen,
-				     "spice: %s (write spice=PORT, spice=HOST:PORT or spice=[IPV6]:PORT)",
-				     what);
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"spice: %s (write spice=PORT, spice=HOST:PORT or spice=[IPV6]:PORT)",
+			what);
 	return vcg_spec_fail(spec, err, errlen,
 			     "listen: %s (write listen=PORT, listen=HOST:PORT, listen=[IPV6]:PORT or listen=unix:PATH)",
 			     what);
 }
-#define bad_listen(spec, err, errlen, what) bad_addr(spec, cfg, err, errlen, what)
+#define bad_listen(spec, err, errlen, what) \
+	bad_addr(spec, cfg, err, errlen, what)
 
 static int parse_port(const struct vcg_spec *spec, const char *p,
 		      struct vcg_pt_config *cfg, char *err, size_t errlen)
@@ -139,19 +143,23 @@ static int spice_options(const struct vcg_spec *spec, struct vcg_pt_config *cfg,
 	cfg->tls_port = (unsigned)tls_port;
 	if (!cfg->spice) {
 		if (cfg->password_file[0] || cfg->x509_dir[0] || cfg->tls_port)
-			return vcg_spec_fail(spec, err, errlen,
-					     "password-file, tls-port and x509-dir are SPICE options: they need spice=[HOST:]PORT");
+			return vcg_spec_fail(
+				spec, err, errlen,
+				"password-file, tls-port and x509-dir are SPICE options: they need spice=[HOST:]PORT");
 		return 0;
 	}
 	if (!cfg->tls_port != !cfg->x509_dir[0])
-		return vcg_spec_fail(spec, err, errlen,
-				     "tls-port and x509-dir go together (x509-dir holds ca-cert.pem, server-cert.pem, server-key.pem)");
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"tls-port and x509-dir go together (x509-dir holds ca-cert.pem, server-cert.pem, server-key.pem)");
 	if (cfg->port == 0 && cfg->tls_port == 0)
-		return vcg_spec_fail(spec, err, errlen,
-				     "spice=HOST:0 turns the plain port off: then tls-port=P,x509-dir=DIR is needed");
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"spice=HOST:0 turns the plain port off: then tls-port=P,x509-dir=DIR is needed");
 	if (cfg->port != 0 && cfg->port == cfg->tls_port)
-		return vcg_spec_fail(spec, err, errlen,
-				     "the plain port and tls-port are the same port");
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"the plain port and tls-port are the same port");
 	return 0;
 }
 
@@ -162,8 +170,9 @@ static void describe_spice(struct vcg_pt_config *cfg)
 
 	if (cfg->tls_port)
 		snprintf(tls, sizeof(tls), " tls-port %u", cfg->tls_port);
-	snprintf(cfg->describe, sizeof(cfg->describe), "passthru spice %s%s%s:%u%s%s",
-		 v6 ? "[" : "", cfg->host, v6 ? "]" : "", cfg->port, tls,
+	snprintf(cfg->describe, sizeof(cfg->describe),
+		 "passthru spice %s%s%s:%u%s%s", v6 ? "[" : "", cfg->host,
+		 v6 ? "]" : "", cfg->port, tls,
 		 cfg->password_file[0] ? " ticket" : "");
 }
 
@@ -183,11 +192,13 @@ int vcg_pt_config_from_spec(const struct vcg_spec *spec,
 	if (rc < 0)
 		return rc;
 	if (listen != NULL && spice != NULL)
-		return vcg_spec_fail(spec, err, errlen,
-				     "listen= and spice= exclude each other (a VSCard port or a SPICE server: one card, one way in)");
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"listen= and spice= exclude each other (a VSCard port or a SPICE server: one card, one way in)");
 	if (listen == NULL && spice == NULL)
-		return vcg_spec_fail(spec, err, errlen,
-				     "passthru needs listen=PORT, listen=HOST:PORT or listen=unix:PATH (where vscclient connects), or spice=[HOST:]PORT (where remote-viewer connects)");
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"passthru needs listen=PORT, listen=HOST:PORT or listen=unix:PATH (where vscclient connects), or spice=[HOST:]PORT (where remote-viewer connects)");
 	cfg->spice = spice != NULL;
 	rc = parse_listen(spec, cfg->spice ? spice : listen, cfg, err, errlen);
 	if (rc < 0)
@@ -225,8 +236,9 @@ int vcg_pt_config_from_spec(const struct vcg_spec *spec,
 	if (rc < 0)
 		return rc;
 	if (cfg->spice && cfg->tls_creds[0])
-		return vcg_spec_fail(spec, err, errlen,
-				     "tls-creds is the VSCard port's TLS: with spice= write tls-port=P,x509-dir=DIR");
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"tls-creds is the VSCard port's TLS: with spice= write tls-port=P,x509-dir=DIR");
 	if (cfg->tls_allow[0] && !cfg->tls_creds[0])
 		return vcg_spec_fail(spec, err, errlen,
 				     "tls-allow needs tls-creds=DIR (the allow-list names TLS client certificates)");

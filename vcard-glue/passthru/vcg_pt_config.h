@@ -72,10 +72,10 @@ struct vcg_pt_config {
 	unsigned timeout_s;                /* 0 = none */
 	char tls_creds[VCG_PT_FILE_MAX + 1];  /* "" = plain */
 	char tls_allow[VCG_PT_FILE_MAX + 1];  /* "" = any client of the CA */
-	bool spice;                        /* spice=: host and port are its */
-	unsigned tls_port;                 /* spice: 0 = no TLS */
-	char password_file[VCG_PT_FILE_MAX + 1];  /* spice: "" = no ticket */
-	char x509_dir[VCG_PT_FILE_MAX + 1];       /* spice: with tls_port */
+	bool spice;        /* spice=: host and port are its */
+	unsigned tls_port; /* spice: 0 = no TLS */
+	char password_file[VCG_PT_FILE_MAX + 1]; /* spice: "" = no ticket */
+	char x509_dir[VCG_PT_FILE_MAX + 1];      /* spice: with tls_port */
 	char describe[VCG_PT_HOST_MAX + VCG_PT_FILE_MAX + 64];
 };
 

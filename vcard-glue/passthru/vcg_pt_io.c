@@ -398,8 +398,8 @@ static int pt_create(struct vcg_spec *spec, struct ccid_engine *eng,
 				   strerror(errno));
 		goto fail;
 	}
-	rc = pt->cfg.spice ? vcg_pt_spice_start(pt, why, sizeof(why)) :
-			     vcg_pt_listen(pt, why, sizeof(why));
+	rc = pt->cfg.spice ? vcg_pt_spice_start(pt, why, sizeof(why))
+			   : vcg_pt_listen(pt, why, sizeof(why));
 	if (rc < 0) {
 		/* The socket's own line: the address is in it. */
 		snprintf(err, errlen, "%s", why);

@@ -47,8 +47,8 @@ static void host_client_came(void *ctx, const char *peer)
 		    "passthru slot %u: %s opened the smartcard channel",
 		    pt->slot, peer);
 	vcg_pt_connected(pt, peer);
-	pt->got_init = true;       /* the SPICE server took its Init */
-	vcg_pt_out_clear(pt);      /* and would drop ours */
+	pt->got_init = true;  /* the SPICE server took its Init */
+	vcg_pt_out_clear(pt); /* and would drop ours */
 }
 
 static void host_client_gone(void *ctx)
@@ -62,7 +62,7 @@ static void host_client_gone(void *ctx)
 		    pt->slot, pt->peer);
 	pt->conn_broken = false;
 	vcg_pt_disconnected(pt);
-	vcg_pt_io_kick(pt);        /* re-arms the timer */
+	vcg_pt_io_kick(pt); /* re-arms the timer */
 }
 
 static int host_from_client(void *ctx, const uint8_t *buf, size_t len)
@@ -71,7 +71,7 @@ static int host_from_client(void *ctx, const uint8_t *buf, size_t len)
 	int rc;
 
 	if (!pt->connected || pt->conn_broken)
-		return 0;   /* a ReaderRemove the server sends after the close */
+		return 0; /* a ReaderRemove the server sends after the close */
 	rc = vcg_pt_feed(pt, buf, len);
 	if (rc < 0)
 		vcg_pt_io_break(pt, pt->why);
@@ -134,7 +134,8 @@ static void *open_plugin(char *tried, size_t triedlen)
 			}
 		}
 	}
-	snprintf(path, sizeof(path), "%s/%s", VCG_SPICE_PLUGIN_DIR, PLUGIN_NAME);
+	snprintf(path, sizeof(path), "%s/%s", VCG_SPICE_PLUGIN_DIR,
+		 PLUGIN_NAME);
 	snprintf(tried, triedlen, "%s", path);
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	return h;
@@ -153,7 +154,8 @@ int vcg_pt_spice_read_ticket(const char *file, char *out, size_t outlen,
 	if (fd < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "password-file=%s: %s", file, strerror(e));
+		snprintf(err, errlen, "password-file=%s: %s", file,
+			 strerror(e));
 		return -e;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -161,16 +163,19 @@ int vcg_pt_spice_read_ticket(const char *file, char *out, size_t outlen,
 	if (n < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "password-file=%s: %s", file, strerror(e));
+		snprintf(err, errlen, "password-file=%s: %s", file,
+			 strerror(e));
 		return -e;
 	}
 	buf[n] = '\0';
 	len = strcspn(buf, "\r\n");
 	if (len == (size_t)n && n == (ssize_t)sizeof(buf) - 1)
-		len = sizeof(buf);   /* no end of line within 61 bytes */
+		len = sizeof(buf); /* no end of line within 61 bytes */
 	if (len == 0 || len > TICKET_MAX || len >= outlen) {
-		snprintf(err, errlen, "password-file=%s: the first line must hold the SPICE password, 1..%d bytes",
-			 file, TICKET_MAX);
+		snprintf(
+			err, errlen,
+			"password-file=%s: the first line must hold the SPICE password, 1..%d bytes",
+			file, TICKET_MAX);
 		explicit_bzero(buf, sizeof(buf));
 		return -EINVAL;
 	}
@@ -211,15 +216,19 @@ int vcg_pt_spice_start(struct vcg_pt *pt, char *err, size_t errlen)
 	}
 	h = open_plugin(tried, sizeof(tried));
 	if (h == NULL) {
-		snprintf(err, errlen, "spice=: cannot load the SPICE plug-in %s: %s (built without libspice-server-dev, or not installed?)",
-			 tried, dlerror());
+		snprintf(
+			err, errlen,
+			"spice=: cannot load the SPICE plug-in %s: %s (built without libspice-server-dev, or not installed?)",
+			tried, dlerror());
 		explicit_bzero(ticket, sizeof(ticket));
 		return -ENOENT;
 	}
 	ops = dlsym(h, VCG_SPICE_PLUGIN_SYMBOL);
 	if (ops == NULL || ops->abi_version != VCG_SPICE_ABI_VERSION) {
-		snprintf(err, errlen, "spice=: %s is not a SPICE plug-in of this daemon (ABI %u expected)",
-			 tried, (unsigned)VCG_SPICE_ABI_VERSION);
+		snprintf(
+			err, errlen,
+			"spice=: %s is not a SPICE plug-in of this daemon (ABI %u expected)",
+			tried, (unsigned)VCG_SPICE_ABI_VERSION);
 		explicit_bzero(ticket, sizeof(ticket));
 		dlclose(h);
 		return -ENOEXEC;
@@ -248,7 +257,8 @@ void vcg_pt_spice_service(struct vcg_pt *pt)
 		return;
 	if (pt->conn_broken) {
 		vcg_pt_logk(pt, VCG_PT_LOG_CONN, LOG_NOTICE,
-			    "passthru slot %u: %s dropped: %s", pt->slot, pt->peer,
+			    "passthru slot %u: %s dropped: %s", pt->slot,
+			    pt->peer,
 			    pt->broken_why ? pt->broken_why : "protocol error");
 		pt->conn_broken = false;
 		pt->broken_why = NULL;

@@ -54,18 +54,18 @@ struct vcg_spice_host {
 };
 
 struct vcg_spice_config {
-	const char *host;        /* "127.0.0.1", "::1", "0.0.0.0" */
-	unsigned port;           /* plain port, 0 = none */
-	unsigned tls_port;       /* 0 = no TLS */
-	const char *x509_dir;    /* QEMU's layout: ca-cert.pem, server-cert.pem,
+	const char *host;     /* "127.0.0.1", "::1", "0.0.0.0" */
+	unsigned port;        /* plain port, 0 = none */
+	unsigned tls_port;    /* 0 = no TLS */
+	const char *x509_dir; /* QEMU's layout: ca-cert.pem, server-cert.pem,
 				  * server-key.pem; NULL without TLS */
-	const char *ticket;      /* SPICE password, NULL = no auth */
+	const char *ticket;   /* SPICE password, NULL = no auth */
 };
 
 struct vcg_spice;
 
 struct vcg_spice_plugin {
-	unsigned abi_version;    /* VCG_SPICE_ABI_VERSION */
+	unsigned abi_version; /* VCG_SPICE_ABI_VERSION */
 	/* Start the server and listen. NULL with one line in err (then
 	 * nothing is left behind). One server per process: the core
 	 * interface's callbacks carry no context. */

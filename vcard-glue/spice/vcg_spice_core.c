@@ -16,14 +16,14 @@
  * epoll_wait returned for a source removed meanwhile (its place maybe
  * reused) does not reach the new one. */
 #define PLACE_BITS 8
-#define GEN_MASK 0x7fffffu
+#define GEN_MASK   0x7fffffu
 
 struct source {
 	bool timer;
-	int fd;                  /* the watched fd, or the timerfd (owned) */
+	int fd; /* the watched fd, or the timerfd (owned) */
 	uint32_t id;
-	int mask;                /* watch: SPICE_WATCH_EVENT_* */
-	bool in_epoll;           /* a watch with mask 0 is taken out: epoll
+	int mask;      /* watch: SPICE_WATCH_EVENT_* */
+	bool in_epoll; /* a watch with mask 0 is taken out: epoll
 				  * reports a hang-up even for no events,
 				  * and the loop would spin on it */
 	SpiceWatchFunc watch_fn;
@@ -127,7 +127,8 @@ static void timer_set(SpiceTimer *t, uint32_t ms)
 	/* it_value 0 disarms: a 0 ms timer fires after 1 ns instead. */
 	struct itimerspec its = {
 		.it_value.tv_sec = ms / 1000,
-		.it_value.tv_nsec = ms % 1000 ? (long)(ms % 1000) * 1000000L : 1,
+		.it_value.tv_nsec =
+			ms % 1000 ? (long)(ms % 1000) * 1000000L : 1,
 	};
 
 	timerfd_settime(t->src.fd, 0, &its, NULL);
@@ -188,7 +189,7 @@ static void watch_remove(SpiceWatch *w)
 {
 	if (w == NULL)
 		return;
-	source_del(&w->src);   /* the fd is the library's */
+	source_del(&w->src); /* the fd is the library's */
 	free(w);
 }
 
@@ -232,7 +233,7 @@ void vcg_spice_core_event(uint32_t id, uint32_t events)
 		return;
 	src = core.place[i];
 	if (src == NULL || src->id != id)
-		return;   /* removed since epoll_wait */
+		return; /* removed since epoll_wait */
 	if (src->timer) {
 		uint64_t n;
 

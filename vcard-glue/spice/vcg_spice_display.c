@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WIDTH 320
+#define WIDTH  320
 #define HEIGHT 200
 
 struct vcg_spice_display {
-	QXLInstance qxl;         /* first: the callbacks get &qxl */
+	QXLInstance qxl; /* first: the callbacks get &qxl */
 	bool added;
-	uint8_t pixels[WIDTH * HEIGHT * 4];   /* 32-bit xRGB, black */
+	uint8_t pixels[WIDTH * HEIGHT * 4]; /* 32-bit xRGB, black */
 };
 
 /* ---- QXL callbacks: on the library's display worker thread ---- */
@@ -49,13 +49,13 @@ static int get_command(QXLInstance *qin, struct QXLCommandExt *cmd)
 {
 	(void)qin;
 	(void)cmd;
-	return 0;   /* nothing is ever drawn */
+	return 0; /* nothing is ever drawn */
 }
 
 static int req_cmd_notification(QXLInstance *qin)
 {
 	(void)qin;
-	return 1;   /* none pending: we would call spice_qxl_wakeup (never) */
+	return 1; /* none pending: we would call spice_qxl_wakeup (never) */
 }
 
 static void release_resource(QXLInstance *qin, struct QXLReleaseInfoExt info)
@@ -103,7 +103,7 @@ static int client_monitors_config(QXLInstance *qin, VDAgentMonitorsConfig *mc)
 {
 	(void)qin;
 	(void)mc;
-	return 0;   /* one fixed monitor */
+	return 0; /* one fixed monitor */
 }
 
 static const QXLInterface display_interface = {
@@ -129,8 +129,8 @@ static const QXLInterface display_interface = {
 	.client_monitors_config = client_monitors_config,
 };
 
-struct vcg_spice_display *vcg_spice_display_add(SpiceServer *server,
-						char *err, size_t errlen)
+struct vcg_spice_display *vcg_spice_display_add(SpiceServer *server, char *err,
+						size_t errlen)
 {
 	struct vcg_spice_display *d = calloc(1, sizeof(*d));
 	QXLDevMemSlot slot = {
@@ -140,7 +140,7 @@ struct vcg_spice_display *vcg_spice_display_add(SpiceServer *server,
 	QXLDevSurfaceCreate surface = {
 		.width = WIDTH,
 		.height = HEIGHT,
-		.stride = -(WIDTH * 4),   /* top-down rows, as QEMU's */
+		.stride = -(WIDTH * 4), /* top-down rows, as QEMU's */
 		.format = SPICE_SURFACE_FMT_32_xRGB,
 		.mouse_mode = 1,
 	};

@@ -21,8 +21,8 @@ struct vcg_spice_display;
 
 /* Add the display to server (after spice_server_init). NULL with one
  * line in err. */
-struct vcg_spice_display *vcg_spice_display_add(SpiceServer *server,
-						char *err, size_t errlen);
+struct vcg_spice_display *vcg_spice_display_add(SpiceServer *server, char *err,
+						size_t errlen);
 
 /* Remove and free (before spice_server_destroy). NULL is a no-op. */
 void vcg_spice_display_free(struct vcg_spice_display *d);

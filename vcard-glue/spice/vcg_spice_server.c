@@ -44,19 +44,20 @@ struct vcg_spice {
 	struct vcg_spice_host host;
 	SpiceCharDeviceInstance sin;
 	struct vcg_spice_display *display;
-	char ticket[64];              /* "" = no auth */
-	bool smartcard_taken;         /* a client has the smartcard channel */
-	int smartcard_conn;           /* its connection id (any int: random) */
+	char ticket[64];      /* "" = no auth */
+	bool smartcard_taken; /* a client has the smartcard channel */
+	int smartcard_conn;   /* its connection id (any int: random) */
 	guint log_handler;
 	/* Connections not linked yet (link_watchdog, on_channel): */
-	struct sockaddr_storage linked[LINKED_MAX];   /* peers of linked channels */
+	struct sockaddr_storage
+		linked[LINKED_MAX]; /* peers of linked channels */
 	unsigned nlinked;
 	struct pending_link {
 		int fd;
 		struct sockaddr_storage peer;
 		uint64_t since_ms;
 	} pending[VCG_SPICE_CORE_MAX];
-	char link_why[200];           /* the library's last link error */
+	char link_why[200]; /* the library's last link error */
 	SpiceTimer *watchdog;
 	unsigned link_timeout_ms;
 	SpiceCoreInterface *core;
@@ -65,7 +66,7 @@ struct vcg_spice {
 /* The core interface's callbacks carry no context: one server per
  * process (start() refuses a second). */
 static struct vcg_spice *the;
-static bool used;   /* a server was started in this process */
+static bool used; /* a server was started in this process */
 
 static void plugin_logf(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -88,14 +89,17 @@ static void plugin_logf(int level, const char *fmt, ...)
 static void on_glib_log(const gchar *domain, GLogLevelFlags level,
 			const gchar *message, gpointer data)
 {
-	int prio = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) ? LOG_ERR :
-		   (level & G_LOG_LEVEL_WARNING) ? LOG_WARNING : LOG_DEBUG;
+	int prio = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+			   ? LOG_ERR
+		   : (level & G_LOG_LEVEL_WARNING) ? LOG_WARNING
+						   : LOG_DEBUG;
 
 	(void)data;
 	/* Dropped beside debug: the library's notes on our own choice to
 	 * allow several clients (plugin_start) and on a refused second
 	 * client getting no smartcard channel (on_channel says that). */
-	if (prio == LOG_DEBUG || strstr(message, "allowing multiple client") != NULL ||
+	if (prio == LOG_DEBUG ||
+	    strstr(message, "allowing multiple client") != NULL ||
 	    strstr(message, "reds_fill_channels") != NULL)
 		return;
 	if (the != NULL && strstr(message, "reds_handle_") != NULL) {
@@ -109,8 +113,8 @@ static void on_glib_log(const gchar *domain, GLogLevelFlags level,
 				 why != NULL ? why + 2 : message);
 		return;
 	}
-	plugin_logf(prio, "spice: %s%s%s", domain ? domain : "", domain ? ": " : "",
-	     message);
+	plugin_logf(prio, "spice: %s%s%s", domain ? domain : "",
+		    domain ? ": " : "", message);
 }
 
 static void peer_of(const SpiceChannelEventInfo *info, char *out, size_t outlen)
@@ -118,18 +122,21 @@ static void peer_of(const SpiceChannelEventInfo *info, char *out, size_t outlen)
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 
 	if (!(info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT) ||
-	    getnameinfo((const struct sockaddr *)&info->paddr_ext, info->plen_ext,
-			host, sizeof(host), serv, sizeof(serv),
+	    getnameinfo((const struct sockaddr *)&info->paddr_ext,
+			info->plen_ext, host, sizeof(host), serv, sizeof(serv),
 			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(out, outlen, "spice client");
 		return;
 	}
-	snprintf(out, outlen, info->paddr_ext.ss_family == AF_INET6 ?
-		 "spice [%s]:%s%s" : "spice %s:%s%s", host, serv,
+	snprintf(out, outlen,
+		 info->paddr_ext.ss_family == AF_INET6 ? "spice [%s]:%s%s"
+						       : "spice %s:%s%s",
+		 host, serv,
 		 (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " (TLS)" : "");
 }
 
-static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+static bool same_peer(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -144,7 +151,7 @@ static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_st
 static bool unlink_peer(const SpiceChannelEventInfo *info)
 {
 	if (!(info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT))
-		return true;   /* cannot tell: no line */
+		return true; /* cannot tell: no line */
 	for (unsigned i = 0; i < the->nlinked; i++) {
 		if (same_peer(&the->linked[i], &info->paddr_ext)) {
 			the->linked[i] = the->linked[--the->nlinked];
@@ -183,23 +190,26 @@ static void link_watchdog(void *opaque)
 		bool linked = false;
 
 		if (getpeername(fds[i], (struct sockaddr *)&peer, &sl) < 0)
-			continue;   /* a listening socket */
+			continue; /* a listening socket */
 		for (unsigned j = 0; j < s->nlinked && !linked; j++)
 			linked = same_peer(&s->linked[j], &peer);
 		if (linked)
 			continue;
 		for (unsigned j = 0; j < VCG_SPICE_CORE_MAX; j++)
-			if (s->pending[j].since_ms && s->pending[j].fd == fds[i] &&
+			if (s->pending[j].since_ms &&
+			    s->pending[j].fd == fds[i] &&
 			    same_peer(&s->pending[j].peer, &peer))
 				since = s->pending[j].since_ms;
 		if (now - since >= s->link_timeout_ms) {
 			if (s->link_why[0] == '\0')
 				snprintf(s->link_why, sizeof(s->link_why),
-					 "no SPICE link within %u ms", s->link_timeout_ms);
+					 "no SPICE link within %u ms",
+					 s->link_timeout_ms);
 			shutdown(fds[i], SHUT_RDWR);
 			continue;
 		}
-		next[nnext++] = (struct pending_link){ .fd = fds[i], .peer = peer,
+		next[nnext++] = (struct pending_link){ .fd = fds[i],
+						       .peer = peer,
 						       .since_ms = since };
 	}
 	memset(s->pending, 0, sizeof(s->pending));
@@ -213,32 +223,42 @@ static void on_channel(int event, SpiceChannelEventInfo *info)
 
 	/* CONNECTED comes before the link message is read (the channel
 	 * type is not known yet): INITIALIZED is a linked channel. */
-	if (the == NULL || info == NULL || event == SPICE_CHANNEL_EVENT_CONNECTED)
+	if (the == NULL || info == NULL ||
+	    event == SPICE_CHANNEL_EVENT_CONNECTED)
 		return;
 	if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
-		if (the->nlinked < LINKED_MAX && (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT))
+		if (the->nlinked < LINKED_MAX &&
+		    (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT))
 			the->linked[the->nlinked++] = info->paddr_ext;
 		the->link_why[0] = '\0';
 	} else if (!unlink_peer(info)) {
 		/* Gone before its link was done: one line, the reason the
 		 * library gave (bad magic, version, size, ticket, TLS). */
 		peer_of(info, peer, sizeof(peer));
-		plugin_logf(LOG_NOTICE, "%s dropped before its SPICE link was done: %s", peer,
-			    the->link_why[0] ? the->link_why : "it closed the connection");
+		plugin_logf(LOG_NOTICE,
+			    "%s dropped before its SPICE link was done: %s",
+			    peer,
+			    the->link_why[0] ? the->link_why
+					     : "it closed the connection");
 		the->link_why[0] = '\0';
 		return;
 	}
 	if (info->type == SPICE_CHANNEL_MAIN) {
 		peer_of(info, peer, sizeof(peer));
-		if (event == SPICE_CHANNEL_EVENT_INITIALIZED && the->smartcard_taken &&
+		if (event == SPICE_CHANNEL_EVENT_INITIALIZED &&
+		    the->smartcard_taken &&
 		    info->connection_id != the->smartcard_conn)
 			/* The library offers it no smartcard channel (it
 			 * has one client): it cannot take the card. */
-			plugin_logf(LOG_WARNING, "%s refused: another client has this slot (one client per spice=)",
-				    peer);
+			plugin_logf(
+				LOG_WARNING,
+				"%s refused: another client has this slot (one client per spice=)",
+				peer);
 		else
-			plugin_logf(LOG_INFO, "%s %s", peer, event == SPICE_CHANNEL_EVENT_INITIALIZED ?
-				    "connected (main channel)" : "disconnected (main channel)");
+			plugin_logf(LOG_INFO, "%s %s", peer,
+				    event == SPICE_CHANNEL_EVENT_INITIALIZED
+					    ? "connected (main channel)"
+					    : "disconnected (main channel)");
 		return;
 	}
 	if (info->type != SPICE_CHANNEL_SMARTCARD)
@@ -247,15 +267,18 @@ static void on_channel(int event, SpiceChannelEventInfo *info)
 		/* A second client: the library gives it no reader (its
 		 * ReaderAdd gets VSC_Error "cannot add more readers"). */
 		peer_of(info, peer, sizeof(peer));
-		plugin_logf(LOG_WARNING, "%s refused: another client has this slot (one client per spice=)",
-			    peer);
+		plugin_logf(
+			LOG_WARNING,
+			"%s refused: another client has this slot (one client per spice=)",
+			peer);
 	} else if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
 		peer_of(info, peer, sizeof(peer));
 		the->smartcard_taken = true;
 		the->smartcard_conn = info->connection_id;
 		the->host.client_came(the->host.ctx, peer);
 	} else if (event == SPICE_CHANNEL_EVENT_DISCONNECTED &&
-		   the->smartcard_taken && info->connection_id == the->smartcard_conn) {
+		   the->smartcard_taken &&
+		   info->connection_id == the->smartcard_conn) {
 		the->smartcard_taken = false;
 		the->host.client_gone(the->host.ctx);
 	}
@@ -317,7 +340,9 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	 * an earlier one was destroyed finds the old, freed device there
 	 * and crashes at the client's ReaderAdd. So: one per process. */
 	if (the != NULL || used) {
-		snprintf(err, errlen, "one spice= card per daemon run (the SPICE library keeps its smartcard device for the life of the process)");
+		snprintf(
+			err, errlen,
+			"one spice= card per daemon run (the SPICE library keeps its smartcard device for the life of the process)");
 		return NULL;
 	}
 	used = true;
@@ -328,8 +353,10 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	}
 	s->host = *host;
 	the = s;
-	s->log_handler = g_log_set_handler("Spice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
-					   G_LOG_FLAG_RECURSION, on_glib_log, NULL);
+	s->log_handler = g_log_set_handler("Spice",
+					   G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
+						   G_LOG_FLAG_RECURSION,
+					   on_glib_log, NULL);
 	s->server = spice_server_new();
 	if (s->server == NULL) {
 		snprintf(err, errlen, "spice_server_new failed");
@@ -337,7 +364,8 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	}
 	spice_server_set_name(s->server, "ccid-gadget");
 	spice_server_set_addr(s->server, cfg->host, 0);
-	if (cfg->port != 0 && spice_server_set_port(s->server, (int)cfg->port) < 0) {
+	if (cfg->port != 0 &&
+	    spice_server_set_port(s->server, (int)cfg->port) < 0) {
 		snprintf(err, errlen, "spice: bad port %u", cfg->port);
 		goto fail;
 	}
@@ -349,11 +377,13 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	}
 	if (cfg->tls_port != 0) {
 		snprintf(ca, sizeof(ca), "%s/ca-cert.pem", cfg->x509_dir);
-		snprintf(cert, sizeof(cert), "%s/server-cert.pem", cfg->x509_dir);
+		snprintf(cert, sizeof(cert), "%s/server-cert.pem",
+			 cfg->x509_dir);
 		snprintf(key, sizeof(key), "%s/server-key.pem", cfg->x509_dir);
-		if (spice_server_set_tls(s->server, (int)cfg->tls_port, ca, cert, key,
-					 NULL, NULL, NULL) < 0) {
-			snprintf(err, errlen, "spice: TLS on port %u refused", cfg->tls_port);
+		if (spice_server_set_tls(s->server, (int)cfg->tls_port, ca,
+					 cert, key, NULL, NULL, NULL) < 0) {
+			snprintf(err, errlen, "spice: TLS on port %u refused",
+				 cfg->tls_port);
 			goto fail;
 		}
 	}
@@ -369,8 +399,10 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	if (rc < 0) {
 		/* The library's own line (why: the port, the certificate)
 		 * went to the log just before. */
-		snprintf(err, errlen, "spice: cannot start the SPICE server on %s:%u%s (see the line before)",
-			 cfg->host, cfg->port, cfg->tls_port ? " with TLS" : "");
+		snprintf(
+			err, errlen,
+			"spice: cannot start the SPICE server on %s:%u%s (see the line before)",
+			cfg->host, cfg->port, cfg->tls_port ? " with TLS" : "");
 		goto fail;
 	}
 	s->display = vcg_spice_display_add(s->server, err, errlen);
@@ -379,13 +411,16 @@ static struct vcg_spice *plugin_start(const struct vcg_spice_host *host,
 	s->sin.base.sif = &dev_interface.base;
 	s->sin.subtype = "smartcard";
 	if (spice_server_add_interface(s->server, &s->sin.base) < 0) {
-		snprintf(err, errlen, "spice: this libspice-server has no smartcard channel (built without libcacard?)");
+		snprintf(
+			err, errlen,
+			"spice: this libspice-server has no smartcard channel (built without libcacard?)");
 		goto fail;
 	}
 	spice_server_vm_start(s->server);
 	s->link_timeout_ms = LINK_TIMEOUT_MS;
 	if (getenv("CCID_GADGET_SPICE_LINK_TIMEOUT_MS") != NULL) {
-		unsigned long v = strtoul(getenv("CCID_GADGET_SPICE_LINK_TIMEOUT_MS"), NULL, 10);
+		unsigned long v = strtoul(
+			getenv("CCID_GADGET_SPICE_LINK_TIMEOUT_MS"), NULL, 10);
 
 		if (v >= 100 && v <= 60000)
 			s->link_timeout_ms = (unsigned)v;
@@ -418,7 +453,8 @@ static void plugin_drop_client(struct vcg_spice *s)
 	/* The library has no "disconnect" call: setting the ticket again
 	 * with disconnect_if_connected does it; without a ticket, noauth
 	 * is put back after. */
-	spice_server_set_ticket(s->server, s->ticket[0] ? s->ticket : NULL, 0, 0, 1);
+	spice_server_set_ticket(s->server, s->ticket[0] ? s->ticket : NULL, 0,
+				0, 1);
 	if (!s->ticket[0])
 		spice_server_set_noauth(s->server);
 }
