@@ -6,8 +6,11 @@
 # certificates (build/cards/nopin), connected through QEMU user-net
 # (hostfwd 127.0.0.1:PORT -> the VM's 10.0.2.15:5930, an e1000 NIC). The
 # guest asks for each client action with a "# spice-host: ACTION" line:
-#   start   remote-viewer connects      stop    it is closed
+#   start   remote-viewer connects      stop    every viewer is closed
 #   remove  its shift+F9 hotkey         insert  its shift+F8 hotkey
+#   second  a second remote-viewer      garbage an HTTP request to the port
+#   start-wrong-ticket, start-ticket    with ?password= (wrong, right)
+#   start-tls                           TLS only, checking the CA
 # The hotkeys are typed by xdotool into its window on its Xvfb.
 # Logs: build/vm/runs/spice/ (the VM's), build/vm/runs/spice-host/.
 set -uo pipefail
@@ -24,20 +27,35 @@ done
 tests/vm/cards/make-dbs || { echo "not ok - spice-vm: tests/vm/cards/make-dbs"; exit 1; }
 ko=$(find build/vm/kernel/root/lib/modules -name e1000.ko | head -n 1)
 [ -n "$ko" ] || { echo "not ok - spice-vm: e1000.ko in build/vm (tests/vm/fetch-kernel)"; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+[ -f build/tls/server/server-key.pem ] || scripts/make-tls-certs build/tls >/dev/null ||
+	{ echo "not ok - spice-vm: scripts/make-tls-certs build/tls"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+tport=$(free_port)
 
-viewer=0
-viewer_start() {
-	local env=$logs/viewer.env
+viewers=()
+viewer_start() { # URI [ARG...]
+	local env=$logs/viewer.env uri=$1
+	shift
+	[ ${#viewers[@]} = 0 ] || env=$logs/viewer-second.env
 	rm -f "$env"
-	setsid xvfb-run -a -s '-screen 0 800x600x24' sh -c "echo \"\$DISPLAY \$XAUTHORITY\" >$env; exec remote-viewer --spice-smartcard --spice-smartcard-db=sql:$top/build/cards/nopin --spice-smartcard-certificates=id-cert,signing-cert,encryption-cert spice://127.0.0.1:$port" \
+	setsid xvfb-run -a -s '-screen 0 800x600x24' sh -c "echo \"\$DISPLAY \$XAUTHORITY\" >$env; exec remote-viewer --spice-smartcard --spice-smartcard-db=sql:$top/build/cards/nopin --spice-smartcard-certificates=id-cert,signing-cert,encryption-cert $* '$uri'" \
 		>>"$logs/remote-viewer.log" 2>&1 &
-	viewer=$!
+	viewers+=($!)
 }
 viewer_stop() {
-	[ "$viewer" != 0 ] && kill -TERM -- -"$viewer" 2>/dev/null
-	wait "$viewer" 2>/dev/null
-	viewer=0
+	local v
+	for v in "${viewers[@]+"${viewers[@]}"}"; do
+		kill -TERM -- -"$v" 2>/dev/null
+		wait "$v" 2>/dev/null
+	done
+	viewers=()
+}
+garbage() {
+	exec 5<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf 'GET / HTTP/1.0\r\n\r\n' >&5
+	timeout 10 cat <&5 >/dev/null
+	exec 5<&-
 }
 viewer_key() {
 	local d x
@@ -54,13 +72,20 @@ rm -rf "$run"
 tests/vm/bed run tests/vm/spice/guest.sh --name spice --timeout 600 \
 	--add build/ccid-gadget-spice.so:/bed/bin/ccid-gadget-spice.so \
 	--add "$ko:/bed/e1000.ko" --add build/cards/nopin:/cards/nopin \
-	--add /usr/bin/openssl:/usr/bin/openssl \
-	--qemu-arg -netdev --qemu-arg "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5930" \
+	--add /usr/bin/openssl:/usr/bin/openssl --add build/tls:/tls \
+	--qemu-arg -netdev \
+	--qemu-arg "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5930,hostfwd=tcp:127.0.0.1:$tport-10.0.2.15:5931" \
 	--qemu-arg -device --qemu-arg e1000,netdev=n0 >"$logs/bed.out" 2>&1 &
 bed=$!
 while IFS= read -r line; do
 	case "$line" in
-	*"# spice-host: start") viewer_start ;;
+	*"# spice-host: start") viewer_start "spice://127.0.0.1:$port" ;;
+	*"# spice-host: second") viewer_start "spice://127.0.0.1:$port" ;;
+	*"# spice-host: start-wrong-ticket") viewer_start "spice://127.0.0.1:$port?password=wrong" ;;
+	*"# spice-host: start-ticket") viewer_start "spice://127.0.0.1:$port?password=s3cret-ticket" ;;
+	*"# spice-host: start-tls") viewer_start "spice://localhost?tls-port=$tport" \
+		"--spice-ca-file=$top/build/tls/server/ca-cert.pem" ;;
+	*"# spice-host: garbage") garbage || echo "# spice-vm: cannot reach the port" ;;
 	*"# spice-host: stop") viewer_stop ;;
 	*"# spice-host: remove") viewer_key shift+F9 || echo "# spice-vm: xdotool failed" ;;
 	*"# spice-host: insert") viewer_key shift+F8 || echo "# spice-vm: xdotool failed" ;;
