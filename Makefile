@@ -180,7 +180,7 @@ CLIENT := $(BUILD)/ccid-vscclient
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # The SPICE tests need the plug-in's headers and objects (SPICE_FOUND).
-UNIT_SRC := $(if $(SPICE_FOUND),$(UNIT_SRC),$(filter-out tests/unit/test_vcg_spice%,$(UNIT_SRC)))
+UNIT_SRC := $(if $(SPICE_FOUND),$(UNIT_SRC),$(filter-out tests/unit/test_vcg_spice.c tests/unit/test_vcg_spice_viewer.c,$(UNIT_SRC)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 
@@ -245,6 +245,12 @@ $(BUILD)/tests/unit/test_vcg_spice.o $(BUILD)/tests/unit/test_vcg_spice_viewer.o
 	$(call pkg_cflags,$(SPICE_PKGS))
 $(BUILD)/tests/test_vcg_spice: $(call obj,vcard-glue/spice/vcg_spice_core.c)
 $(BUILD)/tests/test_vcg_spice $(BUILD)/tests/test_vcg_spice_viewer: | $(SPICE_PLUGIN)
+
+# The card's side of the seam with a stand-in plug-in (no libspice-server).
+$(BUILD)/tests/fake-spice-plugin.so: tests/unit/spice/fake_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(VG)/passthru -fPIC -fvisibility=hidden -shared -o $@ $<
+$(BUILD)/tests/test_vcg_spice_glue: | $(BUILD)/tests/fake-spice-plugin.so
 
 # It runs the client binary of the same build against stalling servers.
 $(BUILD)/tests/test_vscclient_stall: | $(if $(CLIENT_MAIN),$(CLIENT))
