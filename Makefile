@@ -132,7 +132,7 @@ $(BUILD)/$(VG)/card/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card
 $(BUILD)/$(VG)/test/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/test
 $(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/emulated $(PKGCF_CACARD)
 $(BUILD)/$(VG)/passthru/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/passthru \
-	-I$(VG)/vscard -I$(VG)/stream
+	-I$(VG)/vscard -I$(VG)/stream -DVCG_SPICE_PLUGIN_DIR='"$(PREFIX)/lib/ccid-gadget"'
 $(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -I$(VG)/client -I$(VG)/vscard \
 	-I$(VG)/stream $(PKGCF_CACARD)
 # The event loop (gadget/ffs) serves the control socket, feeds the capture
@@ -161,6 +161,19 @@ VCG_LIB := $(BUILD)/libvcg.a
 CLIENT_LIB := $(BUILD)/libvscclient.a
 LIBS := $(GADGET_LIB) $(CFS_LIB) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
 
+# The SPICE plug-in (vcard-glue/spice/, issue 19): the only thing linked
+# against libspice-server, dlopen()ed by a passthru card with spice=. Built
+# only where pkg-config finds spice-server (libspice-server-dev): the
+# daemon builds and runs without it, and loads it only for such a card.
+SPICE_PKGS := spice-server glib-2.0
+SPICE_FOUND := $(shell $(PKG_CONFIG) --exists $(SPICE_PKGS) 2>/dev/null && echo yes)
+SPICE_PLUGIN := $(if $(SPICE_FOUND),$(BUILD)/ccid-gadget-spice.so)
+SPICE_SRC := $(sort $(wildcard vcard-glue/spice/*.c))
+$(BUILD)/$(VG)/spice/%.o: LAYER_FLAGS := -Iccid -I$(VG)/spice -I$(VG)/passthru \
+	$(call pkg_cflags,$(SPICE_PKGS)) -fPIC -fvisibility=hidden
+$(BUILD)/ccid-gadget-spice.so: $(call obj,$(SPICE_SRC))
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ -Wl,--as-needed $(call pkg_libs,$(SPICE_PKGS))
+
 DAEMON := $(BUILD)/ccid-gadget
 # The VSCard client (vscclient's command line): vcard-glue/client/.
 # client/main.c is its main(); the rest is a library the unit tests link.
@@ -169,6 +182,8 @@ CLIENT_MAIN := $(wildcard vcard-glue/client/main.c)
 CLIENT := $(BUILD)/ccid-vscclient
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# The SPICE tests need the plug-in's headers and objects (SPICE_FOUND).
+UNIT_SRC := $(if $(SPICE_FOUND),$(UNIT_SRC),$(filter-out tests/unit/test_vcg_spice.c tests/unit/test_vcg_spice_viewer.c,$(UNIT_SRC)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 
@@ -194,7 +209,7 @@ all: daemon tests
 
 # The board-sized build: no test, tool or fuzz replay (docs/board.md 2a);
 # debian/rules builds it as `products`.
-daemon board products: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT))
+daemon board products: $(DAEMON) $(if $(CLIENT_MAIN),$(CLIENT)) $(SPICE_PLUGIN)
 
 tests: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
 
@@ -226,6 +241,19 @@ $(UNIT_HELPER_LIB): $(call obj,$(UNIT_HELPER_SRC))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_LIB) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# The SPICE glue's tests: the core adapter compiled in, the rest through
+# the plug-in the daemon loads (build/ccid-gadget-spice.so).
+$(BUILD)/tests/unit/test_vcg_spice.o $(BUILD)/tests/unit/test_vcg_spice_viewer.o: LAYER_FLAGS += -I$(VG)/spice -I$(VG)/passthru \
+	$(call pkg_cflags,$(SPICE_PKGS))
+$(BUILD)/tests/test_vcg_spice: $(call obj,vcard-glue/spice/vcg_spice_core.c)
+$(BUILD)/tests/test_vcg_spice $(BUILD)/tests/test_vcg_spice_viewer: | $(SPICE_PLUGIN)
+
+# The card's side of the seam with a stand-in plug-in (no libspice-server).
+$(BUILD)/tests/fake-spice-plugin.so: tests/unit/spice/fake_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(VG)/passthru -fPIC -fvisibility=hidden -shared -o $@ $<
+$(BUILD)/tests/test_vcg_spice_glue: | $(BUILD)/tests/fake-spice-plugin.so
 
 # It runs the client binary of the same build against stalling servers.
 $(BUILD)/tests/test_vscclient_stall: | $(if $(CLIENT_MAIN),$(CLIENT))
@@ -311,6 +339,7 @@ DOCS := $(sort $(wildcard docs/*.md)) README.md $(wildcard LICENSE)
 install: daemon
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/ccid-gadget
 	$(if $(CLIENT_MAIN),install -D -m 0755 $(CLIENT) $(DESTDIR)$(PREFIX)/bin/ccid-vscclient)
+	$(if $(SPICE_PLUGIN),install -D -m 0644 $(SPICE_PLUGIN) $(DESTDIR)$(PREFIX)/lib/ccid-gadget/ccid-gadget-spice.so)
 	install -D -m 0755 scripts/board-setup $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-board-setup
 	install -D -m 0755 scripts/ecm-ccid-gadget $(DESTDIR)$(PREFIX)/sbin/ecm-ccid-gadget
 	install -D -m 0755 scripts/import-p12 $(DESTDIR)$(PREFIX)/sbin/ccid-gadget-import-p12

@@ -41,6 +41,8 @@
 
 struct vcg_stream;
 struct vcg_tls_server;
+struct vcg_spice;
+struct vcg_spice_plugin;
 
 /* APDUs sent and not yet answered, at most. One is live at a time (the
  * engine keeps one operation per slot); the rest are abandoned ones
@@ -150,6 +152,10 @@ struct vcg_pt {
 	struct vcg_tls_server *tls; /* NULL: plain */
 	char describe[sizeof(((struct vcg_pt_config *)0)->describe) + 32];
 
+	/* spice= (vcg_pt_spice.c): the SPICE plug-in, NULL otherwise. */
+	const struct vcg_spice_plugin *spice_ops;
+	struct vcg_spice *spice;
+
 	/* Log rate limits, per kind (vcg_pt_log.c; zeroed: set up on use). */
 	struct vcg_ratelimit log_limits[VCG_PT_LOG_KINDS];
 };
@@ -245,5 +251,26 @@ uint64_t vcg_pt_hs_next_deadline(const struct vcg_pt *pt);
 
 /* Close every connection still in its handshake (no log lines). */
 void vcg_pt_hs_free_all(struct vcg_pt *pt);
+
+/* ---- the SPICE way in, spice= (vcg_pt_spice.c) ---- */
+
+/* Load the plug-in and start its server (pt->epfd must exist). 0 or
+ * -errno with one line in err. */
+int vcg_pt_spice_start(struct vcg_pt *pt, char *err, size_t errlen);
+
+/* An event for one of the plug-in's fds (data.u32 with VCG_SPICE_EV_FLAG). */
+void vcg_pt_spice_event(struct vcg_pt *pt, uint32_t id, uint32_t events);
+
+/* At the wake-up eventfd: drop a client whose bytes broke the protocol,
+ * or let the SPICE server read what is queued. */
+void vcg_pt_spice_service(struct vcg_pt *pt);
+
+/* Stop the server (the library stays loaded). */
+void vcg_pt_spice_stop(struct vcg_pt *pt);
+
+/* password-file=: its first line, 1..60 bytes, into out (outlen bytes,
+ * caller-owned). 0 or -errno with one line in err. */
+int vcg_pt_spice_read_ticket(const char *file, char *out, size_t outlen,
+			     char *err, size_t errlen);
 
 #endif

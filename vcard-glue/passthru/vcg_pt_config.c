@@ -7,7 +7,9 @@
 #include <string.h>
 
 const char *const vcg_pt_keys[] = {
-	"listen", "attach", "timeout", "debug", "tls-creds", "tls-allow", NULL,
+	"listen",    "attach",    "timeout", "debug",
+	"tls-creds", "tls-allow", "spice",   "password-file",
+	"tls-port",  "x509-dir",  NULL,
 };
 
 static bool all_digits(const char *s)
@@ -20,13 +22,22 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static int bad_listen(const struct vcg_spec *spec, char *err, size_t errlen,
-		      const char *what)
+/* The address key being parsed: listen= or spice= (one per SPEC). */
+static int bad_addr(const struct vcg_spec *spec,
+		    const struct vcg_pt_config *cfg, char *err, size_t errlen,
+		    const char *what)
 {
+	if (cfg->spice)
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"spice: %s (write spice=PORT, spice=HOST:PORT or spice=[IPV6]:PORT)",
+			what);
 	return vcg_spec_fail(spec, err, errlen,
 			     "listen: %s (write listen=PORT, listen=HOST:PORT, listen=[IPV6]:PORT or listen=unix:PATH)",
 			     what);
 }
+#define bad_listen(spec, err, errlen, what) \
+	bad_addr(spec, cfg, err, errlen, what)
 
 static int parse_port(const struct vcg_spec *spec, const char *p,
 		      struct vcg_pt_config *cfg, char *err, size_t errlen)
@@ -49,7 +60,7 @@ static int parse_listen(const struct vcg_spec *spec, const char *v,
 	const char *colon;
 	size_t hlen;
 
-	if (strncmp(v, "unix:", 5) == 0) {
+	if (strncmp(v, "unix:", 5) == 0 && !cfg->spice) {
 		v += 5;
 		if (v[0] == '\0')
 			return bad_listen(spec, err, errlen, "unix: names no path");
@@ -111,11 +122,65 @@ static int get_file(const struct vcg_spec *spec, const char *key, char *out,
 	return 0;
 }
 
+/* password-file, tls-port, x509-dir: SPICE's own (QEMU's -spice
+ * password-secret / tls-port / x509-dir), only with spice=. */
+static int spice_options(const struct vcg_spec *spec, struct vcg_pt_config *cfg,
+			 char *err, size_t errlen)
+{
+	unsigned long tls_port = 0;
+	int rc;
+
+	rc = get_file(spec, "password-file", cfg->password_file,
+		      sizeof(cfg->password_file), err, errlen);
+	if (!rc)
+		rc = get_file(spec, "x509-dir", cfg->x509_dir,
+			      sizeof(cfg->x509_dir), err, errlen);
+	if (!rc)
+		rc = vcg_spec_get_uint(spec, "tls-port", 1, 65535, &tls_port,
+				       err, errlen);
+	if (rc < 0)
+		return rc;
+	cfg->tls_port = (unsigned)tls_port;
+	if (!cfg->spice) {
+		if (cfg->password_file[0] || cfg->x509_dir[0] || cfg->tls_port)
+			return vcg_spec_fail(
+				spec, err, errlen,
+				"password-file, tls-port and x509-dir are SPICE options: they need spice=[HOST:]PORT");
+		return 0;
+	}
+	if (!cfg->tls_port != !cfg->x509_dir[0])
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"tls-port and x509-dir go together (x509-dir holds ca-cert.pem, server-cert.pem, server-key.pem)");
+	if (cfg->port == 0 && cfg->tls_port == 0)
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"spice=HOST:0 turns the plain port off: then tls-port=P,x509-dir=DIR is needed");
+	if (cfg->port != 0 && cfg->port == cfg->tls_port)
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"the plain port and tls-port are the same port");
+	return 0;
+}
+
+static void describe_spice(struct vcg_pt_config *cfg)
+{
+	bool v6 = strchr(cfg->host, ':') != NULL;
+	char tls[32] = "";
+
+	if (cfg->tls_port)
+		snprintf(tls, sizeof(tls), " tls-port %u", cfg->tls_port);
+	snprintf(cfg->describe, sizeof(cfg->describe),
+		 "passthru spice %s%s%s:%u%s%s", v6 ? "[" : "", cfg->host,
+		 v6 ? "]" : "", cfg->port, tls,
+		 cfg->password_file[0] ? " ticket" : "");
+}
+
 int vcg_pt_config_from_spec(const struct vcg_spec *spec,
 			    struct vcg_pt_config *cfg, char *err,
 			    size_t errlen)
 {
-	const char *listen = NULL, *attach = NULL;
+	const char *listen = NULL, *spice = NULL, *attach = NULL;
 	unsigned long timeout = VCG_PT_DEFAULT_TIMEOUT_S, debug = 0;
 	int rc;
 
@@ -123,10 +188,22 @@ int vcg_pt_config_from_spec(const struct vcg_spec *spec,
 	rc = vcg_spec_get_string(spec, "listen", false, &listen, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (listen == NULL)
-		return vcg_spec_fail(spec, err, errlen,
-				     "passthru needs listen=PORT, listen=HOST:PORT or listen=unix:PATH (where vscclient connects)");
-	rc = parse_listen(spec, listen, cfg, err, errlen);
+	rc = vcg_spec_get_string(spec, "spice", false, &spice, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (listen != NULL && spice != NULL)
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"listen= and spice= exclude each other (a VSCard port or a SPICE server: one card, one way in)");
+	if (listen == NULL && spice == NULL)
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"passthru needs listen=PORT, listen=HOST:PORT or listen=unix:PATH (where vscclient connects), or spice=[HOST:]PORT (where remote-viewer connects)");
+	cfg->spice = spice != NULL;
+	rc = parse_listen(spec, cfg->spice ? spice : listen, cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = spice_options(spec, cfg, err, errlen);
 	if (rc < 0)
 		return rc;
 
@@ -158,11 +235,17 @@ int vcg_pt_config_from_spec(const struct vcg_spec *spec,
 		      sizeof(cfg->tls_allow), err, errlen);
 	if (rc < 0)
 		return rc;
+	if (cfg->spice && cfg->tls_creds[0])
+		return vcg_spec_fail(
+			spec, err, errlen,
+			"tls-creds is the VSCard port's TLS: with spice= write tls-port=P,x509-dir=DIR");
 	if (cfg->tls_allow[0] && !cfg->tls_creds[0])
 		return vcg_spec_fail(spec, err, errlen,
 				     "tls-allow needs tls-creds=DIR (the allow-list names TLS client certificates)");
 
-	if (cfg->unix_socket)
+	if (cfg->spice)
+		describe_spice(cfg);
+	else if (cfg->unix_socket)
 		snprintf(cfg->describe, sizeof(cfg->describe),
 			 "passthru unix:%s%s", cfg->path,
 			 cfg->tls_creds[0] ? " tls" : "");

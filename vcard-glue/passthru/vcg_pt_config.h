@@ -28,7 +28,21 @@
  * tls-creds  TLS with client-certificate authentication: DIR in QEMU's
  *          tls-creds-x509 layout (ca-cert.pem, server-cert.pem,
  *          server-key.pem); only clients whose certificate chains to the
- *          CA get in, and with tls-allow=FILE only those it lists. */
+ *          CA get in, and with tls-allow=FILE only those it lists.
+ *
+ *   passthru,spice=[HOST:]PORT[,password-file=F][,tls-port=P,x509-dir=DIR]
+ *           [,attach=...][,timeout=...]
+ *
+ * spice    instead of listen=: a SPICE server on HOST:PORT (127.0.0.1
+ *          without HOST) offering the smartcard channel (QEMU `-spice
+ *          port=...` with `-chardev spicevmc,name=smartcard`, libvirt
+ *          `<smartcard mode='passthrough' type='spicevmc'>`); remote-
+ *          viewer --spice-smartcard lends its card. PORT 0: no plain port
+ *          (TLS only). The SPICE library is loaded only for such a card.
+ * password-file  the SPICE ticket (QEMU password-secret): the file's
+ *          first line, 1..60 bytes; without it no password is asked.
+ * tls-port, x509-dir  SPICE over TLS on port P, DIR in QEMU's x509
+ *          layout (ca-cert.pem, server-cert.pem, server-key.pem). */
 #ifndef VCG_PT_CONFIG_H
 #define VCG_PT_CONFIG_H
 
@@ -58,6 +72,10 @@ struct vcg_pt_config {
 	unsigned timeout_s;                /* 0 = none */
 	char tls_creds[VCG_PT_FILE_MAX + 1];  /* "" = plain */
 	char tls_allow[VCG_PT_FILE_MAX + 1];  /* "" = any client of the CA */
+	bool spice;        /* spice=: host and port are its */
+	unsigned tls_port; /* spice: 0 = no TLS */
+	char password_file[VCG_PT_FILE_MAX + 1]; /* spice: "" = no ticket */
+	char x509_dir[VCG_PT_FILE_MAX + 1];      /* spice: with tls_port */
 	char describe[VCG_PT_HOST_MAX + VCG_PT_FILE_MAX + 64];
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vcg_pt.h"
+#include "vcg_spice_abi.h"
 #include "vcg_stream.h"
 #include "vcg_tls.h"
 
@@ -150,6 +151,10 @@ void vcg_pt_io_break(struct vcg_pt *pt, const char *why)
 
 void vcg_pt_io_kick(struct vcg_pt *pt)
 {
+	/* SPICE: the server reads at the next dispatch, never from inside
+	 * an engine callback. */
+	if (pt->spice != NULL && pt->out != NULL)
+		wake(pt);
 	if (pt->conn != NULL) {
 		flush(pt);
 		watch_conn(pt);
@@ -265,6 +270,7 @@ static void on_wake(struct vcg_pt *pt)
 	if (read(pt->wakefd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		vcg_logf(pt->log, LOG_ERR, "passthru slot %u: eventfd: %s",
 			 pt->slot, strerror(errno));
+	vcg_pt_spice_service(pt);
 	/* Decrypted bytes left behind by a read budget. */
 	if (pt->conn != NULL && !pt->conn_broken &&
 	    vcg_stream_pending(pt->conn))
@@ -298,7 +304,9 @@ static void pt_dispatch(void *impl)
 			on_wake(pt);
 			break;
 		default:
-			if (what >= VCG_PT_EV_HS0)
+			if (what & VCG_SPICE_EV_FLAG)
+				vcg_pt_spice_event(pt, what, evs[i].events);
+			else if (what >= VCG_PT_EV_HS0)
 				vcg_pt_hs_event(pt, what - VCG_PT_EV_HS0,
 						evs[i].events);
 			break;
@@ -325,6 +333,7 @@ static void pt_destroy(void *impl)
 		pt->conn = NULL;
 	}
 	vcg_pt_hs_free_all(pt);
+	vcg_pt_spice_stop(pt);
 	if (pt->lfd >= 0) {
 		close(pt->lfd);
 		if (pt->cfg.unix_socket)
@@ -389,13 +398,14 @@ static int pt_create(struct vcg_spec *spec, struct ccid_engine *eng,
 				   strerror(errno));
 		goto fail;
 	}
-	rc = vcg_pt_listen(pt, why, sizeof(why));
+	rc = pt->cfg.spice ? vcg_pt_spice_start(pt, why, sizeof(why))
+			   : vcg_pt_listen(pt, why, sizeof(why));
 	if (rc < 0) {
 		/* The socket's own line: the address is in it. */
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
-	rc = watch_fd(pt, pt->lfd, VCG_PT_EV_LISTEN);
+	rc = pt->cfg.spice ? 0 : watch_fd(pt, pt->lfd, VCG_PT_EV_LISTEN);
 	if (!rc)
 		rc = watch_fd(pt, pt->tfd, VCG_PT_EV_TIMER);
 	if (!rc)
