@@ -34,7 +34,17 @@
  * Ticks come only while ccid_engine_busy(), which a waiting half keeps
  * true. A new host session (ccid_engine_reset / ccid_engine_enabled: USB
  * reset, SET_CONFIGURATION, endpoints re-enabled) forgets a half-done
- * abort. Each ending is one log line. */
+ * abort. Each ending is one log line.
+ *
+ * A GetSlotStatus while a half waits is failed like any other command (a
+ * pcscd started in that window gets CMD_ABORTED and gives up until the
+ * bound ends it): answering it normally is not the spec's. After the ABORT
+ * request, 5.3.1 fails every Bulk-OUT command to the slot with CMD_ABORTED
+ * until the PC_to_RDR_Abort, GetSlotStatus included. Before it, the
+ * PC_to_RDR_Abort is the slot's command in progress, so a second command
+ * could at best be CMD_SLOT_BUSY (6.2.6), and answering one would leave the
+ * Abort no longer the last Bulk-OUT message that 5.3.1 pairs the request
+ * with. */
 #include <errno.h>
 
 #include "ccid_internal.h"
