@@ -14,8 +14,8 @@
 #  - 32-bit ARM (armel, the Pi Zero's Debian ABI) on the same kernel's
 #    compat mode: the cross-built armel daemon (its libraries from the
 #    armel sysroot, its loader /lib/ld-linux.so.3) serves the test card's
-#    APDUs to the arm64 pcscd and to an armel pcsc_client, and the CAC card
-#    through OpenSC (list and sign).
+#    APDUs to the arm64 pcscd and to an armel pcsc_client, survives the
+#    malformed set, and serves the CAC card through OpenSC (list and sign).
 # make check runs N=3 and the quick sets (about 80 s with the boot; each
 # pkcs11-tool run costs TCG ~5 s); tests/soak runs N=100, the whole
 # malformed battery and LONG=1: every certificate byte for byte, the token
@@ -209,8 +209,18 @@ check "$G: T=1: ATR, ECHO and GENERATE through the arm64 pcscd" apdus t1
 check "$G: opensc-tool --send-apdu (ECHO)" opensc_echo
 check "$G: an armel pcsc_client (armel libpcsclite, 32-bit) is served too" \
 	/bed/armel/pcsc_client --wait-card 15 --atr --expect-atr $ATR --echo 300 --generate 700
+# the 32-bit engine against the malformed set: its lengths are 32-bit
+# size_t there
+pcscd_stop
+G="armel malformed"
+raw $QUICK lengths headers short slots flood
+G=armel
+check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
+check "$G: a fresh pcscd starts" pcscd_start
+check "$G: ... and is served: ATR and an APDU" \
+	pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
 check "$G: the daemon exits 0 on SIGTERM" gadget_stop
-lap "the test card on the armel daemon"
+lap "the test card and the malformed set on the armel daemon"
 check "$G: the CAC card (personality=cac) starts on the armel daemon" gadget_start --card "$(cac_spec)"
 check "$G: its ATR is libcacard's" pcsc_client --wait-reader 15 --wait-card 15 --atr --expect-atr $CAC_ATR
 check "$G: OpenSC lists John Doe's three certificates, signs; openssl verifies" \
