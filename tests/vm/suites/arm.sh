@@ -15,13 +15,19 @@
 #    compat mode: the cross-built armel daemon (its libraries from the
 #    armel sysroot, its loader /lib/ld-linux.so.3) serves the test card's
 #    APDUs to the arm64 pcscd and to an armel pcsc_client, survives the
-#    malformed set, and serves the CAC card through OpenSC (list and sign).
+#    malformed set, and serves the CAC card through OpenSC (list and sign);
+#  - the Pi Zero's own (the second boot, --arch armel): Debian's armel rpi
+#    kernel (ARMv6, 32-bit) on QEMU's raspi0, everything in the VM armel
+#    (pcscd, libccid, OpenSC from Debian's armel packages, the daemon and
+#    tools cross-built): the reader, the test card's APDUs, the malformed
+#    quick set, the CAC card listed and signing through OpenSC.
 # make check runs N=3 and the quick sets (about 80 s with the boot; each
 # pkcs11-tool run costs TCG ~5 s); tests/soak runs N=100, the whole
 # malformed battery and LONG=1: every certificate byte for byte, the token
 # line, RSA decryption, on each card.
 # bed-setup: tests/vm/arm-build tools arm64 armel && tests/vm/arm-build deb arm64 && tests/vm/cards/make-dbs
-# bed: --arch arm64 --bin-dir build/packages/arm64/bin --timeout 300 --add build/cards/nopin:/cards/nopin --add build/armel/ccid-gadget:/bed/armel/ccid-gadget --add build/armel/tools/pcsc_client:/bed/armel/pcsc_client
+# bed: --arch arm64 --name arm64 --bin-dir build/packages/arm64/bin --timeout 300 --add build/cards/nopin:/cards/nopin --add build/armel/ccid-gadget:/bed/armel/ccid-gadget --add build/armel/tools/pcsc_client:/bed/armel/pcsc_client
+# bed: --arch armel --name arm-pizero --timeout 400 --add build/cards/nopin:/cards/nopin
 
 N=3
 QUICK=--quick
@@ -71,7 +77,51 @@ lap() {
 }
 at_high_speed() { [ "$(cat "$(host_dev)/speed" 2>/dev/null)" = 480 ]; }
 
-# ---- the bed itself ----
+# ---- the Pi Zero's bed: everything 32-bit on a 32-bit ARMv6 kernel ----
+pizero() {
+	G=pizero
+	check "$G: the kernel is Debian's rpi one ($(uname -r)) on an ARMv6 core" \
+		sh -c 'uname -r | grep -q -- "-rpi$" && grep -q "ARMv6" /proc/cpuinfo'
+	elf_is "$(command -v ccid-gadget)" 01 2800 && elf_is "$(command -v pcscd)" 01 2800 &&
+		elf_is "$(command -v pcsc_client)" 01 2800 &&
+		ok "$G: the daemon, pcscd and pcsc_client are 32-bit ARM ELF" ||
+		not_ok "$G: the daemon, pcscd and pcsc_client are 32-bit ARM ELF"
+	check "$G: modules load (dummy_hcd, usb_f_fs)" usb_load high
+	check "$G: systemd-udevd starts" udevd_start
+	check "$G: pcscd starts" pcscd_start
+	check "$G: ccid-gadget --card test starts, the host enumerates it" gadget_start --card test
+	check "$G: pcscd + libccid list exactly one reader" \
+		pcsc_client --wait-reader 10 --list --expect-readers 1
+	check "$G: T=1: ATR, ECHO and GENERATE up to 700 bytes" apdus t1
+	check "$G: opensc-tool --send-apdu (ECHO)" opensc_echo
+	lap "boot to the test card's APDUs (Pi Zero)"
+	pcscd_stop
+	G="pizero malformed"
+	raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
+	G=pizero
+	check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
+	check "$G: a fresh pcscd starts" pcscd_start
+	check "$G: ... and is served: ATR and an APDU" \
+		pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
+	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
+	lap "the malformed set (Pi Zero)"
+	check "$G: the CAC card (personality=cac) starts" gadget_start --card "$(cac_spec)"
+	check "$G: its ATR is libcacard's" pcsc_client --wait-reader 15 --wait-card 15 --atr --expect-atr $CAC_ATR
+	check "$G: OpenSC lists John Doe's three certificates, signs; openssl verifies" \
+		cac_listed_and_signing
+	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
+	lap "the CAC card through OpenSC (Pi Zero)"
+}
+if [ "$(uname -m)" = armv6l ]; then
+	for f in ccid-gadget pcscd pcsc_client ccid_raw openssl; do
+		command -v $f >/dev/null || { not_ok "pizero: $f is in the image" "see the # bed: lines"; exit 1; }
+	done
+	echo "ccid-gadget signs this on a Pi Zero" >/tmp/msg
+	pizero
+	exit 0
+fi
+
+# ---- the arm64 bed ----
 for f in ccid-gadget ccid-vscclient pcsc_client ccid_raw openssl /bed/armel/ccid-gadget /bed/armel/pcsc_client; do
 	command -v $f >/dev/null || { not_ok "arm: $f is in the image" "see the # bed: lines"; exit 1; }
 done
@@ -108,7 +158,7 @@ lap "boot to the test card's APDUs (arm64)"
 rss0=$(rss_kb "$GADGET_PID")
 pcscd_stop
 G="arm64 malformed"
-raw $QUICK lengths headers short slots flood
+raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
 G=arm64
 check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
 diag "$G: VmRSS $rss0 kB -> $(rss_kb "$GADGET_PID") kB over the malformed set"
@@ -213,7 +263,7 @@ check "$G: an armel pcsc_client (armel libpcsclite, 32-bit) is served too" \
 # size_t there
 pcscd_stop
 G="armel malformed"
-raw $QUICK lengths headers short slots flood
+raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
 G=armel
 check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
 check "$G: a fresh pcscd starts" pcscd_start
