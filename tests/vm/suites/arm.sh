@@ -19,21 +19,24 @@
 #  - the Pi Zero's own (the second boot, --arch armel): Debian's armel rpi
 #    kernel (ARMv6, 32-bit) on QEMU's raspi0, everything in the VM armel
 #    (pcscd, libccid, OpenSC from Debian's armel packages, the daemon and
-#    tools cross-built): the reader, the test card's APDUs, the malformed
-#    quick set, the CAC card listed and signing through OpenSC.
+#    tools cross-built): the reader, the test card's APDUs, the CAC card
+#    listed and signing through OpenSC (the malformed set with LONG=1).
 # make check runs N=3 and the quick sets (about 80 s with the boot; each
 # pkcs11-tool run costs TCG ~5 s); tests/soak runs N=100, the whole
 # malformed battery and LONG=1: every certificate byte for byte, the token
 # line, RSA decryption, on each card.
 # bed-setup: tests/vm/arm-build tools arm64 armel && tests/vm/arm-build deb arm64 && tests/vm/cards/make-dbs
 # bed: --arch arm64 --name arm64 --bin-dir build/packages/arm64/bin --timeout 300 --add build/cards/nopin:/cards/nopin --add build/armel/ccid-gadget:/bed/armel/ccid-gadget --add build/armel/tools/pcsc_client:/bed/armel/pcsc_client
-# bed: --arch armel --name arm-pizero --timeout 400 --add build/cards/nopin:/cards/nopin
+# bed: --arch armel --name arm-pizero --timeout 180 --add build/cards/nopin:/cards/nopin
 
 N=3
 QUICK=--quick
 LONG=0
 ATR=3B9A118031FE456363696467616467657498
 . /bed/p11.sh
+# a hung pkcs11-tool fails its check (and the logs get dumped) instead of
+# the whole boot timing out
+P11="timeout 90 $P11"
 D=/cards/nopin
 G=arm64
 
@@ -94,7 +97,18 @@ pizero() {
 		pcsc_client --wait-reader 10 --list --expect-readers 1
 	check "$G: T=1: ATR, ECHO and GENERATE up to 700 bytes" apdus t1
 	check "$G: opensc-tool --send-apdu (ECHO)" opensc_echo
+	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
 	lap "boot to the test card's APDUs (Pi Zero)"
+	check "$G: the CAC card (personality=cac) starts" gadget_start -v --card "$(cac_spec)"
+	check "$G: its ATR is libcacard's" pcsc_client --wait-reader 15 --wait-card 15 --atr --expect-atr $CAC_ATR
+	check "$G: OpenSC lists John Doe's three certificates, signs; openssl verifies" \
+		cac_listed_and_signing
+	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
+	lap "the CAC card through OpenSC (Pi Zero)"
+	[ $LONG = 1 ] || return 0
+	# make soak only: after this set the raspi0 guest stalled at the next
+	# PC/SC call in 2 of 3 runs (tests/vm/README.md, "The ARM bed")
+	check "$G: ccid-gadget --card test starts again" gadget_start --card test
 	pcscd_stop
 	G="pizero malformed"
 	raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
@@ -102,15 +116,9 @@ pizero() {
 	check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
 	check "$G: a fresh pcscd starts" pcscd_start
 	check "$G: ... and is served: ATR and an APDU" \
-		pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
+		timeout 60 pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
 	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
 	lap "the malformed set (Pi Zero)"
-	check "$G: the CAC card (personality=cac) starts" gadget_start --card "$(cac_spec)"
-	check "$G: its ATR is libcacard's" pcsc_client --wait-reader 15 --wait-card 15 --atr --expect-atr $CAC_ATR
-	check "$G: OpenSC lists John Doe's three certificates, signs; openssl verifies" \
-		cac_listed_and_signing
-	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
-	lap "the CAC card through OpenSC (Pi Zero)"
 }
 if [ "$(uname -m)" = armv6l ]; then
 	for f in ccid-gadget pcscd pcsc_client ccid_raw openssl; do
