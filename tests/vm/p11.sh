@@ -17,7 +17,7 @@
 #   slot_empty_in_pkcs11         pkcs11-tool -L shows the slot without a token
 #   card_in_status present|absent  ccid-gadget ctl status says so for slot 0
 
-OPENSC_LIB=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+OPENSC_LIB=$(echo /usr/lib/*-linux-gnu*/opensc-pkcs11.so)   # the one of the bed's architecture
 P11="pkcs11-tool --module opensc-pkcs11.so"
 # libcacard 2.8's ATR for its emulated card: T0=7A, 10 historical bytes
 # "sfte cd144".
