@@ -24,8 +24,8 @@ static enum cacard_state cacard_state = CACARD_NONE;
 static bool cacard_in_use;
 static char cacard_options[sizeof(((struct vcg_emul_config *)0)->options)];
 
-static int init_once(const struct vcg_emul_config *cfg, char *why,
-		     size_t whylen)
+static int init_once(const struct vcg_emul_config *cfg,
+		     struct vcg_token_verdict *v, char *why, size_t whylen)
 {
 	const char *nicks[VCG_EMUL_NCERTS];
 	size_t n = 0;
@@ -37,7 +37,12 @@ static int init_once(const struct vcg_emul_config *cfg, char *why,
 	if (cfg->backend == VCG_EMUL_CERTIFICATES)
 		for (; n < VCG_EMUL_NCERTS; n++)
 			nicks[n] = cfg->certs[n];
-	rc = vcg_nssdb_check(cfg->db_dir, cfg->db, nicks, n, why, whylen);
+	if (cfg->backend == VCG_EMUL_NSS_EMULATED)
+		rc = vcg_nssdb_survey(cfg->db_dir, cfg->db, cfg->any_removable,
+				      v, why, whylen);
+	else
+		rc = vcg_nssdb_check(cfg->db_dir, cfg->db, nicks, n, why,
+				     whylen);
 	if (rc < 0)
 		return rc;
 
@@ -70,11 +75,12 @@ static int init_once(const struct vcg_emul_config *cfg, char *why,
 	return 0;
 }
 
-int vcg_cacard_acquire(const struct vcg_emul_config *cfg, char *why,
-		       size_t whylen)
+int vcg_cacard_acquire(const struct vcg_emul_config *cfg,
+		       struct vcg_token_verdict *v, char *why, size_t whylen)
 {
 	int rc = 0;
 
+	memset(v, 0, sizeof(*v));
 	pthread_mutex_lock(&cacard_lock);
 	if (cacard_in_use) {
 		snprintf(why, whylen,
@@ -91,7 +97,7 @@ int vcg_cacard_acquire(const struct vcg_emul_config *cfg, char *why,
 			rc = -EBUSY;
 		}
 	} else {
-		rc = init_once(cfg, why, whylen);
+		rc = init_once(cfg, v, why, whylen);
 	}
 	if (rc == 0)
 		cacard_in_use = true;

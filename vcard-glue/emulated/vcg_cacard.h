@@ -19,12 +19,15 @@
 #include <stddef.h>
 
 #include "vcg_emul_config.h"
+#include "vcg_emul_tokens.h"
 
 /* Claim libcacard for one card with cfg: check the db (vcg_nssdb.h) and
  * call vcard_emul_init() the first time, or check cfg matches the first
- * time's options. Returns 0, or -errno with one line in why. */
-int vcg_cacard_acquire(const struct vcg_emul_config *cfg, char *why,
-		       size_t whylen);
+ * time's options. For backend=nss-emulated the first time also surveys
+ * the db's tokens into *v (caller-owned; level 0 when libcacard was
+ * already initialised). Returns 0, or -errno with one line in why. */
+int vcg_cacard_acquire(const struct vcg_emul_config *cfg,
+		       struct vcg_token_verdict *v, char *why, size_t whylen);
 
 /* The card is gone; libcacard stays initialised for a later acquire. */
 void vcg_cacard_release(void);

@@ -27,6 +27,7 @@
 #include "vcg_backend.h"
 #include "vcg_cacpki.h"
 #include "vcg_emul_config.h"
+#include "vcg_emul_tokens.h"
 #include "vcg_nssdb.h"
 #include "vcg_piv_nss.h"
 
@@ -112,6 +113,9 @@ struct vcg_emul {
 	 * so a moved, deleted or unreadable db gets one log line when it
 	 * happens, not only at the next start. */
 	struct vcg_nssdb_watch watch;
+	/* nss-emulated: the reader (libcacard's name for the slot) the
+	 * survey chose (vcg_emul_tokens.h); "": the first one seen. */
+	char hw_reader[VCG_TOKEN_NAME_MAX + 1];
 };
 
 /* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
@@ -119,7 +123,8 @@ void *vcg_emul_worker_main(void *arg);
 void *vcg_emul_event_main(void *arg);
 
 /* Is `reader` the one this card uses? (certificates: ours by name;
- * nss-emulated: the first hardware reader seen.) Called with lock held. */
+ * nss-emulated: the survey's, else the first one seen.) Called with lock
+ * held. */
 bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader);
 
 /* The PKI-applet filter for a certificates card, its certificates read

@@ -68,7 +68,8 @@ bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader)
 
 	if (em->cfg.backend == VCG_EMUL_CERTIFICATES)
 		return name != NULL && strcmp(name, VCG_EMUL_READER_NAME) == 0;
-	return true;
+	return em->hw_reader[0] == '\0' ||
+	       (name != NULL && strcmp(name, em->hw_reader) == 0);
 }
 
 /* ---- the worker ---- */
