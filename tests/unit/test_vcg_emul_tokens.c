@@ -153,7 +153,7 @@ static void hardware_reader(void)
 	r.token[0] = '\0';
 	vcg_token_verdict(&r, 1, 1, false, DB, &v);
 	CHECK_EQ(v.level, LOG_NOTICE);
-	CHECK_STR(v.line, "no card in reader 'QEMU QEMU USB CCID 00 00' (module 'OpenSC') yet: the gadget's reader stays empty until one is inserted");
+	CHECK_STR(v.line, "no card or token in reader 'QEMU QEMU USB CCID 00 00' (module 'OpenSC') yet: the gadget's reader stays empty until one is inserted (a card put in, or a token initialised in that slot)");
 	CHECK_STR(v.reader, "QEMU QEMU USB CCID 00 00");
 }
 

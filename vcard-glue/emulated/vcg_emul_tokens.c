@@ -140,7 +140,7 @@ void vcg_token_verdict(const struct vcg_token_info *slots, size_t n,
 		choose(v, s);
 		show(&sh, s);
 		say(v, LOG_NOTICE,
-		    "no card in reader '%s' (module '%s') yet: the gadget's reader stays empty until one is inserted",
+		    "no card or token in reader '%s' (module '%s') yet: the gadget's reader stays empty until one is inserted (a card put in, or a token initialised in that slot)",
 		    sh.slot, sh.module);
 		return;
 	}
