@@ -101,9 +101,12 @@ struct vcg_emul {
 	bool worker_started;
 	bool event_started;
 	uint8_t *resp;              /* VCG_EMUL_RESP_CAP bytes */
-	/* The PKI applets' certificate answers (vcg_cacpki.h), certificates
-	 * backend only; NULL: every APDU goes to libcacard. */
+	/* The PKI applets' certificate answers (vcg_cacpki.h): certificates
+	 * backend, made at create; nss-emulated, remade by the worker at each
+	 * power on from the mirrored token. NULL: every APDU goes to
+	 * libcacard. */
 	struct vcg_cacpki *pki;
+	bool pki_said;              /* nss-emulated: the line on no filter was logged */
 	/* The PIV card edge and the personality router in front of
 	 * libcacard (vcg_piv_router.h), certificates backend only; NULL:
 	 * CAC alone. */
@@ -132,6 +135,13 @@ bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader);
  * NULL with one line in why. */
 struct vcg_cacpki *vcg_emul_cacpki_new(const struct vcg_emul_config *cfg,
 				       char *why, size_t whylen);
+
+/* The same filter for an nss-emulated card, from the certificates of the
+ * slot libcacard named `reader`, in libcacard's mirror order (the worker
+ * calls it at each power on: a card put back may be another one). NULL
+ * with one line in why, e.g. a token without exactly three. */
+struct vcg_cacpki *vcg_emul_cacpki_from_slot(const char *reader, char *why,
+					     size_t whylen);
 
 /* Queue a result and wake the loop. Called with em->lock held. Takes
  * ownership of d. */

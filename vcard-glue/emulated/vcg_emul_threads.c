@@ -108,6 +108,21 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 			*atr_len = n;
 		}
 	}
+	if (em->cfg.backend == VCG_EMUL_NSS_EMULATED) {
+		/* The token's certificates as they are now (a card put back
+		 * may be another one); without them libcacard alone answers
+		 * and CoolKey lists nothing. */
+		char why[160];
+
+		vcg_cacpki_free(em->pki);
+		em->pki = vcg_emul_cacpki_from_slot(vreader_get_name(reader),
+						    why, sizeof(why));
+		if (em->pki == NULL && !em->pki_said)
+			vcg_emul_log(em, LOG_INFO,
+				     "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
+				     em->slot, why);
+		em->pki_said = em->pki == NULL;
+	}
 	if (em->pki != NULL)
 		vcg_cacpki_reset(em->pki);   /* a reset card: nothing selected */
 	vcg_piv_router_reset(vcg_piv_card_router(em->piv));

@@ -108,11 +108,23 @@ wrong_pin() {
 	cat /tmp/p11.out
 	[ $rc != 0 ] && grep -q 'C_Login failed' /tmp/p11.out && ! [ -s /tmp/sig ]
 }
+# CoolKey lists three certificates, each byte-identical to one of the
+# token's (CoolKey inflates them: the daemon's PKI-applet filter).
 coolkey_lists() {
-	timeout 60 pkcs11-tool --module $COOLKEY -O >/tmp/ck.out 2>&1
+	local CK="timeout 60 pkcs11-tool --module $COOLKEY" id n
+	$CK -O >/tmp/ck.out 2>&1
 	local rc=$?
 	cat /tmp/ck.out
-	[ $rc = 0 ] && [ "$(grep -c '^Certificate Object' /tmp/ck.out)" = 3 ]
+	[ $rc = 0 ] && [ "$(grep -c '^Certificate Object' /tmp/ck.out)" = 3 ] || return 1
+	rm -f /tmp/ck-*.der
+	for id in $(awk '/^Certificate Object/ { c = 1 } c && /ID:/ { print $2; c = 0 }' /tmp/ck.out); do
+		$CK --read-object --type cert --id $id -o /tmp/ck-$id.der >/dev/null 2>&1 || return 1
+	done
+	for n in id-cert signing-cert encryption-cert; do
+		found=
+		for f in /tmp/ck-*.der; do cmp -s $f $C/$n.der && found=1; done
+		[ -n "$found" ] || { echo "CoolKey does not serve $n byte for byte"; return 1; }
+	done
 }
 
 # ---- the bed ----
@@ -162,5 +174,5 @@ check "host: the token's PIN signs (SHA256-RSA-PKCS); openssl verifies with sign
 check "host: ... and that signature does not verify against id-cert's key" \
 	verifies_not $C/id-cert.der
 check "host: RSA-PKCS decryption with the encryption key round-trips" decrypts
-check "host: CoolKey lists the three certificates" coolkey_lists
+check "host: CoolKey lists the three certificates, byte-identical to the token's" coolkey_lists
 check "host: the daemon exits 0 on SIGTERM" gadget_stop
