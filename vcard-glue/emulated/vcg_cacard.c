@@ -10,6 +10,10 @@
 #include <string.h>
 
 #include <libcacard.h>
+#include <prlock.h>
+#include <secmod.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "vcg_nssdb.h"
 
@@ -23,6 +27,34 @@ static pthread_mutex_t cacard_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum cacard_state cacard_state = CACARD_NONE;
 static bool cacard_in_use;
 static char cacard_options[sizeof(((struct vcg_emul_config *)0)->options)];
+
+/* At exit, after an nss-emulated start: libcacard leaves one NSPR thread
+ * per PKCS#11 module polling it for slot events (it has no way to stop
+ * them), and a C++ module's static objects (SoftHSM2's) are destroyed by
+ * exit() under that thread: the daemon died with SIGSEGV inside
+ * libsofthsm2.so after a clean shutdown. NSS's simulated wait loop
+ * (secmod_HandleWaitForSlotEvent, for modules without
+ * C_WaitForSlotEvent) takes the module's refLock before every scan; held
+ * here, the thread stops at its next scan. The wait lets a scan already
+ * under way end. Registered after vcard_emul_init(), so it runs before
+ * the modules' own exit handlers. Never released: the process is ending. */
+#define QUIESCE_WAIT_US 100000
+
+static void quiesce_modules(void)
+{
+	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
+
+	if (lock == NULL)
+		return;
+	SECMOD_GetReadLock(lock);
+	for (SECMODModuleList *l = SECMOD_GetDefaultModuleList(); l != NULL;
+	     l = l->next)
+		if (l->module != NULL && !l->module->internal &&
+		    l->module->refLock != NULL)
+			PR_Lock((PRLock *)l->module->refLock);
+	SECMOD_ReleaseReadLock(lock);
+	usleep(QUIESCE_WAIT_US);
+}
 
 static int init_once(const struct vcg_emul_config *cfg,
 		     struct vcg_token_verdict *v, char *why, size_t whylen)
@@ -71,6 +103,8 @@ static int init_once(const struct vcg_emul_config *cfg,
 		return -EIO;
 	}
 	cacard_state = CACARD_READY;
+	if (cfg->backend == VCG_EMUL_NSS_EMULATED)
+		atexit(quiesce_modules);
 	snprintf(cacard_options, sizeof(cacard_options), "%s", cfg->options);
 	return 0;
 }
