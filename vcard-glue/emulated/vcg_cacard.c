@@ -40,7 +40,7 @@ static char cacard_options[sizeof(((struct vcg_emul_config *)0)->options)];
  * the modules' own exit handlers. Never released: the process is ending. */
 #define QUIESCE_WAIT_US 100000
 
-static void quiesce_modules(void)
+static void module_ref_locks(bool hold)
 {
 	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
 
@@ -50,10 +50,24 @@ static void quiesce_modules(void)
 	for (SECMODModuleList *l = SECMOD_GetDefaultModuleList(); l != NULL;
 	     l = l->next)
 		if (l->module != NULL && !l->module->internal &&
-		    l->module->refLock != NULL)
-			PR_Lock((PRLock *)l->module->refLock);
+		    l->module->refLock != NULL) {
+			if (hold)
+				PR_Lock((PRLock *)l->module->refLock);
+			else
+				PR_Unlock((PRLock *)l->module->refLock);
+		}
 	SECMOD_ReleaseReadLock(lock);
+}
+
+static void quiesce_modules(void)
+{
+	module_ref_locks(true);
 	usleep(QUIESCE_WAIT_US);
+}
+
+void vcg_cacard_hold_pollers(bool hold)
+{
+	module_ref_locks(hold);
 }
 
 static int init_once(const struct vcg_emul_config *cfg,

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "vcg_cacard.h"
 #include "vcg_emul.h"
 #include "vcg_piv_atr.h"
 
@@ -287,7 +288,11 @@ void *vcg_emul_worker_main(void *arg)
 		em->running_cancelled = false;
 		pthread_mutex_unlock(&em->lock);
 
+		if (em->cfg.backend == VCG_EMUL_NSS_EMULATED)
+			vcg_cacard_hold_pollers(true);
 		d = run_job(em, reader, job);
+		if (em->cfg.backend == VCG_EMUL_NSS_EMULATED)
+			vcg_cacard_hold_pollers(false);
 		vreader_free(reader);
 
 		pthread_mutex_lock(&em->lock);
