@@ -19,12 +19,13 @@
 # mirrored token's certificates through OpenSC and a wrong PIN (~40 s of
 # VM); make soak (tests/soak) runs it with LONG=1: also slots.removable =
 # false, no token, signing, decryption and CoolKey.
-# Known (issue 14, open): now and then (2 runs of 8) a signature or a
-# decryption with the SoftHSM2 key never returns inside the daemon
-# (libcacard -> NSS -> libsofthsm2, while libcacard's thread polls the
-# module for slot events): the PC sees time extensions until its timeout
-# and the daemon's worker stays stuck, so SIGTERM does not end it. That is
-# why the key operations are not in make check yet.
+# Known (issue 14): before vcg_cacard_hold_pollers() (vcg_cacard.h), now
+# and then (2 runs of 8) a login, signature or decryption with the
+# SoftHSM2 key never returned inside the daemon: NSS deadlocked between
+# the worker and libcacard's thread polling the module for slot events;
+# the PC saw time extensions until its timeout and SIGTERM could not end
+# the stuck worker. Since then 3 LONG=1 runs were clean, but the fix only
+# narrows the window, so the key operations stay in make soak for now.
 # The board and the PC are the same VM here; the daemon reads
 # /etc/softhsm/softhsm2.conf (slots.removable = true) unless SOFTHSM2_CONF
 # says otherwise.
