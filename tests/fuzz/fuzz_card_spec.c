@@ -68,7 +68,8 @@ static void check_options(const struct vcg_emul_config *cfg)
 		FAIL();
 	p = skip_blanks(t + 1);
 	if (cfg->backend == VCG_EMUL_NSS_EMULATED) {
-		if (strcmp(p, "use_hw=yes") != 0)
+		if (strcmp(p, cfg->any_removable ? "use_hw=removable"
+						       : "use_hw=yes") != 0)
 			FAIL();
 		return;
 	}

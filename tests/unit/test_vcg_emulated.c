@@ -378,7 +378,7 @@ static void bad_configurations(void)
 	check_error("emulated,db=dbm:/x",
 		    "card spec 'emulated,db=dbm:/x': db prefix 'dbm:' is not supported: only sql: NSS databases are (write db=sql:DIR)");
 	check_error("emulated,cert5=x",
-		    "card spec 'emulated,cert5=x': unknown property 'cert5' for emulated (known: backend, db, cert1, cert2, cert3, debug, personality, cert4, state-dir)");
+		    "card spec 'emulated,cert5=x': unknown property 'cert5' for emulated (known: backend, db, cert1, cert2, cert3, debug, personality, cert4, state-dir, use_hw)");
 	check_error("emulated,cert4=x",
 		    "card spec 'emulated,cert4=x': cert4 is only for backend=certificates (the PIV card edge uses the db's certificates)");
 	check_error("emulated,backend=certificates,db=sql:/x,cert1=a,cert2=b,cert3=c,personality=gids",

@@ -10,6 +10,10 @@
 #include <string.h>
 
 #include <libcacard.h>
+#include <prlock.h>
+#include <secmod.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "vcg_nssdb.h"
 
@@ -24,8 +28,50 @@ static enum cacard_state cacard_state = CACARD_NONE;
 static bool cacard_in_use;
 static char cacard_options[sizeof(((struct vcg_emul_config *)0)->options)];
 
-static int init_once(const struct vcg_emul_config *cfg, char *why,
-		     size_t whylen)
+/* At exit, after an nss-emulated start: libcacard leaves one NSPR thread
+ * per PKCS#11 module polling it for slot events (it has no way to stop
+ * them), and a C++ module's static objects (SoftHSM2's) are destroyed by
+ * exit() under that thread: the daemon died with SIGSEGV inside
+ * libsofthsm2.so after a clean shutdown. NSS's simulated wait loop
+ * (secmod_HandleWaitForSlotEvent, for modules without
+ * C_WaitForSlotEvent) takes the module's refLock before every scan; held
+ * here, the thread stops at its next scan. The wait lets a scan already
+ * under way end. Registered after vcard_emul_init(), so it runs before
+ * the modules' own exit handlers. Never released: the process is ending. */
+#define QUIESCE_WAIT_US 100000
+
+static void module_ref_locks(bool hold)
+{
+	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
+
+	if (lock == NULL)
+		return;
+	SECMOD_GetReadLock(lock);
+	for (SECMODModuleList *l = SECMOD_GetDefaultModuleList(); l != NULL;
+	     l = l->next)
+		if (l->module != NULL && !l->module->internal &&
+		    l->module->refLock != NULL) {
+			if (hold)
+				PR_Lock((PRLock *)l->module->refLock);
+			else
+				PR_Unlock((PRLock *)l->module->refLock);
+		}
+	SECMOD_ReleaseReadLock(lock);
+}
+
+static void quiesce_modules(void)
+{
+	module_ref_locks(true);
+	usleep(QUIESCE_WAIT_US);
+}
+
+void vcg_cacard_hold_pollers(bool hold)
+{
+	module_ref_locks(hold);
+}
+
+static int init_once(const struct vcg_emul_config *cfg,
+		     struct vcg_token_verdict *v, char *why, size_t whylen)
 {
 	const char *nicks[VCG_EMUL_NCERTS];
 	size_t n = 0;
@@ -37,7 +83,12 @@ static int init_once(const struct vcg_emul_config *cfg, char *why,
 	if (cfg->backend == VCG_EMUL_CERTIFICATES)
 		for (; n < VCG_EMUL_NCERTS; n++)
 			nicks[n] = cfg->certs[n];
-	rc = vcg_nssdb_check(cfg->db_dir, cfg->db, nicks, n, why, whylen);
+	if (cfg->backend == VCG_EMUL_NSS_EMULATED)
+		rc = vcg_nssdb_survey(cfg->db_dir, cfg->db, cfg->any_removable,
+				      v, why, whylen);
+	else
+		rc = vcg_nssdb_check(cfg->db_dir, cfg->db, nicks, n, why,
+				     whylen);
 	if (rc < 0)
 		return rc;
 
@@ -68,15 +119,18 @@ static int init_once(const struct vcg_emul_config *cfg, char *why,
 		return -EIO;
 	}
 	cacard_state = CACARD_READY;
+	if (cfg->backend == VCG_EMUL_NSS_EMULATED)
+		atexit(quiesce_modules);
 	snprintf(cacard_options, sizeof(cacard_options), "%s", cfg->options);
 	return 0;
 }
 
-int vcg_cacard_acquire(const struct vcg_emul_config *cfg, char *why,
-		       size_t whylen)
+int vcg_cacard_acquire(const struct vcg_emul_config *cfg,
+		       struct vcg_token_verdict *v, char *why, size_t whylen)
 {
 	int rc = 0;
 
+	memset(v, 0, sizeof(*v));
 	pthread_mutex_lock(&cacard_lock);
 	if (cacard_in_use) {
 		snprintf(why, whylen,
@@ -93,7 +147,7 @@ int vcg_cacard_acquire(const struct vcg_emul_config *cfg, char *why,
 			rc = -EBUSY;
 		}
 	} else {
-		rc = init_once(cfg, why, whylen);
+		rc = init_once(cfg, v, why, whylen);
 	}
 	if (rc == 0)
 		cacard_in_use = true;

@@ -27,6 +27,7 @@
 #include "vcg_backend.h"
 #include "vcg_cacpki.h"
 #include "vcg_emul_config.h"
+#include "vcg_emul_tokens.h"
 #include "vcg_nssdb.h"
 #include "vcg_piv_nss.h"
 
@@ -100,9 +101,12 @@ struct vcg_emul {
 	bool worker_started;
 	bool event_started;
 	uint8_t *resp;              /* VCG_EMUL_RESP_CAP bytes */
-	/* The PKI applets' certificate answers (vcg_cacpki.h), certificates
-	 * backend only; NULL: every APDU goes to libcacard. */
+	/* The PKI applets' certificate answers (vcg_cacpki.h): certificates
+	 * backend, made at create; nss-emulated, remade by the worker at each
+	 * power on from the mirrored token. NULL: every APDU goes to
+	 * libcacard. */
 	struct vcg_cacpki *pki;
+	bool pki_said;              /* nss-emulated: the line on no filter was logged */
 	/* The PIV card edge and the personality router in front of
 	 * libcacard (vcg_piv_router.h), certificates backend only; NULL:
 	 * CAC alone. */
@@ -112,6 +116,9 @@ struct vcg_emul {
 	 * so a moved, deleted or unreadable db gets one log line when it
 	 * happens, not only at the next start. */
 	struct vcg_nssdb_watch watch;
+	/* nss-emulated: the reader (libcacard's name for the slot) the
+	 * survey chose (vcg_emul_tokens.h); "": the first one seen. */
+	char hw_reader[VCG_TOKEN_NAME_MAX + 1];
 };
 
 /* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
@@ -119,7 +126,8 @@ void *vcg_emul_worker_main(void *arg);
 void *vcg_emul_event_main(void *arg);
 
 /* Is `reader` the one this card uses? (certificates: ours by name;
- * nss-emulated: the first hardware reader seen.) Called with lock held. */
+ * nss-emulated: the survey's, else the first one seen.) Called with lock
+ * held. */
 bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader);
 
 /* The PKI-applet filter for a certificates card, its certificates read
@@ -127,6 +135,13 @@ bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader);
  * NULL with one line in why. */
 struct vcg_cacpki *vcg_emul_cacpki_new(const struct vcg_emul_config *cfg,
 				       char *why, size_t whylen);
+
+/* The same filter for an nss-emulated card, from the certificates of the
+ * slot libcacard named `reader`, in libcacard's mirror order (the worker
+ * calls it at each power on: a card put back may be another one). NULL
+ * with one line in why, e.g. a token without exactly three. */
+struct vcg_cacpki *vcg_emul_cacpki_from_slot(const char *reader, char *why,
+					     size_t whylen);
 
 /* Queue a result and wake the loop. Called with em->lock held. Takes
  * ownership of d. */

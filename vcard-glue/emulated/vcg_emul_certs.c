@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated card's certificates as libcacard serves them, read from
- * NSS by nickname, for the PKI-applet filter (vcg_cacpki.h). NSS is
+ * NSS by nickname (certificates) or from the mirrored token's slot
+ * (nss-emulated), for the PKI-applet filter (vcg_cacpki.h). NSS is
  * libcacard's: initialised by vcard_emul_init() in this process. */
 #include <cert.h>
 #include <pk11pub.h>
+#include <secmod.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vcg_emul.h"
 
@@ -39,5 +42,78 @@ out:
 	for (i = 0; i < VCG_CACPKI_NAPPLETS; i++)
 		if (certs[i] != NULL)
 			CERT_DestroyCertificate(certs[i]);
+	return f;
+}
+
+/* The slot libcacard named its reader after (PK11_GetSlotName), or NULL;
+ * referenced. */
+static PK11SlotInfo *slot_named(const char *name)
+{
+	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
+	PK11SlotInfo *found = NULL;
+
+	if (lock == NULL || name == NULL)
+		return NULL;
+	SECMOD_GetReadLock(lock);
+	for (SECMODModuleList *l = SECMOD_GetDefaultModuleList();
+	     l != NULL && found == NULL; l = l->next)
+		for (int i = 0; l->module != NULL && i < l->module->slotCount &&
+				found == NULL; i++) {
+			PK11SlotInfo *s = l->module->slots[i];
+
+			if (s != NULL && strcmp(PK11_GetSlotName(s), name) == 0)
+				found = PK11_ReferenceSlot(s);
+		}
+	SECMOD_ReleaseReadLock(lock);
+	return found;
+}
+
+struct vcg_cacpki *vcg_emul_cacpki_from_slot(const char *reader, char *why,
+					     size_t whylen)
+{
+	SECItem der[VCG_CACPKI_NAPPLETS + 1];
+	const uint8_t *data[VCG_CACPKI_NAPPLETS] = { NULL };
+	size_t len[VCG_CACPKI_NAPPLETS] = { 0 };
+	PK11SlotInfo *slot = slot_named(reader);
+	PK11GenericObject *first, *o;
+	struct vcg_cacpki *f = NULL;
+	int n = 0;
+
+	memset(der, 0, sizeof(der));
+	if (slot == NULL) {
+		snprintf(why, whylen, "no NSS slot named like the reader");
+		return NULL;
+	}
+	/* libcacard's vcard_emul_mirror_card() order: PKI applet n is the
+	 * n-th certificate object the token returns. */
+	first = PK11_FindGenericObjects(slot, CKO_CERTIFICATE);
+	for (o = first; o != NULL && n <= VCG_CACPKI_NAPPLETS;
+	     o = PK11_GetNextGenericObject(o)) {
+		if (PK11_ReadRawAttribute(PK11_TypeGeneric, o, CKA_VALUE,
+					  &der[n]) == SECSuccess)
+			n++;
+	}
+	if (first != NULL)
+		PK11_DestroyGenericObjects(first);
+	PK11_FreeSlot(slot);
+	if (n != VCG_CACPKI_NAPPLETS) {
+		snprintf(why, whylen, "the token holds %s%d certificates, the filter serves exactly %d",
+			 n > VCG_CACPKI_NAPPLETS ? "more than " : "",
+			 n > VCG_CACPKI_NAPPLETS ? VCG_CACPKI_NAPPLETS : n,
+			 VCG_CACPKI_NAPPLETS);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		data[i] = der[i].data;
+		len[i] = der[i].len;
+	}
+	f = vcg_cacpki_new(data, len);
+	if (f == NULL)
+		snprintf(why, whylen, "out of memory or a certificate over %d bytes",
+			 VCG_CACPKI_CERT_MAX);
+out:
+	for (int i = 0; i <= VCG_CACPKI_NAPPLETS; i++)
+		if (der[i].data != NULL)
+			SECITEM_FreeItem(&der[i], PR_FALSE);
 	return f;
 }

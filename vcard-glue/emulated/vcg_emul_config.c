@@ -12,7 +12,7 @@
 
 const char *const vcg_emul_keys[] = {
 	"backend", "db", "cert1", "cert2", "cert3", "debug", "personality",
-	"cert4", "state-dir", NULL,
+	"cert4", "state-dir", "use_hw", NULL,
 };
 
 static const char *const cert_keys[VCG_EMUL_NCERTS] = {
@@ -132,6 +132,9 @@ static int certificates_config(const struct vcg_spec *spec,
 		if (rc < 0)
 			return rc;
 	}
+	if (vcg_spec_find(spec, "use_hw") != NULL)
+		return vcg_spec_fail(spec, err, errlen,
+				     "use_hw is only for backend=nss-emulated (backend=certificates serves the db's own certificates, libcacard's use_hw=no)");
 	if (nick[0] == NULL)
 		return vcg_spec_fail(spec, err, errlen,
 				     "backend=certificates needs cert1 (and cert2, cert3 if the card has more certificates; a missing one is cert1's)");
@@ -159,6 +162,61 @@ static int certificates_config(const struct vcg_spec *spec,
 		 cfg->db, cfg->certs[0], cfg->certs[1], cfg->certs[2]);
 	snprintf(cfg->describe, sizeof(cfg->describe),
 		 "emulated certificates %s", cfg->db);
+	return 0;
+}
+
+/* backend=nss-emulated: libcacard's use_hw (yes or removable), and
+ * personality=cac only (the mirrored card is libcacard's CAC). */
+static int nss_emulated_config(const struct vcg_spec *spec,
+			       struct vcg_emul_config *cfg, char *err,
+			       size_t errlen)
+{
+	static const char *const certificates_only[] = { "cert4", "state-dir" };
+	const char *use_hw = "yes", *personality = "cac";
+	char shown[VCG_SPEC_SHOWN_MAX];
+	int rc;
+
+	for (size_t i = 0; i < 2; i++)
+		if (vcg_spec_find(spec, certificates_only[i]) != NULL)
+			return vcg_spec_fail(spec, err, errlen,
+					     "%s is only for backend=certificates (the PIV card edge uses the db's certificates)",
+					     certificates_only[i]);
+	for (int i = 0; i < VCG_EMUL_NCERTS; i++)
+		if (vcg_spec_find(spec, cert_keys[i]) != NULL)
+			return vcg_spec_fail(spec, err, errlen,
+					     "%s is only for backend=certificates (add backend=certificates, or remove cert1..cert3 to use the NSS hardware tokens)",
+					     cert_keys[i]);
+	rc = vcg_spec_get_string(spec, "personality", false, &personality,
+				 err, errlen);
+	if (rc < 0)
+		return rc;
+	if (strcmp(personality, "cac") != 0) {
+		vcg_spec_printable(shown, sizeof(shown), personality, 32);
+		return vcg_spec_fail(spec, err, errlen,
+				     "personality '%s' is only for backend=certificates (a mirrored token is libcacard's CAC card: personality=cac or none)",
+				     shown);
+	}
+	cfg->personality = VCG_PIV_CAC;
+	rc = vcg_spec_get_string(spec, "use_hw", false, &use_hw, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (strcmp(use_hw, "yes") == 0) {
+		cfg->any_removable = false;
+	} else if (strcmp(use_hw, "removable") == 0) {
+		cfg->any_removable = true;
+	} else if (strcmp(use_hw, "no") == 0) {
+		return vcg_spec_fail(spec, err, errlen,
+				     "use_hw=no leaves backend=nss-emulated nothing to mirror (for the db's own certificates use backend=certificates,cert1=NICK)");
+	} else {
+		vcg_spec_printable(shown, sizeof(shown), use_hw, 32);
+		return vcg_spec_fail(spec, err, errlen,
+				     "unknown use_hw '%s' (use yes: removable hardware slots, or removable: any removable slot, e.g. SoftHSM2's)",
+				     shown);
+	}
+	snprintf(cfg->options, sizeof(cfg->options), "db=\"%s\" use_hw=%s",
+		 cfg->db, use_hw);
+	snprintf(cfg->describe, sizeof(cfg->describe),
+		 "emulated nss-emulated %s", cfg->db);
 	return 0;
 }
 
@@ -197,25 +255,5 @@ int vcg_emul_config_from_spec(const struct vcg_spec *spec,
 				     shown);
 	}
 	cfg->backend = VCG_EMUL_NSS_EMULATED;
-	cfg->personality = VCG_PIV_CAC;
-	{
-		static const char *const piv_only[] = { "personality", "cert4",
-							"state-dir" };
-
-		for (size_t i = 0; i < 3; i++)
-			if (vcg_spec_find(spec, piv_only[i]) != NULL)
-				return vcg_spec_fail(spec, err, errlen,
-						     "%s is only for backend=certificates (the PIV card edge uses the db's certificates)",
-						     piv_only[i]);
-	}
-	for (int i = 0; i < VCG_EMUL_NCERTS; i++)
-		if (vcg_spec_find(spec, cert_keys[i]) != NULL)
-			return vcg_spec_fail(spec, err, errlen,
-					     "%s is only for backend=certificates (add backend=certificates, or remove cert1..cert3 to use the NSS hardware tokens)",
-					     cert_keys[i]);
-	snprintf(cfg->options, sizeof(cfg->options), "db=\"%s\" use_hw=yes",
-		 cfg->db);
-	snprintf(cfg->describe, sizeof(cfg->describe),
-		 "emulated nss-emulated %s", cfg->db);
-	return 0;
+	return nss_emulated_config(spec, cfg, err, errlen);
 }

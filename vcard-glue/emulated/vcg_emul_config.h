@@ -8,10 +8,15 @@
  *       (and their keys) from the NSS db; cert2 and cert3 default to
  *       cert1 (vcg_emul_config.c says why). Options string:
  *       db="sql:DIR" use_hw=no soft=(,ccid-gadget,CAC,,NICK1,NICK2,NICK3)
- *   emulated[,backend=nss-emulated][,db=sql:DIR]
+ *   emulated[,backend=nss-emulated][,db=sql:DIR][,use_hw=yes|removable]
  *       libvirt "host": physical cards NSS reaches through the PKCS#11
  *       modules registered in the db. Options string:
- *       db="sql:DIR" use_hw=yes
+ *       db="sql:DIR" use_hw=yes|removable
+ *       use_hw is libcacard's own option: yes (its default) mirrors
+ *       removable hardware slots only, removable any removable slot (a
+ *       SoftHSM2 token with slots.removable = true); no is refused (it
+ *       mirrors nothing; that is backend=certificates).
+ *       personality=cac is accepted (the mirrored card is CAC).
  * Ours, for the PIV card edge (vcg_piv_router.h), certificates only:
  *   personality=cac+piv|cac|piv   (default cac+piv)
  *   cert4=NICK        the 9E Card Authentication certificate (optional;
@@ -31,6 +36,7 @@
 #ifndef VCG_EMUL_CONFIG_H
 #define VCG_EMUL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vcg_piv_router.h"
@@ -59,6 +65,7 @@ struct vcg_emul_config {
 	enum vcg_piv_personality personality;
 	char cert4[VCG_EMUL_NICK_MAX + 1];          /* "" : no 9E key */
 	char state_dir[VCG_EMUL_DIR_MAX + 1];
+	bool any_removable;                         /* nss-emulated: use_hw=removable */
 };
 
 extern const char *const vcg_emul_keys[];   /* the accepted properties */

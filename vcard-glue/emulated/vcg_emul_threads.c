@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "vcg_cacard.h"
 #include "vcg_emul.h"
 #include "vcg_keycache.h"
 #include "vcg_piv_atr.h"
@@ -69,7 +70,8 @@ bool vcg_emul_wants_reader(const struct vcg_emul *em, VReader *reader)
 
 	if (em->cfg.backend == VCG_EMUL_CERTIFICATES)
 		return name != NULL && strcmp(name, VCG_EMUL_READER_NAME) == 0;
-	return true;
+	return em->hw_reader[0] == '\0' ||
+	       (name != NULL && strcmp(name, em->hw_reader) == 0);
 }
 
 /* ---- the worker ---- */
@@ -107,6 +109,21 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 			memcpy(atr, t1, n);
 			*atr_len = n;
 		}
+	}
+	if (em->cfg.backend == VCG_EMUL_NSS_EMULATED) {
+		/* The token's certificates as they are now (a card put back
+		 * may be another one); without them libcacard alone answers
+		 * and CoolKey lists nothing. */
+		char why[160];
+
+		vcg_cacpki_free(em->pki);
+		em->pki = vcg_emul_cacpki_from_slot(vreader_get_name(reader),
+						    why, sizeof(why));
+		if (em->pki == NULL && !em->pki_said)
+			vcg_emul_log(em, LOG_INFO,
+				     "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
+				     em->slot, why);
+		em->pki_said = em->pki == NULL;
 	}
 	if (em->pki != NULL)
 		vcg_cacpki_reset(em->pki);   /* a reset card: nothing selected */
@@ -274,7 +291,11 @@ void *vcg_emul_worker_main(void *arg)
 		em->running_cancelled = false;
 		pthread_mutex_unlock(&em->lock);
 
+		if (em->cfg.backend == VCG_EMUL_NSS_EMULATED)
+			vcg_cacard_hold_pollers(true);
 		d = run_job(em, reader, job);
+		if (em->cfg.backend == VCG_EMUL_NSS_EMULATED)
+			vcg_cacard_hold_pollers(false);
 		vreader_free(reader);
 
 		pthread_mutex_lock(&em->lock);

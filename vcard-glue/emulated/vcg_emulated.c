@@ -252,6 +252,7 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 		       unsigned slot, const struct vcg_log *log, void **impl,
 		       char *err, size_t errlen)
 {
+	struct vcg_token_verdict verdict;
 	char why[512];
 	struct vcg_emul *em;
 	int rc;
@@ -264,7 +265,7 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 		free(em);
 		return rc;
 	}
-	rc = vcg_cacard_acquire(&em->cfg, why, sizeof(why));
+	rc = vcg_cacard_acquire(&em->cfg, &verdict, why, sizeof(why));
 	if (rc < 0) {
 		free(em);
 		return vcg_spec_fail(spec, err, errlen, "%s", why);
@@ -295,6 +296,11 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 				   sizeof(why)) > 0)
 		vcg_emul_log(em, LOG_WARNING, "emulated card slot %u: %s", slot,
 			     why);
+	/* nss-emulated: the one line on the token it mirrors, or why none. */
+	if (verdict.level > 0)
+		vcg_emul_log(em, verdict.level, "emulated card slot %u: %s",
+			     slot, verdict.line);
+	snprintf(em->hw_reader, sizeof(em->hw_reader), "%s", verdict.reader);
 	if (em->cfg.backend == VCG_EMUL_CERTIFICATES) {
 		em->pki = vcg_emul_cacpki_new(&em->cfg, why, sizeof(why));
 		if (em->pki == NULL)

@@ -20,6 +20,7 @@
 #include <pk11pub.h>
 #include <prerror.h>
 
+#include "vcg_emul_tokens.h"
 #include "vcg_spec.h"
 
 static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
@@ -225,12 +226,17 @@ void vcg_nssdb_check_done(bool keep_nss)
 	kept_ctx = NULL;
 }
 
-int vcg_nssdb_check(const char *dir, const char *db,
-		    const char *const *nicks, size_t n, char *why,
-		    size_t whylen)
+/* Open the db as libcacard will, run the nickname check (nicks; a passed
+ * check keeps NSS up for libcacard, vcg_nssdb_check_done()) or the token
+ * survey (v; NSS is closed again). */
+static int check_open(const char *dir, const char *db,
+		      const char *const *nicks, size_t n, bool any_removable,
+		      struct vcg_token_verdict *v, char *why, size_t whylen)
 {
+	struct vcg_token_info slots[VCG_TOKENS_MAX];
 	char shown[VCG_SPEC_SHOWN_MAX];
 	NSSInitContext *ctx;
+	size_t nslots, modules;
 	int rc;
 
 	vcg_spec_printable(shown, sizeof(shown), dir, 64);
@@ -250,18 +256,39 @@ int vcg_nssdb_check(const char *dir, const char *db,
 		return fail(why, whylen, -EIO,
 			    "cannot open NSS db %s: %s (is it an NSS database? check: certutil -L -d %s)",
 			    db, nss_error(), db);
+	if (v != NULL) {
+		nslots = vcg_nssdb_tokens(slots, VCG_TOKENS_MAX, &modules);
+		vcg_token_verdict(slots, nslots, modules, any_removable, db, v);
+		if (NSS_ShutdownContext(ctx) != SECSuccess)
+			return fail(why, whylen, -EBUSY,
+				    "closing NSS db %s after the check failed: %s",
+				    db, nss_error());
+		return 0;
+	}
 	rc = check_nicks(db, nicks, n, why, whylen);
+	kept_ctx = ctx;
 	if (rc == 0) {
 		/* NSS stays up on the db: libcacard's NSS_Init() finds it
 		 * initialised and uses it, instead of loading softoken and
 		 * opening the db a second time (half the start-up's
 		 * instructions). */
-		kept_ctx = ctx;
 		return 0;
 	}
-	kept_ctx = ctx;
 	vcg_nssdb_check_done(false);   /* the check's error is the news */
 	return rc;
+}
+
+int vcg_nssdb_check(const char *dir, const char *db,
+		    const char *const *nicks, size_t n, char *why,
+		    size_t whylen)
+{
+	return check_open(dir, db, nicks, n, false, NULL, why, whylen);
+}
+
+int vcg_nssdb_survey(const char *dir, const char *db, bool any_removable,
+		     struct vcg_token_verdict *v, char *why, size_t whylen)
+{
+	return check_open(dir, db, NULL, 0, any_removable, v, why, whylen);
 }
 
 /* ---- while the card runs: no NSS, just the files ---- */

@@ -41,6 +41,23 @@ int vcg_nssdb_check(const char *dir, const char *db,
  * (libcacard started on it), else shut the check's NSS down. */
 void vcg_nssdb_check_done(bool keep_nss);
 
+struct vcg_token_info;
+struct vcg_token_verdict;
+
+/* backend=nss-emulated: the checks of vcg_nssdb_check() with no
+ * nickname, then which token libcacard will mirror with use_hw=removable
+ * (any_removable) or use_hw=yes, into v (vcg_emul_tokens.h). A db that
+ * opens but offers no token is not an error (a card may come later): v
+ * says why. Returns 0, or -errno with one line in why. */
+int vcg_nssdb_survey(const char *dir, const char *db, bool any_removable,
+		     struct vcg_token_verdict *v, char *why, size_t whylen);
+
+/* The registered modules' slots (vcg_emul_tokens_nss.c): up to max into
+ * out, the number of modules other than NSS's internal one in *modules.
+ * NSS must be initialised. */
+size_t vcg_nssdb_tokens(struct vcg_token_info *out, size_t max,
+			size_t *modules);
+
 /* Private keys others can read or write: key4.db of an sql: db (key3.db
  * of a dbm: one) with S_IROTH or S_IWOTH. Returns 1 with one warning line
  * in line (the file, its mode, the chmod that fixes it; no "card" prefix),
