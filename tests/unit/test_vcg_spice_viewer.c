@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The spice= passthru card with a SPICE client nobody here wrote:
  * Debian's remote-viewer (virt-viewer on spice-gtk and libcacard) under
- * Xvfb, lending libcacard's software card made of build/cards/nopin's
+ * Xvfb, lending libcacard's software card made of a fake card db's
  * three certificates (--spice-smartcard-db, --spice-smartcard-certificates).
  * The host side is the engine, driven with CCID messages.
  *
@@ -17,9 +17,10 @@
  *  - a second spice= card in one process is refused with a clear line.
  * Each case runs in a child process (one SPICE server per process).
  *
- * It needs remote-viewer, xvfb-run, xdotool, build/cards/nopin (tests/vm/cards/
- * make-dbs) and build/tls (scripts/make-tls-certs build/tls): without
- * them each case is one SKIP line. The plug-in is build/ccid-gadget-spice.so
+ * It needs remote-viewer, xvfb-run, xdotool and the fake card's db (made in
+ * a temporary directory, emul_bed.h): without them each case is one SKIP
+ * line. The TLS case makes
+ * its own credentials (scripts/make-tls-certs, run from the repo root). The plug-in is build/ccid-gadget-spice.so
  * (CCID_GADGET_SPICE_PLUGIN). */
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,11 +37,16 @@
 
 #include "ccid_proto.h"
 #include "ccid_fake.h"
+#include "emul_bed.h"
 #include "tap.h"
 #include "vcg_card.h"
 
-#define CARDS   "build/cards/nopin"
-#define TLS_DIR "build/tls/server"
+/* The fake card's password-less NSS db: made by main() (emul_bed.h). */
+static struct emul_dbs dbs;
+static bool have_dbs;
+/* The TLS credentials in QEMU's x509 layout: made by main() with
+ * scripts/make-tls-certs into a fresh directory (its server/ half). */
+static char tls_dir[64];
 /* libcacard's CAC applet AID (the first of the card's applets) */
 static const uint8_t select_cac[] = { 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0,
 				      0x00, 0x00, 0x00, 0x79, 0x01, 0x00 };
@@ -112,7 +118,8 @@ static bool prerequisites(const char *name)
 		!have("/usr/bin/remote-viewer") ? "remote-viewer (virt-viewer)"
 		: !have("/usr/bin/xvfb-run")    ? "xvfb-run (xvfb)"
 		: !have("/usr/bin/xdotool")     ? "xdotool"
-		: !have(CARDS "/cert9.db") ? CARDS " (tests/vm/cards/make-dbs)"
+		: !have_dbs
+			? "fake card db (scripts/make-fake-smartcard, certutil)"
 		: !have(getenv("CCID_GADGET_SPICE_PLUGIN"))
 			? "ccid-gadget-spice.so (libspice-server-dev)"
 			: NULL;
@@ -148,7 +155,7 @@ static void viewer_start(struct viewer *v, const char *uri, const char *extra,
 		"--spice-smartcard-db=sql:%s "
 		"--spice-smartcard-certificates=id-cert,signing-cert,encryption-cert "
 		"%s \"%s\"' >%s 2>&1",
-		v->env, CARDS, extra, uri, log);
+		v->env, dbs.nopin, extra, uri, log);
 	v->pid = fork();
 	if (v->pid == 0) {
 		setpgid(0, 0); /* xvfb-run's Xvfb goes with it */
@@ -391,15 +398,18 @@ static void tls(void)
 
 	snprintf(
 		spec, sizeof(spec),
-		"passthru,spice=127.0.0.1:0,tls-port=%u,x509-dir=%s,attach=always",
-		port, TLS_DIR);
+		"passthru,spice=127.0.0.1:0,tls-port=%u,x509-dir=%s/server,attach=always",
+		port, tls_dir);
 	card = server(eng, spec);
 	CHECK(card != NULL);
 	if (card == NULL)
 		goto out;
 	snprintf(uri, sizeof(uri), "spice://localhost?tls-port=%u", port);
-	viewer_start(&v, uri, "--spice-ca-file=" TLS_DIR "/ca-cert.pem",
-		     "build/tests/spice-viewer-6.log");
+	char ca[128];
+
+	snprintf(ca, sizeof(ca), "--spice-ca-file=%s/server/ca-cert.pem",
+		 tls_dir);
+	viewer_start(&v, uri, ca, "build/tests/spice-viewer-6.log");
 	CHECK(wait_card(eng, card, true, 30000));
 	card_works(eng, card, 1);
 	CHECK(lines_with("(TLS) opened the smartcard channel") == 1);
@@ -462,13 +472,27 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	use_plugin_of_this_build();
+	have_dbs = emul_dbs_make(&dbs, "spice-viewer", "1234") == 0;
 	run_forked("connect_use_close_reconnect", connect_use_close_reconnect);
 	run_forked("ticket", ticket);
-	if (!have(TLS_DIR "/server-key.pem"))
-		printf("ok - tls # SKIP no " TLS_DIR
-		       " (scripts/make-tls-certs build/tls)\n");
-	else
-		run_forked("tls", tls);
+	snprintf(tls_dir, sizeof(tls_dir), "/tmp/test_vcg_spice_tls.XXXXXX");
+	if (mkdtemp(tls_dir) != NULL) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd),
+			 "scripts/make-tls-certs %s >/dev/null", tls_dir);
+		if (system(cmd) == 0)
+			run_forked("tls", tls);
+		else
+			printf("not ok - make-tls-certs (run from the repo root)\n"),
+				tap_failures++;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tls_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "  could not remove %s\n", tls_dir);
+	} else {
+		printf("not ok - mkdtemp for the TLS credentials\n"),
+			tap_failures++;
+	}
 	run_forked("one_spice_card_per_process", one_per_process);
 	TAP_EXIT();
 }
