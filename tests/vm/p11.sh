@@ -16,6 +16,16 @@
 #   wrong_pin_refused            C_Login with a wrong PIN fails, nothing signed
 #   slot_empty_in_pkcs11         pkcs11-tool -L shows the slot without a token
 #   card_in_status present|absent  ccid-gadget ctl status says so for slot 0
+# For a card whose certificates are not John Doe's CAC IDs in a fixed order
+# (a mirrored token, a physical card), found by their bytes instead:
+#   read_card_certs              the certificate objects 0001..0003 into
+#                                /tmp/card-ID.der
+#   id_of DER                    the object ID whose certificate is DER
+#   three_certs_are DIR NAME...  pkcs11-tool -O lists 3 certificate objects
+#                                and each DIR/NAME.der is one of them
+#   signs_with_cert PIN DER      DER's key signs /tmp/msg; openssl verifies
+#   wrong_pin_refused_for PIN DER  C_Login with the wrong PIN fails, nothing
+#                                signed with DER's key
 
 OPENSC_LIB=$(echo /usr/lib/*-linux-gnu*/opensc-pkcs11.so)   # the one of the bed's architecture
 P11="pkcs11-tool --module opensc-pkcs11.so"
@@ -127,3 +137,54 @@ card_in_status() { # present|absent
 	esac
 }
 
+
+# ---- certificates found by their bytes (tests/vm/host/*) ----
+
+# The card's three certificate objects, read once over PKCS#11 into
+# /tmp/card-ID.der (each pkcs11-tool run re-reads the card: ~1 s in the bed).
+read_card_certs() {
+	rm -f /tmp/card-*.der
+	for id in 0001 0002 0003; do
+		$P11 --read-object --type cert --id $id -o /tmp/card-$id.der >/dev/null 2>&1 || return 1
+	done
+}
+
+# The PKCS#11 object ID of the card's certificate byte-identical to DER
+# (after read_card_certs).
+id_of() { # DER
+	for id in 0001 0002 0003; do
+		cmp -s /tmp/card-$id.der "$1" && { echo $id; return 0; }
+	done
+	return 1
+}
+
+three_certs_are() { # DIR NAME...: each DIR/NAME.der is on the card
+	local dir=$1 n
+	shift
+	$P11 -O >/tmp/p11.out 2>&1
+	local rc=$?
+	cat /tmp/p11.out
+	[ $rc = 0 ] && [ "$(grep -c '^Certificate Object' /tmp/p11.out)" = 3 ] || return 1
+	read_card_certs || return 1
+	for n in "$@"; do
+		id_of $dir/$n.der >/dev/null || { echo "$n is not on the card byte for byte"; return 1; }
+	done
+}
+
+signs_with_cert() { # PIN DER
+	local id
+	id=$(id_of "$2") || return 1
+	rm -f /tmp/sig
+	$P11 --login --pin "$1" --sign -m SHA256-RSA-PKCS --id $id -i /tmp/msg -o /tmp/sig || return 1
+	verifies "$2"
+}
+
+wrong_pin_refused_for() { # WRONG-PIN DER
+	local id
+	id=$(id_of "$2") || return 1
+	rm -f /tmp/sig
+	$P11 --login --pin "$1" --sign -m SHA256-RSA-PKCS --id $id -i /tmp/msg -o /tmp/sig >/tmp/p11.out 2>&1
+	local rc=$?
+	cat /tmp/p11.out
+	[ $rc != 0 ] && grep -q 'C_Login failed' /tmp/p11.out && ! [ -s /tmp/sig ]
+}

@@ -34,28 +34,7 @@ BOARD="OPENSC_CONF=/host/opensc-board.conf"
 SPEC="emulated,backend=nss-emulated,db=sql:/host/readerdb,personality=cac"
 P11="timeout 60 $P11"
 
-read_card_certs() {
-	rm -f /tmp/card-*.der
-	for id in 0001 0002 0003; do
-		$P11 --read-object --type cert --id $id -o /tmp/card-$id.der >/dev/null 2>&1 || return 1
-	done
-}
-id_of() { # DER
-	for id in 0001 0002 0003; do
-		cmp -s /tmp/card-$id.der "$1" && { echo $id; return 0; }
-	done
-	return 1
-}
-roe_certs_on_pc() {
-	$P11 -O >/tmp/p11.out 2>&1
-	local rc=$?
-	cat /tmp/p11.out
-	[ $rc = 0 ] && [ "$(grep -c '^Certificate Object' /tmp/p11.out)" = 3 ] || return 1
-	read_card_certs || return 1
-	for n in roe-id roe-signing roe-encryption; do
-		id_of $C/$n.der >/dev/null || { echo "$n is not on the card byte for byte"; return 1; }
-	done
-}
+roe_certs_on_pc() { three_certs_are $C roe-id roe-signing roe-encryption; }
 # How many slots with a token the given OpenSC configuration shows.
 slots_with_token() { # CONF
 	OPENSC_CONF=$1 timeout 60 pkcs11-tool --module opensc-pkcs11.so -L >/tmp/slots.out 2>&1
@@ -64,22 +43,8 @@ slots_with_token() { # CONF
 }
 board_sees_one() { [ "$(slots_with_token /host/opensc-board.conf)" = 1 ] && grep -q 'token label *: Richard Roe (id)$' /tmp/slots.out; }
 default_sees_two() { [ "$(slots_with_token /etc/opensc/opensc.conf)" = 2 ]; }
-wrong_pin() {
-	local id
-	id=$(id_of $C/roe-signing.der) || return 1
-	rm -f /tmp/sig
-	$P11 --login --pin 111111 --sign -m SHA256-RSA-PKCS --id $id -i /tmp/msg -o /tmp/sig >/tmp/p11.out 2>&1
-	local rc=$?
-	cat /tmp/p11.out
-	[ $rc != 0 ] && grep -q 'C_Login failed' /tmp/p11.out && ! [ -s /tmp/sig ]
-}
-signs_with() { # PIN
-	local id
-	id=$(id_of $C/roe-signing.der) || return 1
-	rm -f /tmp/sig
-	$P11 --login --pin "$1" --sign -m SHA256-RSA-PKCS --id $id -i /tmp/msg -o /tmp/sig || return 1
-	verifies $C/roe-signing.der
-}
+wrong_pin() { wrong_pin_refused_for 111111 $C/roe-signing.der; }
+signs_with() { signs_with_cert "$1" $C/roe-signing.der; } # PIN
 usb_host_load() { bed_modprobe uhci-hcd; }
 
 # ---- the bed ----

@@ -76,38 +76,8 @@ empty_with_line() { # TEXT SPEC [ENV]
 	return $rc
 }
 
-# The card's three certificate objects, read once over PKCS#11 into
-# /tmp/card-ID.der (each pkcs11-tool run re-reads the card: ~1 s here).
-read_card_certs() {
-	rm -f /tmp/card-*.der
-	for id in 0001 0002 0003; do
-		$P11 --read-object --type cert --id $id -o /tmp/card-$id.der >/dev/null 2>&1 || return 1
-	done
-}
-# The PKCS#11 object ID of the card's certificate byte-identical to DER.
-id_of() { # DER
-	for id in 0001 0002 0003; do
-		cmp -s /tmp/card-$id.der "$1" && { echo $id; return 0; }
-	done
-	return 1
-}
-three_token_certs() {
-	$P11 -O >/tmp/p11.out 2>&1
-	local rc=$?
-	cat /tmp/p11.out
-	[ $rc = 0 ] && [ "$(grep -c '^Certificate Object' /tmp/p11.out)" = 3 ] || return 1
-	read_card_certs || return 1
-	for n in id-cert signing-cert encryption-cert; do
-		id_of $C/$n.der >/dev/null || { echo "$n is not on the card byte for byte"; return 1; }
-	done
-}
-signs_with() { # PIN
-	local id
-	id=$(id_of $C/signing-cert.der) || return 1
-	rm -f /tmp/sig
-	$P11 --login --pin "$1" --sign -m SHA256-RSA-PKCS --id $id -i /tmp/msg -o /tmp/sig || return 1
-	verifies $C/signing-cert.der
-}
+three_token_certs() { three_certs_are $C id-cert signing-cert encryption-cert; }
+signs_with() { signs_with_cert "$1" $C/signing-cert.der; } # PIN
 decrypts() {
 	local id
 	id=$(id_of $C/encryption-cert.der) || return 1
@@ -118,15 +88,7 @@ decrypts() {
 	$P11 --login --pin $PIN --decrypt -m RSA-PKCS --id $id -i /tmp/secret.enc -o /tmp/secret.dec || return 1
 	cmp /tmp/secret /tmp/secret.dec
 }
-wrong_pin() {
-	local id
-	id=$(id_of $C/signing-cert.der) || return 1
-	rm -f /tmp/sig
-	$P11 --login --pin 999999 --sign -m SHA256-RSA-PKCS --id $id -i /tmp/msg -o /tmp/sig >/tmp/p11.out 2>&1
-	local rc=$?
-	cat /tmp/p11.out
-	[ $rc != 0 ] && grep -q 'C_Login failed' /tmp/p11.out && ! [ -s /tmp/sig ]
-}
+wrong_pin() { wrong_pin_refused_for 999999 $C/signing-cert.der; }
 # CoolKey lists three certificates, each byte-identical to one of the
 # token's (CoolKey inflates them: the daemon's PKI-applet filter).
 coolkey_lists() {
