@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ccid_fake.h"
+#include "spice_bed.h"
 #include "tap.h"
 #include "vcg_card.h"
 #include "vcg_pt.h"
@@ -356,22 +357,6 @@ static unsigned lines_in_log(void)
 	return n;
 }
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port = 0;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static int connect_to(unsigned port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -510,7 +495,7 @@ static void run_bad_input(struct vcg_card *card, unsigned port,
 static void bad_input_on_the_port(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
-	unsigned port = free_port();
+	unsigned port = spice_bed_free_port();
 	struct bad_input cases[4] = {
 		{ .name = "garbage", .len = 18, .within_ms = 5000 },
 		{ .name = "huge size", .len = 16, .within_ms = 5000 },
@@ -545,28 +530,10 @@ out:
 	ccid_engine_free(eng);
 }
 
-/* The plug-in of this build: ../ccid-gadget-spice.so from this test. */
-static void use_plugin_of_this_build(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (getenv("CCID_GADGET_SPICE_PLUGIN") || n <= 0)
-		return;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return;
-	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../ccid-gadget-spice.so", self);
-	setenv("CCID_GADGET_SPICE_PLUGIN", path, 1);
-}
-
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	use_plugin_of_this_build();
+	spice_bed_use_plugin_of_this_build();
 	/* 10 s in the daemon; 1 s here (half a link header waits for it) */
 	setenv("CCID_GADGET_SPICE_LINK_TIMEOUT_MS", "1000", 1);
 	RUN(spec_accepts);

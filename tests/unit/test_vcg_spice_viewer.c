@@ -19,17 +19,15 @@
  *
  * It needs remote-viewer, xvfb-run, xdotool and the fake card's db (made in
  * a temporary directory, emul_bed.h): without them each case is one SKIP
- * line. The TLS case makes
- * its own credentials (scripts/make-tls-certs, run from the repo root). The plug-in is build/ccid-gadget-spice.so
+ * line. The TLS case makes its own credentials (scripts/make-tls-certs,
+ * run from the repo root). The plug-in is build/ccid-gadget-spice.so
  * (CCID_GADGET_SPICE_PLUGIN). */
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +36,7 @@
 #include "ccid_proto.h"
 #include "ccid_fake.h"
 #include "emul_bed.h"
+#include "spice_bed.h"
 #include "tap.h"
 #include "vcg_card.h"
 
@@ -70,46 +69,9 @@ static void dispatch_for(struct vcg_card *card, int ms)
 		vcg_card_dispatch(card);
 }
 
-/* A free TCP port on 127.0.0.1 (bound, read, closed: a race no other
- * test here runs into). */
-static unsigned free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port = 0;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static bool have(const char *path)
 {
 	return access(path, R_OK) == 0;
-}
-
-/* The plug-in of this build: ../ccid-gadget-spice.so from this test
- * (build/, build/asan/), unless CCID_GADGET_SPICE_PLUGIN says. */
-static void use_plugin_of_this_build(void)
-{
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (getenv("CCID_GADGET_SPICE_PLUGIN") || n <= 0)
-		return;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return;
-	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../ccid-gadget-spice.so", self);
-	setenv("CCID_GADGET_SPICE_PLUGIN", path, 1);
 }
 
 static bool prerequisites(const char *name)
@@ -299,7 +261,7 @@ static void card_works(struct ccid_engine *eng, struct vcg_card *card,
 static void connect_use_close_reconnect(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
-	unsigned port = free_port();
+	unsigned port = spice_bed_free_port();
 	char spec[128], uri[64];
 	struct vcg_card *card;
 	struct viewer v = { 0 }, second = { 0 };
@@ -350,7 +312,7 @@ static void ticket(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
 	const char *pwfile = "build/tests/spice-ticket.txt";
-	unsigned port = free_port();
+	unsigned port = spice_bed_free_port();
 	char spec[256], uri[128];
 	struct vcg_card *card;
 	struct viewer v = { 0 };
@@ -391,7 +353,7 @@ out:
 static void tls(void)
 {
 	struct ccid_engine *eng = ccid_fake_engine(1, 0);
-	unsigned port = free_port();
+	unsigned port = spice_bed_free_port();
 	char spec[256], uri[128];
 	struct vcg_card *card;
 	struct viewer v = { 0 };
@@ -429,12 +391,12 @@ static void one_per_process(void)
 	struct vcg_card *card, *again;
 
 	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u",
-		 free_port());
+		 spice_bed_free_port());
 	card = server(eng, spec);
 	CHECK(card != NULL);
 	vcg_card_destroy(card);
 	snprintf(spec, sizeof(spec), "passthru,spice=127.0.0.1:%u",
-		 free_port());
+		 spice_bed_free_port());
 	again = vcg_card_create(spec, eng, 0, NULL, err, sizeof(err));
 	CHECK(again == NULL);
 	CHECK(strstr(err, "one spice= card per daemon run") != NULL);
@@ -471,7 +433,7 @@ static void run_forked(const char *name, void (*fn)(void))
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	use_plugin_of_this_build();
+	spice_bed_use_plugin_of_this_build();
 	have_dbs = emul_dbs_make(&dbs, "spice-viewer", "1234") == 0;
 	run_forked("connect_use_close_reconnect", connect_use_close_reconnect);
 	run_forked("ticket", ticket);
