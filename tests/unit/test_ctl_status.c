@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `ctl status` as text and as JSON (ctl_status.h): the exact text, the
  * documented JSON field names with their types, string escaping. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ctl_status.h"
 #include "tap.h"
@@ -20,6 +23,20 @@ static char *render(const struct ctl_status *st, bool json)
 	return buf;
 }
 
+/* st rendered (as JSON or as text) is exactly want. */
+static bool renders_as(const struct ctl_status *st, bool json,
+		       const char *want)
+{
+	char *got = render(st, json);
+	bool same = got != NULL && strcmp(got, want) == 0;
+
+	if (!same)
+		fprintf(stderr, "  got:  %s\n  want: %s\n", got ? got : "(null)",
+			want);
+	free(got);
+	return same;
+}
+
 static const struct ctl_status two_slots = {
 	.gadget = "r1", .udc = "dummy_udc.1", .udc_state = "configured",
 	.bound = true, .configured = true, .speed = "high",
@@ -33,23 +50,18 @@ static const struct ctl_status two_slots = {
 
 static void text(void)
 {
-	char *t = render(&two_slots, false);
-
-	CHECK(t && !strcmp(t,
+	CHECK(renders_as(&two_slots, false,
 		"gadget: r1\n"
 		"udc: dummy_udc.1, state configured\n"
 		"usb: enabled, high speed, hosts served 2\n"
 		"slot 0: test, card powered, apdus 7, errors 0\n"
 		"slot 1: none, card absent, busy, apdus 0, errors 3\n"));
-	free(t);
 }
 
 /* The field names ccid-gadget(8) documents under STATUS AS JSON. */
 static void json(void)
 {
-	char *j = render(&two_slots, true);
-
-	CHECK(j && !strcmp(j,
+	CHECK(renders_as(&two_slots, true,
 		"{\"version\":1,\"gadget\":\"r1\",\"udc\":\"dummy_udc.1\","
 		"\"udc_state\":\"configured\",\"usb\":{\"bound\":true,"
 		"\"configured\":true,\"speed\":\"high\",\"suspended\":false,"
@@ -57,23 +69,19 @@ static void json(void)
 		"\"icc\":\"powered\",\"busy\":false,\"apdus\":7,\"errors\":0},"
 		"{\"slot\":1,\"card\":null,\"icc\":\"absent\",\"busy\":true,"
 		"\"apdus\":0,\"errors\":3}]}\n"));
-	free(j);
 }
 
 /* --ffs: no gadget, no UDC, nothing configured yet: nulls, not "". */
 static void external_udc(void)
 {
 	const struct ctl_status st = { .nslots = 0 };
-	char *j = render(&st, true), *t = render(&st, false);
 
-	CHECK(j && !strcmp(j,
+	CHECK(renders_as(&st, true,
 		"{\"version\":1,\"gadget\":null,\"udc\":null,\"udc_state\":null,"
 		"\"usb\":{\"bound\":false,\"configured\":false,\"speed\":null,"
 		"\"suspended\":false,\"hosts_served\":0},\"slots\":[]}\n"));
-	CHECK(t && !strcmp(t, "udc: external (--ffs)\n"
-			      "usb: not bound, hosts served 0\n"));
-	free(j);
-	free(t);
+	CHECK(renders_as(&st, false, "udc: external (--ffs)\n"
+				     "usb: not bound, hosts served 0\n"));
 }
 
 /* A card description comes from a SPEC (a path, a passthru peer): JSON
