@@ -30,13 +30,21 @@ static void copy(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
+/* The module's names alone, the rest zero: what is known of a module
+ * whose library did not load, and where slot_info() starts. */
+static void module_info(SECMODModule *m, struct vcg_token_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	copy(t->module, sizeof(t->module), m->commonName);
+	copy(t->library, sizeof(t->library), m->dllName);
+}
+
 static void slot_info(SECMODModule *m, PK11SlotInfo *slot,
 		      struct vcg_token_info *t)
 {
 	CK_TOKEN_INFO ti;
 
-	copy(t->module, sizeof(t->module), m->commonName);
-	copy(t->library, sizeof(t->library), m->dllName);
+	module_info(m, t);
 	t->loaded = true;
 	copy(t->slot, sizeof(t->slot), PK11_GetSlotName(slot));
 	t->removable = PK11_IsRemovable(slot);
@@ -74,22 +82,14 @@ size_t vcg_nssdb_tokens(struct vcg_token_info *out, size_t max,
 			continue;
 		(*modules)++;
 		if (!m->loaded) {
-			if (n < max) {
-				memset(&out[n], 0, sizeof(out[n]));
-				copy(out[n].module, sizeof(out[n].module),
-				     m->commonName);
-				copy(out[n].library, sizeof(out[n].library),
-				     m->dllName);
-				n++;
-			}
+			if (n < max)
+				module_info(m, &out[n++]);
 			continue;
 		}
 		for (int i = 0; i < m->slotCount && n < max; i++) {
 			if (m->slots[i] == NULL)
 				continue;
-			memset(&out[n], 0, sizeof(out[n]));
-			slot_info(m, m->slots[i], &out[n]);
-			n++;
+			slot_info(m, m->slots[i], &out[n++]);
 		}
 	}
 	/* A module whose library did not load is on NSS's "dead" list
@@ -101,14 +101,8 @@ size_t vcg_nssdb_tokens(struct vcg_token_info *out, size_t max,
 		if (m == NULL || m->internal)
 			continue;
 		(*modules)++;
-		if (n < max) {
-			memset(&out[n], 0, sizeof(out[n]));
-			copy(out[n].module, sizeof(out[n].module),
-			     m->commonName);
-			copy(out[n].library, sizeof(out[n].library),
-			     m->dllName);
-			n++;
-		}
+		if (n < max)
+			module_info(m, &out[n++]);
 	}
 	SECMOD_ReleaseReadLock(lock);
 	return n;
