@@ -33,6 +33,12 @@
 #                                        one more: it ran to its end, exit 0
 #           raw_selftest                 proves raw() fails a crashed run
 #           host_gone                    no device on the host side
+# Cards:    opensc_echo                  the test card's ECHO through
+#                                        opensc-tool --send-apdu
+#           card_step                    one ctl remove/insert of slot 0,
+#                                        answering again; sets $why if not
+#           CARD_GONE                    the PC/SC errors a card that left
+#                                        may give (loop_start --loop-errors)
 # Logs:     /tmp/gadget.log, /tmp/pcscd.log; dumped to the console (and so to
 #           build/vm/runs/*/console.log) when a test failed.
 #
@@ -319,6 +325,34 @@ loop_stop() {
 	cat /tmp/loop.out
 	diag "  $(grep '^loop:' /tmp/loop.out)"
 	return $rc
+}
+
+# ---- the test card from outside -------------------------------------------------
+
+# opensc-tool, a client nobody here wrote: ECHO through --send-apdu
+opensc_echo() {
+	opensc-tool --reader 0 --card-driver default --send-apdu 80EE000004CAFEBABE >/tmp/opensc.out 2>&1
+	local rc=$?
+	cat /tmp/opensc.out
+	[ $rc = 0 ] && grep -q 'Received (SW1=0x90, SW2=0x00)' /tmp/opensc.out &&
+		grep -qi '^CA FE BA BE' /tmp/opensc.out
+}
+
+# Issue 7: during card cycles every transaction completes or fails with a
+# card-gone error, and none waits out libccid's 3 s read timeout
+# (DEFAULT_COM_READ_TIMEOUT): the reader answers at once even for a card
+# that just left. The errors: the card is gone or was swapped
+# (REMOVED_CARD, NO_SMARTCARD, RESET_CARD, UNPOWERED_CARD), or it left
+# mid-APDU (NOT_TRANSACTED: libccid turns the failed XfrBlock into
+# IFD_COMMUNICATION_ERROR, as with any reader).
+CARD_GONE=SCARD_W_REMOVED_CARD,SCARD_E_NO_SMARTCARD,SCARD_W_RESET_CARD,SCARD_W_UNPOWERED_CARD,SCARD_E_NOT_TRANSACTED
+# card_step: one cycle of a suite's card-cycle loop; the caller's $why
+# (empty before) says what failed.
+card_step() {
+	ccid-gadget ctl remove 0 >/dev/null || why="ctl remove failed"
+	[ -n "$why" ] || pcsc_client --wait-absent 10 || why="pcscd still sees the card"
+	[ -n "$why" ] || ccid-gadget ctl insert 0 >/dev/null || why="ctl insert failed"
+	[ -n "$why" ] || pcsc_client -q --wait-card 10 --echo 64 || why="no APDU answer after insert"
 }
 
 # ---- begin / end -------------------------------------------------------------

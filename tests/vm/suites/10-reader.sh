@@ -21,14 +21,7 @@ serial_ok() {
 }
 gadget_gone() { ! [ -e $GADGET_CFS ] && ! grep -q functionfs /proc/mounts; }
 
-# opensc-tool, a client nobody here wrote: ECHO through --send-apdu
-opensc_echo() {
-	opensc-tool --reader 0 --card-driver default --send-apdu 80EE000004CAFEBABE >/tmp/opensc.out 2>&1
-	local rc=$?
-	cat /tmp/opensc.out
-	[ $rc = 0 ] && grep -q 'Received (SW1=0x90, SW2=0x00)' /tmp/opensc.out &&
-		grep -qi '^CA FE BA BE' /tmp/opensc.out
-}
+# opensc_echo (lib.sh): opensc-tool, a client nobody here wrote
 opensc_atr() {
 	local want got
 	want=$(echo $ATR | sed 's/../&:/g; s/:$//' | tr 'A-F' 'a-f')

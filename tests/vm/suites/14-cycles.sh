@@ -78,19 +78,8 @@ run_cycles rebind_step "" \
 	rebinds
 
 # ---- card remove / insert ----
-# Issue 7: every transaction completes or fails with a card-gone error,
-# and none waits out libccid's 3 s read timeout (DEFAULT_COM_READ_TIMEOUT):
-# the reader answers at once even for a card that just left. The errors:
-# the card is gone or was swapped (REMOVED_CARD, NO_SMARTCARD, RESET_CARD,
-# UNPOWERED_CARD), or it left mid-APDU (NOT_TRANSACTED: libccid turns the
-# failed XfrBlock into IFD_COMMUNICATION_ERROR, as with any reader).
-CARD_GONE=SCARD_W_REMOVED_CARD,SCARD_E_NO_SMARTCARD,SCARD_W_RESET_CARD,SCARD_W_UNPOWERED_CARD,SCARD_E_NOT_TRANSACTED
-card_step() {
-	ccid-gadget ctl remove 0 >/dev/null || why="ctl remove failed"
-	[ -n "$why" ] || pcsc_client --wait-absent 10 || why="pcscd still sees the card"
-	[ -n "$why" ] || ccid-gadget ctl insert 0 >/dev/null || why="ctl insert failed"
-	[ -n "$why" ] || pcsc_client -q --wait-card 10 --echo 64 || why="no APDU answer after insert"
-}
+# Issue 7: every transaction completes or fails card-gone, none waits
+# out libccid's 3 s read timeout (CARD_GONE and card_step: lib.sh).
 loop_start --loop-errors $CARD_GONE --loop-max-ms 3000 --echo 300 --generate 700
 run_cycles card_step "card " \
 	"cycles: APDU client during card cycles: every transaction answered right or failed card-gone, none hung or took 3 s" \

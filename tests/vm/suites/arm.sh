@@ -52,12 +52,21 @@ elf_is() {
 	[ "$(od -An -tx1 -j4 -N1 "$1" | tr -d ' ')" = "$2" ] &&
 		[ "$(od -An -tx1 -j18 -N2 "$1" | tr -d ' ')" = "$3" ]
 }
-opensc_echo() {
-	opensc-tool --reader 0 --card-driver default --send-apdu 80EE000004CAFEBABE >/tmp/opensc.out 2>&1
-	local rc=$?
-	cat /tmp/opensc.out
-	[ $rc = 0 ] && grep -q 'Received (SW1=0x90, SW2=0x00)' /tmp/opensc.out &&
-		grep -qi '^CA FE BA BE' /tmp/opensc.out
+# The malformed battery's set ($QUICK) on the running daemon, pcscd
+# stopped; the daemon alive after it (check names "$G: ...").
+malformed_set() {
+	local g=$G
+	pcscd_stop
+	G="$g malformed"
+	raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
+	G=$g
+	check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
+}
+# ... then a fresh pcscd served by it. WRAPPER: e.g. timeout 60.
+fresh_pcscd_served() { # [WRAPPER...]
+	check "$G: a fresh pcscd starts" pcscd_start
+	check "$G: ... and is served: ATR and an APDU" \
+		"$@" pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
 }
 apdus() { # the test card through PC/SC: ATR, ECHO and GENERATE both ways
 	pcsc_client ${1:+--protocol $1} --wait-reader 15 --wait-card 15 --atr --expect-atr $ATR \
@@ -111,14 +120,8 @@ pizero() {
 	[ $LONG = 1 ] || return 0
 	# LONG=1 (make soak) only, as the N=100 cycles of the arm64 boot
 	check "$G: ccid-gadget --card test starts again" gadget_start --card test
-	pcscd_stop
-	G="pizero malformed"
-	raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
-	G=pizero
-	check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
-	check "$G: a fresh pcscd starts" pcscd_start
-	check "$G: ... and is served: ATR and an APDU" \
-		timeout 60 pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
+	malformed_set
+	fresh_pcscd_served timeout 60
 	check "$G: the daemon exits 0 on SIGTERM" gadget_stop
 	lap "the malformed set (Pi Zero)"
 }
@@ -166,15 +169,9 @@ lap "boot to the test card's APDUs (arm64)"
 
 # ---- arm64: the malformed battery's quick set ----
 rss0=$(rss_kb "$GADGET_PID")
-pcscd_stop
-G="arm64 malformed"
-raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
-G=arm64
-check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
+malformed_set
 diag "$G: VmRSS $rss0 kB -> $(rss_kb "$GADGET_PID") kB over the malformed set"
-check "$G: a fresh pcscd starts" pcscd_start
-check "$G: ... and is served: ATR and an APDU" \
-	pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
+fresh_pcscd_served
 
 lap "the malformed set and a fresh pcscd (arm64)"
 
@@ -187,13 +184,7 @@ rebind_step() {
 	[ -n "$why" ] || pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64 ||
 		why="no APDU answer after the rebind"
 }
-CARD_GONE=SCARD_W_REMOVED_CARD,SCARD_E_NO_SMARTCARD,SCARD_W_RESET_CARD,SCARD_W_UNPOWERED_CARD,SCARD_E_NOT_TRANSACTED
-card_step() {
-	ccid-gadget ctl remove 0 >/dev/null || why="ctl remove failed"
-	[ -n "$why" ] || pcsc_client --wait-absent 10 || why="pcscd still sees the card"
-	[ -n "$why" ] || ccid-gadget ctl insert 0 >/dev/null || why="ctl insert failed"
-	[ -n "$why" ] || pcsc_client -q --wait-card 10 --echo 64 || why="no APDU answer after insert"
-}
+# card_step, CARD_GONE: lib.sh
 cycles() { # STEP WHAT
 	local i fails=0 failed= why
 	for i in $(seq 1 $N); do
@@ -271,14 +262,8 @@ check "$G: an armel pcsc_client (armel libpcsclite, 32-bit) is served too" \
 	/bed/armel/pcsc_client --wait-card 15 --atr --expect-atr $ATR --echo 300 --generate 700
 # the 32-bit engine against the malformed set: its lengths are 32-bit
 # size_t there
-pcscd_stop
-G="armel malformed"
-raw --sysfs "$(host_dev)" $QUICK lengths headers short slots flood
-G=armel
-check "$G: the daemon is alive after the malformed set" alive "$GADGET_PID"
-check "$G: a fresh pcscd starts" pcscd_start
-check "$G: ... and is served: ATR and an APDU" \
-	pcsc_client --wait-reader 15 --wait-card 15 --atr --echo 16
+malformed_set
+fresh_pcscd_served
 check "$G: the daemon exits 0 on SIGTERM" gadget_stop
 lap "the test card and the malformed set on the armel daemon"
 check "$G: the CAC card (personality=cac) starts on the armel daemon" gadget_start --card "$(cac_spec)"
