@@ -35,7 +35,11 @@ int vcg_cacard_acquire(const struct vcg_emul_config *cfg,
  * slot-event thread is never inside a slot scan meanwhile.
  *
  * The deadlock it prevents (NSS 3.87; reproduced by
- * tests/unit/test_vcg_emul_softhsm.c, gdb on the hung child): SoftHSM2
+ * tests/unit/test_vcg_emul_softhsm.c, gdb on the hung child: the worker
+ * in PR_WaitCondVar under PK11_Authenticate, the poller in
+ * PR_EnterMonitor under a hash-table walk under
+ * SECMOD_WaitForAnyTokenEvent; Debian has no NSS debug symbols at hand,
+ * so the frames between are read from NSS's source): SoftHSM2
  * has no C_WaitForSlotEvent, so SECMOD_WaitForAnyTokenEvent simulates it
  * (secmod_HandleWaitForSlotEvent): every 500 ms it takes the module list
  * read lock and calls PK11_IsPresent on each slot. There
