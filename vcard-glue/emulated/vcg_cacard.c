@@ -11,6 +11,7 @@
 
 #include <libcacard.h>
 #include <prlock.h>
+#include <nssrwlk.h>
 #include <secmod.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -65,9 +66,19 @@ static void quiesce_modules(void)
 	usleep(QUIESCE_WAIT_US);
 }
 
+/* See vcg_cacard.h for the deadlock this prevents. NSS's module list
+ * lock is an NSSRWLock: its write-lock owner may take read locks again,
+ * so the worker's own NSS calls inside go through. */
 void vcg_cacard_hold_pollers(bool hold)
 {
-	module_ref_locks(hold);
+	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
+
+	if (lock == NULL)
+		return;
+	if (hold)
+		NSSRWLock_LockWrite(lock);
+	else
+		NSSRWLock_UnlockWrite(lock);
 }
 
 static int init_once(const struct vcg_emul_config *cfg,

@@ -30,14 +30,34 @@
 int vcg_cacard_acquire(const struct vcg_emul_config *cfg,
 		       struct vcg_token_verdict *v, char *why, size_t whylen);
 
-/* nss-emulated: hold (true) or let go (false) NSS's per-module refLock,
- * which NSS's simulated slot-event loop (modules without
- * C_WaitForSlotEvent, e.g. SoftHSM2) takes before each scan, around
- * every libcacard call of the worker. Seen on the build machine: the
- * worker in vcard_emul_login (PK11_Authenticate) and libcacard's polling
- * thread, scanning the slots, deadlock inside NSS (a reader-writer lock
- * against a slot monitor); the PC then sees time extensions for ever.
- * This narrows that to a scan already under way; it does not close it. */
+/* nss-emulated: hold (true) or let go (false) NSS's module list lock as
+ * a writer, around every libcacard call of the worker, so libcacard's
+ * slot-event thread is never inside a slot scan meanwhile.
+ *
+ * The deadlock it prevents (NSS 3.87; reproduced by
+ * tests/unit/test_vcg_emul_softhsm.c, gdb on the hung child: the worker
+ * in PR_WaitCondVar under PK11_Authenticate, the poller in
+ * PR_EnterMonitor under a hash-table walk under
+ * SECMOD_WaitForAnyTokenEvent; Debian has no NSS debug symbols at hand,
+ * so the frames between are read from NSS's source): SoftHSM2
+ * has no C_WaitForSlotEvent, so SECMOD_WaitForAnyTokenEvent simulates it
+ * (secmod_HandleWaitForSlotEvent): every 500 ms it takes the module list
+ * read lock and calls PK11_IsPresent on each slot. There
+ * nssSlot_IsTokenPresent makes the poller the slot's one "isPresent
+ * thread" (the others wait on slot->isPresentCondition) and, when it
+ * finds the token's default session gone, calls
+ * nssToken_NotifyCertsNotVisible -> nssTrustDomain_RemoveTokenCertsFromCache,
+ * which locks each cached certificate's object monitor. Meanwhile the
+ * worker, in vcard_emul_login -> PK11_Authenticate -> PK11_DoPassword,
+ * refreshes the token's cached certificates after the login
+ * (nssTrustDomain_UpdateCachedTokenCerts -> STAN_ForceCERTCertificateUpdate,
+ * a certificate's monitor held) and asks nssSlot_IsTokenPresent again:
+ * it waits for the isPresent thread, which waits for its certificate
+ * monitor. The module list lock is the first lock the scan takes, so
+ * the worker holding it as a writer orders the two threads; the scan
+ * waits (at most one APDU) and runs between jobs. The module refLock
+ * (held by an earlier version) is taken only at the top of each scan,
+ * not across it, so a scan already under way could still deadlock. */
 void vcg_cacard_hold_pollers(bool hold);
 
 /* The card is gone; libcacard stays initialised for a later acquire. */

@@ -16,16 +16,14 @@
 #    token's; a wrong PIN is refused; the right one signs (openssl
 #    verifies) and decrypts; CoolKey lists them.
 # make check runs the use_hw=yes line, the module-missing path, the
-# mirrored token's certificates through OpenSC and a wrong PIN (~40 s of
-# VM); make soak (tests/soak) runs it with LONG=1: also slots.removable =
-# false, no token, signing, decryption and CoolKey.
-# Known (issue 14): before vcg_cacard_hold_pollers() (vcg_cacard.h), now
-# and then (2 runs of 8) a login, signature or decryption with the
-# SoftHSM2 key never returned inside the daemon: NSS deadlocked between
-# the worker and libcacard's thread polling the module for slot events;
-# the PC saw time extensions until its timeout and SIGTERM could not end
-# the stuck worker. Since then 3 LONG=1 runs were clean, but the fix only
-# narrows the window, so the key operations stay in make soak for now.
+# mirrored token's certificates through OpenSC, a wrong PIN, and the
+# right PIN signing and decrypting; make soak (tests/soak) runs it with
+# LONG=1: also slots.removable = false, no token and CoolKey.
+# The key operations were in make soak only while NSS deadlocked, now and
+# then, between the daemon's worker (a login) and libcacard's thread
+# polling SoftHSM2 for slot events; vcg_cacard_hold_pollers()
+# (vcg_cacard.h) says why and how that is closed, and
+# tests/unit/test_vcg_emul_softhsm.c is its regression test.
 # The board and the PC are the same VM here; the daemon reads
 # /etc/softhsm/softhsm2.conf (slots.removable = true) unless SOFTHSM2_CONF
 # says otherwise.
@@ -150,12 +148,10 @@ check "host: OpenSC recognises a Common Access Card (CAC)" \
 	sh -c 'opensc-tool --reader 0 --name | grep -qx "Common Access Card (CAC)"'
 check "host: OpenSC lists three certificates, each byte-identical to the token's" three_token_certs
 check "host: a wrong PIN is refused (C_Login fails, nothing signed)" wrong_pin
-if [ $LONG = 1 ]; then
-	check "host: the token's PIN signs (SHA256-RSA-PKCS); openssl verifies with signing-cert" \
-		signs_with $PIN
-	check "host: ... and that signature does not verify against id-cert's key" \
-		verifies_not $C/id-cert.der
-	check "host: RSA-PKCS decryption with the encryption key round-trips" decrypts
-fi
+check "host: the token's PIN signs (SHA256-RSA-PKCS); openssl verifies with signing-cert" \
+	signs_with $PIN
+check "host: ... and that signature does not verify against id-cert's key" \
+	verifies_not $C/id-cert.der
+check "host: RSA-PKCS decryption with the encryption key round-trips" decrypts
 [ $LONG = 1 ] && check "host: CoolKey lists the three certificates, byte-identical to the token's" coolkey_lists
 check "host: the daemon exits 0 on SIGTERM" gadget_stop
