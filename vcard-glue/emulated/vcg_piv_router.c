@@ -107,9 +107,9 @@ static bool windows_probe_aid(const struct vcg_piv_apdu *c)
 
 /* libcacard's VERIFY (card_7816.c: INS 20, P1 P2 00 00, any class it
  * takes; other P1 P2 it refuses without NSS). */
-static bool is_cac_verify(const struct vcg_piv_apdu *c)
+static bool is_cac_verify(uint8_t ins, uint8_t p1, uint8_t p2)
 {
-	return c->ins == 0x20 && c->p1 == 0x00 && c->p2 == 0x00;
+	return ins == 0x20 && p1 == 0x00 && p2 == 0x00;
 }
 
 static size_t challenge(struct vcg_piv_router *r, const struct vcg_piv_apdu *c,
@@ -142,9 +142,9 @@ size_t vcg_piv_router_answer(struct vcg_piv_router *r, const uint8_t *apdu,
 			return sw(out, 0x6700);
 		/* A VERIFY our parser refuses never reaches libcacard
 		 * uncounted, whatever its parser would make of it. */
-		if (r != NULL && cap >= 258 && len >= 4 && apdu[1] == 0x20 &&
-		    apdu[2] == 0x00 && apdu[3] == 0x00 && r->applet != NULL &&
-		    vcg_piv_applet_pin_counted(r->applet))
+		if (r != NULL && cap >= 258 && len >= 4 &&
+		    is_cac_verify(apdu[1], apdu[2], apdu[3]) &&
+		    r->applet != NULL && vcg_piv_applet_pin_counted(r->applet))
 			return sw(out, 0x6700);
 		return 0;
 	}
@@ -170,7 +170,7 @@ size_t vcg_piv_router_answer(struct vcg_piv_router *r, const uint8_t *apdu,
 	}
 	if (c.cla == 0x00 && c.ins == 0x84 && r->random != NULL)
 		return challenge(r, &c, out, cap);
-	if (is_cac_verify(&c) && r->applet != NULL) {
+	if (is_cac_verify(c.ins, c.p1, c.p2) && r->applet != NULL) {
 		uint16_t word = vcg_piv_applet_cac_verify(r->applet, c.data,
 							  c.lc);
 
