@@ -98,7 +98,7 @@ endif
 endif
 
 VCG_DIRS := card vscard stream test emulated passthru
-INC_DIRS := ccid gadget/ffs gadget/daemon configfs \
+INC_DIRS := ccid util gadget/ffs gadget/daemon configfs \
 	$(addprefix vcard-glue/,$(VCG_DIRS)) vcard-glue/client
 CFLAGS ?= -O2 -g
 WARN_FLAGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wformat=2
@@ -117,7 +117,10 @@ LDLIBS_PCSC := $(call pkg_libs,libpcsclite)
 # it compiles against (README "Architecture"). A folder not listed (tests,
 # tools, bench) sees everything. The engine sees only itself: no package
 # flags, no gadget/ or vcard-glue/ header. Every other layer may use the
-# engine's headers (ccid_engine.h, ccid_wire.h).
+# engine's headers (ccid_engine.h, ccid_wire.h). util/ (the dlopen()
+# loader, dl_table.h) sees only itself, like the engine; the layers that
+# load a library on demand (gadget/daemon for libpcap, vcard-glue/stream
+# for GnuTLS) may use it.
 PKGCF_USBGX := $(call pkg_cflags,libusbgx)
 PKGCF_TLS := $(call pkg_cflags,gnutls)
 PKGCF_CACARD := $(call pkg_cflags,libcacard nss)
@@ -125,9 +128,10 @@ PKGCF_DAEMON := $(call pkg_cflags,libusbgx libpcap)
 LAYER_FLAGS := $(INC_DIRS:%=-I%) $(PKG_CFLAGS)
 VG := vcard-glue
 $(BUILD)/ccid/%.o: LAYER_FLAGS := -Iccid
+$(BUILD)/util/%.o: LAYER_FLAGS := -Iutil
 $(BUILD)/configfs/%.o: LAYER_FLAGS := -Iconfigfs $(PKGCF_USBGX)
 $(BUILD)/$(VG)/vscard/%.o: LAYER_FLAGS := -Iccid -I$(VG)/vscard
-$(BUILD)/$(VG)/stream/%.o: LAYER_FLAGS := -Iccid -I$(VG)/stream $(PKGCF_TLS)
+$(BUILD)/$(VG)/stream/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/stream $(PKGCF_TLS)
 $(BUILD)/$(VG)/card/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card
 $(BUILD)/$(VG)/test/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/test
 $(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/emulated $(PKGCF_CACARD)
@@ -139,8 +143,8 @@ $(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -I$(VG)/client -I$(VG)/vscard \
 # and logs: it may use those three daemon headers (ctl.h, pcap_writer.h,
 # log.h), and the card interface it dispatches.
 $(BUILD)/gadget/ffs/%.o: LAYER_FLAGS := -Iccid -Igadget/ffs -Igadget/daemon -I$(VG)/card
-$(BUILD)/gadget/daemon/%.o: LAYER_FLAGS := -Iccid -Igadget/ffs -Igadget/daemon -Iconfigfs \
-	-I$(VG)/card $(PKGCF_DAEMON)
+$(BUILD)/gadget/daemon/%.o: LAYER_FLAGS := -Iccid -Iutil -Igadget/ffs -Igadget/daemon \
+	-Iconfigfs -I$(VG)/card $(PKGCF_DAEMON)
 
 # One static archive per layer; the daemon and the tests link them.
 # gadget/: ffs/ the FunctionFS transport and event loop, daemon/ the
@@ -148,6 +152,7 @@ $(BUILD)/gadget/daemon/%.o: LAYER_FLAGS := -Iccid -Igadget/ffs -Igadget/daemon -
 # emulated, passthru) beside the shared card/ interface, the vscard/
 # codec and stream/ (plain and TLS); client/ is ccid-vscclient.
 ENGINE_SRC := $(sort $(wildcard ccid/*.c))
+UTIL_SRC := $(sort $(wildcard util/*.c))
 GADGET_SRC := $(filter-out gadget/daemon/main.c,$(sort $(wildcard gadget/*/*.c)))
 CFS_SRC := $(sort $(wildcard configfs/*.c))
 VCG_SRC := $(sort $(foreach d,$(VCG_DIRS),$(wildcard vcard-glue/$(d)/*.c)))
@@ -155,11 +160,12 @@ TESTCARD_SRC := vcard-glue/test/vcg_testcard.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 ENGINE_LIB := $(BUILD)/libccid-engine.a
+UTIL_LIB := $(BUILD)/libutil.a
 GADGET_LIB := $(BUILD)/libgadget.a
 CFS_LIB := $(BUILD)/libcfs.a
 VCG_LIB := $(BUILD)/libvcg.a
 CLIENT_LIB := $(BUILD)/libvscclient.a
-LIBS := $(GADGET_LIB) $(CFS_LIB) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
+LIBS := $(GADGET_LIB) $(CFS_LIB) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB) $(UTIL_LIB)
 
 # The SPICE plug-in (vcard-glue/spice/, issue 19): the only thing linked
 # against libspice-server, dlopen()ed by a passthru card with spice=. Built
@@ -218,6 +224,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(LAYER_FLAGS) -c -o $@ $<
 
 $(ENGINE_LIB): $(call obj,$(ENGINE_SRC))
+$(UTIL_LIB): $(call obj,$(UTIL_SRC))
 $(GADGET_LIB): $(call obj,$(GADGET_SRC))
 $(CFS_LIB): $(call obj,$(CFS_SRC))
 $(VCG_LIB): $(call obj,$(VCG_SRC))
@@ -225,12 +232,12 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(DAEMON): $(call obj,gadget/daemon/main.c) $(GADGET_LIB) $(CFS_LIB) $(VCG_LIB) $(ENGINE_LIB)
+$(DAEMON): $(call obj,gadget/daemon/main.c) $(GADGET_LIB) $(CFS_LIB) $(VCG_LIB) $(ENGINE_LIB) $(UTIL_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 
 $(CLIENT_LIB): $(call obj,$(CLIENT_SRC))
 
-$(CLIENT): $(call obj,$(CLIENT_MAIN)) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB)
+$(CLIENT): $(call obj,$(CLIENT_MAIN)) $(CLIENT_LIB) $(VCG_LIB) $(ENGINE_LIB) $(UTIL_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CLIENT)
 
 # The unit tests' shared helpers (ccid_fake, emul_bed) as an archive: each
@@ -281,7 +288,7 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # fuzz: clang libFuzzer + ASan/UBSan, built from source in one step.
-build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(VCG_SRC) $(GADGET_SRC) $(CFS_SRC) $(CLIENT_SRC)
+build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(UTIL_SRC) $(VCG_SRC) $(GADGET_SRC) $(CFS_SRC) $(CLIENT_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE $(INC_DIRS:%=-I%) $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(LDLIBS_ALL)

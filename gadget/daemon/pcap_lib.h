@@ -4,10 +4,10 @@
  * (libdbus, libsystemd, libgcrypt, liblzma, libzstd, ...), about 1 MB of
  * RSS on the board (bench/README.md).
  *
- * pcap_lib_load() dlopen()s it once and fills pcap_lib with typed
- * pointers to the functions pcap_writer.c uses (libpcap's own
+ * pcap_lib_load() dlopen()s it once (util/dl_table.h) and fills pcap_lib
+ * with typed pointers to the functions pcap_writer.c uses (libpcap's own
  * declarations, through __typeof__); call them as PL(pcap_dump)(...).
- * The library stays loaded until exit. Thread-safe (pthread_once). */
+ * The library stays loaded until exit. Thread-safe. */
 #ifndef PCAP_LIB_H
 #define PCAP_LIB_H
 
@@ -34,11 +34,13 @@ extern struct pcap_lib_api pcap_lib;
 
 /* Load libpcap (once; later calls return the first result). 0, or
  * -ENOENT with one line in err (caller-owned, errlen bytes) naming the
- * library, its Debian package and dlerror()'s reason. */
+ * library, its Debian package and why: dlerror()'s reason, or the symbol
+ * it lacks. */
 int pcap_lib_load(char *err, size_t errlen);
 
 /* For tests: fill `api` from the first of `sonames` (n names) that
- * loads; 0 or -ENOENT (no library, or one without a needed symbol). */
+ * loads; 0 or -ENOENT (no library, or one without a needed symbol; `api`
+ * all NULL then). */
 int pcap_lib_load_from(const char *const *sonames, size_t n,
 		       struct pcap_lib_api *api, char *err, size_t errlen);
 

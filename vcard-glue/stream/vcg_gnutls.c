@@ -1,69 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* GnuTLS loaded on demand: see vcg_gnutls.h. */
+/* GnuTLS loaded on demand (util/dl_table.h): see vcg_gnutls.h. */
 #include "vcg_gnutls.h"
 
-#include <dlfcn.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <string.h>
+#include "dl_table.h"
 
 struct vcg_gnutls_api vcg_gnutls;
 
-/* a data pointer from dlsym() stored into a function pointer slot: the
- * POSIX guarantee dlsym() relies on */
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
-	       "function and data pointers differ in size");
+static const char *const gnutls_soname = VCG_GNUTLS_SONAME;
 
-static void put_sym(void *slot, void *sym)
-{
-	memcpy(slot, &sym, sizeof(sym));
-}
+static const struct dl_sym gnutls_syms[] = {
+#define VCG_GNUTLS_SYM(f) DL_SYM(struct vcg_gnutls_api, f),
+	VCG_GNUTLS_FUNCS(VCG_GNUTLS_SYM)
+#undef VCG_GNUTLS_SYM
+	/* a variable: dlsym() gives its address, &gnutls_free */
+	{ "gnutls_free", offsetof(struct vcg_gnutls_api, free_fn) },
+};
+
+static const struct dl_lib gnutls_lib = {
+	.feature = "TLS (tls-creds=)", .name = "GnuTLS 3.4 or later",
+	.package = "libgnutls30", .sonames = &gnutls_soname, .n_sonames = 1,
+	.syms = gnutls_syms, .n_syms = sizeof(gnutls_syms) / sizeof(gnutls_syms[0]),
+	.table_size = sizeof(struct vcg_gnutls_api),
+};
 
 int vcg_gnutls_load_from(const char *soname, struct vcg_gnutls_api *api,
 			 char *err, size_t errlen)
 {
-	struct vcg_gnutls_api t;
-	void *h, *sym;
+	struct dl_lib lib = gnutls_lib;
 
-	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		snprintf(err, errlen, "TLS (tls-creds=) needs %s (Debian "
-			 "package libgnutls30): %s", soname, dlerror());
-		return -ENOENT;
-	}
-#define VCG_GNUTLS_SYM(f) \
-	if ((sym = dlsym(h, #f)) == NULL) \
-		goto missing; \
-	put_sym(&t.f, sym);
-	VCG_GNUTLS_FUNCS(VCG_GNUTLS_SYM)
-#undef VCG_GNUTLS_SYM
-	if ((sym = dlsym(h, "gnutls_free")) == NULL)
-		goto missing;
-	t.free_fn = sym;
-	*api = t;
-	return 0;
-missing:
-	snprintf(err, errlen, "TLS (tls-creds=): %s is not a usable GnuTLS "
-		 "(3.4 or later): %s", soname, dlerror());
-	dlclose(h);
-	return -ENOENT;
-}
-
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int load_rc;
-static char load_err[256];
-
-static void load(void)
-{
-	load_rc = vcg_gnutls_load_from(VCG_GNUTLS_SONAME, &vcg_gnutls,
-				       load_err, sizeof(load_err));
+	lib.sonames = &soname;
+	return dl_table_load(&lib, api, err, errlen);
 }
 
 int vcg_gnutls_load(char *err, size_t errlen)
 {
-	pthread_once(&load_once, load);
-	if (load_rc < 0 && err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s", load_err);
-	return load_rc;
+	static struct dl_once once = DL_ONCE_INIT;
+
+	return dl_once_load(&once, &gnutls_lib, &vcg_gnutls, err, errlen);
 }

@@ -4,11 +4,11 @@
  * and the libraries under it (p11-kit, nettle, gmp, libtasn1, libidn2,
  * ...), about 1.5 MB of RSS on the board (bench/README.md).
  *
- * vcg_gnutls_load() dlopen()s the library once and fills vcg_gnutls with
- * typed pointers to the functions vcard-glue/stream uses (their types are
- * GnuTLS's own declarations, through __typeof__); call them as
- * GT(gnutls_init)(...). The library stays loaded until exit (GnuTLS is
- * not safe to unload). Thread-safe (pthread_once). */
+ * vcg_gnutls_load() dlopen()s the library once (util/dl_table.h) and
+ * fills vcg_gnutls with typed pointers to the functions vcard-glue/stream
+ * uses (their types are GnuTLS's own declarations, through __typeof__);
+ * call them as GT(gnutls_init)(...). The library stays loaded until exit (GnuTLS is
+ * not safe to unload). Thread-safe. */
 #ifndef VCG_GNUTLS_H
 #define VCG_GNUTLS_H
 
@@ -64,14 +64,14 @@ extern struct vcg_gnutls_api vcg_gnutls;
 #define GT_FREE(p) ((*vcg_gnutls.free_fn)(p))
 
 /* Load GnuTLS (once; later calls return the first result). 0, or -ENOENT
- * with one line in err (caller-owned, errlen bytes) naming the library
- * and dlerror()'s reason, e.g. "TLS needs libgnutls.so.30 (install
- * libgnutls30): ...". */
+ * with one line in err (caller-owned, errlen bytes) naming the library,
+ * its Debian package and why, e.g. "TLS (tls-creds=) needs GnuTLS 3.4 or
+ * later (libgnutls.so.30; Debian package libgnutls30): ...". */
 int vcg_gnutls_load(char *err, size_t errlen);
 
 /* For tests: fill `api` from the library `soname` (not the shared table);
- * 0 or -ENOENT as above (a missing library or a missing symbol). The
- * library stays loaded on success. */
+ * 0 or -ENOENT as above (a missing library or a missing symbol; `api` all
+ * NULL then). The library stays loaded on success. */
 int vcg_gnutls_load_from(const char *soname, struct vcg_gnutls_api *api,
 			 char *err, size_t errlen);
 
