@@ -12,7 +12,8 @@
 _Static_assert(sizeof(void *) == sizeof(void (*)(void)),
 	       "function and data pointers differ in size");
 
-int dl_table_load(const struct dl_lib *lib, void *table, char *err, size_t errlen)
+int dl_table_load(const struct dl_lib *lib, void *table, char *err,
+		  size_t errlen)
 {
 	unsigned char *slots = table;
 	const char *soname = lib->n_sonames > 0 ? lib->sonames[0] : "?";
@@ -22,10 +23,11 @@ int dl_table_load(const struct dl_lib *lib, void *table, char *err, size_t errle
 	for (i = 0; i < lib->n_syms; i++) {
 		if (lib->table_size < sizeof(sym) ||
 		    lib->syms[i].offset > lib->table_size - sizeof(sym)) {
-			snprintf(err, errlen, "%s: symbol %s's slot (offset %zu) "
-				 "is outside its %zu-byte table", lib->feature,
-				 lib->syms[i].name, lib->syms[i].offset,
-				 lib->table_size);
+			snprintf(err, errlen,
+				 "%s: symbol %s's slot (offset %zu) "
+				 "is outside its %zu-byte table",
+				 lib->feature, lib->syms[i].name,
+				 lib->syms[i].offset, lib->table_size);
 			return -EINVAL;
 		}
 	}
@@ -39,16 +41,18 @@ int dl_table_load(const struct dl_lib *lib, void *table, char *err, size_t errle
 		snprintf(err, errlen, "%s needs %s (%s; Debian package %s): %s",
 			 lib->feature, lib->name,
 			 lib->n_sonames > 0 ? lib->sonames[0] : "no soname",
-			 lib->package, lib->n_sonames > 0 ? dlerror() : "none to try");
+			 lib->package,
+			 lib->n_sonames > 0 ? dlerror() : "none to try");
 		return -ENOENT;
 	}
 	for (i = 0; i < lib->n_syms; i++) {
 		sym = dlsym(h, lib->syms[i].name);
 		if (sym == NULL) {
-			snprintf(err, errlen, "%s: %s is not a usable %s (no "
-				 "symbol %s; Debian package %s)", lib->feature,
-				 soname, lib->name, lib->syms[i].name,
-				 lib->package);
+			snprintf(err, errlen,
+				 "%s: %s is not a usable %s (no "
+				 "symbol %s; Debian package %s)",
+				 lib->feature, soname, lib->name,
+				 lib->syms[i].name, lib->package);
 			memset(table, 0, lib->table_size);
 			dlclose(h);
 			return -ENOENT;
@@ -65,7 +69,8 @@ int dl_once_load(struct dl_once *once, const struct dl_lib *lib, void *table,
 
 	pthread_mutex_lock(&once->lock);
 	if (!once->done) {
-		once->rc = dl_table_load(lib, table, once->err, sizeof(once->err));
+		once->rc =
+			dl_table_load(lib, table, once->err, sizeof(once->err));
 		once->done = 1;
 	}
 	rc = once->rc;

@@ -22,18 +22,21 @@ struct dl_sym {
 	size_t offset;
 };
 /* { "f", offsetof(table_type, f) }: for an X-macro over the symbols */
-#define DL_SYM(table_type, f) { #f, offsetof(table_type, f) }
+#define DL_SYM(table_type, f)                                 \
+	{                                                     \
+		.name = #f, .offset = offsetof(table_type, f) \
+	}
 
 /* What to load, and the words for the error line. */
 struct dl_lib {
-	const char *feature;  /* what needs it, as configured: "--pcap" */
-	const char *name;     /* the library as people know it: "libpcap" */
-	const char *package;  /* the Debian package that installs it */
-	const char *const *sonames;  /* tried in order; the first that loads */
+	const char *feature; /* what needs it, as configured: "--pcap" */
+	const char *name;    /* the library as people know it: "libpcap" */
+	const char *package; /* the Debian package that installs it */
+	const char *const *sonames; /* tried in order; the first that loads */
 	size_t n_sonames;
 	const struct dl_sym *syms;
 	size_t n_syms;
-	size_t table_size;    /* sizeof the caller's table struct */
+	size_t table_size; /* sizeof the caller's table struct */
 };
 
 /* Fill `table` (table_size bytes, caller-owned) from the first of
@@ -44,7 +47,8 @@ struct dl_lib {
  *                 Debian package PKG)"
  * -EINVAL if a slot lies outside the table (a caller's bug). Thread-safe
  * as dlopen() is; writes only `table` and `err`. */
-int dl_table_load(const struct dl_lib *lib, void *table, char *err, size_t errlen);
+int dl_table_load(const struct dl_lib *lib, void *table, char *err,
+		  size_t errlen);
 
 /* The load a process does once: the first dl_once_load() on `once` loads,
  * every later one returns its result (and its error line again) without
@@ -55,7 +59,10 @@ struct dl_once {
 	int rc;
 	char err[256];
 };
-#define DL_ONCE_INIT { PTHREAD_MUTEX_INITIALIZER, 0, 0, "" }
+#define DL_ONCE_INIT                                \
+	{                                           \
+		PTHREAD_MUTEX_INITIALIZER, 0, 0, "" \
+	}
 
 int dl_once_load(struct dl_once *once, const struct dl_lib *lib, void *table,
 		 char *err, size_t errlen);

@@ -15,10 +15,13 @@ static const struct dl_sym pcap_syms[] = {
 };
 
 static const struct dl_lib pcap_dl = {
-	.feature = "--pcap", .name = "libpcap", .package = "libpcap0.8",
+	.feature = "--pcap",
+	.name = "libpcap",
+	.package = "libpcap0.8",
 	.sonames = pcap_sonames,
 	.n_sonames = sizeof(pcap_sonames) / sizeof(pcap_sonames[0]),
-	.syms = pcap_syms, .n_syms = sizeof(pcap_syms) / sizeof(pcap_syms[0]),
+	.syms = pcap_syms,
+	.n_syms = sizeof(pcap_syms) / sizeof(pcap_syms[0]),
 	.table_size = sizeof(struct pcap_lib_api),
 };
 

@@ -17,7 +17,7 @@
 struct libm_api {
 	__typeof__(cos) *cos;
 	__typeof__(floor) *floor;
-	__typeof__(cos) *missing;   /* named "ccid_gadget_no_such_symbol" */
+	__typeof__(cos) *missing; /* named "ccid_gadget_no_such_symbol" */
 };
 
 static const struct dl_sym libm_syms[] = {
@@ -31,11 +31,15 @@ static const char *const none_then_libm[] = { NO_LIB, "libm.so.6" };
 static const char *const none[] = { NO_LIB };
 
 /* n_syms 2: cos and floor; 3 adds the one libm lacks */
-static struct dl_lib libm_lib(const char *const *sonames, size_t n, size_t n_syms)
+static struct dl_lib libm_lib(const char *const *sonames, size_t n,
+			      size_t n_syms)
 {
-	return (struct dl_lib){ .feature = "--maths", .name = "libm",
-				.package = "libc6", .sonames = sonames,
-				.n_sonames = n, .syms = libm_syms,
+	return (struct dl_lib){ .feature = "--maths",
+				.name = "libm",
+				.package = "libc6",
+				.sonames = sonames,
+				.n_sonames = n,
+				.syms = libm_syms,
 				.n_syms = n_syms,
 				.table_size = sizeof(struct libm_api) };
 }
@@ -60,9 +64,9 @@ static void loads_and_calls(void)
 	CHECK_EQ(dl_table_load(&lib, &api, err, sizeof(err)), 0);
 	CHECK(api.cos != NULL && api.cos(0.0) == 1.0);
 	CHECK(api.floor != NULL && api.floor(2.5) == 2.0);
-	CHECK(api.missing == NULL);     /* not asked for: zeroed, not left */
+	CHECK(api.missing == NULL); /* not asked for: zeroed, not left */
 	CHECK(strcmp(err, "untouched") == 0);
-	CHECK(!all_zero(&api, sizeof(api)));   /* the checker can say no */
+	CHECK(!all_zero(&api, sizeof(api))); /* the checker can say no */
 	/* the first soname that loads */
 	lib = libm_lib(none_then_libm, 2, 2);
 	memset(&api, 0, sizeof(api));
@@ -89,8 +93,10 @@ static void missing_library(void)
 	char err[256] = "";
 
 	CHECK_EQ(load_fails(&lib, err, sizeof(err)), -ENOENT);
-	CHECK(strstr(err, "--maths needs libm (" NO_LIB "; Debian package libc6): ") == err);
-	CHECK(strstr(err, "cannot open shared object file") != NULL);  /* dlerror */
+	CHECK(strstr(err, "--maths needs libm (" NO_LIB
+			  "; Debian package libc6): ") == err);
+	CHECK(strstr(err, "cannot open shared object file") !=
+	      NULL); /* dlerror */
 	CHECK(strchr(err, '\n') == NULL);
 	/* no soname at all: still one line, not a stale dlerror() */
 	lib.n_sonames = 0;
@@ -110,8 +116,9 @@ static void missing_symbol(void)
 	char err[256] = "";
 
 	CHECK_EQ(load_fails(&lib, err, sizeof(err)), -ENOENT);
-	CHECK(strcmp(err, "--maths: libm.so.6 is not a usable libm (no symbol "
-		      "ccid_gadget_no_such_symbol; Debian package libc6)") == 0);
+	CHECK(strcmp(err,
+		     "--maths: libm.so.6 is not a usable libm (no symbol "
+		     "ccid_gadget_no_such_symbol; Debian package libc6)") == 0);
 }
 
 static void slot_outside_table(void)
@@ -127,8 +134,8 @@ static void slot_outside_table(void)
 	memset(&api, 0xa5, sizeof(api));
 	CHECK_EQ(dl_table_load(&lib, &api, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "symbol cos's slot") != NULL);
-	CHECK(memchr(&api, 0, sizeof(api)) == NULL);    /* not written */
-	lib.table_size = 2;    /* smaller than one slot */
+	CHECK(memchr(&api, 0, sizeof(api)) == NULL); /* not written */
+	lib.table_size = 2;                          /* smaller than one slot */
 	lib.syms = libm_syms;
 	CHECK_EQ(dl_table_load(&lib, &api, err, sizeof(err)), -EINVAL);
 }
@@ -146,7 +153,8 @@ static void once_keeps_the_first_answer(void)
 	CHECK_EQ(dl_once_load(&failed, &lib, &api, err, sizeof(err)), -ENOENT);
 	CHECK(strstr(err, "--maths needs libm (" NO_LIB) == err);
 	lib = libm_lib(libm_only, 1, 2);
-	CHECK_EQ(dl_once_load(&failed, &lib, &api, again, sizeof(again)), -ENOENT);
+	CHECK_EQ(dl_once_load(&failed, &lib, &api, again, sizeof(again)),
+		 -ENOENT);
 	CHECK(strcmp(again, err) == 0);
 	CHECK(api.cos == NULL);
 	CHECK_EQ(dl_once_load(&failed, &lib, &api, NULL, 0), -ENOENT);
@@ -155,7 +163,7 @@ static void once_keeps_the_first_answer(void)
 	CHECK_EQ(dl_once_load(&loaded, &lib, &api, err, sizeof(err)), 0);
 	CHECK(api.cos != NULL && api.cos(0.0) == 1.0);
 	CHECK(strcmp(err, "untouched") == 0);
-	api.cos = NULL;           /* a second call does not load again */
+	api.cos = NULL; /* a second call does not load again */
 	CHECK_EQ(dl_once_load(&loaded, &lib, &api, err, sizeof(err)), 0);
 	CHECK(api.cos == NULL);
 }

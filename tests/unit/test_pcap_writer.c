@@ -344,7 +344,9 @@ static void pcap_loader(void)
 	CHECK(strstr(err, "libpcap0.8") != NULL);
 	CHECK(strchr(err, '\n') == NULL);
 	CHECK_EQ(pcap_lib_load_from(notpcap, 2, &api, err, sizeof(err)), -ENOENT);
-	CHECK(strstr(err, "libc.so.6 is not a usable libpcap (no symbol pcap_open_dead") != NULL);
+	CHECK(strstr(err,
+		     "libc.so.6 is not a usable libpcap (no symbol pcap_open_dead") !=
+	      NULL);
 	CHECK(api.pcap_dump == NULL);
 	CHECK_EQ(pcap_lib_load_from(names, sizeof(names) / sizeof(names[0]), &api,
 				    err, sizeof(err)), 0);

@@ -753,7 +753,9 @@ static void t_gnutls_loader(void)
 	memset(&api, 0, sizeof(api));
 	CHECK_EQ(vcg_gnutls_load_from("libccid-gadget-no-such-lib.so.0", &api, err,
 				      sizeof(err)), -ENOENT);
-	CHECK(strstr(err, "needs GnuTLS 3.4 or later (libccid-gadget-no-such-lib.so.0") != NULL);
+	CHECK(strstr(err,
+		     "needs GnuTLS 3.4 or later (libccid-gadget-no-such-lib.so.0") !=
+	      NULL);
 	CHECK(strstr(err, "libgnutls30") != NULL);
 	CHECK(strchr(err, '\n') == NULL);
 	CHECK(api.gnutls_init == NULL);

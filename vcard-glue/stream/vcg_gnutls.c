@@ -17,9 +17,13 @@ static const struct dl_sym gnutls_syms[] = {
 };
 
 static const struct dl_lib gnutls_lib = {
-	.feature = "TLS (tls-creds=)", .name = "GnuTLS 3.4 or later",
-	.package = "libgnutls30", .sonames = &gnutls_soname, .n_sonames = 1,
-	.syms = gnutls_syms, .n_syms = sizeof(gnutls_syms) / sizeof(gnutls_syms[0]),
+	.feature = "TLS (tls-creds=)",
+	.name = "GnuTLS 3.4 or later",
+	.package = "libgnutls30",
+	.sonames = &gnutls_soname,
+	.n_sonames = 1,
+	.syms = gnutls_syms,
+	.n_syms = sizeof(gnutls_syms) / sizeof(gnutls_syms[0]),
 	.table_size = sizeof(struct vcg_gnutls_api),
 };
 
