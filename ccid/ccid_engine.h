@@ -208,7 +208,9 @@ struct ccid_slot_stats {
 	enum ccid_icc_state icc;
 	bool busy;
 	uint64_t apdus;           /* completed XfrBlock APDUs */
-	uint64_t errors;          /* failed commands */
+	uint64_t errors;          /* answers with bmCommandStatus Failed
+				   * (any bError, Command not supported
+				   * included; Table 6.2-3) */
 };
 
 int ccid_engine_slot_stats(const struct ccid_engine *eng, unsigned slot,
