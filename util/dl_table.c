@@ -18,6 +18,7 @@ int dl_table_load(const struct dl_lib *lib, void *table, char *err,
 	unsigned char *slots = table;
 	const char *soname = lib->n_sonames > 0 ? lib->sonames[0] : "?";
 	void *h = NULL, *sym;
+	char why[200];
 	size_t i;
 
 	for (i = 0; i < lib->n_syms; i++) {
@@ -32,25 +33,29 @@ int dl_table_load(const struct dl_lib *lib, void *table, char *err,
 		}
 	}
 	memset(table, 0, lib->table_size);
+	snprintf(why, sizeof(why), "no soname to try");
 	for (i = 0; i < lib->n_sonames && h == NULL; i++) {
 		soname = lib->sonames[i];
 		h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+		/* the reason the first (the packaged) soname failed, which
+		 * dlerror() names, not a fallback's */
+		if (h == NULL && i == 0)
+			snprintf(why, sizeof(why), "%s", dlerror());
 	}
 	if (h == NULL) {
-		/* dlerror() names the last soname tried and why it failed */
-		snprintf(err, errlen, "%s needs %s (%s; Debian package %s): %s",
+		snprintf(err, errlen,
+			 "%s needs %s (%s): %s; install the Debian package %s",
 			 lib->feature, lib->name,
 			 lib->n_sonames > 0 ? lib->sonames[0] : "no soname",
-			 lib->package,
-			 lib->n_sonames > 0 ? dlerror() : "none to try");
+			 why, lib->package);
 		return -ENOENT;
 	}
 	for (i = 0; i < lib->n_syms; i++) {
 		sym = dlsym(h, lib->syms[i].name);
 		if (sym == NULL) {
 			snprintf(err, errlen,
-				 "%s: %s is not a usable %s (no "
-				 "symbol %s; Debian package %s)",
+				 "%s: %s is not a usable %s (no symbol %s); "
+				 "install the Debian package %s",
 				 lib->feature, soname, lib->name,
 				 lib->syms[i].name, lib->package);
 			memset(table, 0, lib->table_size);

@@ -42,9 +42,11 @@ struct dl_lib {
 /* Fill `table` (table_size bytes, caller-owned) from the first of
  * lib->sonames that loads. 0, every slot set; or -ENOENT with the table
  * all zero (NULL) and one line in err (caller-owned, errlen bytes):
- *   no library:  "FEATURE needs NAME (SONAME; Debian package PKG): why"
- *   no symbol:   "FEATURE: SONAME is not a usable NAME (no symbol SYM;
- *                 Debian package PKG)"
+ *   no library:  "FEATURE needs NAME (SONAME): dlerror()'s reason;
+ *                 install the Debian package PKG" (the first soname,
+ *                 the one the package installs)
+ *   no symbol:   "FEATURE: SONAME is not a usable NAME (no symbol SYM);
+ *                 install the Debian package PKG"
  * -EINVAL if a slot lies outside the table (a caller's bug). Thread-safe
  * as dlopen() is; writes only `table` and `err`. */
 int dl_table_load(const struct dl_lib *lib, void *table, char *err,

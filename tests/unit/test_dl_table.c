@@ -29,6 +29,8 @@ static const struct dl_sym libm_syms[] = {
 static const char *const libm_only[] = { "libm.so.6" };
 static const char *const none_then_libm[] = { NO_LIB, "libm.so.6" };
 static const char *const none[] = { NO_LIB };
+static const char *const two_missing[] = { NO_LIB,
+					   "libccid-gadget-fallback.so.1" };
 
 /* n_syms 2: cos and floor; 3 adds the one libm lacks */
 static struct dl_lib libm_lib(const char *const *sonames, size_t n,
@@ -93,11 +95,16 @@ static void missing_library(void)
 	char err[256] = "";
 
 	CHECK_EQ(load_fails(&lib, err, sizeof(err)), -ENOENT);
-	CHECK(strstr(err, "--maths needs libm (" NO_LIB
-			  "; Debian package libc6): ") == err);
-	CHECK(strstr(err, "cannot open shared object file") !=
-	      NULL); /* dlerror */
+	CHECK(strstr(err, "--maths needs libm (" NO_LIB "): ") == err);
+	/* dlerror()'s reason, then the fix */
+	CHECK(strstr(err, "cannot open shared object file") != NULL);
+	CHECK(strstr(err, "; install the Debian package libc6") != NULL);
 	CHECK(strchr(err, '\n') == NULL);
+	/* of two, the first's reason: the one the package installs */
+	lib = libm_lib(two_missing, 2, 2);
+	CHECK_EQ(load_fails(&lib, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "--maths needs libm (" NO_LIB "): " NO_LIB ": ") ==
+	      err);
 	/* no soname at all: still one line, not a stale dlerror() */
 	lib.n_sonames = 0;
 	CHECK_EQ(load_fails(&lib, err, sizeof(err)), -ENOENT);
@@ -116,9 +123,9 @@ static void missing_symbol(void)
 	char err[256] = "";
 
 	CHECK_EQ(load_fails(&lib, err, sizeof(err)), -ENOENT);
-	CHECK(strcmp(err,
-		     "--maths: libm.so.6 is not a usable libm (no symbol "
-		     "ccid_gadget_no_such_symbol; Debian package libc6)") == 0);
+	CHECK(strcmp(err, "--maths: libm.so.6 is not a usable libm (no symbol "
+			  "ccid_gadget_no_such_symbol); install the Debian "
+			  "package libc6") == 0);
 }
 
 static void slot_outside_table(void)

@@ -66,7 +66,7 @@ extern struct vcg_gnutls_api vcg_gnutls;
 /* Load GnuTLS (once; later calls return the first result). 0, or -ENOENT
  * with one line in err (caller-owned, errlen bytes) naming the library,
  * its Debian package and why, e.g. "TLS (tls-creds=) needs GnuTLS 3.4 or
- * later (libgnutls.so.30; Debian package libgnutls30): ...". */
+ * later (libgnutls.so.30): ...; install the Debian package libgnutls30". */
 int vcg_gnutls_load(char *err, size_t errlen);
 
 /* For tests: fill `api` from the library `soname` (not the shared table);
