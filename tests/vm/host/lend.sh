@@ -22,7 +22,10 @@
 #    again. The lender's NSS slot watch does it (vscc_slotwatch.h: the
 #    gadget's reader appearing in pcscd stops libcacard's own slot-event
 #    thread for good); without it the PC never saw the removal and the
-#    login after device_add failed (CKR_GENERAL_ERROR).
+#    login after device_add failed (CKR_GENERAL_ERROR);
+#  - the card pulled and put back at once: the lender sees a new token in
+#    the slot (the watch's "replaced", or removed then inserted) and the
+#    PC signs with it.
 # ~75 s of script, ~90 s of VM: make soak runs it (tests/soak). By hand,
 # from the top of the tree (QEMU opens build/host/roe relative to it):
 #   tests/vm/host/make-token && tests/vm/bed run tests/vm/host/lend.sh ARGS
@@ -142,6 +145,18 @@ for round in 1 2; do
 	check "$G: round $round: ... the PC lists the three certificates byte for byte again" roe_certs_on_pc
 	check "$G: round $round: ... and signs with the card's PIN; openssl verifies" signs_with $PIN
 done
+# Pulled and put back at once: the lender may see the slot empty, or only
+# a new token in it (vscc_slotwatch.h "replaced"); either way libcacard's
+# card must be the new token's, or the PC's login fails.
+: >/tmp/vscclient.log
+swap_at_once() { bed_monitor "device_del card0" && bed_monitor "$CARD_ADD"; }
+lender_saw_new_card() { grep -q "was replaced (NSS slot)\|was inserted (NSS slot)" /tmp/vscclient.log; }
+pc_signs_again() { pc_card_back && signs_with $PIN; }
+check "$G: pulled and put back at once (device_del, device_add)" swap_at_once
+check "$G: ... the lender says a new card is in (removed and inserted, or replaced)" \
+	wait_for 10 lender_saw_new_card
+grep "NSS slot" /tmp/vscclient.log
+check "$G: ... the PC has the card, which signs with its PIN" pc_signs_again
 check "$G: a wrong PIN after the rounds is still refused" wrong_pin
 check "$G: the lender still runs" alive $CLIENT_PID
 check "$G: the daemon exits 0 on SIGTERM" gadget_stop
