@@ -29,7 +29,7 @@
 #  - a lender quits (the PC loses the gadget), the card is pulled, a new
 #    lender starts on the empty reader (the PC sees an empty reader), the
 #    card is put in: the PC sees it and signs (the watch's "inserted").
-# 50 checks, ~65-95 s of script, ~70-100 s of VM: make soak runs it (tests/soak). By hand,
+# 51 checks, ~65-95 s of script, ~70-100 s of VM: make soak runs it (tests/soak). By hand,
 # from the top of the tree (QEMU opens build/host/roe relative to it):
 #   tests/vm/host/make-token && tests/vm/bed run tests/vm/host/lend.sh ARGS
 # with ARGS from the "# bed:" line below.
@@ -104,8 +104,17 @@ check "$G: the daemon with a passthru card starts listening" wait_for 10 test -S
 check "$G: (self-test) before the lender's ReaderAdd the PC has no gadget" gadget_off_host
 lender_start -d 1 127.0.0.1 $PORT
 check "$G: the lender's ReaderAdd plugs the gadget in: the host enumerates it" wait_for 60 gadget_on_host
-check "$G: the lender's VSC_ATR: pcscd lists both readers, both with a card" \
+check "$G: pcscd lists both readers, QEMU's and the gadget's" \
 	pcsc_client --wait-reader 20 --list --expect-readers 2
+# The index of the gadget's reader in pcscd's list (QEMU's is the other).
+gadget_reader() { pcsc_client --list | sed -n 's/^\([0-9]*\): .*HOSTBOARD.*/\1/p'; }
+GR=$(gadget_reader)
+QR=$((1 - GR))
+echo "gadget reader $GR, QEMU's $QR"
+# Within 10 s, the PC's pcscd sees the card gone from / back in the gadget's reader.
+pc_card_gone() { pcsc_client --reader $GR --wait-card 0 --wait-absent ${1:-10}; } # [S]
+pc_card_back() { pcsc_client --reader $GR --wait-card 10 --atr --expect-atr $CAC_ATR; }
+check "$G: the lender's VSC_ATR: the gadget's reader has the card, libcacard's ATR" pc_card_back
 check "$G: the gadget's reader is kept out of the lender: its libcacard has one reader, QEMU's" lender_has_one_reader
 # The check above can fail: without ignored_readers OpenSC offers both.
 check "$G: ... OpenSC's default configuration shows two tokens (the gadget's too)" default_sees_two
@@ -118,17 +127,8 @@ check "$G: ... and that signature does not verify against roe-id's key" verifies
 # ---- removal and insertion at the lending side ----
 
 CARD_ADD="device_add ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0"
-# The index of the gadget's reader in pcscd's list (QEMU's is the other).
-gadget_reader() { pcsc_client --list | sed -n 's/^\([0-9]*\): .*HOSTBOARD.*/\1/p'; }
-GR=$(gadget_reader)
-QR=$((1 - GR))
-echo "gadget reader $GR, QEMU's $QR"
-# Within 10 s, the PC's pcscd sees the card gone from / back in the gadget's reader.
-pc_card_gone() { pcsc_client --reader $GR --wait-card 0 --wait-absent ${1:-10}; } # [S]
-pc_card_back() { pcsc_client --reader $GR --wait-card 10 --atr --expect-atr $CAC_ATR; }
 lender_pcscd_gone() { pcsc_client --reader $QR --wait-card 0 --wait-absent 10; }
 lender_pcscd_back() { pcsc_client --reader $QR --wait-card 10 --atr; }
-lent_card_is_in() { pcsc_client --reader $GR --wait-card 0 --atr; }
 
 check "$G: (self-test) before any device_del the PC's card-gone check fails" fails pc_card_gone 2
 for round in 1 2; do
