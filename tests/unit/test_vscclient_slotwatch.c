@@ -12,14 +12,38 @@ struct pair {
 };
 
 static const struct pair pairs[] = {
-	{ "present, same series: nothing", { true, 3 }, { true, 3 }, VSCC_SLOT_SAME },
-	{ "empty, still empty: nothing", { false, 0 }, { false, 0 }, VSCC_SLOT_SAME },
-	{ "empty, stale series differs: nothing", { false, 3 }, { false, 7 }, VSCC_SLOT_SAME },
-	{ "present, then empty: removed", { true, 3 }, { false, 0 }, VSCC_SLOT_REMOVED },
-	{ "present, then empty with the old series: removed", { true, 3 }, { false, 3 }, VSCC_SLOT_REMOVED },
-	{ "empty, then present: inserted", { false, 0 }, { true, 4 }, VSCC_SLOT_INSERTED },
-	{ "empty, then present with the old series: inserted", { false, 3 }, { true, 3 }, VSCC_SLOT_INSERTED },
-	{ "present, new series (swapped between looks): replaced", { true, 3 }, { true, 4 }, VSCC_SLOT_REPLACED },
+	{ "present, same series: nothing",
+	  { true, 3 },
+	  { true, 3 },
+	  VSCC_SLOT_SAME },
+	{ "empty, still empty: nothing",
+	  { false, 0 },
+	  { false, 0 },
+	  VSCC_SLOT_SAME },
+	{ "empty, stale series differs: nothing",
+	  { false, 3 },
+	  { false, 7 },
+	  VSCC_SLOT_SAME },
+	{ "present, then empty: removed",
+	  { true, 3 },
+	  { false, 0 },
+	  VSCC_SLOT_REMOVED },
+	{ "present, then empty with the old series: removed",
+	  { true, 3 },
+	  { false, 3 },
+	  VSCC_SLOT_REMOVED },
+	{ "empty, then present: inserted",
+	  { false, 0 },
+	  { true, 4 },
+	  VSCC_SLOT_INSERTED },
+	{ "empty, then present with the old series: inserted",
+	  { false, 3 },
+	  { true, 3 },
+	  VSCC_SLOT_INSERTED },
+	{ "present, new series (swapped between looks): replaced",
+	  { true, 3 },
+	  { true, 4 },
+	  VSCC_SLOT_REPLACED },
 };
 
 static void one_pair(const void *arg)
@@ -33,10 +57,13 @@ static void one_pair(const void *arg)
 static void names(void)
 {
 	CHECK(strcmp(vscc_slot_change_name(VSCC_SLOT_REMOVED), "removed") == 0);
-	CHECK(strcmp(vscc_slot_change_name(VSCC_SLOT_INSERTED), "inserted") == 0);
-	CHECK(strcmp(vscc_slot_change_name(VSCC_SLOT_REPLACED), "replaced") == 0);
+	CHECK(strcmp(vscc_slot_change_name(VSCC_SLOT_INSERTED), "inserted") ==
+	      0);
+	CHECK(strcmp(vscc_slot_change_name(VSCC_SLOT_REPLACED), "replaced") ==
+	      0);
 	CHECK(strcmp(vscc_slot_change_name(VSCC_SLOT_SAME), "unchanged") == 0);
-	CHECK(strcmp(vscc_slot_change_name((enum vscc_slot_change)99), "unchanged") == 0);
+	CHECK(strcmp(vscc_slot_change_name((enum vscc_slot_change)99),
+		     "unchanged") == 0);
 }
 
 int main(void)

@@ -114,13 +114,16 @@ static PK11SlotInfo *slot_of_reader(const char *name)
 	if (name == NULL || lock == NULL)
 		return NULL;
 	SECMOD_GetReadLock(lock);
-	for (m = SECMOD_GetDefaultModuleList(); m != NULL && found == NULL; m = m->next) {
-		if (m->module == NULL || m->module == SECMOD_GetInternalModule())
+	for (m = SECMOD_GetDefaultModuleList(); m != NULL && found == NULL;
+	     m = m->next) {
+		if (m->module == NULL ||
+		    m->module == SECMOD_GetInternalModule())
 			continue;
 		for (int i = 0; i < m->module->slotCount; i++) {
 			PK11SlotInfo *slot = m->module->slots[i];
 
-			if (slot != NULL && strcmp(PK11_GetSlotName(slot), name) == 0) {
+			if (slot != NULL &&
+			    strcmp(PK11_GetSlotName(slot), name) == 0) {
 				found = PK11_ReferenceSlot(slot);
 				break;
 			}

@@ -18,9 +18,13 @@ enum vscc_slot_change vscc_slot_change(const struct vscc_slot_look *was,
 const char *vscc_slot_change_name(enum vscc_slot_change ch)
 {
 	switch (ch) {
-	case VSCC_SLOT_REMOVED: return "removed";
-	case VSCC_SLOT_INSERTED: return "inserted";
-	case VSCC_SLOT_REPLACED: return "replaced";
-	default: return "unchanged";
+	case VSCC_SLOT_REMOVED:
+		return "removed";
+	case VSCC_SLOT_INSERTED:
+		return "inserted";
+	case VSCC_SLOT_REPLACED:
+		return "replaced";
+	default:
+		return "unchanged";
 	}
 }

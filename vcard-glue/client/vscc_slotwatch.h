@@ -37,10 +37,10 @@ struct vscc_slot_look {
 };
 
 enum vscc_slot_change {
-	VSCC_SLOT_SAME,       /* nothing to do */
-	VSCC_SLOT_REMOVED,    /* remove the card */
-	VSCC_SLOT_INSERTED,   /* insert the card (mirror the new token) */
-	VSCC_SLOT_REPLACED,   /* another token between two looks: remove, insert */
+	VSCC_SLOT_SAME,     /* nothing to do */
+	VSCC_SLOT_REMOVED,  /* remove the card */
+	VSCC_SLOT_INSERTED, /* insert the card (mirror the new token) */
+	VSCC_SLOT_REPLACED, /* another token between two looks: remove, insert */
 };
 
 /* What happened between the look `was` and the look `now`. */
