@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vscc_args.h"
@@ -209,12 +210,38 @@ static int client_setup(struct client *c)
 	return 0;
 }
 
-/* Poll the server, libcacard's events, the signals and stdin until one
- * of them ends the session: > 0 to quit, < 0 on a session error (the
- * reason in session.why). */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A hardware card's slot is looked at every VSCC_SLOT_POLL_MS
+ * (vscc_slotwatch.h): the poll timeout until the next look, or -1 (none
+ * to watch). Looks when one is due. */
+static int watch_slot(struct vscc_cacard *cacard, int64_t *next_ms)
+{
+	int64_t now;
+
+	if (!vscc_cacard_watching(cacard))
+		return -1;
+	now = now_ms();
+	if (now >= *next_ms) {
+		vscc_cacard_watch(cacard);
+		*next_ms = now + VSCC_SLOT_POLL_MS;
+	}
+	return (int)(*next_ms - now);
+}
+
+/* Poll the server, libcacard's events, a hardware card's slot, the
+ * signals and stdin until one of them ends the session: > 0 to quit, < 0
+ * on a session error (the reason in session.why). */
 static int client_loop(struct client *c)
 {
 	int rc = vscc_session_start(&session);
+	int64_t next_look = 0;
 
 	while (rc == 0) {
 		struct pollfd p[4] = {
@@ -225,7 +252,9 @@ static int client_loop(struct client *c)
 			{ .fd = c->stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN },
 		};
 
-		if (!vcg_stream_pending(c->stream) && poll(p, 4, -1) < 0) {
+		int timeout = watch_slot(&c->cacard, &next_look);
+
+		if (!vcg_stream_pending(c->stream) && poll(p, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -errno;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <libcacard.h>
+#include <pk11pub.h>
+#include <secmod.h>
 
 #include "vscc_card_ops.h"
 
@@ -100,6 +102,82 @@ int vscc_cacard_start(struct vscc_cacard *c, const char *options, char *why,
 	return 0;
 }
 
+/* The NSS slot libcacard made the reader `name` of (vcard_emul_init()
+ * names a hardware reader PK11_GetSlotName() of a slot of a module other
+ * than NSS's internal one), referenced; NULL for a soft card's reader. */
+static PK11SlotInfo *slot_of_reader(const char *name)
+{
+	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
+	SECMODModuleList *m;
+	PK11SlotInfo *found = NULL;
+
+	if (name == NULL || lock == NULL)
+		return NULL;
+	SECMOD_GetReadLock(lock);
+	for (m = SECMOD_GetDefaultModuleList(); m != NULL && found == NULL;
+	     m = m->next) {
+		if (m->module == NULL ||
+		    m->module == SECMOD_GetInternalModule())
+			continue;
+		for (int i = 0; i < m->module->slotCount; i++) {
+			PK11SlotInfo *slot = m->module->slots[i];
+
+			if (slot != NULL &&
+			    strcmp(PK11_GetSlotName(slot), name) == 0) {
+				found = PK11_ReferenceSlot(slot);
+				break;
+			}
+		}
+	}
+	SECMOD_ReleaseReadLock(lock);
+	return found;
+}
+
+static struct vscc_slot_look look_at(PK11SlotInfo *slot)
+{
+	struct vscc_slot_look l = { .present = PK11_IsPresent(slot) };
+
+	l.series = l.present ? PK11_GetSlotSeries(slot) : 0;
+	return l;
+}
+
+/* Our reader was announced: watch its slot if it has one. */
+static void watch_start(struct vscc_cacard *c)
+{
+	c->slot = slot_of_reader(vreader_get_name(c->reader));
+	if (c->slot != NULL)
+		c->seen = look_at(c->slot);
+}
+
+static void watch_stop(struct vscc_cacard *c)
+{
+	if (c->slot != NULL)
+		PK11_FreeSlot(c->slot);
+	c->slot = NULL;
+}
+
+void vscc_cacard_watch(struct vscc_cacard *c)
+{
+	struct vscc_slot_look now;
+	enum vscc_slot_change ch;
+
+	if (!vscc_cacard_watching(c))
+		return;
+	now = look_at(c->slot);
+	ch = vscc_slot_change(&c->seen, &now);
+	c->seen = now;
+	if (ch == VSCC_SLOT_SAME)
+		return;
+	fprintf(stderr, "ccid-vscclient: the card in '%s' was %s (NSS slot)\n",
+		vreader_get_name(c->reader), vscc_slot_change_name(ch));
+	/* Each is a no-op when libcacard's own thread already did it: its
+	 * card events reach the session through the pipe either way. */
+	if (ch == VSCC_SLOT_REMOVED || ch == VSCC_SLOT_REPLACED)
+		(void)vcard_emul_force_card_remove(c->reader);
+	if (ch == VSCC_SLOT_INSERTED || ch == VSCC_SLOT_REPLACED)
+		(void)vcard_emul_force_card_insert(c->reader);
+}
+
 int vscc_cacard_next_event(struct vscc_cacard *c, struct vscc_event *out)
 {
 	VEvent *ev;
@@ -114,8 +192,10 @@ int vscc_cacard_next_event(struct vscc_cacard *c, struct vscc_event *out)
 		return n < 0 ? -errno : -EIO;
 	if (ev->reader == NULL)
 		goto done;
-	if (c->reader == NULL && ev->type == VEVENT_READER_INSERT)
+	if (c->reader == NULL && ev->type == VEVENT_READER_INSERT) {
 		c->reader = vreader_reference(ev->reader);
+		watch_start(c);
+	}
 	if (ev->reader != c->reader) {
 		fprintf(stderr, "ccid-vscclient: ignoring libcacard reader '%s' (one reader per session)\n",
 			vreader_get_name(ev->reader));
@@ -129,6 +209,7 @@ int vscc_cacard_next_event(struct vscc_cacard *c, struct vscc_event *out)
 		break;
 	case VEVENT_READER_REMOVE:
 		out->kind = VSCC_EV_READER_REMOVE;
+		watch_stop(c);
 		vreader_free(c->reader);
 		c->reader = NULL;
 		break;
@@ -217,6 +298,7 @@ void vscc_cacard_stop(struct vscc_cacard *c)
 		close(c->ev_rd);
 	}
 	c->ev_rd = c->ev_wr = -1;
+	watch_stop(c);
 	if (c->reader != NULL)
 		vreader_free(c->reader);
 	c->reader = NULL;

@@ -18,9 +18,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vscc_slotwatch.h"
+
 /* Not vscc_session.h: libcacard.h declares VSC_ATR and VSC_APDU too
  * (vscard_common.h), clashing with vscard_codec.h's enum. */
 struct VReaderStruct;
+struct PK11SlotInfoStr;
 struct vscc_card_ops;
 
 #define VSCC_ATR_MAX 33   /* VSC_MAX_ATR */
@@ -45,6 +48,11 @@ struct vscc_cacard {
 	pthread_t thread;
 	bool thread_started;
 	struct VReaderStruct *reader;     /* ours, referenced; NULL until announced */
+	/* Hardware mode: our reader's NSS slot (a module's, not NSS's
+	 * internal one), referenced, and what the last look at it saw
+	 * (vscc_slotwatch.h); NULL for a soft card: nothing to watch. */
+	struct PK11SlotInfoStr *slot;
+	struct vscc_slot_look seen;
 };
 
 /* The card callbacks for vscc_session (ctx: the struct vscc_cacard). */
@@ -70,6 +78,18 @@ void vscc_cacard_insert(struct vscc_cacard *c, FILE *out);
 void vscc_cacard_remove(struct vscc_cacard *c, FILE *out);
 /* Every reader libcacard has, one a line. */
 void vscc_cacard_list(struct vscc_cacard *c, FILE *out);
+
+/* Hardware mode: look at our reader's slot and remove, insert or replace
+ * libcacard's card when the slot changed since the last look (one line
+ * on stderr then; libcacard's own slot-event thread may have stopped,
+ * vscc_slotwatch.h says why). Call every VSCC_SLOT_POLL_MS while
+ * vscc_cacard_watching(). */
+void vscc_cacard_watch(struct vscc_cacard *c);
+
+static inline bool vscc_cacard_watching(const struct vscc_cacard *c)
+{
+	return c->slot != NULL && c->reader != NULL;
+}
 
 void vscc_cacard_stop(struct vscc_cacard *c);
 
