@@ -403,6 +403,13 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 	return ret;
 }
 
+static bool out_thread_wanted(void)
+{
+	const char *v = getenv("CCID_GADGET_OUT_THREAD");
+
+	return v && !strcmp(v, "1");
+}
+
 /* Serve until SIGINT/SIGTERM (or a fatal error): the exit status. */
 static int daemon_loop(struct daemon *d)
 {
@@ -425,6 +432,11 @@ static int daemon_loop(struct daemon *d)
 		.on_bound = status_on_bound,
 		.on_bound_ctx = d,
 		.pcap = d->pcap,
+		/* The bulk-OUT transport (gadget/ffs/ffs_io.h): AIO through
+		 * the loop, or CCID_GADGET_OUT_THREAD=1: a transfer thread
+		 * with blocking reads (bench/README.md, transport
+		 * candidates). */
+		.out_thread = out_thread_wanted(),
 	};
 
 	return gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
