@@ -403,11 +403,18 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 	return ret;
 }
 
+#ifndef OUT_THREAD_DEFAULT
+#define OUT_THREAD_DEFAULT false
+#endif
 static bool out_thread_wanted(void)
 {
 	const char *v = getenv("CCID_GADGET_OUT_THREAD");
 
-	return v && !strcmp(v, "1");
+	if (v && !strcmp(v, "1"))
+		return true;
+	if (v && !strcmp(v, "0"))
+		return false;
+	return OUT_THREAD_DEFAULT;
 }
 
 /* Serve until SIGINT/SIGTERM (or a fatal error): the exit status. */
