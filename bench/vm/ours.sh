@@ -23,6 +23,11 @@ ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
 FLOORS="floor floor-aio" TEST_THREAD=1
 [ -f /bench/conf ] && . /bench/conf
 
+# every other row with the daemon's bulk-OUT transport chosen here
+# (gadget/daemon/main.c: 0 = AIO, 1 = the transfer thread)
+OUT_THREAD=${OUT_THREAD:-0}
+export CCID_GADGET_OUT_THREAD=$OUT_THREAD
+
 D=/cards/nopin
 # personality=cac: the same CAC card QEMU's ccid-card-emulated serves, row for row
 EMUL_SPEC="emulated,backend=certificates,db=sql:$D,cert1=id-cert,cert2=signing-cert,cert3=encryption-cert,personality=cac"
@@ -203,7 +208,7 @@ for speed in $SPEEDS; do
 		if [ "$TEST_THREAD" = 1 ]; then
 			export CCID_GADGET_OUT_THREAD=1
 			gadget_start --card test
-			unset CCID_GADGET_OUT_THREAD
+			export CCID_GADGET_OUT_THREAD=$OUT_THREAD
 			apdu_ctx $GADGET_PID $r test-thread-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
 			apdu xfer $r thread-echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
 			[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID test-thread-$speed 9000 $SEL_TEST
