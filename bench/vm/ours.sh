@@ -17,7 +17,8 @@
 # pkcs11-tool -L, -O, --sign (emulated card), OPS times each; the daemon's
 # start-to-bound time (READY=1, sent after the UDC bind), START times.
 # Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
-# Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS).
+# Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS
+# TEST_THREAD OUT_THREAD).
 
 ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
 FLOORS="floor floor-aio" TEST_THREAD=1
