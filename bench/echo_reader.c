@@ -4,7 +4,8 @@
  * through libcfs, the same descriptors and CCID class descriptor through
  * ffs_open()), but no engine, no event loop, no AIO and no card: blocking
  * read() on ep1, the answer built in place, blocking write() on ep2.
- * Every XfrBlock is answered at once with 90 00; IccPowerOn with the test
+ * Every XfrBlock is answered at once with 90 00 (the test card's ECHO with
+ * its data + 90 00, for the large-transfer rows); IccPowerOn with the test
  * card's ATR; GetSlotStatus / IccPowerOff / the parameter commands with
  * the minimum libccid needs. Whatever ccid-gadget takes on top of this for
  * the same SCardTransmit is the cost of its engine, loop and card.
@@ -17,6 +18,18 @@
  * epoll_wait on it, read the eventfd, io_getevents. The floor with the
  * daemon's I/O model: what -a adds over blocking I/O is the cost of that
  * model, what the daemon adds over -a is its engine and card.
+ *
+ * Two more I/O models, candidates for the daemon's transport, each with a
+ * loop thread standing for the daemon's event loop (epoll on an eventfd):
+ * -t: a transfer thread reads bulk-OUT with blocking read(), hands the
+ *     message to the loop thread (eventfd), which builds the answer,
+ *     submits its bulk-IN write with AIO and lets the transfer thread read
+ *     again (a second eventfd): blocking OUT, the engine where it is.
+ * -l: the transfer thread reads bulk-OUT with blocking read() and builds
+ *     and submits the answer itself (AIO write) under a mutex the loop
+ *     thread also takes: the engine run on the transfer thread under the
+ *     loop's lock, no hand-off. The loop thread reaps the write
+ *     completions.
  *
  * Bulk-OUT reads follow bed trap 6 (tests/vm/README.md) (one wMaxPacketSize, then the rest
  * of dwLength rounded up to it); bulk-IN replies that fill their last
@@ -54,6 +67,8 @@ static const uint8_t atr[] = { 0x3B, 0x9A, 0x11, 0x80, 0x31, 0xFE, 0x45,
 
 static volatile sig_atomic_t stop;
 static int verbose, use_aio;
+/* -t / -l: the transport candidates for the daemon (bench/README.md) */
+static int use_thread, use_inline;
 
 /* -a: one transfer the daemon's way; returns bytes or -errno. */
 static io_context_t aio_ctx;
@@ -89,6 +104,21 @@ static ssize_t aio_xfer(int fd, void *buf, size_t len, bool wr)
 		if (n == 1)
 			return (long)ev.res;
 	}
+}
+
+/* -t / -l: submit the answer (and its ZLP) and return at once: f_fs copies
+ * the data at submit (gadget/ffs/ffs_io.h); the loop thread reaps. */
+static int aio_send(int fd, void *buf, size_t len, bool zlp)
+{
+	struct iocb cb[2], *list[2] = { &cb[0], &cb[1] };
+	int n;
+
+	io_prep_pwrite(&cb[0], fd, buf, len, 0);
+	io_set_eventfd(&cb[0], aio_evfd);
+	io_prep_pwrite(&cb[1], fd, buf, 0, 0);
+	io_set_eventfd(&cb[1], aio_evfd);
+	n = io_submit(aio_ctx, zlp ? 2 : 1, list);
+	return n == (zlp ? 2 : 1) ? 0 : -EIO;
 }
 
 static ssize_t ep_read(int fd, void *buf, size_t len)
@@ -173,11 +203,36 @@ static long read_msg(struct bulk *b, uint16_t mps)
 	return (long)have;
 }
 
+/* The test card's ECHO (vcg_testcard.h: 80 EE 00 00 Lc data [Le], short
+ * or extended Lc): the data is copied to `out` (room for 65535 bytes), so
+ * the floor moves the same bytes as the daemon for make bench's large
+ * transfers. Anything else: no data. Returns the data length. */
+static size_t echo_data(const uint8_t *apdu, size_t len, uint8_t *out)
+{
+	size_t lc, off;
+
+	if (len < 5 || apdu[0] != 0x80 || apdu[1] != 0xEE)
+		return 0;
+	if (apdu[4] != 0) {
+		lc = apdu[4];
+		off = 5;
+	} else if (len >= 7) {
+		lc = (size_t)apdu[5] << 8 | apdu[6];
+		off = 7;
+	} else {
+		return 0;
+	}
+	if (lc > len - off)
+		return 0;
+	memcpy(out, apdu + off, lc);
+	return lc;
+}
+
 static size_t reply(const uint8_t *rx, size_t rxlen, uint8_t *tx,
 		    bool *powered)
 {
 	uint8_t type = rx[0], icc;
-	size_t len = 0;
+	size_t len = 0, dlen;
 
 	memset(tx, 0, 10);
 	tx[5] = rx[5];   /* bSlot */
@@ -191,9 +246,12 @@ static size_t reply(const uint8_t *rx, size_t rxlen, uint8_t *tx,
 		break;
 	case CCID_PC_XFR_BLOCK:
 		tx[0] = CCID_RDR_DATA_BLOCK;
-		tx[10] = 0x90;
-		tx[11] = 0x00;
-		len = 2;
+		dlen = ccid_get_le32(rx + 1);
+		len = echo_data(rx + 10, dlen < rxlen - 10 ? dlen : rxlen - 10,
+				tx + 10);
+		tx[10 + len] = 0x90;
+		tx[11 + len] = 0x00;
+		len += 2;
 		break;
 	case CCID_PC_GET_PARAMETERS:
 	case CCID_PC_RESET_PARAMETERS:
@@ -228,9 +286,79 @@ static size_t reply(const uint8_t *rx, size_t rxlen, uint8_t *tx,
 		tx[8] = CCID_ERR_ICC_MUTE;
 		len = 0;
 	}
-	(void)rxlen;
 	ccid_put_le32(tx + 1, (uint32_t)len);
 	return 10 + len;
+}
+
+/* -t / -l: the loop thread's state */
+static pthread_mutex_t loop_lock = PTHREAD_MUTEX_INITIALIZER;
+static int handoff_efd = -1, go_efd = -1;   /* -t: message in; read on */
+static long handoff_len;
+static uint16_t handoff_in_mps;
+static bool loop_powered;
+
+static void *loop_main(void *arg)
+{
+	struct bulk *b = arg;
+	struct epoll_event eev[2];
+	struct io_event ev[8];
+	struct timespec zero = { 0, 0 };
+	uint64_t count;
+	int i, n;
+
+	while (!stop) {
+		n = epoll_wait(aio_epfd, eev, 2, 200);
+		pthread_mutex_lock(&loop_lock);
+		for (i = 0; i < n; i++) {
+			if (eev[i].data.fd == aio_evfd) {
+				if (read(aio_evfd, &count, sizeof(count)) < 0 &&
+				    errno != EAGAIN)
+					break;
+				while (io_getevents(aio_ctx, 0, 8, ev, &zero) > 0)
+					;
+			} else if (eev[i].data.fd == handoff_efd &&
+				   read(handoff_efd, &count, sizeof(count)) > 0) {
+				size_t len = reply(b->rx, (size_t)handoff_len,
+						   b->tx, &loop_powered);
+
+				aio_send(b->in, b->tx, len,
+					 len % handoff_in_mps == 0);
+				count = 1;
+				if (write(go_efd, &count, sizeof(count)) < 0)
+					break;
+			}
+		}
+		pthread_mutex_unlock(&loop_lock);
+	}
+	return NULL;
+}
+
+/* -t / -l: one message read on the transfer thread, then handed off (-t)
+ * or answered here under the loop's lock (-l). false: the endpoint went
+ * away (ask the speed again). */
+static bool candidate_step(struct bulk *b, long n, uint16_t in_mps)
+{
+	uint64_t one = 1;
+
+	if (use_inline) {
+		size_t len;
+		int ret;
+
+		pthread_mutex_lock(&loop_lock);
+		len = reply(b->rx, (size_t)n, b->tx, &loop_powered);
+		ret = aio_send(b->in, b->tx, len, len % in_mps == 0);
+		pthread_mutex_unlock(&loop_lock);
+		return ret == 0;
+	}
+	handoff_len = n;
+	handoff_in_mps = in_mps;
+	if (write(handoff_efd, &one, sizeof(one)) < 0)
+		return false;
+	/* blocking eventfd: the loop has answered, b->rx is free again */
+	while (read(go_efd, &one, sizeof(one)) < 0)
+		if (errno != EINTR || stop)
+			return false;
+	return true;
 }
 
 static void *bulk_main(void *arg)
@@ -252,6 +380,11 @@ static void *bulk_main(void *arg)
 				break;   /* disabled / reset: ask the speed again */
 			if (n < 10)
 				continue;
+			if (use_thread || use_inline) {
+				if (!candidate_step(b, n, in_mps))
+					break;
+				continue;
+			}
 			size_t len = reply(b->rx, (size_t)n, b->tx, &powered);
 
 			if (ep_write(b->in, b->tx, len) < 0)
@@ -290,7 +423,7 @@ int main(int argc, char **argv)
 	struct bulk b = { 0 };
 	char udc[256], serial[64], err[512];
 	struct sigaction sa = { .sa_handler = on_signal };
-	pthread_t th;
+	pthread_t th, loop_th;
 	int i, ret = 1;
 
 	for (i = 1; i < argc; i++) {
@@ -298,15 +431,32 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (!strcmp(argv[i], "-a"))
 			use_aio = 1;
+		else if (!strcmp(argv[i], "-t"))
+			use_thread = 1;
+		else if (!strcmp(argv[i], "-l"))
+			use_inline = 1;
 	}
-	if (use_aio) {
+	if (use_aio || use_thread || use_inline) {
 		struct epoll_event eev = { .events = EPOLLIN };
 
 		aio_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		aio_epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (aio_evfd < 0 || aio_epfd < 0 || io_setup(4, &aio_ctx) < 0 ||
-		    epoll_ctl(aio_epfd, EPOLL_CTL_ADD, aio_evfd, &eev) < 0) {
+		    (eev.data.fd = aio_evfd,
+		     epoll_ctl(aio_epfd, EPOLL_CTL_ADD, aio_evfd, &eev) < 0)) {
 			fprintf(stderr, "echo_reader: AIO set-up failed\n");
+			return 1;
+		}
+	}
+	if (use_thread) {
+		struct epoll_event eev = { .events = EPOLLIN };
+
+		handoff_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		go_efd = eventfd(0, EFD_CLOEXEC);
+		eev.data.fd = handoff_efd;
+		if (handoff_efd < 0 || go_efd < 0 ||
+		    epoll_ctl(aio_epfd, EPOLL_CTL_ADD, handoff_efd, &eev) < 0) {
+			fprintf(stderr, "echo_reader: hand-off set-up failed\n");
 			return 1;
 		}
 	}
@@ -353,6 +503,11 @@ int main(int argc, char **argv)
 		goto fail;
 	printf("echo_reader: bound to %s\n", udc);
 	fflush(stdout);
+	if ((use_thread || use_inline) &&
+	    pthread_create(&loop_th, NULL, loop_main, &b) != 0) {
+		snprintf(err, sizeof(err), "pthread_create failed");
+		goto fail;
+	}
 	if (pthread_create(&th, NULL, bulk_main, &b) != 0) {
 		snprintf(err, sizeof(err), "pthread_create failed");
 		goto fail;
@@ -374,6 +529,8 @@ int main(int argc, char **argv)
 	cfs_gadget_unbind(cg);   /* ends the blocking transfers */
 	pthread_kill(th, SIGTERM);
 	pthread_join(th, NULL);
+	if (use_thread || use_inline)
+		pthread_join(loop_th, NULL);
 	ffs_close(&fds);
 	cfs_gadget_destroy(cg);
 	return 0;

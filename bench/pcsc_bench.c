@@ -15,7 +15,8 @@
  *              (APDU-HEX | --echo N)
  *
  * --echo N: the test card's ECHO (80 EE 00 00, extended Lc when N > 255,
- * N pattern bytes, Le 00 00), whose answer is the data + 90 00. */
+ * N pattern bytes, Le 00 00), whose answer is the data + 90 00: both are
+ * checked, byte for byte. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -62,6 +63,16 @@ static size_t parse_hex(const char *s, uint8_t *out, size_t cap)
 		out[n++] = (uint8_t)(h << 4 | l);
 	}
 	return n;
+}
+
+/* The ECHO answer carries the pattern echo_apdu() sent (so the floor
+ * reader and the daemon are shown to move the same bytes). */
+static bool echo_is_pattern(const uint8_t *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (data[i] != echo_pattern_byte(i))
+			return false;
+	return true;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -216,9 +227,11 @@ int main(int argc, char **argv)
 				want_sw);
 			return 1;
 		}
-		if (echo > 0 && rlen != (DWORD)echo + 2) {
-			fprintf(stderr, "pcsc_bench: ECHO %ld answered %lu bytes\n",
-				echo, (unsigned long)rlen);
+		if (echo > 0 && (rlen != (DWORD)echo + 2 ||
+				 !echo_is_pattern(rsp, (size_t)echo))) {
+			fprintf(stderr, "pcsc_bench: ECHO %ld answered %lu bytes%s\n",
+				echo, (unsigned long)rlen,
+				rlen == (DWORD)echo + 2 ? ", not the data sent" : "");
 			return 1;
 		}
 		rsp_len = rlen;

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make bench, guest half for ccid-gadget (tests/vm/bed runs it; bench/run
-# boots it). One boot, dummy_hcd at full, high and super speed; per speed
-# and per round, in this order so drift hits every row alike:
-#   floor     bench/echo_reader (blocking I/O, no engine, 90 00 at once)
+# boots it once per round, ROUND in /bench/conf). dummy_hcd at full, high
+# and super speed; per speed, in this order so drift hits every row alike:
+#   floor     bench/echo_reader (blocking I/O, no engine, 90 00 at once);
+#             also ECHOes 4 KiB and 64 KiB like the test card below
 #   floor-aio bench/echo_reader -a (the same through the daemon's AIO +
-#             eventfd + epoll pattern)
+#             eventfd + epoll pattern); further transport candidates
+#             when FLOORS names them (floor-thread: -t, floor-inline: -l;
+#             see echo_reader.c)
 #   test      ccid-gadget --card test
 #   emulated  ccid-gadget --card emulated,backend=certificates (libcacard)
 #   passthru  ccid-gadget --card passthru + ccid-vscclient on 127.0.0.1
@@ -14,10 +17,17 @@
 # pkcs11-tool -L, -O, --sign (emulated card), OPS times each; the daemon's
 # start-to-bound time (READY=1, sent after the UDC bind), START times.
 # Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
-# Settings: /bench/conf (ROUNDS COUNT WARMUP OPS START SPEEDS).
+# Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS
+# TEST_THREAD OUT_THREAD).
 
-ROUNDS=3 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
+ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
+FLOORS="floor floor-aio" TEST_THREAD=1
 [ -f /bench/conf ] && . /bench/conf
+
+# every other row with the daemon's bulk-OUT transport chosen here
+# (gadget/daemon/main.c: 0 = AIO, 1 = the transfer thread)
+OUT_THREAD=${OUT_THREAD:-0}
+export CCID_GADGET_OUT_THREAD=$OUT_THREAD
 
 D=/cards/nopin
 # personality=cac: the same CAC card QEMU's ccid-card-emulated serves, row for row
@@ -84,7 +94,16 @@ syscalls() { # PID NAME SW APDU
 	out "sys,1,$name,$(awk -v n=$n '$NF == "total" { printf "%.2f", $4 / n; exit }' /tmp/strace.$name)"
 }
 
-echo_start() { # [-a]
+# echo_reader's flags for a floor row
+floor_flags() { # NAME
+	case $1 in
+	floor-aio) echo -a ;;
+	floor-thread) echo -t ;;
+	floor-inline) echo -l ;;
+	esac
+}
+
+echo_start() { # [-a|-t|-l]
 	echo_reader "$@" >/tmp/echo.log 2>&1 3>&- &
 	ECHO_PID=$!
 	wait_enumerated 30
@@ -150,26 +169,32 @@ first=${SPEEDS%% *}
 check "bench: modules load ($first speed)" usb_load $first
 check "bench: systemd-udevd starts" udevd_start
 check "bench: pcscd starts" pcscd_start
-out "info,1,kernel,$(uname -r),cpus,$(nproc),rounds,$ROUNDS,count,$COUNT,warmup,$WARMUP"
-out "rss,1,libcacard+nss-alone,$(cacard_rss $D 100)"
-# the same with libraries the daemon links but the emulated card does not
-# use, preloaded: what each adds to the RSS by being mapped and initialised
-out "rss,1,alone+gnutls,$(LD_PRELOAD=libgnutls.so.30 cacard_rss $D 100)"
-out "rss,1,alone+libpcap,$(LD_PRELOAD=libpcap.so.0.8 cacard_rss $D 100)"
-out "rss,1,alone+all-daemon-libs,$(LD_PRELOAD="libgnutls.so.30 libpcap.so.0.8 libusbgx.so.2 libaio.so.1 libpcsclite.so.1" cacard_rss $D 100)"
+if [ $ROUND = 1 ]; then
+	out "info,1,kernel,$(uname -r),cpus,$(nproc),count,$COUNT,warmup,$WARMUP"
+	out "rss,1,libcacard+nss-alone,$(cacard_rss $D 100)"
+	# the same with libraries the daemon links but the emulated card does
+	# not use, preloaded: what each adds to the RSS by being mapped and
+	# initialised
+	out "rss,1,alone+gnutls,$(LD_PRELOAD=libgnutls.so.30 cacard_rss $D 100)"
+	out "rss,1,alone+libpcap,$(LD_PRELOAD=libpcap.so.0.8 cacard_rss $D 100)"
+	out "rss,1,alone+all-daemon-libs,$(LD_PRELOAD="libgnutls.so.30 libpcap.so.0.8 libusbgx.so.2 libaio.so.1 libpcsclite.so.1" cacard_rss $D 100)"
+fi
 
 for speed in $SPEEDS; do
 	[ $speed = $first ] || check "bench: dummy_hcd at $speed speed" usb_set_speed $speed
-	for r in $(seq $ROUNDS); do
+	for r in $ROUND; do
 		diag "bench: $speed round $r"
-		echo_start
-		apdu_ctx $ECHO_PID $r floor-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
-		[ $r = 1 ] && [ $speed = $first ] && syscalls $ECHO_PID floor-$speed 9000 $SEL_TEST
-		echo_stop
-		echo_start -a
-		apdu_ctx $ECHO_PID $r floor-aio-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
-		[ $r = 1 ] && [ $speed = $first ] && syscalls $ECHO_PID floor-aio-$speed 9000 $SEL_TEST
-		echo_stop
+		for fl in $FLOORS; do
+			echo_start $(floor_flags $fl)
+			apdu_ctx $ECHO_PID $r $fl-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+			if [ $fl = floor ]; then
+				# the same bytes as the test card's large transfers
+				apdu xfer $r floor-echo4k-$speed --warmup 2 --count 20 --protocol t1 --echo 4096
+				apdu xfer $r floor-echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
+			fi
+			[ $r = 1 ] && [ $speed = $first ] && syscalls $ECHO_PID $fl-$speed 9000 $SEL_TEST
+			echo_stop
+		done
 
 		gadget_start --card test
 		apdu_ctx $GADGET_PID $r test-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
@@ -178,6 +203,18 @@ for speed in $SPEEDS; do
 		[ $r = 1 ] && rss test-$speed $GADGET_PID
 		[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID test-$speed 9000 $SEL_TEST
 		stop_all
+
+		# the bulk-OUT transfer thread (gadget/ffs/ffs_io.h), when the
+		# candidate is measured
+		if [ "$TEST_THREAD" = 1 ]; then
+			export CCID_GADGET_OUT_THREAD=1
+			gadget_start --card test
+			export CCID_GADGET_OUT_THREAD=$OUT_THREAD
+			apdu_ctx $GADGET_PID $r test-thread-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+			apdu xfer $r thread-echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
+			[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID test-thread-$speed 9000 $SEL_TEST
+			stop_all
+		fi
 
 		gadget_start --card "$EMUL_SPEC"
 		apdu_ctx $GADGET_PID $r emulated-$speed --warmup $WARMUP --count $COUNT --sw 610D $SEL_CAC
@@ -203,7 +240,7 @@ for speed in $SPEEDS; do
 		fi
 		stop_all
 	done
-	if [ $speed != super ]; then
+	if [ $ROUND = 1 ] && [ $speed != super ]; then
 		start_time start-test-$speed --card test
 		start_time start-emulated-$speed --card "$EMUL_SPEC"
 		# the floor of the emulated card's start: libcacard + NSS

@@ -403,6 +403,20 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 	return ret;
 }
 
+#ifndef OUT_THREAD_DEFAULT
+#define OUT_THREAD_DEFAULT false
+#endif
+static bool out_thread_wanted(void)
+{
+	const char *v = getenv("CCID_GADGET_OUT_THREAD");
+
+	if (v && !strcmp(v, "1"))
+		return true;
+	if (v && !strcmp(v, "0"))
+		return false;
+	return OUT_THREAD_DEFAULT;
+}
+
 /* Serve until SIGINT/SIGTERM (or a fatal error): the exit status. */
 static int daemon_loop(struct daemon *d)
 {
@@ -425,6 +439,11 @@ static int daemon_loop(struct daemon *d)
 		.on_bound = status_on_bound,
 		.on_bound_ctx = d,
 		.pcap = d->pcap,
+		/* The bulk-OUT transport (gadget/ffs/ffs_io.h): AIO through
+		 * the loop, or CCID_GADGET_OUT_THREAD=1: a transfer thread
+		 * with blocking reads (bench/README.md, transport
+		 * candidates). */
+		.out_thread = out_thread_wanted(),
 	};
 
 	return gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -45,6 +45,7 @@ void ffs_io_destroy(struct ffs_io *io)
 {
 	int i;
 
+	ffs_out_thread_stop(io);   /* no read into the buffer after this */
 	ffs_io_cancel_all(io);
 	/* io_destroy waits for the requests in flight, so the read buffer
 	 * is no longer written to once it returns. */
@@ -86,6 +87,13 @@ int ffs_io_read(struct ffs_io *io, enum ffs_ep_index ep, size_t len)
 	if (!e->buf || len > e->cap)
 		return -EINVAL;
 	io_prep_pread(&e->iocb, e->fd, e->buf, len, 0);
+	if (ep == FFS_EP_BULK_OUT && io->out_thread) {
+		/* the iocb only records the request for the thread */
+		e->busy = true;
+		e->stale = false;
+		ffs_out_thread_arm(io);
+		return 0;
+	}
 	return submit(io, e);
 }
 
@@ -112,6 +120,10 @@ void ffs_io_cancel_all(struct ffs_io *io)
 		if (!e->busy || e->stale)
 			continue;
 		e->stale = true;
+		if (i == FFS_EP_BULK_OUT && io->out_thread) {
+			ffs_out_thread_interrupt(io);
+			continue;
+		}
 		/* -EINPROGRESS: cancelling, the completion comes through the
 		 * ring; -EINVAL: already finished, likewise. */
 		ret = io_cancel(io->ctx, &e->iocb, &ev);

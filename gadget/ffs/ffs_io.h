@@ -3,11 +3,22 @@
  * one eventfd that every request signals (IOCB_FLAG_RESFD), at most one
  * request in flight per endpoint (the kernel's ffs-aio-example pattern).
  *
- * Errors: 0 / -errno. Threading: the loop thread only. */
+ * Optionally (ffs_io_out_thread_start) bulk-OUT is read by a transfer
+ * thread with blocking read(), and its completion is handled on that
+ * thread, under the loop's lock, without waking the loop: f_fs completes
+ * an AIO request through a kworker (ffs_user_copy_worker), then the
+ * eventfd wakes the loop, two hand-offs on the way from the host's
+ * command to the card; a blocking read wakes its reader directly
+ * (bench/README.md: the transport candidates and what they measured).
+ *
+ * Errors: 0 / -errno. Threading: the loop thread only, holding the lock
+ * given to ffs_io_out_thread_start() if there is a transfer thread. */
 #ifndef FFS_IO_H
 #define FFS_IO_H
 
 #include <libaio.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,10 +35,26 @@ struct ffs_ep_io {
 	size_t cap;          /* OUT: buffer size */
 };
 
+/* One finished transfer: res is a byte count (>= 0) or -errno. */
+typedef void (*ffs_io_done_fn)(void *ctx, enum ffs_ep_index ep, long res);
+
+/* The bulk-OUT transfer thread's state (ffs_io_out_thread_start). */
+struct ffs_out_thread {
+	pthread_t th;
+	pthread_mutex_t *lock;   /* the loop's; not owned */
+	pthread_cond_t armed;    /* a read was asked for, or quit */
+	ffs_io_done_fn done;     /* called with the lock held, then */
+	void (*after)(void *ctx);   /* this (the loop's "kick") */
+	void *ctx;
+	bool quit;
+	atomic_bool in_read;     /* inside read(): interrupt it with a signal */
+};
+
 struct ffs_io {
 	io_context_t ctx;
 	int evfd;            /* readable when a request completed; owned */
 	struct ffs_ep_io ep[FFS_EP_COUNT];
+	struct ffs_out_thread *out_thread;   /* NULL: bulk-OUT by AIO */
 };
 
 /* Set up the context and eventfd; out_cap is the bulk-OUT read buffer
@@ -67,11 +94,28 @@ int ffs_io_write(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
  * success) and are dropped by ffs_io_reap(). */
 void ffs_io_cancel_all(struct ffs_io *io);
 
-/* One finished transfer: res is a byte count (>= 0) or -errno. */
-typedef void (*ffs_io_done_fn)(void *ctx, enum ffs_ep_index ep, long res);
-
 /* Drain the eventfd and hand every completion that is not stale to done().
  * Returns 0 or -errno. */
 int ffs_io_reap(struct ffs_io *io, ffs_io_done_fn done, void *ctx);
+
+/* Read bulk-OUT on a transfer thread from now on (call after
+ * ffs_io_init, with `lock` held, before the first read). The thread reads
+ * with blocking read() (it makes the endpoint file blocking: it alone uses
+ * it), takes `lock`, hands the result to done(ctx, FFS_EP_BULK_OUT, res)
+ * unless it went stale, then calls after(ctx). busy and stale keep their
+ * meaning; ffs_io_cancel_all() interrupts a read in progress (SIGUSR1,
+ * handled by a handler that does nothing). ffs_io_destroy() stops the
+ * thread (it releases `lock` while it waits for it). The struct is the
+ * caller's and must outlive ffs_io_destroy(). */
+int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
+			    pthread_mutex_t *lock, ffs_io_done_fn done,
+			    void (*after)(void *ctx), void *ctx);
+
+/* Between ffs_io.c and ffs_out_thread.c only, with the lock held: wake the
+ * thread for the read ffs_io_read() prepared; interrupt a read in
+ * progress; stop and join the thread (releasing the lock meanwhile). */
+void ffs_out_thread_arm(struct ffs_io *io);
+void ffs_out_thread_interrupt(struct ffs_io *io);
+void ffs_out_thread_stop(struct ffs_io *io);
 
 #endif

@@ -40,6 +40,11 @@ struct gadget_loop {
 	unsigned retry_ticks;            /* ticks since endpoints were retried */
 	bool usb_wanted;                 /* gadget_cards_want_usb() last time */
 	struct gadget_ctl_conn conns[GADGET_CTL_CLIENTS];
+	/* Held by the loop thread except in epoll_wait, and by the bulk-OUT
+	 * transfer thread (p->out_thread) while it handles a read: all of
+	 * the above is the loop's, whichever thread holds the lock. */
+	pthread_mutex_t lock;
+	struct ffs_out_thread out_thread;
 };
 
 /* gadget_xfer.c: transfers on ep1..ep3 and the timer. */

@@ -182,6 +182,12 @@ static void dispatch(struct gadget_loop *l, uint64_t tag)
 
 /* ---- set-up and the loop ---- */
 
+/* The transfer thread's "after": what the loop does after an event. */
+static void kick_from_thread(void *ctx)
+{
+	gadget_xfer_kick(ctx);
+}
+
 static int loop_open(struct gadget_loop *l)
 {
 	sigset_t set;
@@ -204,6 +210,15 @@ static int loop_open(struct gadget_loop *l)
 	ret = ffs_io_init(&l->io, l->p->fds->ep, l->p->out_buf_len);
 	if (ret < 0)
 		return ret;
+	if (l->p->out_thread) {
+		ret = ffs_io_out_thread_start(&l->io, &l->out_thread, &l->lock,
+					      gadget_xfer_done,
+					      kick_from_thread, l);
+		if (ret < 0)
+			return ret;
+		gadget_log(LOG_INFO, "ffs", "bulk-OUT: transfer thread, "
+			   "blocking reads");
+	}
 
 	ret = watch(l, l->p->fds->ep0, TAG(TAG_EP0, 0));
 	if (!ret)
@@ -255,15 +270,21 @@ int gadget_loop_run(const struct gadget_loop_params *p)
 	for (i = 0; i < GADGET_CTL_CLIENTS; i++)
 		l.conns[i].fd = -1;
 
+	pthread_mutex_init(&l.lock, NULL);
+	pthread_mutex_lock(&l.lock);
 	ret = loop_open(&l);
 	if (ret < 0) {
 		gadget_log(LOG_ERR, "loop", "set-up: %s", strerror(-ret));
 		loop_close(&l);
+		pthread_mutex_unlock(&l.lock);
+		pthread_mutex_destroy(&l.lock);
 		return ret;
 	}
 	gadget_log(LOG_INFO, "loop", "running");
 	while (!l.stop && !l.fatal) {
+		pthread_mutex_unlock(&l.lock);
 		n = epoll_wait(l.epfd, evs, 16, -1);
+		pthread_mutex_lock(&l.lock);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -279,6 +300,8 @@ int gadget_loop_run(const struct gadget_loop_params *p)
 	if (p->on_stop)
 		p->on_stop(p->on_stop_ctx);
 	gadget_host_gone(&l);
-	loop_close(&l);
+	loop_close(&l);   /* joins the transfer thread */
+	pthread_mutex_unlock(&l.lock);
+	pthread_mutex_destroy(&l.lock);
 	return l.fatal;
 }

@@ -53,6 +53,10 @@ struct gadget_loop_params {
 	 * main sends sd_notify READY=1 here). */
 	void (*on_bound)(void *ctx);
 	void *on_bound_ctx;
+	/* Read bulk-OUT on a transfer thread with blocking read() and handle
+	 * its completion there, under the loop's lock (ffs_io.h), instead of
+	 * by AIO through the loop. */
+	bool out_thread;
 };
 
 /* What `ctl status` reports about the USB side. */

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The AIO plumbing (libaio + eventfd, one request per endpoint, stale
  * completions) against socketpairs standing in for the endpoint files: AIO
- * on a socket completes at once, with the same result convention. */
+ * on a socket completes at once, with the same result convention. Then
+ * the bulk-OUT transfer thread (ffs_io_out_thread_start) on the same
+ * files: a read handed over under the lock, a read the loop cancels while
+ * the thread is blocked in read(), a stop with a read pending. */
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -33,6 +36,13 @@ static bool evfd_readable(void)
 	struct pollfd pfd = { .fd = io.evfd, .events = POLLIN };
 
 	return poll(&pfd, 1, 1000) == 1;
+}
+
+static bool evfd_readable_now(void)
+{
+	struct pollfd pfd = { .fd = io.evfd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
 }
 
 static void write_then_reap(void)
@@ -118,6 +128,100 @@ static void stale_completions_dropped(void)
 	CHECK_EQ(last.res, 2);
 }
 
+/* ---- the bulk-OUT transfer thread ---- */
+
+static pthread_mutex_t loop_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ffs_out_thread ot;
+static int afters;
+
+static void after(void *ctx)
+{
+	(void)ctx;
+	afters++;
+}
+
+/* Wait (lock released) up to 2 s until done() was called `calls` times
+ * and the endpoint is idle; returns with the lock held. */
+static bool wait_idle(int calls)
+{
+	for (int i = 0; i < 400; i++) {
+		pthread_mutex_lock(&loop_lock);
+		if (last.calls >= calls && !io.ep[FFS_EP_BULK_OUT].busy)
+			return true;
+		pthread_mutex_unlock(&loop_lock);
+		usleep(5000);
+	}
+	pthread_mutex_lock(&loop_lock);
+	return false;
+}
+
+static void thread_reads_and_hands_over(void)
+{
+	static const uint8_t msg[10] = { 0x6F, 2, 0, 0, 0, 0, 9, 0, 0, 0 };
+
+	memset(&last, 0, sizeof(last));
+	afters = 0;
+	pthread_mutex_lock(&loop_lock);
+	CHECK_EQ(ffs_io_read(&io, FFS_EP_BULK_OUT, 64), 0);
+	CHECK(io.ep[FFS_EP_BULK_OUT].busy);
+	CHECK_EQ(ffs_io_read(&io, FFS_EP_BULK_OUT, 64), -EBUSY);
+	pthread_mutex_unlock(&loop_lock);
+	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], msg, sizeof(msg)), 10);
+	CHECK(wait_idle(1));
+	CHECK_EQ(last.calls, 1);
+	CHECK_EQ(last.ep, FFS_EP_BULK_OUT);
+	CHECK_EQ(last.res, 10);
+	CHECK_MEM(io.ep[FFS_EP_BULK_OUT].buf, msg, 10);
+	CHECK_EQ(afters, 1);
+	/* bulk-IN still goes by AIO through the eventfd */
+	CHECK(!evfd_readable_now());
+	pthread_mutex_unlock(&loop_lock);
+}
+
+static void thread_read_cancelled(void)
+{
+	static const uint8_t msg[10] = { 0x65, 0, 0, 0, 0, 0, 3, 0, 0, 0 };
+
+	memset(&last, 0, sizeof(last));
+	afters = 0;
+	pthread_mutex_lock(&loop_lock);
+	CHECK_EQ(ffs_io_read(&io, FFS_EP_BULK_OUT, 64), 0);
+	pthread_mutex_unlock(&loop_lock);
+	usleep(50000);   /* the thread is blocked in read() */
+	pthread_mutex_lock(&loop_lock);
+	CHECK(atomic_load(&ot.in_read));
+	ffs_io_cancel_all(&io);   /* the host went away */
+	CHECK(!atomic_load(&ot.in_read));
+	CHECK(io.ep[FFS_EP_BULK_OUT].stale);
+	pthread_mutex_unlock(&loop_lock);
+	CHECK(wait_idle(0));
+	/* the interrupted read was dropped, not handed over */
+	CHECK_EQ(last.calls, 0);
+	CHECK(!io.ep[FFS_EP_BULK_OUT].stale);
+	CHECK_EQ(afters, 1);
+	/* and the next read takes the next message whole */
+	CHECK_EQ(ffs_io_read(&io, FFS_EP_BULK_OUT, 64), 0);
+	pthread_mutex_unlock(&loop_lock);
+	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], msg, sizeof(msg)), 10);
+	CHECK(wait_idle(1));
+	CHECK_EQ(last.res, 10);
+	CHECK_MEM(io.ep[FFS_EP_BULK_OUT].buf, msg, 10);
+	pthread_mutex_unlock(&loop_lock);
+}
+
+static void thread_stopped_with_a_read_pending(void)
+{
+	pthread_mutex_lock(&loop_lock);
+	CHECK_EQ(ffs_io_read(&io, FFS_EP_BULK_OUT, 64), 0);
+	pthread_mutex_unlock(&loop_lock);
+	usleep(20000);
+	pthread_mutex_lock(&loop_lock);
+	ffs_io_destroy(&io);   /* joins the thread blocked in read() */
+	CHECK(io.out_thread == NULL);
+	CHECK(io.ep[FFS_EP_BULK_OUT].buf == NULL);
+	pthread_mutex_unlock(&loop_lock);
+}
+
 int main(void)
 {
 	int fds[FFS_EP_COUNT], sp[2], i;
@@ -140,6 +244,20 @@ int main(void)
 	RUN(errors_are_negative);
 	RUN(stale_completions_dropped);
 	ffs_io_destroy(&io);
+	if (ffs_io_init(&io, fds, 4096) < 0) {
+		printf("not ok - ffs_io_init (transfer thread)\n");
+		return 1;
+	}
+	pthread_mutex_lock(&loop_lock);
+	i = ffs_io_out_thread_start(&io, &ot, &loop_lock, done, after, NULL);
+	pthread_mutex_unlock(&loop_lock);
+	if (i < 0) {
+		printf("not ok - ffs_io_out_thread_start: %s\n", strerror(-i));
+		return 1;
+	}
+	RUN(thread_reads_and_hands_over);
+	RUN(thread_read_cancelled);
+	RUN(thread_stopped_with_a_read_pending);
 	for (i = 0; i < FFS_EP_COUNT; i++) {
 		close(fds[i]);
 		close(peer[i]);

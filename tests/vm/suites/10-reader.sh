@@ -97,3 +97,19 @@ for speed in full high super; do
 	check "$speed: pcscd drops the reader (hotplug)" \
 		pcsc_client --wait-reader 10 --list --expect-readers 0
 done
+
+# The optional bulk-OUT transfer thread (CCID_GADGET_OUT_THREAD=1,
+# gadget/ffs/ffs_out_thread.c), at the last speed: the same packet
+# boundaries, ZLPs, extended APDUs and a clean stop through it.
+export CCID_GADGET_OUT_THREAD=1
+check "out-thread: ccid-gadget --card test starts, host enumerates it" gadget_start --card test -v
+unset CCID_GADGET_OUT_THREAD
+check "out-thread: the daemon reads bulk-OUT on its transfer thread" \
+	grep -q 'bulk-OUT: transfer thread' /tmp/gadget.log
+check "out-thread: bulk-OUT messages of exactly k x wMaxPacketSize, ZLP replies, extended APDUs" \
+	pcsc_client -q --wait-card 10 --protocol t1 --echo 48 --echo 493 --echo 4077 \
+	--generate 52 --generate 4084 --echo 65535 --generate 65536
+check "out-thread: 200 ECHO APDUs in one connection" \
+	pcsc_client -q --stats --repeat 200 --echo 32
+check "out-thread: SIGTERM: daemon exits 0" gadget_stop
+check "out-thread: host sees the reader go" wait_for 10 host_gone

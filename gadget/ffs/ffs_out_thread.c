@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The bulk-OUT transfer thread: see ffs_io.h (ffs_io_out_thread_start).
+ *
+ * The thread sleeps on `armed` until ffs_io_read() asks for a read, reads
+ * with blocking read() outside the lock, then handles the result under
+ * the lock exactly as ffs_io_reap() would have (busy, stale, done()), and
+ * calls after() so the next read, the answer's write and the timer start
+ * without a trip through the loop.
+ *
+ * Cancelling: a read the loop no longer wants (ffs_io_cancel_all: DISABLE,
+ * UNBIND, a new ENABLE, shutdown) is marked stale and interrupted with
+ * SIGUSR1: f_fs's ffs_epfile_io() then dequeues its request and returns
+ * -EINTR, or the data if it had already come (dropped as stale, as a
+ * cancelled AIO read's would be). A signal sent just before the thread
+ * enters read() would be lost, so the canceller repeats it until the
+ * thread has left read() (in_read). */
+#include "ffs_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;   /* only there to make read() return -EINTR */
+}
+
+static void *out_thread_main(void *arg)
+{
+	struct ffs_io *io = arg;
+	struct ffs_out_thread *ot = io->out_thread;
+	struct ffs_ep_io *e = &io->ep[FFS_EP_BULK_OUT];
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	pthread_mutex_lock(ot->lock);
+	while (!ot->quit) {
+		size_t len;
+		ssize_t n;
+		long res;
+		bool stale;
+
+		if (!e->busy || e->stale) {
+			/* nothing asked, or cancelled before it started */
+			if (e->busy && e->stale) {
+				e->busy = e->stale = false;
+				ot->after(ot->ctx);
+				continue;
+			}
+			pthread_cond_wait(&ot->armed, ot->lock);
+			continue;
+		}
+		len = e->iocb.u.c.nbytes;
+		atomic_store(&ot->in_read, true);
+		pthread_mutex_unlock(ot->lock);
+		n = read(e->fd, e->buf, len);
+		res = n < 0 ? -errno : n;
+		atomic_store(&ot->in_read, false);
+		pthread_mutex_lock(ot->lock);
+		stale = e->stale;
+		e->busy = false;
+		e->stale = false;
+		if (stale) {
+			gadget_log(LOG_DEBUG, "ffs", "ep1: stale read %ld "
+				   "dropped", res);
+			ot->after(ot->ctx);
+			continue;
+		}
+		ot->done(ot->ctx, FFS_EP_BULK_OUT, res);
+		ot->after(ot->ctx);
+	}
+	pthread_mutex_unlock(ot->lock);
+	return NULL;
+}
+
+int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
+			    pthread_mutex_t *lock, ffs_io_done_fn done,
+			    void (*after)(void *ctx), void *ctx)
+{
+	struct sigaction sa;
+	sigset_t usr1;
+	int fd = io->ep[FFS_EP_BULK_OUT].fd, flags, ret;
+
+	memset(ot, 0, sizeof(*ot));
+	ot->lock = lock;
+	ot->done = done;
+	ot->after = after;
+	ot->ctx = ctx;
+	atomic_init(&ot->in_read, false);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigusr1;   /* no SA_RESTART: read() returns */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		return -errno;
+	/* The thread alone uses bulk-OUT now: a blocking file. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	ret = pthread_cond_init(&ot->armed, NULL);
+	if (ret)
+		return -ret;
+	/* SIGUSR1 only ever for the transfer thread: blocked elsewhere. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	io->out_thread = ot;
+	ret = pthread_create(&ot->th, NULL, out_thread_main, io);
+	if (ret) {
+		io->out_thread = NULL;
+		pthread_cond_destroy(&ot->armed);
+		return -ret;
+	}
+	return 0;
+}
+
+/* Called by ffs_io_read() with the lock held: e is busy with len set. */
+void ffs_out_thread_arm(struct ffs_io *io)
+{
+	pthread_cond_signal(&io->out_thread->armed);
+}
+
+/* With the lock held: make a read in progress return (see the top). */
+void ffs_out_thread_interrupt(struct ffs_io *io)
+{
+	struct ffs_out_thread *ot = io->out_thread;
+	struct timespec pause = { 0, 200 * 1000 };
+	int i;
+
+	pthread_cond_signal(&ot->armed);
+	for (i = 0; i < 5000 && atomic_load(&ot->in_read); i++) {
+		pthread_kill(ot->th, SIGUSR1);
+		nanosleep(&pause, NULL);
+	}
+	if (atomic_load(&ot->in_read))
+		gadget_log(LOG_WARNING, "ffs", "bulk-OUT read did not return "
+			   "in 1 s");
+}
+
+/* With the lock held: stop and join the thread (the lock is released
+ * while waiting). */
+void ffs_out_thread_stop(struct ffs_io *io)
+{
+	struct ffs_out_thread *ot = io->out_thread;
+
+	if (!ot)
+		return;
+	ot->quit = true;
+	ffs_out_thread_interrupt(io);
+	pthread_mutex_unlock(ot->lock);
+	pthread_join(ot->th, NULL);
+	pthread_mutex_lock(ot->lock);
+	pthread_cond_destroy(&ot->armed);
+	io->out_thread = NULL;
+}
