@@ -39,6 +39,8 @@
 #                                        answering again; sets $why if not
 #           CARD_GONE                    the PC/SC errors a card that left
 #                                        may give (loop_start --loop-errors)
+# Monitor:  bed_monitor "HMP COMMAND" [S]  QEMU's monitor runs it (device_del,
+#                                        device_add, info usb...); 0 once done
 # Logs:     /tmp/gadget.log, /tmp/pcscd.log; dumped to the console (and so to
 #           build/vm/runs/*/console.log) when a test failed.
 #
@@ -353,6 +355,35 @@ card_step() {
 	[ -n "$why" ] || pcsc_client --wait-absent 10 || why="pcscd still sees the card"
 	[ -n "$why" ] || ccid-gadget ctl insert 0 >/dev/null || why="ctl insert failed"
 	[ -n "$why" ] || pcsc_client -q --wait-card 10 --echo 64 || why="no APDU answer after insert"
+}
+
+# ---- QEMU's monitor (tests/vm/README.md "The monitor route") ---------------
+
+# bed_monitor "HMP COMMAND" [SECONDS]: QEMU's monitor runs COMMAND (e.g.
+# "device_del card0", "device_add usb-ccid,id=ccid1"): "@@MON COMMAND" on
+# the TAP channel, tests/vm/monitor on the build machine runs it through
+# QMP and answers on the ack channel (fd 4, BED_ACK). QEMU's reply on
+# stdout. Returns 0 once QEMU ran it without an error (device_del: once
+# QEMU's DEVICE_DELETED event came), 1 if QEMU said an error, 124 if no
+# answer came within SECONDS (30), 2 on a bed without an ack channel
+# (armel). One command at a time; COMMAND on one line, single spaces.
+bed_monitor() {
+	local cmd=$1 secs=${2:-30} line st=124 end
+	[ -n "$BED_ACK" ] || { echo "bed_monitor: this bed has no ack channel (arch ${BED_ARCH:-amd64})" >&2; return 2; }
+	echo "MON: $cmd"
+	echo "@@MON $cmd" >&3
+	end=$(($(now_ms) + secs * 1000))
+	while [ "$(now_ms)" -lt $end ]; do
+		# the rest of the time for each line: a timeout mid-line loses it
+		IFS= read -r -t $(((end - $(now_ms)) / 1000 + 1)) line <&4 || continue
+		line=$(printf '%s' "$line" | tr -d '\r')
+		case "$line" in
+		"@@MONREPLY "*) echo "${line#@@MONREPLY }" ;;
+		"@@MONDONE "?" $cmd") st=${line#@@MONDONE }; st=${st%% *}; break ;;
+		esac
+	done
+	[ $st = 124 ] && echo "bed_monitor: no answer to '$cmd' within ${secs}s" >&2
+	return $st
 }
 
 # ---- begin / end -------------------------------------------------------------
