@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vcg_cacard.h"
@@ -266,6 +267,32 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 	return d;
 }
 
+/* nss-emulated: wait for a job at most VCG_EMUL_WATCH_MS. Lock held. */
+static int idle_wait(struct vcg_emul *em)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);   /* the cond's clock */
+	until.tv_nsec += (long)VCG_EMUL_WATCH_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	return pthread_cond_timedwait(&em->work_cond, &em->lock, &until);
+}
+
+/* The watch on the token (vcg_emul_watch.c), as a job runs: lock
+ * released, NSS's pollers held. Called and returns with the lock held. */
+static void watch(struct vcg_emul *em)
+{
+	VReader *reader = vreader_reference(em->reader);
+
+	pthread_mutex_unlock(&em->lock);
+	vcg_cacard_hold_pollers(true);
+	vcg_emul_watch_token(em, reader);
+	vcg_cacard_hold_pollers(false);
+	vreader_free(reader);
+	pthread_mutex_lock(&em->lock);
+}
+
 void *vcg_emul_worker_main(void *arg)
 {
 	struct vcg_emul *em = arg;
@@ -276,8 +303,15 @@ void *vcg_emul_worker_main(void *arg)
 		struct vcg_done *d;
 		VReader *reader;
 
-		while (em->jobs == NULL && !em->quit)
-			pthread_cond_wait(&em->work_cond, &em->lock);
+		while (em->jobs == NULL && !em->quit) {
+			if (em->cfg.backend != VCG_EMUL_NSS_EMULATED) {
+				pthread_cond_wait(&em->work_cond, &em->lock);
+				continue;
+			}
+			if (idle_wait(em) == ETIMEDOUT && em->jobs == NULL &&
+			    !em->quit)
+				watch(em);
+		}
 		if (em->quit)
 			break;   /* queued jobs are freed by the destroyer */
 		job = em->jobs;
