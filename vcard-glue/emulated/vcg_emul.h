@@ -124,6 +124,7 @@ struct vcg_emul {
 	 * series at the last watch (0: no token); watch_known: a watch ran. */
 	bool watch_known;
 	int watch_series;
+	int64_t watch_next_ms;      /* CLOCK_MONOTONIC ms of the next watch */
 };
 
 /* The slot libcacard named a reader after (PK11_GetSlotName: libcacard's
@@ -132,7 +133,7 @@ struct vcg_emul {
  * PK11_FreeSlot. NSS must be libcacard's, initialised. */
 PK11SlotInfo *vcg_emul_slot_named(const char *name);
 
-/* nss-emulated: how often the worker, idle, looks at the mirrored slot
+/* nss-emulated: how often the worker (idle or between jobs) looks at the mirrored slot
  * itself (vcg_emul_watch.c); NSS answers PK11_IsPresent from a cache of
  * up to 1 s besides. */
 #define VCG_EMUL_WATCH_MS 500
