@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <libcacard.h>
+#include <pk11pub.h>
 
 #include "ccid_engine.h"
 #include "vcg_backend.h"
@@ -119,7 +120,30 @@ struct vcg_emul {
 	/* nss-emulated: the reader (libcacard's name for the slot) the
 	 * survey chose (vcg_emul_tokens.h); "": the first one seen. */
 	char hw_reader[VCG_TOKEN_NAME_MAX + 1];
+	/* nss-emulated, the worker's alone (vcg_emul_watch.c): the slot's
+	 * series at the last watch (0: no token); watch_known: a watch ran. */
+	bool watch_known;
+	int watch_series;
+	int64_t watch_next_ms;      /* CLOCK_MONOTONIC ms of the next watch */
 };
+
+/* The slot libcacard named a reader after (PK11_GetSlotName: libcacard's
+ * reader names are slot names, not token names, so PK11_FindSlotByName
+ * does not find it), or NULL; referenced: the caller frees it with
+ * PK11_FreeSlot. NSS must be libcacard's, initialised. */
+PK11SlotInfo *vcg_emul_slot_named(const char *name);
+
+/* nss-emulated: how often the worker (idle or between jobs) looks at the mirrored slot
+ * itself (vcg_emul_watch.c); NSS answers PK11_IsPresent from a cache of
+ * up to 1 s besides. */
+#define VCG_EMUL_WATCH_MS 500
+
+/* The worker's watch on the mirrored token, between jobs, NSS's module
+ * list held (vcg_cacard_hold_pollers): a token gone takes libcacard's
+ * card out, a token (back) in the slot is mirrored again, each with one
+ * log line; their events reach the PC as libcacard's own do. reader:
+ * the worker's reference, or NULL (nothing to do). */
+void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader);
 
 /* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
 void *vcg_emul_worker_main(void *arg);

@@ -45,9 +45,7 @@ out:
 	return f;
 }
 
-/* The slot libcacard named its reader after (PK11_GetSlotName), or NULL;
- * referenced. */
-static PK11SlotInfo *slot_named(const char *name)
+PK11SlotInfo *vcg_emul_slot_named(const char *name)
 {
 	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
 	PK11SlotInfo *found = NULL;
@@ -74,7 +72,7 @@ struct vcg_cacpki *vcg_emul_cacpki_from_slot(const char *reader, char *why,
 	SECItem der[VCG_CACPKI_NAPPLETS + 1];
 	const uint8_t *data[VCG_CACPKI_NAPPLETS] = { NULL };
 	size_t len[VCG_CACPKI_NAPPLETS] = { 0 };
-	PK11SlotInfo *slot = slot_named(reader);
+	PK11SlotInfo *slot = vcg_emul_slot_named(reader);
 	PK11GenericObject *first, *o;
 	struct vcg_cacpki *f = NULL;
 	int n = 0;

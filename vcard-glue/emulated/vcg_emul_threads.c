@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vcg_cacard.h"
@@ -266,6 +267,51 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 	return d;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* nss-emulated: is the next watch on the token due? */
+static bool watch_due(const struct vcg_emul *em)
+{
+	return now_ms() >= em->watch_next_ms;
+}
+
+/* nss-emulated: wait for a job until the next watch is due. Lock held. */
+static void idle_wait(struct vcg_emul *em)
+{
+	int64_t left = em->watch_next_ms - now_ms();
+	struct timespec until;
+
+	if (left <= 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);   /* the cond's clock */
+	until.tv_sec += left / 1000;
+	until.tv_nsec += (left % 1000) * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&em->work_cond, &em->lock, &until);
+}
+
+/* The watch on the token (vcg_emul_watch.c), as a job runs: lock
+ * released, NSS's pollers held. Called and returns with the lock held. */
+static void watch(struct vcg_emul *em)
+{
+	VReader *reader = vreader_reference(em->reader);
+
+	em->watch_next_ms = now_ms() + VCG_EMUL_WATCH_MS;
+	pthread_mutex_unlock(&em->lock);
+	vcg_cacard_hold_pollers(true);
+	vcg_emul_watch_token(em, reader);
+	vcg_cacard_hold_pollers(false);
+	vreader_free(reader);
+	pthread_mutex_lock(&em->lock);
+}
+
 void *vcg_emul_worker_main(void *arg)
 {
 	struct vcg_emul *em = arg;
@@ -276,10 +322,22 @@ void *vcg_emul_worker_main(void *arg)
 		struct vcg_done *d;
 		VReader *reader;
 
-		while (em->jobs == NULL && !em->quit)
-			pthread_cond_wait(&em->work_cond, &em->lock);
+		while (em->jobs == NULL && !em->quit) {
+			if (em->cfg.backend != VCG_EMUL_NSS_EMULATED)
+				pthread_cond_wait(&em->work_cond, &em->lock);
+			else if (watch_due(em))
+				watch(em);
+			else
+				idle_wait(em);
+		}
 		if (em->quit)
 			break;   /* queued jobs are freed by the destroyer */
+		/* Between jobs too: a PC sending APDUs without a pause must
+		 * still see its card go. */
+		if (em->cfg.backend == VCG_EMUL_NSS_EMULATED && watch_due(em)) {
+			watch(em);
+			continue;
+		}
 		job = em->jobs;
 		em->jobs = job->next;
 		if (em->jobs == NULL)

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nss-emulated: the worker's own watch on the mirrored token (vcg_emul.h).
+ *
+ * Why libcacard's slot-event thread is not enough: vcard_emul_event_thread
+ * (libcacard 2.8, vcard_emul_nss.c) loops on SECMOD_WaitForAnyTokenEvent
+ * and leaves its loop for good at the first error other than
+ * SEC_ERROR_NO_EVENT. OpenSC 0.23's C_WaitForSlotEvent returns
+ * CKR_GENERAL_ERROR when pcscd announces a reader OpenSC does not take
+ * (one in ignored_readers: the gadget's own reader where board and PC
+ * share a pcscd, tests/vm/host/reader.sh; its OpenSC debug log shows
+ * "detected hotplug event" then sc_wait_for_event() -1112 and
+ * C_WaitForSlotEvent() = CKR_GENERAL_ERROR). After that no removal or
+ * insertion of the physical card reached the daemon, and a card put back
+ * was never mirrored again (the PC's C_Login failed: libcacard still held
+ * the removed card's objects). So the worker asks NSS itself between jobs
+ * (VCG_EMUL_WATCH_MS) and drives libcacard's own force remove/insert,
+ * whose events take the usual path to the PC (NotifySlotChange). */
+#include <stdbool.h>
+#include <syslog.h>
+
+#include <pk11pub.h>
+
+#include "vcg_emul.h"
+
+/* The slot's state as NSS sees it now. false: no such slot. */
+static bool slot_state(const char *name, bool *present, int *series)
+{
+	PK11SlotInfo *slot = vcg_emul_slot_named(name);
+
+	if (slot == NULL)
+		return false;
+	*present = PK11_IsPresent(slot);
+	*series = *present ? PK11_GetSlotSeries(slot) : 0;
+	PK11_FreeSlot(slot);
+	return true;
+}
+
+void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader)
+{
+	const char *name;
+	bool present, card;
+	int series;
+
+	if (reader == NULL)
+		return;
+	name = vreader_get_name(reader);
+	if (name == NULL || !slot_state(name, &present, &series)) {
+		present = false;
+		series = 0;
+	}
+	card = vreader_card_is_present(reader) == VREADER_OK;
+	if (!em->watch_known) {
+		/* the state libcacard started with is the baseline */
+		em->watch_known = true;
+		em->watch_series = series;
+		if (card || !present)
+			return;
+	}
+	/* A token gone, or another one (a new series) under a card
+	 * libcacard still shows: take that card out. */
+	if (card && (!present || series != em->watch_series)) {
+		vcard_emul_force_card_remove(reader);
+		card = false;
+		vcg_emul_log(em, LOG_INFO,
+			     "emulated card slot %u: the token in '%s' is gone (seen by the daemon's watch)",
+			     em->slot, name);
+	}
+	/* A token (back) in the slot: mirror it. The same series with no
+	 * card is a card the control socket removed: left out. */
+	if (!card && present && series != em->watch_series) {
+		if (vcard_emul_force_card_insert(reader) == VCARD_EMUL_OK)
+			vcg_emul_log(em, LOG_INFO,
+				     "emulated card slot %u: a token is in '%s' again: mirrored (seen by the daemon's watch)",
+				     em->slot, name);
+		else
+			vcg_emul_log(em, LOG_WARNING,
+				     "emulated card slot %u: a token is in '%s' but libcacard could not mirror it",
+				     em->slot, name);
+	}
+	em->watch_series = series;
+}
