@@ -75,6 +75,8 @@ void ccid_dispatch(struct ccid_engine *eng, const uint8_t *msg, size_t len)
 	}
 	if (ccid_abort_intercept(eng, msg))
 		return;
+	if (type != CCID_PC_GET_SLOT_STATUS)
+		eng->slots[slot].renotify = false;   /* the host is past it */
 	if (eng->slots[slot].op != CCID_OP_NONE) {
 		ccid_log(eng, CCID_LOG_WARNING, slot, seq,
 			 "%s: slot busy with bSeq %u", ccid_msg_name(type),

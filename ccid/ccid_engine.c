@@ -168,6 +168,7 @@ void ccid_engine_reset(struct ccid_engine *eng)
 		ccid_slot_deactivate(eng, i, CCID_DEACT_HOST_GONE);
 		ccid_abort_forget(eng, i, "reset");
 		s->changed = false;
+		s->renotify = false;
 		s->hw_error = false;
 	}
 }
@@ -178,6 +179,7 @@ void ccid_engine_enabled(struct ccid_engine *eng)
 		ccid_abort_forget(eng, i, "new host session");
 		if (eng->slots[i].present)
 			eng->slots[i].changed = true;
+		eng->slots[i].renotify = eng->slots[i].present;
 	}
 	eng->intr.force = true;
 }

@@ -9,17 +9,37 @@
 #include "ccid_proto.h"
 #include "ccid_wire.h"
 
+/* The first command of a new host session on a slot with a card (USB
+ * reset, new configuration: ccid_engine_enabled), a GetSlotStatus that
+ * finds the card inactive (the session's start deactivated it), is
+ * followed by one more NotifySlotChange (present, not changed). libccid
+ * 1.5.2 answers that GetSlotStatus "card absent" when it last saw the card
+ * powered ("removed and inserted between two polls"), and pcscd then waits
+ * for the next slot event before it asks again: if the status poll in
+ * flight at the reset had already failed (LIBUSB_ERROR_NO_DEVICE: "card
+ * removed"), and our NotifySlotChange was what woke it, no event came and
+ * the card stayed invisible until the next one (tests/vm/soak/reset-gap.sh,
+ * the soak's port resets that hung). The message makes pcscd ask once
+ * more: the card is then present to libccid. */
 void ccid_handle_get_slot_status(struct ccid_engine *eng, const uint8_t *msg,
 				 size_t len)
 {
 	uint8_t slot = msg[CCID_OFF_SLOT], seq = msg[CCID_OFF_SEQ];
+	struct ccid_slot *s = &eng->slots[slot];
+	uint8_t status = ccid_icc_status(s);
 
 	(void)len;
-	if (ccid_icc_status(&eng->slots[slot]) == CCID_ICC_STATUS_ABSENT)
+	if (status == CCID_ICC_STATUS_ABSENT)
 		ccid_fail(eng, CCID_PC_GET_SLOT_STATUS, slot, seq,
 			  CCID_ERR_ICC_MUTE);
 	else
 		ccid_ok(eng, CCID_PC_GET_SLOT_STATUS, slot, seq);
+	if (s->renotify && status == CCID_ICC_STATUS_INACTIVE) {
+		eng->intr.force = true;
+		ccid_log(eng, CCID_LOG_INFO, slot, seq, "first status of the "
+			 "session: card inactive, NotifySlotChange again");
+	}
+	s->renotify = false;
 }
 
 /* The clock is automatic (dwFeatures 0x10): accept both commands. */

@@ -91,6 +91,8 @@ struct ccid_slot {
 
 	/* interrupt-IN state */
 	bool changed;          /* presence changed since last NotifySlotChange */
+	bool renotify;         /* new host session, no command yet: see
+				* ccid_handle_get_slot_status */
 	bool hw_error;         /* HardwareError to send */
 	uint8_t hw_error_seq;
 

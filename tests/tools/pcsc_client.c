@@ -13,6 +13,7 @@
  * Errors are one line on stderr naming the PC/SC call, the error's text
  * (pcsc_stringify_error), its name and code. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -64,6 +65,7 @@ struct opts {
 	LONG loop_errors[16];    /* --loop-errors: the PC/SC errors allowed */
 	size_t n_loop_errors;    /* 0: any */
 	long loop_max_ms;        /* --loop-max-ms: longest call allowed, or 0 */
+	const char *loop_progress;   /* --loop-progress: count written here */
 	struct step *steps;
 	size_t nsteps;
 };
@@ -279,14 +281,16 @@ static bool response_ok(const struct step *s, const uint8_t *r, size_t n,
 
 /* Fill names[] from SCardListReaders; returns the count or -1 (error
  * printed unless `quiet_none` and there are simply no readers). */
-static int list_readers(SCARDCONTEXT ctx, char *buf, DWORD cap,
-			const char *names[MAX_READERS], bool quiet_none)
+static int list_readers_rv(SCARDCONTEXT ctx, char *buf, DWORD cap,
+			   const char *names[MAX_READERS], bool quiet_none,
+			   LONG *rv_out)
 {
 	DWORD len = cap;
 	LONG rv = SCardListReaders(ctx, NULL, buf, &len);
 	int n = 0;
 	char *p;
 
+	*rv_out = rv;
 	if (rv == SCARD_E_NO_READERS_AVAILABLE)
 		return 0;
 	if (rv != SCARD_S_SUCCESS) {
@@ -297,6 +301,14 @@ static int list_readers(SCARDCONTEXT ctx, char *buf, DWORD cap,
 	for (p = buf; *p && n < MAX_READERS; p += strlen(p) + 1)
 		names[n++] = p;
 	return n;
+}
+
+static int list_readers(SCARDCONTEXT ctx, char *buf, DWORD cap,
+			const char *names[MAX_READERS], bool quiet_none)
+{
+	LONG rv;
+
+	return list_readers_rv(ctx, buf, cap, names, quiet_none, &rv);
 }
 
 /* Wait until the reader index exists; returns its name or NULL. */
@@ -410,6 +422,8 @@ struct loop_stats {
 	struct { LONG rv; unsigned long n; } err[16];
 	size_t n_err;
 	unsigned long unexpected;   /* errors not in --loop-errors */
+	unsigned long contexts;     /* contexts established again */
+	int progress_fd;            /* --loop-progress, or -1 */
 };
 
 /* A call that took t seconds and returned rv (ls may be NULL). */
@@ -439,6 +453,22 @@ static void note_call(struct loop_stats *ls, const struct opts *o,
 		ls->err[ls->n_err++].rv = rv;
 	if (i < ls->n_err)
 		ls->err[i].n++;
+}
+
+/* --loop-progress FILE: the number of exchanges so far, rewritten in
+ * place after each one, so a test can see the loop move (or stall) while
+ * it runs. Fixed width: a reader never sees a shorter number's leftovers. */
+static void note_progress(const struct loop_stats *ls, unsigned long sent)
+{
+	char line[24];
+	int n;
+
+	if (ls->progress_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%20lu\n", sent);
+	if (pwrite(ls->progress_fd, line, (size_t)n, 0) != n)
+		fprintf(stderr, "pcsc_client: --loop-progress: %s\n",
+			strerror(errno));
 }
 
 /* Send every step once. Returns 0, EXIT_CHECK or EXIT_PCSC; *sent counts
@@ -471,6 +501,8 @@ static int run_steps(SCARDHANDLE card, DWORD proto, const struct opts *o,
 			return EXIT_PCSC;
 		}
 		(*sent)++;
+		if (ls)
+			note_progress(ls, *sent);
 		if (!o->quiet && rlen <= 64)
 			print_hex(stdout, "< ", rsp, rlen);
 		else if (!o->quiet)
@@ -483,6 +515,29 @@ static int run_steps(SCARDHANDLE card, DWORD proto, const struct opts *o,
 	return 0;
 }
 
+/* Errors after which the context itself is dead: pcscd went away (and
+ * maybe came back). libpcsclite does not reconnect a context: a loop that
+ * kept it would list no reader for ever after pcscd restarted. */
+static bool context_lost(LONG rv)
+{
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED ||
+	       rv == SCARD_E_INVALID_HANDLE || rv == SCARD_F_COMM_ERROR;
+}
+
+/* A new context in place of *ctx; 0 or the PC/SC error (*ctx unchanged). */
+static LONG renew_context(SCARDCONTEXT *ctx, struct loop_stats *ls)
+{
+	SCARDCONTEXT fresh;
+	LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &fresh);
+
+	if (rv != SCARD_S_SUCCESS)
+		return rv;
+	SCardReleaseContext(*ctx);
+	*ctx = fresh;
+	ls->contexts++;
+	return SCARD_S_SUCCESS;
+}
+
 /* "loop: N exchanges, M errors (NAME n, ...), K wrong; longest call:
  * CALL T ms" on one line. */
 static void print_loop(const struct loop_stats *ls, unsigned long sent,
@@ -492,36 +547,55 @@ static void print_loop(const struct loop_stats *ls, unsigned long sent,
 	for (size_t i = 0; i < ls->n_err; i++)
 		printf("%s%s %lu", i ? ", " : " (", pcsc_name(ls->err[i].rv),
 		       ls->err[i].n);
-	printf("%s, %lu wrong; longest call: %s %.0f ms\n", ls->n_err ? ")" : "",
-	       wrong, ls->longest_call ? ls->longest_call : "none",
+	printf("%s, %lu wrong, %lu new contexts; longest call: %s %.0f ms\n",
+	       ls->n_err ? ")" : "", wrong, ls->contexts,
+	       ls->longest_call ? ls->longest_call : "none",
 	       ls->longest_s * 1000);
 }
 
 /* --loop: until SIGTERM/SIGINT, connect and run the steps; a PC/SC error
- * (the reader was unbound, the card pulled) reconnects and goes on, a wrong
- * answer is a failure, and so are an error not in --loop-errors and a call
- * longer than --loop-max-ms. */
-static int run_loop(SCARDCONTEXT ctx, const struct opts *o, uint8_t *rsp)
+ * (the reader was unbound, the card pulled) reconnects and goes on, pcscd
+ * gone or restarted gets a new context, a wrong answer is a failure, and
+ * so are an error not in --loop-errors and a call longer than
+ * --loop-max-ms. */
+static int run_loop(SCARDCONTEXT *ctx, const struct opts *o, uint8_t *rsp)
 {
 	unsigned long sent = 0, errors = 0, wrong = 0;
-	struct loop_stats ls = { 0 };
+	struct loop_stats ls = { .progress_fd = -1 };
 	char buf[4096];
 	bool too_long;
 
+	if (o->loop_progress) {
+		ls.progress_fd = open(o->loop_progress, O_WRONLY | O_CREAT |
+				      O_TRUNC | O_CLOEXEC, 0644);
+		if (ls.progress_fd < 0) {
+			fprintf(stderr, "pcsc_client: %s: %s\n", o->loop_progress,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+		note_progress(&ls, 0);
+	}
 	while (!stop_flag) {
 		const char *names[MAX_READERS];
 		SCARDHANDLE card;
 		DWORD proto;
 		int n, rc;
+		LONG rv;
 
-		n = list_readers(ctx, buf, sizeof(buf), names, true);
+		n = list_readers_rv(*ctx, buf, sizeof(buf), names, true, &rv);
+		if (context_lost(rv)) {
+			/* pcscd down: tried again after the pause */
+			renew_context(ctx, &ls);
+			sleep_ms(50);
+			continue;
+		}
 		if (n <= 0 || (unsigned)n <= o->reader) {
 			sleep_ms(50);
 			continue;
 		}
 		double t0 = now_s();
-		LONG rv = SCardConnect(ctx, names[o->reader], SCARD_SHARE_SHARED,
-				       o->protocols, &card, &proto);
+		rv = SCardConnect(*ctx, names[o->reader], SCARD_SHARE_SHARED,
+				  o->protocols, &card, &proto);
 
 		note_call(&ls, o, "SCardConnect", now_s() - t0, rv);
 		if (rv != SCARD_S_SUCCESS) {
@@ -585,6 +659,8 @@ static void usage(FILE *f)
 "  --loop-errors NAMES  the PC/SC errors the loop may see (SCARD_... names,\n"
 "                       comma-separated); another fails it\n"
 "  --loop-max-ms MS     fail the loop if one call took longer than MS\n"
+"  --loop-progress FILE keep the number of exchanges so far in FILE\n"
+"                       (rewritten after each one)\n"
 "  --stats              print how many APDUs in how long (stderr)\n"
 "  -q, --quiet          do not print APDUs and responses\n"
 "Exit: 0 ok, 1 check failed, 2 usage, 3 PC/SC error, 4 timed out.\n", f);
@@ -631,7 +707,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	       O_WAIT_READER, O_WAIT_CARD, O_WAIT_ABSENT, O_ATR, O_EXPECT_ATR,
 	       O_PROTOCOL, O_ECHO, O_GENERATE, O_EXPECT_SW, O_EXPECT_LEN,
 	       O_REPEAT, O_LOOP, O_STATS, O_DISCONNECT, O_READER_ATR,
-	       O_LOOP_ERRORS, O_LOOP_MAX_MS };
+	       O_LOOP_ERRORS, O_LOOP_MAX_MS, O_LOOP_PROGRESS };
 	static const struct option lo[] = {
 		{ "context", no_argument, NULL, O_CONTEXT },
 		{ "list", no_argument, NULL, O_LIST },
@@ -652,6 +728,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "loop", no_argument, NULL, O_LOOP },
 		{ "loop-errors", required_argument, NULL, O_LOOP_ERRORS },
 		{ "loop-max-ms", required_argument, NULL, O_LOOP_MAX_MS },
+		{ "loop-progress", required_argument, NULL, O_LOOP_PROGRESS },
 		{ "reader-atr", no_argument, NULL, O_READER_ATR },
 		{ "disconnect", required_argument, NULL, O_DISCONNECT },
 		{ "stats", no_argument, NULL, O_STATS },
@@ -765,6 +842,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			if (parse_long(optarg, 1, 3600000, &o->loop_max_ms) < 0)
 				bad_arg("--loop-max-ms", optarg, "expected 1..3600000 ms");
 			break;
+		case O_LOOP_PROGRESS: o->loop_progress = optarg; break;
 		case O_READER_ATR: o->reader_atr = true; break;
 		case O_DISCONNECT:
 			if (!strcmp(optarg, "leave"))
@@ -855,7 +933,7 @@ int main(int argc, char **argv)
 		goto out_ctx;
 	}
 	if (o.loop) {
-		rc = run_loop(ctx, &o, rsp);
+		rc = run_loop(&ctx, &o, rsp);
 		goto out_rsp;
 	}
 	/* A reader that goes away while we wait (pcscd still listed one that

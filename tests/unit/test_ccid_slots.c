@@ -283,6 +283,50 @@ static void test_reset(void)
 	ccid_engine_free(eng);
 }
 
+/* A new host session's first GetSlotStatus that finds the card inactive
+ * is followed by one more NotifySlotChange (present, not changed: see
+ * ccid_handle_get_slot_status); nothing more after that, nor when the
+ * session starts with another command, nor for an empty slot. */
+static void test_renotify_after_first_status(void)
+{
+	struct ccid_engine *eng = engine(2, 2);
+
+	attach(eng, 0, true);
+	attach(eng, 1, false);
+	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
+	ccid_engine_enabled(eng);
+	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
+	CHECK(ccid_engine_peek_intr_in(eng) == NULL);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 1, 1, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 1, 1, 0x42, 0xFE);
+	CHECK(ccid_engine_peek_intr_in(eng) == NULL);   /* slot 1: no card */
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 2, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 2, 0x01, 0);
+	expect_intr(eng, (const uint8_t *)"\x50\x01", 2);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 3, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 3, 0x01, 0);
+	CHECK(ccid_engine_peek_intr_in(eng) == NULL);   /* once a session */
+
+	/* a session that starts with PowerOn: no second message later */
+	ccid_engine_enabled(eng);
+	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
+	power_on(eng, 0);
+	ccid_fake_send(eng, CCID_PC_ICC_POWER_OFF, 0, 4, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 4, 0x01, 0);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 5, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 5, 0x01, 0);
+	CHECK(ccid_engine_peek_intr_in(eng) == NULL);
+
+	/* a card still active at the session's first status: none */
+	power_on(eng, 0);
+	ccid_engine_enabled(eng);
+	expect_intr(eng, (const uint8_t *)"\x50\x03", 2);
+	ccid_fake_send(eng, CCID_PC_GET_SLOT_STATUS, 0, 6, 0, 0, 0, NULL, 0);
+	CCID_EXPECT(eng, got, CCID_RDR_SLOT_STATUS, 0, 6, 0x00, 0);
+	CHECK(ccid_engine_peek_intr_in(eng) == NULL);
+	ccid_engine_free(eng);
+}
+
 /* A host that writes without reading: out_ready() drops at 16 queued
  * messages and the queue never grows past its bound. */
 static void test_flood_bound(void)
@@ -387,6 +431,7 @@ int main(void)
 	RUN(test_removal_during_op);
 	RUN(test_card_errors);
 	RUN(test_reset);
+	RUN(test_renotify_after_first_status);
 	RUN(test_flood_bound);
 	RUN(test_no_loss_when_out_ready_honoured);
 	RUN(test_config_check);

@@ -23,6 +23,7 @@
 #           loop_start / loop_stop       a PC/SC client looping APDUs in the
 #                                        background; loop_stop: 0, 1 (a wrong
 #                                        answer) or 124 (hung)
+#           loop_count / loop_moved N    its exchanges so far / more than N
 #           rss_kb PID / fd_count PID    VmRSS in kB / open fds of PID
 #           alive PID                    running (not a zombie)
 #           rss_bounded A B SLACK / fds_same A B
@@ -305,13 +306,19 @@ raw_selftest() {
 
 # loop_start [ARGS...]: pcsc_client --loop until loop_stop, by default
 # multi-packet APDUs of the test card both ways; it reconnects after PC/SC
-# errors and fails only on a wrong answer, or with --loop-errors NAMES /
-# --loop-max-ms MS on an error not named or a call that took longer.
+# errors (a new context after pcscd restarted) and fails only on a wrong
+# answer, or with --loop-errors NAMES / --loop-max-ms MS on an error not
+# named or a call that took longer. It keeps its count of exchanges in
+# /tmp/loop.count: a loop that stopped making progress fails no answer, so
+# a suite checks loop_moved (wait_for S loop_moved N).
 loop_start() {
 	[ $# -gt 0 ] || set -- --echo 300 --generate 700
-	pcsc_client --loop -q "$@" >/tmp/loop.out 2>&1 3>&- &
+	rm -f /tmp/loop.count
+	pcsc_client --loop -q --loop-progress /tmp/loop.count "$@" >/tmp/loop.out 2>&1 3>&- &
 	LOOP_PID=$!
 }
+loop_count() { local n; read -r n </tmp/loop.count 2>/dev/null; echo "${n:-0}"; }
+loop_moved() { [ "$(loop_count)" -gt "$1" ]; }
 # loop_stop: its exit status (1: a wrong answer), 124 if it hung.
 loop_stop() {
 	local rc

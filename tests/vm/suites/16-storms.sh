@@ -3,7 +3,9 @@
 # deauthorizes and reauthorizes the device (authorized=0/1), resets its
 # port (USBDEVFS_RESET), and the UDC driver itself goes away and comes
 # back (rmmod / insmod dummy_hcd), in turn, N times. After each: the
-# reader is back, the card is still there and answers, the daemon lives;
+# reader is back, the card is still there and answers, the daemon lives,
+# the background APDU loop makes progress again (it also lives through a
+# pcscd restart, as the suite restarts pcscd after its hotplug race);
 # at the end its file descriptors and memory are flat, and a fresh pcscd
 # opens the reader and exchanges APDUs. (UDC unbind/bind
 # and card churn: 14-cycles.sh.) `make soak` runs this with N=1000.
@@ -48,8 +50,22 @@ check "storms: daemon starts" gadget_start --card test
 check "storms: first APDU" pcsc_client -q --wait-reader 10 --wait-card 10 --echo 16
 
 loop_start
+check "storms: the background APDU loop exchanges" wait_for 30 loop_moved 0
+# The suite restarts pcscd after its hotplug race (below): the loop must go
+# on with a new context, not list no reader for ever (it did, in a
+# 300-storm run: the check passed on what the loop did before).
+pcscd_stop
+check "storms: pcscd restarts under the APDU loop" pcscd_start
+moved=$(loop_count)   # from here on only the new pcscd can answer
+check "storms: the background APDU loop goes on after pcscd restarted" wait_for 30 loop_moved $moved
+# ... and the check fails a loop that makes no progress
+kill -STOP $LOOP_PID
+moved=$(loop_count)
+check "storms: self-test: a stopped APDU loop fails loop_moved" fails wait_for 2 loop_moved $moved
+kill -CONT $LOOP_PID
+moved=$(loop_count)
 fails=0 failed= rss0= fd0= t0=$(now_ms)
-n_auth=0 n_reset=0 n_udc=0 n_race=0 n_lost=0
+n_auth=0 n_reset=0 n_udc=0 n_race=0 n_lost=0 n_stall=0 stalled=
 for i in $(seq 1 $N); do
 	why=
 	pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
@@ -90,6 +106,13 @@ for i in $(seq 1 $N); do
 		fi
 	fi
 	alive $GADGET_PID || why="daemon died"
+	# the background loop made an exchange since the storm before
+	if [ -z "$why" ] && ! wait_for 30 loop_moved $moved; then
+		n_stall=$((n_stall + 1))
+		[ $n_stall -le 5 ] && stalled="$stalled [storm $i, $kind: still $moved exchanges]"
+		echo "storm $i ($kind): the background APDU loop made no exchange in 30 s (still $moved)"
+	fi
+	moved=$(loop_count)
 	if [ -n "$why" ]; then
 		storm_state
 		fails=$((fails + 1))
@@ -100,6 +123,11 @@ for i in $(seq 1 $N); do
 	if [ $i = $BASE ]; then rss0=$(rss_kb $GADGET_PID); fd0=$(fd_count $GADGET_PID); fi
 done
 echo "storms: $N in $(($(now_ms) - t0)) ms"
+if [ $n_stall = 0 ]; then
+	ok "storms: the background APDU loop made progress after every storm ($moved exchanges)"
+else
+	not_ok "storms: the background APDU loop made progress after every storm" "$n_stall stalls:$stalled"
+fi
 check "storms: the APDU client through them all: no wrong answer, no hang" loop_stop
 if [ $fails = 0 ]; then
 	ok "storms: $N disconnects ($n_auth authorized=0/1, $n_reset port resets, $n_udc rmmod/insmod dummy_hcd): reader and card back, answering, every time"
