@@ -97,6 +97,18 @@ t "... its .deb is in DIR, byte for byte the mirror's" \
 	cmp -s "$tmp/out/$deb" "$good/pool/main/l/linux-signed-amd64/$deb"
 t "the checker 'refused' itself fails on the good mirror" eval '! refused "$good" . >/dev/null'
 
+# Debian's InRelease carries several signatures, some by keys an older
+# keyring lacks (Ubuntu 24.04's has no trixie key): one good one and the
+# others by unknown keys is accepted, as apt accepts it.
+m=$(copy two-signatures)
+d=$m/dists/bookworm
+gpg --batch -q --local-user archive@fetch-kernel.invalid --local-user other@fetch-kernel.invalid \
+	--clearsign -o "$d/InRelease.2" "$d/Release" && mv "$d/InRelease.2" "$d/InRelease"
+fetch "$m"
+t "InRelease signed by the archive key and by one DEBIAN_KEYRING lacks: accepted" \
+	eval '[ $rc = 0 ] && [ "$out" = "$PKG" ] || { echo "# exit $rc, err $err"; false; }'
+t "... it did carry two signatures" eval '[ "$(gpg --verify "$d/InRelease" 2>&1 | grep -c "^gpg: Signature made")" = 2 ]'
+
 m=$(copy tampered-release)
 sed -i 's/^Date: .*/Date: Thu, 01 Jan 2037 00:00:00 +0000/' "$m/dists/bookworm/InRelease"
 t "InRelease edited after signing: refused, 'bad signature'" refused "$m" 'InRelease of bookworm: bad signature'
