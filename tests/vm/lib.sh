@@ -189,8 +189,14 @@ udevd_start() {
 
 # SCardEstablishContext fails for ~0.3 s after pcscd starts (trap 4): retry.
 pcscd_ready() { pcsc_client --context >/dev/null 2>&1; }
+# A pcscd built with polkit (Ubuntu 24.04's) rejects every client when no
+# polkit daemon answers, as in the VM: --disable-polkit where it has it
+# (Debian 12's has no polkit and no such option).
+PCSCD_POLKIT=
+pcscd --help 2>&1 | grep -q -- --disable-polkit && PCSCD_POLKIT=--disable-polkit
 pcscd_start() {
-	pcscd -f ${PCSCD_ARGS:--d} >>/tmp/pcscd.log 2>&1 3>&- &
+	# shellcheck disable=SC2086  # the options are words
+	pcscd -f ${PCSCD_ARGS:--d} $PCSCD_POLKIT >>/tmp/pcscd.log 2>&1 3>&- &
 	PCSCD_PID=$!
 	wait_for 10 pcscd_ready
 }
