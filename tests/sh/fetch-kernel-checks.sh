@@ -70,7 +70,7 @@ copy() { rm -rf "${tmp:?}/$1"; cp -a "$good" "$tmp/$1"; echo "$tmp/$1"; }
 fetch() {
 	local dir=$tmp/out
 	rm -rf "$dir"
-	out=$(DEBIAN_MIRROR=file://$1 DEBIAN_KEYRING=$tmp/keyring.gpg tests/vm/fetch-kernel --pool-only "$dir" 2>"$tmp/err")
+	out=$(DEBIAN_MIRROR=file://$1 DEBIAN_KEYRING=${KEYRING:-$tmp/keyring.gpg} tests/vm/fetch-kernel --pool-only "$dir" 2>"$tmp/err")
 	rc=$?
 	err=$(cat "$tmp/err")
 	got=$(cd "$dir" 2>/dev/null && ls)
@@ -116,6 +116,12 @@ t "InRelease edited after signing: refused, 'bad signature'" refused "$m" 'InRel
 m=$(copy other-key)
 sign_release "$m" other@fetch-kernel.invalid
 t "InRelease signed by a key not in DEBIAN_KEYRING: refused, 'bad signature'" refused "$m" 'bad signature'
+
+# No keyring to check with: refused, never fetched unchecked.
+KEYRING=$tmp/no-such-keyring.gpg
+t "no DEBIAN_KEYRING to check InRelease with: refused, 'cannot check InRelease's signature'" \
+	refused "$good" "cannot check InRelease's signature: no $tmp/no-such-keyring.gpg"
+KEYRING=
 
 m=$(copy unsigned)
 cp "$m/dists/bookworm/Release" "$m/dists/bookworm/InRelease"
