@@ -229,9 +229,24 @@ static void send_message(struct ctx *c, struct in *in)
 	ccid_engine_bulk_out(c->eng, msg, 10 + dlen);
 }
 
+/* The card's answer bytes: big[i] = i * 31, filled once (a per-call fill
+ * of up to 70000 bytes cost most of the target's time); only big[0]
+ * changes per call: 0x3B (an ATR's TS) when len >= 2, else 0. */
+static uint8_t big[70000];
+
+static void fill_big_once(void)
+{
+	static bool filled;
+
+	if (filled)
+		return;
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 31);
+	filled = true;
+}
+
 static void complete(struct ctx *c, struct in *in)
 {
-	static uint8_t big[70000];
 	unsigned slot = byte(in) % c->cfg.nslots, sel = byte(in);
 	struct fcard *fc = &c->cards[slot];
 	static const int errs[] = { 0, 0, 0, -ENOMEDIUM, -ETIMEDOUT, -EIO };
@@ -241,10 +256,8 @@ static void complete(struct ctx *c, struct in *in)
 		len += (size_t)word(in);   /* up to 131070: oversized too */
 	if (len > sizeof(big))
 		len = sizeof(big);
-	for (size_t i = 0; i < len; i++)
-		big[i] = (uint8_t)(i * 31);
-	if (len >= 2)
-		big[0] = 0x3B;
+	fill_big_once();
+	big[0] = len >= 2 ? 0x3B : 0;
 	ccid_engine_card_done(c->eng, slot, (sel & 0x40) ? fc->tag + 1 : fc->tag,
 			      errs[sel % 6], big, len);
 	fc->pending = false;
