@@ -48,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t out[600];
 	struct vcg_cacpki *f;
 	size_t i = 0;
-
-	static bool filled;   /* the same bytes every time: filled once */
+	static bool filled; /* the same bytes every time: filled once */
 
 	for (int c = 0; !filled && c < 3; c++)
 		for (size_t j = 0; j < sizeof(certs[c]); j++)

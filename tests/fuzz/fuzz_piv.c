@@ -113,7 +113,7 @@ static struct vcg_piv_applet *applet_with(int db_password)
 		.cipher = fake_cipher,
 	};
 	struct vcg_piv_state st;
-	static bool filled;   /* the same bytes every time: filled once */
+	static bool filled; /* the same bytes every time: filled once */
 
 	for (size_t i = 0; !filled && i < sizeof(cert); i++)
 		cert[i] = (uint8_t)i;
