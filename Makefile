@@ -7,7 +7,9 @@
 #                   debian/rules build
 #   make check      install what is missing, build, run every test
 #   make demo       the reader end to end on dummy_hcd, as a PC sees it
-#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS, or for
+#                   FUZZ_RUNS executions when given (make -j2 fuzz: two at
+#                   once; FUZZ_TARGETS picks some, FUZZ_FLAGS adds flags)
 #   make soak       the long reliability runs (hours)
 #   make SAN=1      ASan+UBSan build (into build/asan)
 #   make ARCH=armel|armhf|arm64   cross-build (into build/ARCH) with Debian's
@@ -26,6 +28,8 @@ UNITDIR ?= /lib/systemd/system
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/ccid-gadget
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+FUZZ_FLAGS ?=
 
 # Cross builds: Debian's gcc-<triplet> packages and, for the daemon, the
 # ARCH -dev packages: SYSROOT=auto (below), or multiarch ones installed
@@ -207,8 +211,10 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,build/fuzz/%,$(FUZZ_NAMES))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_RUN_TARGETS := $(patsubst %,fuzz-run-%,$(FUZZ_TARGETS))
 
-.PHONY: all daemon board products tests engine-tests check demo soak fuzz clean install deps format-check
+.PHONY: all daemon board products tests engine-tests check demo soak fuzz clean install deps format-check $(FUZZ_RUN_TARGETS)
 # Keep intermediate objects (fuzz targets, tests) so make does not rebuild them.
 .SECONDARY:
 all: daemon tests
@@ -293,13 +299,25 @@ build/fuzz/%: tests/fuzz/fuzz_%.c $(ENGINE_SRC) $(UTIL_SRC) $(VCG_SRC) $(GADGET_
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE $(INC_DIRS:%=-I%) $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(LDLIBS_ALL)
 
-fuzz: $(FUZZ_BINS)
-	@for n in $(FUZZ_NAMES); do \
-		mkdir -p build/fuzz/new-corpus/$$n; \
-		echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
-		build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			build/fuzz/new-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
-	done
+# One target: FUZZ_RUNS executions (-runs=, what the README's counts
+# are) or else FUZZ_SECONDS; new inputs go to build/fuzz/new-corpus/NAME
+# (merge the ones worth keeping: -merge=1 into tests/fuzz/corpus/NAME), a
+# crash to build/fuzz/crash-NAME-*, the whole log to build/fuzz/logs/NAME.log.
+# Prints one line per target: executions, seconds, executions per second.
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
+fuzz: $(FUZZ_RUN_TARGETS)
+$(FUZZ_RUN_TARGETS): fuzz-run-%: build/fuzz/%
+	@mkdir -p build/fuzz/new-corpus/$* build/fuzz/logs
+	@echo "fuzzing $* ($(FUZZ_LIMIT)), log in build/fuzz/logs/$*.log"
+	@start=$$(date +%s); \
+	build/fuzz/$* $(FUZZ_LIMIT) -print_final_stats=1 $(FUZZ_FLAGS) \
+		-artifact_prefix=build/fuzz/crash-$*- build/fuzz/new-corpus/$* \
+		tests/fuzz/corpus/$* >build/fuzz/logs/$*.log 2>&1; rc=$$?; \
+	secs=$$(( $$(date +%s) - start )); \
+	execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/logs/$*.log); \
+	if [ $$rc != 0 ]; then tail -n 60 build/fuzz/logs/$*.log; fi; \
+	echo "fuzz $*: $${execs:-0} executions in $$secs s ($$(( $${execs:-0} / (secs ? secs : 1) ))/s), exit $$rc"; \
+	exit $$rc
 
 deps:
 	scripts/install-deps

@@ -107,10 +107,94 @@ static void test_clock_and_rates(void)
 	ccid_engine_free(eng);
 }
 
+/* The list by its definition, computed the plain way: every Fi / Di pair
+ * of ISO/IEC 7816-3 Tables 7 and 8 at each clock, kept when within
+ * dwDataRate..dwMaxDataRate, ascending, once each. */
+static size_t rates_by_definition(const struct ccid_reader_config *cfg,
+				  uint32_t *out)
+{
+	static const unsigned fi[] = { 372, 558, 744,  1116, 1488, 1860,
+				       512, 768, 1024, 1536, 2048 };
+	static const unsigned di[] = { 1, 2, 4, 8, 16, 32, 64, 12, 20 };
+	uint32_t clk[2] = { cfg->default_clock_khz, cfg->max_clock_khz };
+	size_t n = 0;
+
+	for (size_t c = 0; c < (clk[0] == clk[1] ? 1u : 2u); c++)
+		for (size_t f = 0; f < sizeof(fi) / sizeof(fi[0]); f++)
+			for (size_t d = 0; d < sizeof(di) / sizeof(di[0]);
+			     d++) {
+				uint64_t r = (uint64_t)clk[c] * 1000u * di[d] /
+					     fi[f];
+				size_t k, j;
+
+				if (r < cfg->default_data_rate ||
+				    r > cfg->max_data_rate)
+					continue;
+				for (k = 0; k < n && out[k] != r; k++)
+					;
+				if (k < n)
+					continue;
+				for (k = 0; k < n && out[k] < r; k++)
+					;
+				for (j = n; j > k; j--)
+					out[j] = out[j - 1];
+				out[k] = (uint32_t)r;
+				n++;
+			}
+	return n;
+}
+
+/* ccid_reader_data_rates() (which skips the RFU table entries early) gives
+ * the list its definition gives, for one and two clocks, and the config
+ * check still refuses a max rate no pair gives and a list too long. */
+static void test_rates_match_definition(void)
+{
+	static const uint32_t clocks[][2] = {
+		{ 3580, 3580 },
+		{ 3580, 8000 },
+		{ 4000, 4000 },
+		{ 1000, 20000 },
+	};
+	struct ccid_reader_config cfg;
+	uint32_t want[2 * 11 * 9], got[2 * 11 * 9];
+	const char *why = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+		ccid_reader_config_default(&cfg);
+		cfg.default_clock_khz = clocks[i][0];
+		cfg.max_clock_khz = clocks[i][1];
+		cfg.default_data_rate =
+			(uint32_t)((uint64_t)clocks[i][0] * 1000u / 372u);
+		cfg.max_data_rate = 0xFFFFFFFF;
+		n = rates_by_definition(&cfg, want);
+		CHECK(n > 0);
+		memset(got, 0, sizeof(got));
+		CHECK_EQ(ccid_reader_data_rates(&cfg, got,
+						sizeof(got) / sizeof(got[0])),
+			 n);
+		CHECK(memcmp(got, want, n * sizeof(got[0])) == 0);
+	}
+	/* 1 and 20 MHz up to the fastest pair: more than GET_DATA_RATES
+	 * lists, so the max rate is past the 64 listed: refused (as before) */
+	CHECK(n > CCID_MAX_DATA_RATES);
+	cfg.max_data_rate = want[n - 1];
+	CHECK(ccid_reader_config_check(&cfg, &why) != 0);
+	CHECK(why != NULL && strstr(why, "max_data_rate") != NULL);
+	ccid_reader_config_default(&cfg);
+	cfg.max_data_rate = 307957; /* one above a listed rate */
+	why = NULL;
+	CHECK(ccid_reader_config_check(&cfg, &why) != 0);
+	CHECK(why != NULL && strstr(why, "max_data_rate") != NULL);
+	cfg.max_data_rate = 307956;
+	CHECK_EQ(ccid_reader_config_check(&cfg, NULL), 0);
+}
+
 int main(void)
 {
 	RUN(test_default_descriptor);
 	RUN(test_custom_descriptor);
 	RUN(test_clock_and_rates);
+	RUN(test_rates_match_definition);
 	TAP_EXIT();
 }
