@@ -104,7 +104,7 @@ floor_flags() { # NAME
 }
 
 echo_start() { # [-a|-t|-l]
-	echo_reader "$@" >/tmp/echo.log 2>&1 3>&- &
+	echo_reader "$@" >/tmp/echo.log 2>&1 3>&- 4<&- &
 	ECHO_PID=$!
 	wait_enumerated 30
 }
@@ -116,7 +116,7 @@ echo_stop() {
 }
 
 client_start() {
-	ccid-vscclient -n -e "$VSC_EMUL" 127.0.0.1 $PORT </dev/null >>/tmp/vscclient.log 2>&1 3>&- &
+	ccid-vscclient -n -e "$VSC_EMUL" 127.0.0.1 $PORT </dev/null >>/tmp/vscclient.log 2>&1 3>&- 4<&- &
 	CLIENT_PID=$!
 }
 client_stop() {
@@ -227,7 +227,7 @@ for speed in $SPEEDS; do
 
 		# passthru (attach=reader): the UDC is bound on the client's
 		# ReaderAdd, so start the daemon, then the client, then wait.
-		ccid-gadget --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- &
+		ccid-gadget --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 		GADGET_PID=$!
 		sleep 0.5
 		client_start

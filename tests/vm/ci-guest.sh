@@ -28,7 +28,7 @@ ci_finish() {
 up_or_dead() { enumerated || ! alive "$GADGET_PID"; }
 ci_gadget_start() {
 	echo "+ ccid-gadget $*" >>/tmp/gadget.log
-	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 	GADGET_PID=$!
 	wait_for 30 up_or_dead
 	enumerated

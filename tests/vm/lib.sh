@@ -182,7 +182,7 @@ alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$1/status; }
 # ---- daemons ---------------------------------------------------------------
 
 udevd_start() {
-	systemd-udevd --daemon 3>&- || return 1
+	systemd-udevd --daemon 3>&- 4<&- || return 1
 	UDEVD_STARTED=1
 	wait_for 5 test -S /run/udev/control
 }
@@ -196,7 +196,7 @@ PCSCD_POLKIT=
 pcscd --help 2>&1 | grep -q -- --disable-polkit && PCSCD_POLKIT=--disable-polkit
 pcscd_start() {
 	# shellcheck disable=SC2086  # the options are words
-	pcscd -f ${PCSCD_ARGS:--d} $PCSCD_POLKIT >>/tmp/pcscd.log 2>&1 3>&- &
+	pcscd -f ${PCSCD_ARGS:--d} $PCSCD_POLKIT >>/tmp/pcscd.log 2>&1 3>&- 4<&- &
 	PCSCD_PID=$!
 	wait_for 10 pcscd_ready
 }
@@ -217,7 +217,7 @@ pcscd_stop() {
 # to exit (10).
 gadget_start() {
 	echo "+ $GADGET_WRAP ${GADGET_BIN:-ccid-gadget} $*" >>/tmp/gadget.log
-	$GADGET_WRAP ${GADGET_BIN:-ccid-gadget} "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	$GADGET_WRAP ${GADGET_BIN:-ccid-gadget} "$@" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 	GADGET_PID=$!
 	wait_enumerated "${GADGET_WAIT_S:-30}"
 }
@@ -320,7 +320,7 @@ raw_selftest() {
 loop_start() {
 	[ $# -gt 0 ] || set -- --echo 300 --generate 700
 	rm -f /tmp/loop.count
-	pcsc_client --loop -q --loop-progress /tmp/loop.count "$@" >/tmp/loop.out 2>&1 3>&- &
+	pcsc_client --loop -q --loop-progress /tmp/loop.count "$@" >/tmp/loop.out 2>&1 3>&- 4<&- &
 	LOOP_PID=$!
 }
 loop_count() { local n; read -r n </tmp/loop.count 2>/dev/null; echo "${n:-0}"; }

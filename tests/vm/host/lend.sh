@@ -51,7 +51,7 @@ lender_start() { # ARGS...
 	rm -f /tmp/vsc.fifo
 	mkfifo /tmp/vsc.fifo
 	echo "+ OPENSC_CONF=/host/opensc-lender.conf ccid-vscclient $*" >>/tmp/vscclient.log
-	OPENSC_CONF=/host/opensc-lender.conf ccid-vscclient "$@" </tmp/vsc.fifo >>/tmp/vscclient.out 2>>/tmp/vscclient.log 3>&- &
+	OPENSC_CONF=/host/opensc-lender.conf ccid-vscclient "$@" </tmp/vsc.fifo >>/tmp/vscclient.out 2>>/tmp/vscclient.log 3>&- 4<&- &
 	CLIENT_PID=$!
 	exec 5>/tmp/vsc.fifo
 }
@@ -97,7 +97,7 @@ check "$G: pcscd + libccid see QEMU's usb-ccid (the lender's reader) with its ca
 
 : >/tmp/gadget.log
 echo "+ ccid-gadget --serial HOSTBOARD -v --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log
-ccid-gadget --serial HOSTBOARD -v --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- &
+ccid-gadget --serial HOSTBOARD -v --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "$G: the daemon with a passthru card starts listening" wait_for 10 test -S /run/ccid-gadget.sock
 : >/tmp/vscclient.log

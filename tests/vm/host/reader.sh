@@ -79,7 +79,7 @@ check "host-reader: the board's OpenSC (its configuration) shows the physical ca
 
 : >/tmp/gadget.log
 echo "+ $BOARD ccid-gadget --serial HOSTBOARD -v --card $SPEC" >>/tmp/gadget.log
-env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- &
+env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "host-reader: the daemon mirroring the reader starts, the host enumerates the gadget" wait_enumerated 30
 check "host-reader: one line names the token it mirrors: the physical reader's slot, module OpenSC" \
@@ -180,7 +180,7 @@ check "host-reader: the card pulled before the daemon starts" bed_monitor "devic
 check "host-reader: ... the board's pcscd sees QEMU's reader empty" pcsc_client --reader "$(reader_index 'CCID Interface')" --wait-absent 10
 : >/tmp/gadget.log
 echo "+ $BOARD ccid-gadget --serial HOSTBOARD -v --card $SPEC" >>/tmp/gadget.log
-env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- &
+env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "host-reader: the daemon starts with no card in the reader, the host enumerates the gadget" wait_enumerated 30
 check "host-reader: ... one line in its log says why there is no card" wait_for 10 log_has 1 "$NOCARD"

@@ -37,7 +37,7 @@ usbmon_start() {
 	bed_modprobe usbmon || return 1
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug || return 1
 	test -r /sys/kernel/debug/usb/usbmon/1u || return 1
-	cat /sys/kernel/debug/usb/usbmon/1u >/tmp/usbmon.txt 3>&- &
+	cat /sys/kernel/debug/usb/usbmon/1u >/tmp/usbmon.txt 3>&- 4<&- &
 	USBMON_PID=$!
 }
 

@@ -29,7 +29,7 @@ check "$G: modules load" usb_load high
 check "$G: systemd-udevd starts" udevd_start
 check "$G: pcscd starts" pcscd_start
 echo "ccid-gadget signs this for the spice suite" >/tmp/msg
-ccid-gadget -v --card passthru,spice=0.0.0.0:5930 >>/tmp/gadget.log 2>&1 3>&- &
+ccid-gadget -v --card passthru,spice=0.0.0.0:5930 >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "$G: ccid-gadget --card passthru,spice=0.0.0.0:5930 starts (the plug-in loads)" \
 	wait_for 20 test -S /run/ccid-gadget.sock
@@ -76,7 +76,7 @@ daemon_restart() { # SPEC
 	kill $GADGET_PID
 	wait $GADGET_PID
 	: >/tmp/gadget.log
-	ccid-gadget -v --card "$1" >>/tmp/gadget.log 2>&1 3>&- &
+	ccid-gadget -v --card "$1" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 	GADGET_PID=$!
 	wait_for 20 test -S /run/ccid-gadget.sock
 }

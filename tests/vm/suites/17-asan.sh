@@ -58,7 +58,7 @@ check "$G: ... no sanitizer report" no_reports
 # passthru: a client that vanishes, garbage, a second client
 PORT=35963
 echo "+ ccid-gadget-asan --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log
-ccid-gadget-asan --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- &
+ccid-gadget-asan --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "$G: passthru: the ASan daemon listens" wait_for 10 test -S /run/ccid-gadget.sock
 ccid-vscclient -n -e "$EMUL" 127.0.0.1 $PORT </dev/null >/tmp/vsc.log 2>&1 &

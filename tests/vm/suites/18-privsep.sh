@@ -87,7 +87,7 @@ apdu() { pcsc_client -q --wait-reader 10 --wait-card 10 --echo 64; }
 fails_with() { # RC TEXT CMD...
 	local want=$1 text=$2 rc
 	shift 2
-	"$@" >/tmp/fail.out 2>&1 3>&-
+	"$@" >/tmp/fail.out 2>&1 3>&- 4<&-
 	rc=$?
 	cat /tmp/fail.out
 	[ $rc = "$want" ] && [ "$(wc -l </tmp/fail.out)" = 1 ] &&
@@ -164,7 +164,7 @@ check "$G: ... SIGTERM: exit 0" gadget_stop
 
 # ---- passthru: the client's ReaderAdd binds the UDC through the helper ----
 echo "+ ccid-gadget --user ccidg --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log
-ccid-gadget --user ccidg --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- &
+ccid-gadget --user ccidg --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "$G: passthru: the daemon listens (loopback only)" wait_for 10 listening
 check "$G: passthru: no reader before a client" no_reader_yet

@@ -153,7 +153,7 @@ check "$G: emulated card: a configfs gadget with one FunctionFS function for --f
 T_EMUL=$(now_ms)
 echo "+ valgrind ... ccid-gadget --ffs $EFFS --ctl $ECTL --card $EMUL_SPEC" >/tmp/gadget-emul.log
 valgrind $VG_OPTS --log-file=/tmp/vg-emul.log \
-	ccid-gadget --ffs $EFFS --ctl $ECTL --card "$EMUL_SPEC" >>/tmp/gadget-emul.log 2>&1 3>&- &
+	ccid-gadget --ffs $EFFS --ctl $ECTL --card "$EMUL_SPEC" >>/tmp/gadget-emul.log 2>&1 3>&- 4<&- &
 EMUL_PID=$!
 
 # ---- (a) the test card -------------------------------------------------------
@@ -207,7 +207,7 @@ check "$G: emulated card: libcacard's ATR through PC/SC" \
 check "$G: emulated card: SELECT of the CAC applet, GET RESPONSE" \
 	pcsc_client --wait-card 30 $CAC_SELECT --expect-sw 610D 00C000000D --expect-len 13 --expect-sw 9000
 [ $LONG = 1 ] && check "$G: emulated card: pkcs11-tool -O (OpenSC): the three certificates" three_certs_listed
-pcsc_client --loop -q $CAC_SELECT --expect-sw 610D >/tmp/loop.out 2>&1 3>&- &
+pcsc_client --loop -q $CAC_SELECT --expect-sw 610D >/tmp/loop.out 2>&1 3>&- 4<&- &
 LOOP_PID=$!
 check "$G: emulated card: $N UDC rebind(s) and card remove/insert with APDUs in flight: the reader comes back" \
 	cycles $ECTL

@@ -43,7 +43,7 @@ PIDS=
 reader_start() { # N SPEC: daemon rN on dummy_udc.N, serial RN
 	echo "+ ccid-gadget --name r$1 --udc dummy_udc.$1 --serial R$1 --card $2" >>/tmp/gadget-r$1.log
 	ccid-gadget --name r$1 --udc dummy_udc.$1 --serial R$1 --card "$2" \
-		>>/tmp/gadget-r$1.log 2>&1 3>&- &
+		>>/tmp/gadget-r$1.log 2>&1 3>&- 4<&- &
 	eval "PID_r$1=$!"
 	PIDS="$PIDS $!"
 	wait_for 30 sh -c "[ \"\$(cat /sys/class/udc/dummy_udc.$1/state)\" = configured ]"

@@ -223,11 +223,11 @@ lap "the CAC card through OpenSC (arm64)"
 PORT=35963
 EMUL="db=\"sql:$D\" use_hw=no soft=(,Test,CAC,,id-cert,signing-cert,encryption-cert)"
 echo "+ ccid-gadget --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log
-ccid-gadget -v --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- &
+ccid-gadget -v --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "$G: passthru: the daemon listens (its control socket is up)" wait_for 15 test -S /run/ccid-gadget.sock
 mkfifo /tmp/vsc.fifo
-ccid-vscclient -d 1 -e "$EMUL" 127.0.0.1 $PORT </tmp/vsc.fifo >>/tmp/vscclient.log 2>&1 3>&- &
+ccid-vscclient -d 1 -e "$EMUL" 127.0.0.1 $PORT </tmp/vsc.fifo >>/tmp/vscclient.log 2>&1 3>&- 4<&- &
 CLIENT_PID=$!
 exec 4>/tmp/vsc.fifo
 check "$G: passthru: ccid-vscclient's reader plugs the reader in, the host enumerates it" wait_enumerated 30

@@ -34,7 +34,7 @@ ready_after_bind() {
 	notify_has READY=1 && grep -qx "at-ready $GADGET_CFS/UDC: $UDC" /tmp/notify.log
 }
 notify_listen_start() {
-	notify_listen $NOTIFY "$@" >/tmp/notify.log 2>&1 3>&- &
+	notify_listen $NOTIFY "$@" >/tmp/notify.log 2>&1 3>&- 4<&- &
 	NOTIFY_PID=$!
 	wait_for 5 test -S $NOTIFY
 }
@@ -136,7 +136,7 @@ ecm_up() {
 }
 ffs_daemon_start() {
 	echo "+ ccid-gadget $*" >>/tmp/gadget.log
-	NOTIFY_SOCKET=$NOTIFY ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	NOTIFY_SOCKET=$NOTIFY ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 	GADGET_PID=$!
 }
 three_interfaces() { grep -q '^ *3$' "$(host_dev)/bNumInterfaces"; }

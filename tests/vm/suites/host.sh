@@ -61,7 +61,7 @@ empty_reader() {
 empty_with_line() { # TEXT SPEC [ENV]
 	fresh_log
 	if [ -n "$3" ]; then
-		env $3 ccid-gadget -v --card "$2" >>/tmp/gadget.log 2>&1 3>&- &
+		env $3 ccid-gadget -v --card "$2" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 		GADGET_PID=$!
 		wait_enumerated 30 || { cat /tmp/gadget.log; return 1; }
 	else

@@ -31,7 +31,7 @@ G="passthru"
 # default) the UDC is bound only once a client adds its reader.
 daemon_start() { # ARGS...
 	echo "+ ccid-gadget $*" >>/tmp/gadget.log
-	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- &
+	ccid-gadget "$@" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 	GADGET_PID=$!
 	wait_for 10 test -S /run/ccid-gadget.sock
 }
@@ -41,7 +41,7 @@ client_start() { # ARGS...
 	rm -f /tmp/vsc.fifo
 	mkfifo /tmp/vsc.fifo
 	echo "+ ccid-vscclient $*" >>/tmp/vscclient.log
-	ccid-vscclient "$@" </tmp/vsc.fifo >>/tmp/vscclient.log 2>&1 3>&- &
+	ccid-vscclient "$@" </tmp/vsc.fifo >>/tmp/vscclient.log 2>&1 3>&- 4<&- &
 	CLIENT_PID=$!
 	exec 4>/tmp/vsc.fifo
 }
@@ -141,7 +141,7 @@ check "$G: ... which signs" sign_and_verify $ANY_PIN $D
 
 # ---- a second client; a dead client; a reconnect ----
 
-ccid-vscclient -n -e "$EMUL" 127.0.0.1 $PORT </dev/null >/tmp/second.log 2>&1 3>&- 4>&- &
+ccid-vscclient -n -e "$EMUL" 127.0.0.1 $PORT </dev/null >/tmp/second.log 2>&1 3>&- 4<&- 4>&- &
 SECOND=$!
 check "$G: a second client is refused (cannot add more readers) and exits non-zero" \
 	sh -c "for i in \$(seq 300); do kill -0 $SECOND 2>/dev/null || break; sleep 0.1; done; ! kill -0 $SECOND 2>/dev/null"
