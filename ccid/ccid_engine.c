@@ -16,13 +16,17 @@
 struct ccid_engine *ccid_engine_new(const struct ccid_reader_config *cfg)
 {
 	struct ccid_engine *eng;
+	uint32_t rates[CCID_MAX_DATA_RATES];
+	size_t nrates;
 
-	if (ccid_reader_config_check(cfg, NULL) != 0)
+	if (ccid_reader_config_check_rates(cfg, NULL, rates, &nrates) != 0)
 		return NULL;
 	eng = calloc(1, sizeof(*eng));
 	if (!eng)
 		return NULL;
 	eng->cfg = *cfg;
+	memcpy(eng->rates, rates, nrates * sizeof(rates[0]));
+	eng->nrates = nrates;
 	eng->log_max = CCID_LOG_DEBUG;
 	eng->slots = calloc(cfg->nslots, sizeof(*eng->slots));
 	if (!eng->slots ||

@@ -101,6 +101,10 @@ struct ccid_slot {
 
 struct ccid_engine {
 	struct ccid_reader_config cfg;
+	/* ccid_reader_data_rates(&cfg), listed once at creation (cfg never
+	 * changes after it): GET_DATA_RATES answers from here */
+	uint32_t rates[CCID_MAX_DATA_RATES];
+	size_t nrates;                     /* <= CCID_MAX_DATA_RATES */
 	struct ccid_slot *slots;           /* cfg.nslots entries */
 	struct ccid_reasm reasm;
 	struct ccid_inq inq;
@@ -113,6 +117,14 @@ struct ccid_engine {
 	ccid_apdu_fn apdu_fn;
 	void *apdu_ctx;
 };
+
+/* ccid_desc.c: ccid_reader_config_check() that also hands back the data
+ * rate list it computed (at most CCID_MAX_DATA_RATES; *nrates is the
+ * count when the config is valid). */
+int ccid_reader_config_check_rates(const struct ccid_reader_config *cfg,
+				   const char **why,
+				   uint32_t rates[CCID_MAX_DATA_RATES],
+				   size_t *nrates);
 
 /* ccid_reasm.c */
 int ccid_reasm_init(struct ccid_reasm *r, size_t cap);
