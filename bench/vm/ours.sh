@@ -18,8 +18,8 @@
 # start-to-bound time (READY=1, sent after the UDC bind), START times.
 # Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
 # Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS
-# TEST_THREAD OUT_THREAD ROWS). ROWS=start: only the start-up rows (and,
-# with strace, where one start of each daemon spends its time).
+# TEST_THREAD OUT_THREAD ROWS). ROWS=start: only the start-up rows (and
+# one start of each daemon with -v: where the time goes).
 
 ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
 FLOORS="floor floor-aio" TEST_THREAD=1 ROWS=all
@@ -181,19 +181,17 @@ if [ $ROUND = 1 ] && [ "$ROWS" != start ]; then
 	out "rss,1,alone+all-daemon-libs,$(LD_PRELOAD="libgnutls.so.30 libpcap.so.0.8 libusbgx.so.2 libaio.so.1 libpcsclite.so.1" cacard_rss $D 100)"
 fi
 
-# One start under strace -f -tt -T (after the timed ones: strace slows
-# every call): the slowest calls and the gaps between calls of its
-# threads, as diag lines in the TAP log (bench/README.md, start-up).
+# One more start with -v: the daemon's own lines say how long the cards
+# and the gadget set-up took, wall and CPU (the difference is waiting),
+# as diag lines in the TAP log (bench/README.md, start-up).
 start_trace() { # NAME ARGS...
 	local name=$1
 	shift
-	command -v strace >/dev/null || return 0
-	bench_exec --start --label "trace-$name" --count 1 --log /tmp/start.log -- \
-		strace -f -tt -T -o /tmp/trace.$name ccid-gadget "$@" >/dev/null
+	bench_exec --start --label "trace-$name" --count 1 --log /tmp/trace.$name -- \
+		ccid-gadget -v "$@" >/dev/null
 	reader_gone
-	diag "start trace $name: $(wc -l </tmp/trace.$name) lines; slowest calls (s):"
-	sed -n 's/.*<\([0-9.]*\)>$/\1 &/p' /tmp/trace.$name | sort -rn | head -n 12 |
-		cut -c1-200 | while read -r l; do diag "  $l"; done
+	grep -E ' in [0-9.]+ ms \(|bound to' /tmp/trace.$name | cut -c1-200 |
+		while read -r l; do diag "start $name: $l"; done
 }
 
 for speed in $SPEEDS; do
