@@ -71,6 +71,11 @@ struct cfs_params {
 
 struct cfs_gadget;
 
+/* Does another process hold the run-dir lock of p's gadget name now (a
+ * daemon running it, or one exiting)? 0 also when the lock file cannot be
+ * opened (cfs_gadget_create() reports that). No waiting, nothing made. */
+bool cfs_gadget_busy(const struct cfs_params *p);
+
 /* Mount configfs if needed, take the run-dir lock (one daemon per gadget
  * name; a holder that is exiting gets a few seconds), remove a gadget of the same name left by a crashed run, create
  * the gadget (bcdUSB 0x0200), its configuration and FunctionFS function,

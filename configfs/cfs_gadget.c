@@ -90,6 +90,21 @@ static int take_lock(struct cfs_gadget *cg, const struct cfs_params *p,
 	return 0;
 }
 
+bool cfs_gadget_busy(const struct cfs_params *p)
+{
+	char path[PATH_MAX];
+	bool busy;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.lock", p->run_dir, p->gadget_name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	busy = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);   /* releases it, if we took it */
+	return busy;
+}
+
 /* A gadget of our name from a crashed run: unbind, unmount, remove. */
 static int remove_stale(struct cfs_gadget *cg, const struct cfs_params *p,
 			usbg_gadget *old, char *err, size_t errlen)

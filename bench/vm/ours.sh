@@ -18,10 +18,11 @@
 # start-to-bound time (READY=1, sent after the UDC bind), START times.
 # Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
 # Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS
-# TEST_THREAD OUT_THREAD).
+# TEST_THREAD OUT_THREAD ROWS). ROWS=start: only the start-up rows (and
+# one start of each daemon with -v: where the time goes).
 
 ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
-FLOORS="floor floor-aio" TEST_THREAD=1
+FLOORS="floor floor-aio" TEST_THREAD=1 ROWS=all
 [ -f /bench/conf ] && . /bench/conf
 
 # every other row with the daemon's bulk-OUT transport chosen here
@@ -169,7 +170,7 @@ first=${SPEEDS%% *}
 check "bench: modules load ($first speed)" usb_load $first
 check "bench: systemd-udevd starts" udevd_start
 check "bench: pcscd starts" pcscd_start
-if [ $ROUND = 1 ]; then
+if [ $ROUND = 1 ] && [ "$ROWS" != start ]; then
 	out "info,1,kernel,$(uname -r),cpus,$(nproc),count,$COUNT,warmup,$WARMUP"
 	out "rss,1,libcacard+nss-alone,$(cacard_rss $D 100)"
 	# the same with libraries the daemon links but the emulated card does
@@ -180,9 +181,23 @@ if [ $ROUND = 1 ]; then
 	out "rss,1,alone+all-daemon-libs,$(LD_PRELOAD="libgnutls.so.30 libpcap.so.0.8 libusbgx.so.2 libaio.so.1 libpcsclite.so.1" cacard_rss $D 100)"
 fi
 
+# One more start with -v: the daemon's own lines say how long the cards
+# and the gadget set-up took, wall and CPU (the difference is waiting),
+# as diag lines in the TAP log (bench/README.md, start-up).
+start_trace() { # NAME ARGS...
+	local name=$1
+	shift
+	bench_exec --start --label "trace-$name" --count 1 --log /tmp/trace.$name -- \
+		ccid-gadget -v "$@" >/dev/null
+	reader_gone
+	grep -E ' in [0-9.]+ ms \(|bound to' /tmp/trace.$name | cut -c1-200 |
+		while read -r l; do diag "start $name: $l"; done
+}
+
 for speed in $SPEEDS; do
 	[ $speed = $first ] || check "bench: dummy_hcd at $speed speed" usb_set_speed $speed
-	for r in $ROUND; do
+	# ROWS=start: no APDU rows
+	for r in $([ "$ROWS" = start ] || echo $ROUND); do
 		diag "bench: $speed round $r"
 		for fl in $FLOORS; do
 			echo_start $(floor_flags $fl)
@@ -248,6 +263,10 @@ for speed in $SPEEDS; do
 		# READY=1 once its card is powered on), timed the same way
 		line=$(bench_exec --start --label start-cacard-alone-$speed --count $START --log /tmp/start.log -- cacard_rss $D 0)
 		out "start,1,$line"
+		if [ "$ROWS" = start ] && [ $speed = $first ]; then
+			start_trace test --card test
+			start_trace emulated --card "$EMUL_SPEC"
+		fi
 	fi
 done
 ok "bench: done"

@@ -21,6 +21,8 @@ static const char *const level_names[] = {
 	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
 
+static double log_elapsed(void);
+
 void gadget_log_set_level(int max_level)
 {
 	if (max_level < LOG_ERR)
@@ -28,6 +30,9 @@ void gadget_log_set_level(int max_level)
 	if (max_level > LOG_DEBUG)
 		max_level = LOG_DEBUG;
 	log_max_level = max_level;
+	/* The clock's start, set before any thread logs (the daemon's
+	 * cards start on a thread of their own). */
+	(void)log_elapsed();
 }
 
 bool gadget_log_enabled(int level)

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ccid-gadget: a USB CCID smart-card reader on this board's UDC.
  *
- * Order matters: everything the command line can get wrong (options, card
- * SPECs, reader config, UDC choice) is checked before configfs is touched;
- * the UDC is bound only after the FunctionFS descriptors are written; on
- * SIGINT/SIGTERM it is all undone in reverse. With --user, a helper
- * process that keeps root is forked first, cards and sockets are opened,
- * and the daemon drops root before it reads anything from USB
- * (privsep.h). */
+ * Order matters: everything the command line can get wrong (options,
+ * reader config, UDC choice) is checked before configfs is touched; the
+ * cards are made on a thread of their own while the gadget is set up
+ * (configfs, FunctionFS descriptors: card_setup_start()), and the UDC is
+ * bound only after both are done, so a card that cannot start is never
+ * seen by the host (the gadget is removed again, the exit status is the
+ * card's); on SIGINT/SIGTERM it is all undone in reverse. With --user, a
+ * helper process that keeps root is forked first, cards (not overlapped)
+ * and sockets are opened, and the daemon drops root before it reads
+ * anything from USB (privsep.h). */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apdu_log.h"
@@ -50,6 +55,11 @@ struct daemon {
 	struct ffs_fds fds;
 	struct pcapw *pcap;          /* --pcap, or NULL */
 	struct apdu_log apdu;        /* -v APDU lines */
+	/* make_cards() on its own thread (card_setup_start) */
+	pthread_t card_thread;
+	bool card_thread_running;
+	int card_ret;
+	char card_err[1024];
 };
 
 static void cfs_note(const char *line)
@@ -250,6 +260,77 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The emulated card's start (NSS, libcacard: about 3/4 of the daemon's
+ * start-up) overlaps the gadget's set-up, which waits on configfs,
+ * FunctionFS and udev more than it computes (bench/README.md, start-up).
+ * Nothing else touches d->eng or d->cards until card_setup_join(). */
+/* Wall and CPU (this thread's) milliseconds since *t, for the -v lines
+ * that say how much of a start-up step is waiting. */
+struct step_clock {
+	struct timespec wall, cpu;
+};
+
+static double ms_since(clockid_t id, const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void step_start(struct step_clock *c)
+{
+	clock_gettime(CLOCK_MONOTONIC, &c->wall);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c->cpu);
+}
+
+static void step_log(const struct step_clock *c, const char *cat,
+		     const char *what)
+{
+	gadget_log(LOG_INFO, cat, "%s in %.1f ms (%.1f ms CPU)", what,
+		   ms_since(CLOCK_MONOTONIC, &c->wall),
+		   ms_since(CLOCK_THREAD_CPUTIME_ID, &c->cpu));
+}
+
+static void *card_setup_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct step_clock c;
+
+	step_start(&c);
+	d->card_ret = make_cards(d, d->card_err, sizeof(d->card_err));
+	if (!d->card_ret)
+		step_log(&c, "card", "cards made");
+	return NULL;
+}
+
+/* Signals are blocked already: the thread and the cards' own threads
+ * inherit that. No thread: the cards are made here, in line. */
+static void card_setup_start(struct daemon *d)
+{
+	if (pthread_create(&d->card_thread, NULL, card_setup_main, d) == 0)
+		d->card_thread_running = true;
+	else
+		card_setup_main(d);
+}
+
+/* Wait for the cards. A card's error comes first, as when the cards were
+ * made before anything else: it replaces ret and err. */
+static int card_setup_join(struct daemon *d, int ret, char *err,
+			   size_t errlen)
+{
+	if (d->card_thread_running) {
+		pthread_join(d->card_thread, NULL);
+		d->card_thread_running = false;
+	}
+	if (d->card_ret) {
+		snprintf(err, errlen, "%s", d->card_err);
+		return d->card_ret;
+	}
+	return ret;
+}
+
 /* Before the drop: the cards' state directories exist and are the
  * user's (--user) or ours, or a card keeps its PIV counters in memory
  * only (one line says why). */
@@ -274,7 +355,6 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 {
 	const struct gadget_opts *o = d->o;
 	const char *dir = o->ffs_dir;
-	char state[512];
 
 	if (!dir && d->ps) {
 		if (privsep_create(d->ps, d->ffs_dir, sizeof(d->ffs_dir), err,
@@ -290,8 +370,8 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 		d->attach = (struct gadget_attach){ bind_direct,
 			unbind_direct, d->cg, d->udc };
 	}
-	give_state_dirs(d);
 	if (o->user) {
+		give_state_dirs(d);   /* the cards were made first */
 		/* Nothing from USB has been read yet. */
 		if (priv_drop(&d->user, err, errlen) < 0)
 			return EXIT_FAILURE;
@@ -303,6 +383,20 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 	}
 	if (ffs_open(dir, &d->cfg, &d->fds, err, errlen) < 0)
 		return EXIT_FAILURE;
+	return 0;
+}
+
+/* The cards are made: the rest, then bind (or wait for a passthru
+ * client) and READY=1. */
+static int finish_usb(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gadget_opts *o = d->o;
+	const char *dir = o->ffs_dir ? o->ffs_dir : d->ps ? d->ffs_dir :
+			  cfs_gadget_ffs_dir(d->cg);
+	char state[512];
+
+	if (!o->user)
+		give_state_dirs(d);
 	if (d->attach.bind && !gadget_cards_want_usb(d->cards, d->nslots)) {
 		gadget_log(LOG_NOTICE, "cfs", "gadget %04x:%04x serial %s "
 			   "ready on %s; bound when a passthru client adds "
@@ -331,8 +425,8 @@ static int setup_usb(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* --pcap FILE: opened before USB is set up, so the capture starts with
- * the enumeration. */
+/* --pcap FILE: opened before the UDC is bound, so the capture starts
+ * with the enumeration. */
 static int open_pcap(struct daemon *d, char *err, size_t errlen)
 {
 	const struct gadget_opts *o = d->o;
@@ -373,6 +467,7 @@ static int open_ctl(struct daemon *d, char *err, size_t errlen)
 static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 {
 	const struct gadget_opts *o = d->o;
+	struct step_clock usb_clock;
 	int ret;
 
 	if (gadget_cli_reader_config(o, &d->cfg, err, errlen) < 0)
@@ -385,22 +480,43 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 		return EXIT_FAILURE;
 	}
 	/* With --user the helper comes first: a fork with no thread and
-	 * no card. */
+	 * no card; the cards, the pcap file and the ctl socket then come
+	 * before the gadget, in order (the socket is given to the user,
+	 * and NSS must have opened the db before root is dropped). */
 	if (o->user) {
 		ret = start_helper(d, err, errlen);
 		if (ret)
 			return ret;
+		ret = make_cards(d, err, errlen);
+		if (!ret)
+			ret = open_pcap(d, err, errlen);
+		if (!ret)
+			ret = open_ctl(d, err, errlen);
+		if (!ret)
+			ret = setup_usb(d, err, errlen);
+		return ret ? ret : finish_usb(d, err, errlen);
 	}
-	ret = make_cards(d, err, errlen);
-	if (!ret && !o->user)
-		ret = pick_identity(d, err, errlen);
+	/* Without: the gadget is set up while the cards start; the pcap
+	 * file and the ctl socket wait for the cards, so a card that cannot
+	 * start leaves neither behind. */
+	card_setup_start(d);
+	step_start(&usb_clock);
+	ret = pick_identity(d, err, errlen);
+	/* Another daemon runs this gadget: cfs_gadget_create() would wait
+	 * for it (and say so); the cards' verdict comes first, as it did
+	 * before the overlap (a bad SPEC exits at once, one line). */
+	if (!ret && !o->ffs_dir && cfs_gadget_busy(&d->cfs))
+		ret = card_setup_join(d, ret, err, errlen);
+	if (!ret)
+		ret = setup_usb(d, err, errlen);
+	if (!ret)
+		step_log(&usb_clock, "ffs", "gadget set up, descriptors written");
+	ret = card_setup_join(d, ret, err, errlen);
 	if (!ret)
 		ret = open_pcap(d, err, errlen);
 	if (!ret)
 		ret = open_ctl(d, err, errlen);
-	if (!ret)
-		ret = setup_usb(d, err, errlen);
-	return ret;
+	return ret ? ret : finish_usb(d, err, errlen);
 }
 
 #ifndef OUT_THREAD_DEFAULT

@@ -26,7 +26,7 @@ struct vcg_cacpki *vcg_emul_cacpki_new(const struct vcg_emul_config *cfg,
 	}
 	for (i = 0; i < VCG_CACPKI_NAPPLETS; i++) {
 		/* cert1..cert3 are PKI applets 0..2 (libcacard's order). */
-		certs[i] = PK11_FindCertFromNickname(cfg->certs[i], NULL);
+		certs[i] = vcg_nssdb_find_cert(cfg->certs[i]);
 		if (certs[i] == NULL) {
 			snprintf(why, whylen, "NSS does not find certificate %d", i + 1);
 			goto out;

@@ -283,6 +283,7 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 	em->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (em->resp == NULL || em->efd < 0) {
 		rc = em->resp == NULL ? -ENOMEM : -errno;
+		vcg_nssdb_drop_certs();
 		free_emul(em);
 		vcg_cacard_release();
 		return vcg_spec_fail(spec, err, errlen, "%s",
@@ -316,6 +317,9 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 				     "emulated card slot %u: no PIV card edge (%s): the card is CAC only",
 				     slot, why);
 	}
+	/* The filters above took the check's certificates: NSS's cache
+	 * need not hold them for us any longer. */
+	vcg_nssdb_drop_certs();
 	em->reader = initial_reader(em);
 	em->present = em->reader != NULL &&
 		      vreader_card_is_present(em->reader) == VREADER_OK;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -161,9 +162,12 @@ static const char *nss_error(void)
 /* After a pass, the check's NSS context and the certificates it found,
  * for vcard_emul_init() to reuse (vcg_nssdb_check_done). Held, NSS's
  * certificate cache keeps them: libcacard's own lookups of the same
- * nicknames then cost a tenth. */
+ * nicknames then cost a tenth. The card's own filters take them by
+ * nickname (vcg_nssdb_find_cert) until vcg_nssdb_drop_certs(). */
+#define KEPT_MAX 8
 static NSSInitContext *kept_ctx;
-static CERTCertificate *kept_certs[8];
+static CERTCertificate *kept_certs[KEPT_MAX];
+static char *kept_nicks[KEPT_MAX];
 static size_t n_kept_certs;
 
 /* Look every nickname up as libcacard does; append the missing ones to
@@ -202,7 +206,8 @@ static int check_nicks(const char *db, const char *const *nicks, size_t n,
 			else
 				SECKEY_DestroyPrivateKey(key);
 		}
-		if (n_kept_certs < sizeof(kept_certs) / sizeof(kept_certs[0]))
+		if (n_kept_certs < KEPT_MAX &&
+		    (kept_nicks[n_kept_certs] = strdup(nicks[i])) != NULL)
 			kept_certs[n_kept_certs++] = cert;
 		else
 			CERT_DestroyCertificate(cert);
@@ -216,14 +221,32 @@ static int check_nicks(const char *db, const char *const *nicks, size_t n,
 	return rc;
 }
 
+void vcg_nssdb_drop_certs(void)
+{
+	for (size_t i = 0; i < n_kept_certs; i++) {
+		CERT_DestroyCertificate(kept_certs[i]);
+		free(kept_nicks[i]);
+		kept_nicks[i] = NULL;
+	}
+	n_kept_certs = 0;
+}
+
 void vcg_nssdb_check_done(bool keep_nss)
 {
-	for (size_t i = 0; i < n_kept_certs; i++)
-		CERT_DestroyCertificate(kept_certs[i]);
-	n_kept_certs = 0;
+	/* Before NSS goes down: the references are NSS's. */
+	if (!keep_nss)
+		vcg_nssdb_drop_certs();
 	if (kept_ctx != NULL && !keep_nss)
 		NSS_ShutdownContext(kept_ctx);
 	kept_ctx = NULL;
+}
+
+CERTCertificate *vcg_nssdb_find_cert(const char *nick)
+{
+	for (size_t i = 0; i < n_kept_certs; i++)
+		if (strcmp(kept_nicks[i], nick) == 0)
+			return CERT_DupCertificate(kept_certs[i]);
+	return PK11_FindCertFromNickname(nick, NULL);
 }
 
 /* Open the db as libcacard will, run the nickname check (nicks; a passed

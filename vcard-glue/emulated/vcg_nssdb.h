@@ -37,9 +37,23 @@
 int vcg_nssdb_check(const char *dir, const char *db,
 		    const char *const *nicks, size_t n, char *why,
 		    size_t whylen);
-/* After a passed check: drop the certificates; keep_nss: leave NSS up
- * (libcacard started on it), else shut the check's NSS down. */
+/* After a passed check: keep_nss: leave NSS up (libcacard started on it)
+ * and the certificates found referenced, for vcg_nssdb_find_cert(); else
+ * drop them and shut the check's NSS down. */
 void vcg_nssdb_check_done(bool keep_nss);
+
+typedef struct CERTCertificateStr CERTCertificate;
+
+/* PK11_FindCertFromNickname(nick) for the card's own start-up (its
+ * CoolKey filter, its PIV edge): a new reference to the certificate the
+ * passed check found under the same nickname, or else NSS's lookup. Each
+ * lookup is a PKCS#11 object search in softoken's sqlite db (~190,000
+ * instructions even with NSS's certificate cache warm); the card asked
+ * for each nickname three times before. NSS must be initialised. */
+CERTCertificate *vcg_nssdb_find_cert(const char *nick);
+/* The check's certificates, once the card is built (or failed to be):
+ * later vcg_nssdb_find_cert() calls look up NSS. */
+void vcg_nssdb_drop_certs(void);
 
 struct vcg_token_info;
 struct vcg_token_verdict;

@@ -17,6 +17,7 @@
 #include <secerr.h>
 
 #include "vcg_keycache.h"
+#include "vcg_nssdb.h"
 #include "vcg_piv_nss.h"
 #include "vcg_piv_tlv.h"
 
@@ -717,7 +718,7 @@ struct vcg_piv_card *vcg_piv_card_new(const struct vcg_emul_config *cfg,
 				   NICK_9E_DEFAULT;
 
 		snprintf(c->nick[i], sizeof(c->nick[i]), "%s", nick);
-		c->cert[i] = PK11_FindCertFromNickname(nick, NULL);
+		c->cert[i] = vcg_nssdb_find_cert(nick);
 		if (c->cert[i] == NULL && i == VCG_PIV_KEY_9E &&
 		    cfg->cert4[0] == '\0')
 			continue;   /* no 9E until provisioned */
