@@ -19,7 +19,7 @@
 #  - two rounds of the card pulled at QEMU's monitor (bed_monitor
 #    "device_del card0") and put back (device_add): the PC sees it gone and
 #    back within 10 s each (the times are diag lines), lists and signs
-#    again. The lender's NSS slot watch does it (vscc_slotwatch.h: the
+#    again. The lender's NSS slot watch does it (vcg_slotwatch.h: the
 #    gadget's reader appearing in pcscd stops libcacard's own slot-event
 #    thread for good); without it the PC never saw the removal and the
 #    login after device_add failed (CKR_GENERAL_ERROR);
@@ -154,7 +154,7 @@ for round in 1 2; do
 	check "$G: round $round: ... and signs with the card's PIN; openssl verifies" signs_with $PIN
 done
 # Pulled and put back at once: the lender may see the slot empty, or only
-# a new token in it (vscc_slotwatch.h "replaced"); either way libcacard's
+# a new token in it (vcg_slotwatch.h "replaced"); either way libcacard's
 # card must be the new token's, or the PC's login fails.
 : >/tmp/vscclient.log
 swap_at_once() { bed_monitor "device_del card0" && bed_monitor "$CARD_ADD"; }
