@@ -10,6 +10,10 @@
 #   tests/vm/host/make-token && tests/vm/bed run tests/vm/host/reader.sh ARGS
 # with ARGS from the "# bed:" line below (from the top of the tree: QEMU
 # opens build/host/roe relative to it).
+#  - the PC finds the gadget by its serial (tests/vm/host/lib.sh): QEMU's
+#    usb-ccid is a USB device too, which lib.sh's wait_enumerated takes
+#    for the gadget (self-tests: found before the daemon starts; a wrong
+#    serial is not found);
 #  - the gadget's own reader is kept out of the board: the bed is board
 #    and PC at once, so one pcscd sees both readers; the daemon's OpenSC
 #    reads /host/opensc-board.conf (OPENSC_CONF), whose ignored_readers
@@ -33,13 +37,15 @@
 #    libcacard's slot-event thread ends at the first OpenSC error.
 # ~70 s of VM in all, ~35 s of it the hot-plug part.
 # bed-setup: tests/vm/host/make-token
-# bed: --timeout 300 --add build/host/certs:/host/certs --add build/host/readerdb:/host/readerdb --add tests/vm/host/opensc-board.conf:/host/opensc-board.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
+# bed: --timeout 300 --add build/host/certs:/host/certs --add build/host/readerdb:/host/readerdb --add tests/vm/host/opensc-board.conf:/host/opensc-board.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add tests/vm/host/lib.sh:/host/lib.sh --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
 
 . /bed/p11.sh
+. /host/lib.sh
 
 C=/host/certs
 PIN=654321
 BOARD="OPENSC_CONF=/host/opensc-board.conf"
+SERIAL=HOSTBOARD   # the gadget's --serial: how the PC side finds it (host/lib.sh)
 SPEC="emulated,backend=nss-emulated,db=sql:/host/readerdb,personality=cac"
 P11="timeout 60 $P11"
 
@@ -77,11 +83,16 @@ check "host-reader: pcscd + libccid see QEMU's usb-ccid with its card" \
 check "host-reader: the board's OpenSC (its configuration) shows the physical card" \
 	sh -c "[ \"\$(OPENSC_CONF=/host/opensc-board.conf timeout 60 pkcs11-tool --module opensc-pkcs11.so -L | grep -c 'token label')\" = 1 ]"
 
+# Why the gadget is looked up by its serial: lib.sh's host_dev already
+# finds a device (QEMU's usb-ccid) before there is any gadget.
+check "host-reader: (self-test) before the daemon starts, lib.sh's host_dev finds a device: QEMU's usb-ccid" host_dev
+check "host-reader: (self-test) ... and the lookup by serial finds no gadget" gadget_off_host
 : >/tmp/gadget.log
-echo "+ $BOARD ccid-gadget --serial HOSTBOARD -v --card $SPEC" >>/tmp/gadget.log
-env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
+echo "+ $BOARD ccid-gadget --serial $SERIAL -v --card $SPEC" >>/tmp/gadget.log
+env $BOARD ccid-gadget --serial $SERIAL -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
-check "host-reader: the daemon mirroring the reader starts, the host enumerates the gadget" wait_enumerated 30
+check "host-reader: the daemon mirroring the reader starts, the host enumerates the gadget (its serial)" wait_for 30 gadget_on_host
+check "host-reader: (self-test) the lookup fails for a serial the gadget does not have" fails gadget_on_host NOT$SERIAL
 check "host-reader: one line names the token it mirrors: the physical reader's slot, module OpenSC" \
 	sh -c "cat /tmp/gadget.log; [ \"\$(grep -c \"mirroring token 'Richard Roe (id)' (slot 'Gemalto Gemplus USB SmartCard Reader 433-Swap.*module 'OpenSC'): 3 certificates, keys behind the PIN\" /tmp/gadget.log)\" = 1 ]"
 check "host-reader: pcscd lists both readers, both with a card" \
@@ -105,15 +116,15 @@ CARD_ARGS="backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-sig
 reader_index() { pcsc_client --list 2>/dev/null | sed -n "s/^\([0-9]*\): .*$1.*/\1/p" | head -n 1; }
 # The index is looked up again at each try: pcscd renumbers its readers
 # when QEMU's leaves.
-pc_absent_now() { pcsc_client --reader "$(reader_index HOSTBOARD)" --wait-absent 0.5; }
-pc_card_now() { pcsc_client --reader "$(reader_index HOSTBOARD)" --wait-card 0.5 --atr; }
+pc_absent_now() { pcsc_client --reader "$(reader_index $SERIAL)" --wait-absent 0.5; }
+pc_card_now() { pcsc_client --reader "$(reader_index $SERIAL)" --wait-card 0.5 --atr; }
 pc_absent() { wait_for "$1" pc_absent_now; } # SECONDS: the PC sees no card in the gadget's reader
 pc_card() { wait_for "$1" pc_card_now; }     # SECONDS: the PC sees a card in it
 # Lines in the daemon's log matching $1; log_has N RE: exactly N.
 log_lines() { grep -c "$1" /tmp/gadget.log; }
 log_has() { cat /tmp/gadget.log; [ "$(log_lines "$2")" = "$1" ]; }
-pc_sees_gadget() { pcsc_client --wait-reader 20 --list --expect-readers 2 && [ -n "$(reader_index HOSTBOARD)" ]; }
-has_gadget_reader() { [ -n "$(reader_index HOSTBOARD)" ]; }
+pc_sees_gadget() { pcsc_client --wait-reader 20 --list --expect-readers 2 && [ -n "$(reader_index $SERIAL)" ]; }
+has_gadget_reader() { [ -n "$(reader_index $SERIAL)" ]; }
 pc_sees_empty() { wait_for 20 has_gadget_reader && ! pc_card 2; }
 new_reader() {
 	bed_monitor "device_add usb-ccid,bus=uhci.0,port=1,id=ccid1" &&
@@ -142,7 +153,7 @@ check "host-reader: the card's PIN signs after it was put back; openssl verifies
 check "host-reader: ... a wrong PIN is still refused" wrong_pin
 
 # The whole reader pulled while the PC holds a connection with APDUs in flight.
-loop_start --reader "$(reader_index HOSTBOARD)" --loop-errors "$CARD_GONE,SCARD_E_NO_SERVICE" 00A4040007A0000000790100
+loop_start --reader "$(reader_index $SERIAL)" --loop-errors "$CARD_GONE,SCARD_E_NO_SERVICE" 00A4040007A0000000790100
 sleep 1
 check "host-reader: the whole reader pulled at QEMU's monitor (device_del ccid0), a PC connection held" bed_monitor "device_del ccid0"
 t0=$(now_ms)
@@ -178,11 +189,12 @@ check "host-reader: the daemon exits 0 on SIGTERM" gadget_stop
 # The token removed at start-up: the daemon starts on a reader with no card.
 check "host-reader: the card pulled before the daemon starts" bed_monitor "device_del card2"
 check "host-reader: ... the board's pcscd sees QEMU's reader empty" pcsc_client --reader "$(reader_index 'CCID Interface')" --wait-absent 10
+check "host-reader: ... the PC has no gadget any more" wait_for 10 gadget_off_host
 : >/tmp/gadget.log
-echo "+ $BOARD ccid-gadget --serial HOSTBOARD -v --card $SPEC" >>/tmp/gadget.log
-env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
+echo "+ $BOARD ccid-gadget --serial $SERIAL -v --card $SPEC" >>/tmp/gadget.log
+env $BOARD ccid-gadget --serial $SERIAL -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
-check "host-reader: the daemon starts with no card in the reader, the host enumerates the gadget" wait_enumerated 30
+check "host-reader: the daemon starts with no card in the reader, the host enumerates the gadget (its serial)" wait_for 30 gadget_on_host
 check "host-reader: ... one line in its log says why there is no card" wait_for 10 log_has 1 "$NOCARD"
 check "host-reader: ... the PC sees the gadget's reader, no card in it" pc_sees_empty
 check "host-reader: the card put in at QEMU's monitor" bed_monitor "device_add ccid-card-emulated,$CARD_ARGS,id=card3"
