@@ -101,6 +101,9 @@ $(error make ARCH=$(ARCH): no $(ARCH) libraries for pkg-config ($(PKGS)): add SY
 endif
 endif
 
+# `make` alone builds all: the SPICE plug-in's rule below comes first.
+.DEFAULT_GOAL := all
+
 VCG_DIRS := card vscard stream test nss emulated passthru
 INC_DIRS := ccid util gadget/ffs gadget/daemon configfs \
 	$(addprefix vcard-glue/,$(VCG_DIRS)) vcard-glue/client
