@@ -30,7 +30,7 @@
 #  - a lender quits (the PC loses the gadget), the card is pulled, a new
 #    lender starts on the empty reader (the PC sees an empty reader), the
 #    card is put in: the PC sees it and signs (the watch's "inserted").
-# 51 checks, ~65-95 s of script, ~70-100 s of VM: make soak runs it (tests/soak). By hand,
+# 56 checks, ~65-95 s of script, ~70-100 s of VM: make soak runs it (tests/soak). By hand,
 # from the top of the tree (QEMU opens build/host/roe relative to it):
 #   tests/vm/host/make-token && tests/vm/bed run tests/vm/host/lend.sh ARGS
 # with ARGS from the "# bed:" line below.
@@ -49,8 +49,7 @@ PC_ATR=$CAC_ATR    # what the PC must see in the gadget's reader: libcacard's AT
 P11="timeout 60 $P11"
 CLIENT_PID=
 
-# The lender reads its commands from a fifo kept open on fd 5 (fd 4 is the
-# bed's monitor ack channel, lib.sh bed_monitor).
+# The lender reads its commands from a fifo kept open on fd 5.
 lender_start() { # ARGS...
 	rm -f /tmp/vsc.fifo
 	mkfifo /tmp/vsc.fifo
