@@ -35,9 +35,12 @@ void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader)
 	/* The first look is the baseline: the state libcacard started with. */
 	ch = vcg_slotwatch_look(&em->slotwatch, name, NULL);
 	card = vreader_card_is_present(reader) == VREADER_OK;
-	/* A token gone, or another one under a card libcacard still shows:
-	 * take that card out. */
-	if (card && (ch == VCG_SLOT_REMOVED || ch == VCG_SLOT_REPLACED)) {
+	/* A token gone, or another one under a card libcacard still shows,
+	 * or a token new to the watch under a card libcacard shows already
+	 * (its own thread, while it lives, may mirror a token NSS cannot read
+	 * whole yet: the PC then finds no token on that card): take that
+	 * card out, and mirror the token again below. */
+	if (card && ch != VCG_SLOT_SAME) {
 		vcard_emul_force_card_remove(reader);
 		card = false;
 		vcg_emul_log(em, LOG_INFO,
@@ -45,7 +48,7 @@ void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader)
 			     em->slot, name);
 	}
 	/* A token (back) in the slot: mirror it. No change with no card is
-	 * a card the control socket removed: left out. */
+	 * a card the control socket removed: left out until `ctl insert`. */
 	if (!card && (ch == VCG_SLOT_INSERTED || ch == VCG_SLOT_REPLACED)) {
 		if (vcard_emul_force_card_insert(reader) == VCARD_EMUL_OK)
 			vcg_emul_log(em, LOG_INFO,
