@@ -101,7 +101,10 @@ $(error make ARCH=$(ARCH): no $(ARCH) libraries for pkg-config ($(PKGS)): add SY
 endif
 endif
 
-VCG_DIRS := card vscard stream test emulated passthru
+# `make` alone builds all: the SPICE plug-in's rule below comes first.
+.DEFAULT_GOAL := all
+
+VCG_DIRS := card vscard stream test nss emulated passthru
 INC_DIRS := ccid util gadget/ffs gadget/daemon configfs \
 	$(addprefix vcard-glue/,$(VCG_DIRS)) vcard-glue/client
 CFLAGS ?= -O2 -g
@@ -138,10 +141,11 @@ $(BUILD)/$(VG)/vscard/%.o: LAYER_FLAGS := -Iccid -I$(VG)/vscard
 $(BUILD)/$(VG)/stream/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/stream $(PKGCF_TLS)
 $(BUILD)/$(VG)/card/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card
 $(BUILD)/$(VG)/test/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/test
-$(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/emulated $(PKGCF_CACARD)
+$(BUILD)/$(VG)/nss/%.o: LAYER_FLAGS := -I$(VG)/nss $(call pkg_cflags,nss)
+$(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/nss -I$(VG)/emulated $(PKGCF_CACARD)
 $(BUILD)/$(VG)/passthru/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/passthru \
 	-I$(VG)/vscard -I$(VG)/stream -DVCG_SPICE_PLUGIN_DIR='"$(PREFIX)/lib/ccid-gadget"'
-$(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -I$(VG)/client -I$(VG)/vscard \
+$(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -I$(VG)/client -I$(VG)/nss -I$(VG)/vscard \
 	-I$(VG)/stream $(PKGCF_CACARD)
 # The event loop (gadget/ffs) serves the control socket, feeds the capture
 # and logs: it may use those three daemon headers (ctl.h, pcap_writer.h,
@@ -154,7 +158,8 @@ $(BUILD)/gadget/daemon/%.o: LAYER_FLAGS := -Iccid -Iutil -Igadget/ffs -Igadget/d
 # gadget/: ffs/ the FunctionFS transport and event loop, daemon/ the
 # daemon around it. vcard-glue/: one folder per card backend (test,
 # emulated, passthru) beside the shared card/ interface, the vscard/
-# codec and stream/ (plain and TLS); client/ is ccid-vscclient.
+# codec, stream/ (plain and TLS) and nss/ (the NSS slot watch emulated/
+# and client/ share); client/ is ccid-vscclient.
 ENGINE_SRC := $(sort $(wildcard ccid/*.c))
 UTIL_SRC := $(sort $(wildcard util/*.c))
 GADGET_SRC := $(filter-out gadget/daemon/main.c,$(sort $(wildcard gadget/*/*.c)))

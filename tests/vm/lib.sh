@@ -375,7 +375,9 @@ card_step() {
 # bed_monitor "HMP COMMAND" [SECONDS]: QEMU's monitor runs COMMAND (e.g.
 # "device_del card0", "device_add usb-ccid,id=ccid1"): "@@MON COMMAND" on
 # the TAP channel, tests/vm/monitor on the build machine runs it through
-# QMP and answers on the ack channel (fd 4, BED_ACK). QEMU's reply on
+# QMP and answers on the ack channel (BED_ACK, opened here for the one
+# command, before asking: a UART's FIFO is cleared when it is opened, and
+# nothing the script starts inherits it). QEMU's reply on
 # stdout. Returns 0 once QEMU ran it without an error (device_del: once
 # QEMU's DEVICE_DELETED event came), 1 if QEMU said an error, 124 if no
 # answer came within SECONDS (30), 2 on a bed without an ack channel
@@ -384,17 +386,21 @@ bed_monitor() {
 	local cmd=$1 secs=${2:-30} line st=124 end
 	[ -n "$BED_ACK" ] || { echo "bed_monitor: this bed has no ack channel (arch ${BED_ARCH:-amd64})" >&2; return 2; }
 	echo "MON: $cmd"
-	echo "@@MON $cmd" >&3
-	end=$(($(now_ms) + secs * 1000))
-	while [ "$(now_ms)" -lt $end ]; do
-		# the rest of the time for each line: a timeout mid-line loses it
-		IFS= read -r -t $(((end - $(now_ms)) / 1000 + 1)) line <&4 || continue
-		line=$(printf '%s' "$line" | tr -d '\r')
-		case "$line" in
-		"@@MONREPLY "*) echo "${line#@@MONREPLY }" ;;
-		"@@MONDONE "?" $cmd") st=${line#@@MONDONE }; st=${st%% *}; break ;;
-		esac
-	done
+	{
+		# raw again while held: a driver may reset it at each open (hvc)
+		stty raw -echo <&4 2>/dev/null
+		echo "@@MON $cmd" >&3
+		end=$(($(now_ms) + secs * 1000))
+		while [ "$(now_ms)" -lt $end ]; do
+			# the rest of the time for each line: a timeout mid-line loses it
+			IFS= read -r -t $(((end - $(now_ms)) / 1000 + 1)) line <&4 || continue
+			line=$(printf '%s' "$line" | tr -d '\r')
+			case "$line" in
+			"@@MONREPLY "*) echo "${line#@@MONREPLY }" ;;
+			"@@MONDONE "?" $cmd") st=${line#@@MONDONE }; st=${st%% *}; break ;;
+			esac
+		done
+	} 4<"$BED_ACK"
 	[ $st = 124 ] && echo "bed_monitor: no answer to '$cmd' within ${secs}s" >&2
 	return $st
 }

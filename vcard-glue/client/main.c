@@ -218,8 +218,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A hardware card's slot is looked at every VSCC_SLOT_POLL_MS
- * (vscc_slotwatch.h): the poll timeout until the next look, or -1 (none
+/* A hardware card's slot is looked at every VCG_SLOT_POLL_MS
+ * (vcg_slotwatch.h): the poll timeout until the next look, or -1 (none
  * to watch). Looks when one is due. */
 static int watch_slot(struct vscc_cacard *cacard, int64_t *next_ms)
 {
@@ -230,7 +230,7 @@ static int watch_slot(struct vscc_cacard *cacard, int64_t *next_ms)
 	now = now_ms();
 	if (now >= *next_ms) {
 		vscc_cacard_watch(cacard);
-		*next_ms = now + VSCC_SLOT_POLL_MS;
+		*next_ms = now + VCG_SLOT_POLL_MS;
 	}
 	return (int)(*next_ms - now);
 }

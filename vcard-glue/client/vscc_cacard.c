@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include <libcacard.h>
-#include <pk11pub.h>
-#include <secmod.h>
 
 #include "vscc_card_ops.h"
 
@@ -102,79 +100,31 @@ int vscc_cacard_start(struct vscc_cacard *c, const char *options, char *why,
 	return 0;
 }
 
-/* The NSS slot libcacard made the reader `name` of (vcard_emul_init()
- * names a hardware reader PK11_GetSlotName() of a slot of a module other
- * than NSS's internal one), referenced; NULL for a soft card's reader. */
-static PK11SlotInfo *slot_of_reader(const char *name)
-{
-	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
-	SECMODModuleList *m;
-	PK11SlotInfo *found = NULL;
-
-	if (name == NULL || lock == NULL)
-		return NULL;
-	SECMOD_GetReadLock(lock);
-	for (m = SECMOD_GetDefaultModuleList(); m != NULL && found == NULL;
-	     m = m->next) {
-		if (m->module == NULL ||
-		    m->module == SECMOD_GetInternalModule())
-			continue;
-		for (int i = 0; i < m->module->slotCount; i++) {
-			PK11SlotInfo *slot = m->module->slots[i];
-
-			if (slot != NULL &&
-			    strcmp(PK11_GetSlotName(slot), name) == 0) {
-				found = PK11_ReferenceSlot(slot);
-				break;
-			}
-		}
-	}
-	SECMOD_ReleaseReadLock(lock);
-	return found;
-}
-
-static struct vscc_slot_look look_at(PK11SlotInfo *slot)
-{
-	struct vscc_slot_look l = { .present = PK11_IsPresent(slot) };
-
-	l.series = l.present ? PK11_GetSlotSeries(slot) : 0;
-	return l;
-}
-
-/* Our reader was announced: watch its slot if it has one. */
+/* Our reader was announced: watch its slot if it has one (the first
+ * look is the baseline). */
 static void watch_start(struct vscc_cacard *c)
 {
-	c->slot = slot_of_reader(vreader_get_name(c->reader));
-	if (c->slot != NULL)
-		c->seen = look_at(c->slot);
-}
-
-static void watch_stop(struct vscc_cacard *c)
-{
-	if (c->slot != NULL)
-		PK11_FreeSlot(c->slot);
-	c->slot = NULL;
+	(void)vcg_slotwatch_look(&c->watch, vreader_get_name(c->reader), NULL);
+	if (!vcg_slotwatch_found(&c->watch))
+		vcg_slotwatch_stop(&c->watch); /* a soft card */
 }
 
 void vscc_cacard_watch(struct vscc_cacard *c)
 {
-	struct vscc_slot_look now;
-	enum vscc_slot_change ch;
+	enum vcg_slot_change ch;
 
 	if (!vscc_cacard_watching(c))
 		return;
-	now = look_at(c->slot);
-	ch = vscc_slot_change(&c->seen, &now);
-	c->seen = now;
-	if (ch == VSCC_SLOT_SAME)
+	ch = vcg_slotwatch_look(&c->watch, vreader_get_name(c->reader), NULL);
+	if (ch == VCG_SLOT_SAME)
 		return;
 	fprintf(stderr, "ccid-vscclient: the card in '%s' was %s (NSS slot)\n",
-		vreader_get_name(c->reader), vscc_slot_change_name(ch));
+		vreader_get_name(c->reader), vcg_slot_change_name(ch));
 	/* Each is a no-op when libcacard's own thread already did it: its
 	 * card events reach the session through the pipe either way. */
-	if (ch == VSCC_SLOT_REMOVED || ch == VSCC_SLOT_REPLACED)
+	if (ch == VCG_SLOT_REMOVED || ch == VCG_SLOT_REPLACED)
 		(void)vcard_emul_force_card_remove(c->reader);
-	if (ch == VSCC_SLOT_INSERTED || ch == VSCC_SLOT_REPLACED)
+	if (ch == VCG_SLOT_INSERTED || ch == VCG_SLOT_REPLACED)
 		(void)vcard_emul_force_card_insert(c->reader);
 }
 
@@ -209,7 +159,7 @@ int vscc_cacard_next_event(struct vscc_cacard *c, struct vscc_event *out)
 		break;
 	case VEVENT_READER_REMOVE:
 		out->kind = VSCC_EV_READER_REMOVE;
-		watch_stop(c);
+		vcg_slotwatch_stop(&c->watch);
 		vreader_free(c->reader);
 		c->reader = NULL;
 		break;
@@ -298,7 +248,7 @@ void vscc_cacard_stop(struct vscc_cacard *c)
 		close(c->ev_rd);
 	}
 	c->ev_rd = c->ev_wr = -1;
-	watch_stop(c);
+	vcg_slotwatch_stop(&c->watch);
 	if (c->reader != NULL)
 		vreader_free(c->reader);
 	c->reader = NULL;

@@ -18,12 +18,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vscc_slotwatch.h"
+#include "vcg_slotwatch.h"
 
 /* Not vscc_session.h: libcacard.h declares VSC_ATR and VSC_APDU too
  * (vscard_common.h), clashing with vscard_codec.h's enum. */
 struct VReaderStruct;
-struct PK11SlotInfoStr;
 struct vscc_card_ops;
 
 #define VSCC_ATR_MAX 33   /* VSC_MAX_ATR */
@@ -48,11 +47,10 @@ struct vscc_cacard {
 	pthread_t thread;
 	bool thread_started;
 	struct VReaderStruct *reader;     /* ours, referenced; NULL until announced */
-	/* Hardware mode: our reader's NSS slot (a module's, not NSS's
-	 * internal one), referenced, and what the last look at it saw
-	 * (vscc_slotwatch.h); NULL for a soft card: nothing to watch. */
-	struct PK11SlotInfoStr *slot;
-	struct vscc_slot_look seen;
+	/* Hardware mode: the watch on our reader's NSS slot (a module's,
+	 * not NSS's internal one; vcg_slotwatch.h); none found for a soft
+	 * card: nothing to watch. */
+	struct vcg_slotwatch watch;
 };
 
 /* The card callbacks for vscc_session (ctx: the struct vscc_cacard). */
@@ -82,13 +80,13 @@ void vscc_cacard_list(struct vscc_cacard *c, FILE *out);
 /* Hardware mode: look at our reader's slot and remove, insert or replace
  * libcacard's card when the slot changed since the last look (one line
  * on stderr then; libcacard's own slot-event thread may have stopped,
- * vscc_slotwatch.h says why). Call every VSCC_SLOT_POLL_MS while
+ * vcg_slotwatch.h says why). Call every VCG_SLOT_POLL_MS while
  * vscc_cacard_watching(). */
 void vscc_cacard_watch(struct vscc_cacard *c);
 
 static inline bool vscc_cacard_watching(const struct vscc_cacard *c)
 {
-	return c->slot != NULL && c->reader != NULL;
+	return vcg_slotwatch_found(&c->watch) && c->reader != NULL;
 }
 
 void vscc_cacard_stop(struct vscc_cacard *c);

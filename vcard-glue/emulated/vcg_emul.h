@@ -31,6 +31,7 @@
 #include "vcg_emul_tokens.h"
 #include "vcg_nssdb.h"
 #include "vcg_piv_nss.h"
+#include "vcg_slotwatch.h"
 
 /* One more than the largest legal response (65536 data bytes + SW1 SW2,
  * an extended APDU): vreader_xfr_bytes() silently truncates to the
@@ -120,23 +121,16 @@ struct vcg_emul {
 	/* nss-emulated: the reader (libcacard's name for the slot) the
 	 * survey chose (vcg_emul_tokens.h); "": the first one seen. */
 	char hw_reader[VCG_TOKEN_NAME_MAX + 1];
-	/* nss-emulated, the worker's alone (vcg_emul_watch.c): the slot's
-	 * series at the last watch (0: no token); watch_known: a watch ran. */
-	bool watch_known;
-	int watch_series;
+	/* nss-emulated, the worker's alone (vcg_emul_watch.c): the watch on
+	 * the mirrored token's slot (vcg_slotwatch.h), its reference dropped
+	 * as the worker ends. */
+	struct vcg_slotwatch slotwatch;
 	int64_t watch_next_ms;      /* CLOCK_MONOTONIC ms of the next watch */
 };
 
-/* The slot libcacard named a reader after (PK11_GetSlotName: libcacard's
- * reader names are slot names, not token names, so PK11_FindSlotByName
- * does not find it), or NULL; referenced: the caller frees it with
- * PK11_FreeSlot. NSS must be libcacard's, initialised. */
-PK11SlotInfo *vcg_emul_slot_named(const char *name);
-
-/* nss-emulated: how often the worker (idle or between jobs) looks at the mirrored slot
- * itself (vcg_emul_watch.c); NSS answers PK11_IsPresent from a cache of
- * up to 1 s besides. */
-#define VCG_EMUL_WATCH_MS 500
+/* nss-emulated: how often the worker (idle or between jobs) looks at the
+ * mirrored slot itself (vcg_emul_watch.c, vcg_slotwatch.h). */
+#define VCG_EMUL_WATCH_MS VCG_SLOT_POLL_MS
 
 /* The worker's watch on the mirrored token, between jobs, NSS's module
  * list held (vcg_cacard_hold_pollers): a token gone takes libcacard's

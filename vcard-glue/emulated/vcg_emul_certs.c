@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The emulated card's certificates as libcacard serves them, read from
  * NSS by nickname (certificates) or from the mirrored token's slot
- * (nss-emulated), for the PKI-applet filter (vcg_cacpki.h). NSS is
+ * (nss-emulated, vcg_slotwatch.h finds it), for the PKI-applet filter (vcg_cacpki.h). NSS is
  * libcacard's: initialised by vcard_emul_init() in this process. */
 #include <cert.h>
 #include <pk11pub.h>
-#include <secmod.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,34 +44,13 @@ out:
 	return f;
 }
 
-PK11SlotInfo *vcg_emul_slot_named(const char *name)
-{
-	SECMODListLock *lock = SECMOD_GetDefaultModuleListLock();
-	PK11SlotInfo *found = NULL;
-
-	if (lock == NULL || name == NULL)
-		return NULL;
-	SECMOD_GetReadLock(lock);
-	for (SECMODModuleList *l = SECMOD_GetDefaultModuleList();
-	     l != NULL && found == NULL; l = l->next)
-		for (int i = 0; l->module != NULL && i < l->module->slotCount &&
-				found == NULL; i++) {
-			PK11SlotInfo *s = l->module->slots[i];
-
-			if (s != NULL && strcmp(PK11_GetSlotName(s), name) == 0)
-				found = PK11_ReferenceSlot(s);
-		}
-	SECMOD_ReleaseReadLock(lock);
-	return found;
-}
-
 struct vcg_cacpki *vcg_emul_cacpki_from_slot(const char *reader, char *why,
 					     size_t whylen)
 {
 	SECItem der[VCG_CACPKI_NAPPLETS + 1];
 	const uint8_t *data[VCG_CACPKI_NAPPLETS] = { NULL };
 	size_t len[VCG_CACPKI_NAPPLETS] = { 0 };
-	PK11SlotInfo *slot = vcg_emul_slot_named(reader);
+	PK11SlotInfo *slot = vcg_slot_named(reader);
 	PK11GenericObject *first, *o;
 	struct vcg_cacpki *f = NULL;
 	int n = 0;

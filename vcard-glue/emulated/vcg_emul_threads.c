@@ -368,6 +368,7 @@ void *vcg_emul_worker_main(void *arg)
 		free(job);
 	}
 	pthread_mutex_unlock(&em->lock);
+	vcg_slotwatch_stop(&em->slotwatch); /* the worker's alone */
 	return NULL;
 }
 

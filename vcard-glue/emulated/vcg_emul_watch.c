@@ -13,61 +13,43 @@
  * insertion of the physical card reached the daemon, and a card put back
  * was never mirrored again (the PC's C_Login failed: libcacard still held
  * the removed card's objects). So the worker asks NSS itself between jobs
- * (VCG_EMUL_WATCH_MS) and drives libcacard's own force remove/insert,
- * whose events take the usual path to the PC (NotifySlotChange). */
+ * (VCG_EMUL_WATCH_MS; the look and the rule are vcg_slotwatch.h's, shared
+ * with ccid-vscclient) and drives libcacard's own force remove/insert,
+ * whose events take the usual path to the PC (NotifySlotChange). What is
+ * the daemon's own: a card the control socket removed (`ctl remove`)
+ * stays out while the same token stays in, until `ctl insert`. */
 #include <stdbool.h>
 #include <syslog.h>
 
-#include <pk11pub.h>
-
 #include "vcg_emul.h"
-
-/* The slot's state as NSS sees it now. false: no such slot. */
-static bool slot_state(const char *name, bool *present, int *series)
-{
-	PK11SlotInfo *slot = vcg_emul_slot_named(name);
-
-	if (slot == NULL)
-		return false;
-	*present = PK11_IsPresent(slot);
-	*series = *present ? PK11_GetSlotSeries(slot) : 0;
-	PK11_FreeSlot(slot);
-	return true;
-}
 
 void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader)
 {
+	enum vcg_slot_change ch;
 	const char *name;
-	bool present, card;
-	int series;
+	bool card;
 
 	if (reader == NULL)
 		return;
 	name = vreader_get_name(reader);
-	if (name == NULL || !slot_state(name, &present, &series)) {
-		present = false;
-		series = 0;
-	}
+	/* The first look is the baseline: the state libcacard started with. */
+	ch = vcg_slotwatch_look(&em->slotwatch, name, NULL);
 	card = vreader_card_is_present(reader) == VREADER_OK;
-	if (!em->watch_known) {
-		/* the state libcacard started with is the baseline */
-		em->watch_known = true;
-		em->watch_series = series;
-		if (card || !present)
-			return;
-	}
-	/* A token gone, or another one (a new series) under a card
-	 * libcacard still shows: take that card out. */
-	if (card && (!present || series != em->watch_series)) {
+	/* A token gone, or another one under a card libcacard still shows,
+	 * or a token new to the watch under a card libcacard shows already
+	 * (its own thread, while it lives, may mirror a token NSS cannot read
+	 * whole yet: the PC then finds no token on that card): take that
+	 * card out, and mirror the token again below. */
+	if (card && ch != VCG_SLOT_SAME) {
 		vcard_emul_force_card_remove(reader);
 		card = false;
 		vcg_emul_log(em, LOG_INFO,
 			     "emulated card slot %u: the token in '%s' is gone (seen by the daemon's watch)",
 			     em->slot, name);
 	}
-	/* A token (back) in the slot: mirror it. The same series with no
-	 * card is a card the control socket removed: left out. */
-	if (!card && present && series != em->watch_series) {
+	/* A token (back) in the slot: mirror it. No change with no card is
+	 * a card the control socket removed: left out until `ctl insert`. */
+	if (!card && (ch == VCG_SLOT_INSERTED || ch == VCG_SLOT_REPLACED)) {
 		if (vcard_emul_force_card_insert(reader) == VCARD_EMUL_OK)
 			vcg_emul_log(em, LOG_INFO,
 				     "emulated card slot %u: a token is in '%s' again: mirrored (seen by the daemon's watch)",
@@ -77,5 +59,4 @@ void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader)
 				     "emulated card slot %u: a token is in '%s' but libcacard could not mirror it",
 				     em->slot, name);
 	}
-	em->watch_series = series;
 }

@@ -17,9 +17,10 @@
 #    certificates byte for byte, a wrong PIN is refused by the physical
 #    card, its PIN signs (openssl verifies);
 #  - two rounds of the card pulled at QEMU's monitor (bed_monitor
-#    "device_del card0") and put back (device_add): the PC sees it gone and
-#    back within 10 s each (the times are diag lines), lists and signs
-#    again. The lender's NSS slot watch does it (vscc_slotwatch.h: the
+#    "device_del card0") and put back (device_add), host/lib.sh's
+#    card_round, which reader.sh runs too: the PC sees it gone and back
+#    within 10 s each (the times are diag lines), lists and signs again,
+#    refuses a wrong PIN. The lender's NSS slot watch does it (vcg_slotwatch.h: the
 #    gadget's reader appearing in pcscd stops libcacard's own slot-event
 #    thread for good); without it the PC never saw the removal and the
 #    login after device_add failed (CKR_GENERAL_ERROR);
@@ -29,24 +30,26 @@
 #  - a lender quits (the PC loses the gadget), the card is pulled, a new
 #    lender starts on the empty reader (the PC sees an empty reader), the
 #    card is put in: the PC sees it and signs (the watch's "inserted").
-# 51 checks, ~65-95 s of script, ~70-100 s of VM: make soak runs it (tests/soak). By hand,
+# 56 checks, ~65-95 s of script, ~70-100 s of VM: make soak runs it (tests/soak). By hand,
 # from the top of the tree (QEMU opens build/host/roe relative to it):
 #   tests/vm/host/make-token && tests/vm/bed run tests/vm/host/lend.sh ARGS
 # with ARGS from the "# bed:" line below.
 # bed-setup: tests/vm/host/make-token
-# bed: --timeout 400 --add build/host/certs:/host/certs --add build/host/readerdb:/etc/pki/nssdb --add tests/vm/host/opensc-lender.conf:/host/opensc-lender.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
+# bed: --timeout 400 --add build/host/certs:/host/certs --add build/host/readerdb:/etc/pki/nssdb --add tests/vm/host/opensc-lender.conf:/host/opensc-lender.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add tests/vm/host/lib.sh:/host/lib.sh --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
 
 . /bed/p11.sh
+. /host/lib.sh
 
 C=/host/certs
 PIN=654321
 PORT=35964
 G=host-lend
+SERIAL=HOSTBOARD   # the gadget's --serial: how the PC side finds it (host/lib.sh)
+PC_ATR=$CAC_ATR    # what the PC must see in the gadget's reader: libcacard's ATR
 P11="timeout 60 $P11"
 CLIENT_PID=
 
-# The lender reads its commands from a fifo kept open on fd 5 (fd 4 is the
-# bed's monitor ack channel, lib.sh bed_monitor).
+# The lender reads its commands from a fifo kept open on fd 5.
 lender_start() { # ARGS...
 	rm -f /tmp/vsc.fifo
 	mkfifo /tmp/vsc.fifo
@@ -74,10 +77,6 @@ lender_has_one_reader() {
 	[ "$(grep -c "^reader '" /tmp/vscclient.out)" = 1 ] &&
 		grep -q "^reader 'Gemalto Gemplus USB SmartCard Reader.*(passed to the server): CARD_PRESENT" /tmp/vscclient.out
 }
-# The gadget on the PC's side: lib.sh's host_dev would also find QEMU's
-# usb-ccid (2-1 on the UHCI bus), so look for the gadget's serial.
-gadget_on_host() { [ "$(udc_state)" = configured ] && grep -qsx HOSTBOARD /sys/bus/usb/devices/*/serial; }
-gadget_off_host() { ! grep -qsx HOSTBOARD /sys/bus/usb/devices/*/serial; }
 roe_certs_on_pc() { three_certs_are $C roe-id roe-signing roe-encryption; }
 wrong_pin() { wrong_pin_refused_for 111111 $C/roe-signing.der; }
 signs_with() { signs_with_cert "$1" $C/roe-signing.der; } # PIN
@@ -96,8 +95,8 @@ check "$G: pcscd + libccid see QEMU's usb-ccid (the lender's reader) with its ca
 	pcsc_client --wait-reader 30 --wait-card 20 --list --expect-readers 1
 
 : >/tmp/gadget.log
-echo "+ ccid-gadget --serial HOSTBOARD -v --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log
-ccid-gadget --serial HOSTBOARD -v --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
+echo "+ ccid-gadget --serial $SERIAL -v --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log
+ccid-gadget --serial $SERIAL -v --card passthru,listen=127.0.0.1:$PORT >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
 check "$G: the daemon with a passthru card starts listening" wait_for 10 test -S /run/ccid-gadget.sock
 : >/tmp/vscclient.log
@@ -106,15 +105,11 @@ lender_start -d 1 127.0.0.1 $PORT
 check "$G: the lender's ReaderAdd plugs the gadget in: the host enumerates it" wait_for 60 gadget_on_host
 check "$G: pcscd lists both readers, QEMU's and the gadget's" \
 	pcsc_client --wait-reader 20 --list --expect-readers 2
-# The index of the gadget's reader in pcscd's list (QEMU's is the other).
-gadget_reader() { pcsc_client --list | sed -n 's/^\([0-9]*\): .*HOSTBOARD.*/\1/p'; }
+# The index of QEMU's reader in pcscd's list: the other one.
 GR=$(gadget_reader)
 QR=$((1 - GR))
 echo "gadget reader $GR, QEMU's $QR"
-# Within 10 s, the PC's pcscd sees the card gone from / back in the gadget's reader.
-pc_card_gone() { pcsc_client --reader $GR --wait-card 0 --wait-absent ${1:-10}; } # [S]
-pc_card_back() { pcsc_client --reader $GR --wait-card 10 --atr --expect-atr $CAC_ATR; }
-check "$G: the lender's VSC_ATR: the gadget's reader has the card, libcacard's ATR" pc_card_back
+check "$G: the lender's VSC_ATR: the gadget's reader has the card, libcacard's ATR" pc_card_in 10
 check "$G: the gadget's reader is kept out of the lender: its libcacard has one reader, QEMU's" lender_has_one_reader
 # The check above can fail: without ignored_readers OpenSC offers both.
 check "$G: ... OpenSC's default configuration shows two tokens (the gadget's too)" default_sees_two
@@ -130,35 +125,25 @@ CARD_ADD="device_add ccid-card-emulated,backend=certificates,db=sql:build/host/r
 lender_pcscd_gone() { pcsc_client --reader $QR --wait-card 0 --wait-absent 10; }
 lender_pcscd_back() { pcsc_client --reader $QR --wait-card 10 --atr; }
 
-check "$G: (self-test) before any device_del the PC's card-gone check fails" fails pc_card_gone 2
-for round in 1 2; do
-	t0=$(now_ms)
-	check "$G: round $round: QEMU's monitor pulls the card at the lending side (device_del card0)" \
-		bed_monitor "device_del card0"
-	check "$G: round $round: ... the lender's pcscd sees it gone" lender_pcscd_gone
-	t1=$(now_ms)
-	check "$G: round $round: ... the PC sees the card gone from the gadget's reader within 10 s" pc_card_gone
-	t2=$(now_ms)
-	check "$G: round $round: ... the lender said so (its NSS slot watch)" \
+# Each round (host/lib.sh card_round): the lender's pcscd sees the card
+# go and come back, and the lender's NSS slot watch says it was removed.
+round_pulled() { check "$1: ... the lender's pcscd sees it gone" lender_pcscd_gone; T_LENDER=$(now_ms); }
+round_gone() {
+	diag "$1: the lender's pcscd saw it gone after $((T_LENDER - ROUND_T0)) ms"
+	check "$1: ... the lender said so (its NSS slot watch)" \
 		lender_says "the card in 'Gemalto.*' was removed (NSS slot)"
-	check "$G: round $round: ... the reader stays on the PC" pcsc_client --list --expect-readers 2
-	diag "round $round removal: the lender's pcscd after $((t1 - t0)) ms, the PC after $((t2 - t0)) ms"
-	t0=$(now_ms)
-	check "$G: round $round: QEMU's monitor puts it back (device_add)" bed_monitor "$CARD_ADD"
-	check "$G: round $round: ... the lender's pcscd sees the card" lender_pcscd_back
-	t1=$(now_ms)
-	check "$G: round $round: ... the PC sees it in the gadget's reader within 10 s, libcacard's ATR" pc_card_back
-	t2=$(now_ms)
-	diag "round $round insertion: the lender's pcscd after $((t1 - t0)) ms, the PC after $((t2 - t0)) ms"
-	check "$G: round $round: ... the PC lists the three certificates byte for byte again" roe_certs_on_pc
-	check "$G: round $round: ... and signs with the card's PIN; openssl verifies" signs_with $PIN
+}
+round_put() { check "$1: ... the lender's pcscd sees the card" lender_pcscd_back; T_LENDER=$(now_ms); }
+round_back() { diag "$1: the lender's pcscd saw it back after $((T_LENDER - ROUND_T0)) ms"; }
+for round in 1 2; do
+	card_round "$G: round $round" "device_del card0" "$CARD_ADD" 10 10
 done
 # Pulled and put back at once: the lender may see the slot empty, or only
-# a new token in it (vscc_slotwatch.h "replaced"); either way libcacard's
+# a new token in it (vcg_slotwatch.h "replaced"); either way libcacard's
 # card must be the new token's, or the PC's login fails.
 : >/tmp/vscclient.log
 swap_at_once() { bed_monitor "device_del card0" && bed_monitor "$CARD_ADD"; }
-pc_signs_again() { pc_card_back && signs_with $PIN; }
+pc_signs_again() { pc_card_in 10 && signs_with $PIN; }
 check "$G: pulled and put back at once (device_del, device_add)" swap_at_once
 sleep 2
 # What the lender saw varies (a new token in the slot, or nothing when the
@@ -188,7 +173,7 @@ QR=$((1 - GR))
 check "$G: ... the gadget's reader has no card" pc_card_gone 2
 t0=$(now_ms)
 check "$G: the card put in (device_add)" bed_monitor "$CARD_ADD"
-check "$G: ... the PC sees it in the gadget's reader within 10 s" pc_card_back
+check "$G: ... the PC sees it in the gadget's reader within 10 s" pc_card_in 10
 t1=$(now_ms)
 diag "insertion into a lender started empty: the PC after $((t1 - t0)) ms"
 check "$G: ... the lender's slot watch put it in (libcacard's own thread stopped at the gadget's reader)" \

@@ -4,13 +4,18 @@
 # on the build machine runs the HMP command through QMP and answers on the
 # ack channel. Shown: a reply comes back; an error is an error; device_del
 # of QEMU's usb-ccid takes it off the guest's UHCI bus and device_add puts
-# it back (seen in sysfs); each checker proven able to fail. ~10 s of VM.
+# it back (seen in sysfs); between commands no process holds the ack
+# channel (bed_monitor opens it for each command, so nothing a script
+# starts inherits it); each checker proven able to fail. ~10 s of VM.
 # bed: --timeout 120 --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0
 
 # QEMU's usb-ccid (08e6:4433) on the guest's UHCI bus
 ccid_on_bus() { grep -lx 08e6 /sys/bus/usb/devices/*/idVendor >/dev/null 2>&1; }
 ccid_off_bus() { ! ccid_on_bus; }
 usb_lists() { bed_monitor "info usb" >/tmp/mon.out && cat /tmp/mon.out && grep -q "CCID, ID: $1\$" /tmp/mon.out; } # ID
+# No process has the ack channel open (ls -l /proc/PID/fd: "N -> DEV").
+ack_free() { ! ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -q " -> $BED_ACK\$"; }
+ack_held_here() { ack_free 4<"$BED_ACK"; }
 version_reply() { bed_monitor "info version" >/tmp/mon.out && cat /tmp/mon.out && grep -q '^7\.\|^[0-9][0-9]*\.[0-9]' /tmp/mon.out; }
 
 check "monitor: uhci-hcd loads" bed_modprobe uhci-hcd
@@ -29,3 +34,5 @@ check "monitor: ... and the guest enumerates it" wait_for 10 ccid_on_bus
 diag "monitor: device_add to on the guest's bus: $(($(now_ms) - t0)) ms"
 check "monitor: 'info usb' names the new reader" usb_lists ccid1
 check "monitor: ... and not the deleted one" fails usb_lists ccid0
+check "monitor: between commands no process holds the ack channel ($BED_ACK)" ack_free
+check "monitor: ... (self-test) the check fails while this shell holds it" fails ack_held_here

@@ -10,6 +10,10 @@
 #   tests/vm/host/make-token && tests/vm/bed run tests/vm/host/reader.sh ARGS
 # with ARGS from the "# bed:" line below (from the top of the tree: QEMU
 # opens build/host/roe relative to it).
+#  - the PC finds the gadget by its serial (tests/vm/host/lib.sh): QEMU's
+#    usb-ccid is a USB device too, which lib.sh's wait_enumerated takes
+#    for the gadget (self-tests: found before the daemon starts; a wrong
+#    serial is not found);
 #  - the gadget's own reader is kept out of the board: the bed is board
 #    and PC at once, so one pcscd sees both readers; the daemon's OpenSC
 #    reads /host/opensc-board.conf (OPENSC_CONF), whose ignored_readers
@@ -23,7 +27,8 @@
 #  - hot-plug at QEMU's monitor (bed_monitor, tests/vm/README.md "The
 #    monitor route"): the card pulled (device_del) and put back
 #    (device_add): the PC sees it go and come back (times printed as
-#    diagnostics) and signs with it after; the whole reader pulled under a
+#    diagnostics) and signs with it after (host/lib.sh's card_round,
+#    which lend.sh runs too); the whole reader pulled under a
 #    PC connection looping APDUs: the card goes, the daemon lives, a new
 #    reader and card bring it back; the board's pcscd (the physical
 #    reader's driver) stopped and started again; the daemon started with
@@ -33,13 +38,15 @@
 #    libcacard's slot-event thread ends at the first OpenSC error.
 # ~70 s of VM in all, ~35 s of it the hot-plug part.
 # bed-setup: tests/vm/host/make-token
-# bed: --timeout 300 --add build/host/certs:/host/certs --add build/host/readerdb:/host/readerdb --add tests/vm/host/opensc-board.conf:/host/opensc-board.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
+# bed: --timeout 300 --add build/host/certs:/host/certs --add build/host/readerdb:/host/readerdb --add tests/vm/host/opensc-board.conf:/host/opensc-board.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add tests/vm/host/lib.sh:/host/lib.sh --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
 
 . /bed/p11.sh
+. /host/lib.sh
 
 C=/host/certs
 PIN=654321
 BOARD="OPENSC_CONF=/host/opensc-board.conf"
+SERIAL=HOSTBOARD   # the gadget's --serial: how the PC side finds it (host/lib.sh)
 SPEC="emulated,backend=nss-emulated,db=sql:/host/readerdb,personality=cac"
 P11="timeout 60 $P11"
 
@@ -77,11 +84,16 @@ check "host-reader: pcscd + libccid see QEMU's usb-ccid with its card" \
 check "host-reader: the board's OpenSC (its configuration) shows the physical card" \
 	sh -c "[ \"\$(OPENSC_CONF=/host/opensc-board.conf timeout 60 pkcs11-tool --module opensc-pkcs11.so -L | grep -c 'token label')\" = 1 ]"
 
+# Why the gadget is looked up by its serial: lib.sh's host_dev already
+# finds a device (QEMU's usb-ccid) before there is any gadget.
+check "host-reader: (self-test) before the daemon starts, lib.sh's host_dev finds a device: QEMU's usb-ccid" host_dev
+check "host-reader: (self-test) ... and the lookup by serial finds no gadget" gadget_off_host
 : >/tmp/gadget.log
-echo "+ $BOARD ccid-gadget --serial HOSTBOARD -v --card $SPEC" >>/tmp/gadget.log
-env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
+echo "+ $BOARD ccid-gadget --serial $SERIAL -v --card $SPEC" >>/tmp/gadget.log
+env $BOARD ccid-gadget --serial $SERIAL -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
-check "host-reader: the daemon mirroring the reader starts, the host enumerates the gadget" wait_enumerated 30
+check "host-reader: the daemon mirroring the reader starts, the host enumerates the gadget (its serial)" wait_for 30 gadget_on_host
+check "host-reader: (self-test) the lookup fails for a serial the gadget does not have" fails gadget_on_host NOT$SERIAL
 check "host-reader: one line names the token it mirrors: the physical reader's slot, module OpenSC" \
 	sh -c "cat /tmp/gadget.log; [ \"\$(grep -c \"mirroring token 'Richard Roe (id)' (slot 'Gemalto Gemplus USB SmartCard Reader 433-Swap.*module 'OpenSC'): 3 certificates, keys behind the PIN\" /tmp/gadget.log)\" = 1 ]"
 check "host-reader: pcscd lists both readers, both with a card" \
@@ -100,21 +112,15 @@ check "host-reader: ... and that signature does not verify against roe-id's key"
 # printed is from the monitor's answer (QEMU has done it) to what the PC's
 # pcscd reports through the gadget.
 CARD_ARGS="backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption"
-# The index pcscd gives the reader whose name holds $1 (they move when one
-# leaves); empty when none does.
+# reader_index NAME: the index pcscd gives the reader whose name holds
+# NAME (they move when one leaves); empty when none does.
 reader_index() { pcsc_client --list 2>/dev/null | sed -n "s/^\([0-9]*\): .*$1.*/\1/p" | head -n 1; }
-# The index is looked up again at each try: pcscd renumbers its readers
-# when QEMU's leaves.
-pc_absent_now() { pcsc_client --reader "$(reader_index HOSTBOARD)" --wait-absent 0.5; }
-pc_card_now() { pcsc_client --reader "$(reader_index HOSTBOARD)" --wait-card 0.5 --atr; }
-pc_absent() { wait_for "$1" pc_absent_now; } # SECONDS: the PC sees no card in the gadget's reader
-pc_card() { wait_for "$1" pc_card_now; }     # SECONDS: the PC sees a card in it
 # Lines in the daemon's log matching $1; log_has N RE: exactly N.
 log_lines() { grep -c "$1" /tmp/gadget.log; }
 log_has() { cat /tmp/gadget.log; [ "$(log_lines "$2")" = "$1" ]; }
-pc_sees_gadget() { pcsc_client --wait-reader 20 --list --expect-readers 2 && [ -n "$(reader_index HOSTBOARD)" ]; }
-has_gadget_reader() { [ -n "$(reader_index HOSTBOARD)" ]; }
-pc_sees_empty() { wait_for 20 has_gadget_reader && ! pc_card 2; }
+pc_sees_gadget() { pcsc_client --wait-reader 20 --list --expect-readers 2 && [ -n "$(gadget_reader)" ]; }
+has_gadget_reader() { [ -n "$(gadget_reader)" ]; }
+pc_sees_empty() { wait_for 20 has_gadget_reader && ! pc_card_in 2; }
 new_reader() {
 	bed_monitor "device_add usb-ccid,bus=uhci.0,port=1,id=ccid1" &&
 		bed_monitor "device_add ccid-card-emulated,$CARD_ARGS,id=card2"
@@ -124,36 +130,28 @@ BACK="emulated card slot 0: a token is in 'Gemalto.*' again: mirrored"
 NOCARD="emulated card slot 0: no card or token in reader 'Gemalto.*' (module 'OpenSC') yet"
 ms_since() { echo $(($(now_ms) - $1)); }
 
-# The checkers first: with the card in, "absent" must fail; once out, "card" must.
-check "host-reader: ... (the removal checker fails while the card is in)" fails pc_absent 2
-check "host-reader: card pulled at QEMU's monitor (device_del card0)" bed_monitor "device_del card0"
-t0=$(now_ms)
-check "host-reader: the PC sees the card gone within 5 s" pc_absent 5
-diag "host-reader: card pull -> the PC sees no card: $(ms_since $t0) ms"
-check "host-reader: ... one line in the daemon's log says the token is gone" log_has 1 "$GONE"
-check "host-reader: ... (the insertion checker fails while the card is out)" fails pc_card 2
-check "host-reader: card put back at QEMU's monitor (device_add ccid-card-emulated)" \
-	bed_monitor "device_add ccid-card-emulated,$CARD_ARGS,id=card1"
-t0=$(now_ms)
-check "host-reader: the PC sees the card again within 10 s" pc_card 10
-diag "host-reader: card put back -> the PC sees a card: $(ms_since $t0) ms"
-check "host-reader: ... one line says it is mirrored again" log_has 1 "$BACK"
-check "host-reader: the card's PIN signs after it was put back; openssl verifies" signs_with $PIN
-check "host-reader: ... a wrong PIN is still refused" wrong_pin
+# The card pulled and put back (host/lib.sh card_round): the daemon's
+# watch says each in one line of its log.
+round_pulled() { :; }
+round_gone() { check "$1: ... one line in the daemon's log says the token is gone" log_has 1 "$GONE"; }
+round_put() { :; }
+round_back() { check "$1: ... one line says it is mirrored again" log_has 1 "$BACK"; }
+card_round "host-reader: card pulled and put back" "device_del card0" \
+	"device_add ccid-card-emulated,$CARD_ARGS,id=card1" 5 10
 
 # The whole reader pulled while the PC holds a connection with APDUs in flight.
-loop_start --reader "$(reader_index HOSTBOARD)" --loop-errors "$CARD_GONE,SCARD_E_NO_SERVICE" 00A4040007A0000000790100
+loop_start --reader "$(gadget_reader)" --loop-errors "$CARD_GONE,SCARD_E_NO_SERVICE" 00A4040007A0000000790100
 sleep 1
 check "host-reader: the whole reader pulled at QEMU's monitor (device_del ccid0), a PC connection held" bed_monitor "device_del ccid0"
 t0=$(now_ms)
-check "host-reader: the PC sees the card gone within 5 s" pc_absent 5
+check "host-reader: the PC sees the card gone within 5 s" pc_card_gone 5
 diag "host-reader: reader pull -> the PC sees no card: $(ms_since $t0) ms"
 check "host-reader: ... the board's pcscd lists the gadget's reader alone" pcsc_client --list --expect-readers 1
 check "host-reader: ... the daemon lives" alive "$GADGET_PID"
 check "host-reader: a new reader and the card at QEMU's monitor (device_add usb-ccid, ccid-card-emulated)" \
 	new_reader
 t0=$(now_ms)
-check "host-reader: ... the PC sees the card again within 20 s" pc_card 20
+check "host-reader: ... the PC sees the card again within 20 s" pc_card_in 20
 diag "host-reader: new reader + card -> the PC sees a card: $(ms_since $t0) ms"
 check "host-reader: ... the PC's connection held through it: no wrong answer, no other error" loop_stop
 check "host-reader: ... and signs with it" signs_with $PIN
@@ -171,23 +169,24 @@ check "host-reader: pcscd back" pcscd_start
 t0=$(now_ms)
 check "host-reader: ... the PC sees the gadget's reader (the daemon serving on)" \
 	pc_sees_gadget
-check "host-reader: ... and the card in it again within 20 s" pc_card 20
+check "host-reader: ... and the card in it again within 20 s" pc_card_in 20
 diag "host-reader: pcscd back -> the PC sees a card: $(ms_since $t0) ms"
 check "host-reader: the daemon exits 0 on SIGTERM" gadget_stop
 
 # The token removed at start-up: the daemon starts on a reader with no card.
 check "host-reader: the card pulled before the daemon starts" bed_monitor "device_del card2"
 check "host-reader: ... the board's pcscd sees QEMU's reader empty" pcsc_client --reader "$(reader_index 'CCID Interface')" --wait-absent 10
+check "host-reader: ... the PC has no gadget any more" wait_for 10 gadget_off_host
 : >/tmp/gadget.log
-echo "+ $BOARD ccid-gadget --serial HOSTBOARD -v --card $SPEC" >>/tmp/gadget.log
-env $BOARD ccid-gadget --serial HOSTBOARD -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
+echo "+ $BOARD ccid-gadget --serial $SERIAL -v --card $SPEC" >>/tmp/gadget.log
+env $BOARD ccid-gadget --serial $SERIAL -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
-check "host-reader: the daemon starts with no card in the reader, the host enumerates the gadget" wait_enumerated 30
+check "host-reader: the daemon starts with no card in the reader, the host enumerates the gadget (its serial)" wait_for 30 gadget_on_host
 check "host-reader: ... one line in its log says why there is no card" wait_for 10 log_has 1 "$NOCARD"
 check "host-reader: ... the PC sees the gadget's reader, no card in it" pc_sees_empty
 check "host-reader: the card put in at QEMU's monitor" bed_monitor "device_add ccid-card-emulated,$CARD_ARGS,id=card3"
 t0=$(now_ms)
-check "host-reader: ... the PC sees it within 20 s" pc_card 20
+check "host-reader: ... the PC sees it within 20 s" pc_card_in 20
 diag "host-reader: card in after a start without -> the PC sees a card: $(ms_since $t0) ms"
 check "host-reader: ... one line says it is mirrored" wait_for 5 log_has 1 "$BACK"
 check "host-reader: ... and signs with it" signs_with $PIN
