@@ -260,10 +260,6 @@ static int make_cards(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* The emulated card's start (NSS, libcacard: about 3/4 of the daemon's
- * start-up) overlaps the gadget's set-up, which waits on configfs,
- * FunctionFS and udev more than it computes (bench/README.md, start-up).
- * Nothing else touches d->eng or d->cards until card_setup_join(). */
 /* Wall and CPU (this thread's) milliseconds since *t, for the -v lines
  * that say how much of a start-up step is waiting. */
 struct step_clock {
@@ -293,6 +289,13 @@ static void step_log(const struct step_clock *c, const char *cat,
 		   ms_since(CLOCK_THREAD_CPUTIME_ID, &c->cpu));
 }
 
+/* The emulated card's start (NSS, libcacard: about 3/4 of the daemon's
+ * start-up) overlaps the gadget's set-up (configfs, FunctionFS). Both
+ * mostly compute (the -v step lines: set-up 24 ms wall, 24 ms CPU in the
+ * bench VM), so the overlap wins on a board with more than one core; on
+ * one core only the few ms the set-up waits overlap (bench/README.md,
+ * start-up). Nothing else touches d->eng or d->cards until
+ * card_setup_join(). */
 static void *card_setup_main(void *arg)
 {
 	struct daemon *d = arg;
