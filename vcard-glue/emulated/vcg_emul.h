@@ -127,6 +127,12 @@ struct vcg_emul {
 	int64_t watch_next_ms;      /* CLOCK_MONOTONIC ms of the next watch */
 };
 
+/* One APDU through the personality router, the PKI filter and libcacard
+ * into em->resp: 0 and *resp_len, or -errno. Run by the worker, or by the
+ * loop thread while the worker is idle (vcg_emulated.c, answer_inline). */
+int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
+		      const struct vcg_job *job, size_t *resp_len);
+
 /* The slot libcacard named a reader after (PK11_GetSlotName: libcacard's
  * reader names are slot names, not token names, so PK11_FindSlotByName
  * does not find it), or NULL; referenced: the caller frees it with
