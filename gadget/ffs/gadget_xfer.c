@@ -47,7 +47,46 @@ static bool can_submit(struct gadget_loop *l, enum ffs_ep_index ep)
 	return l->usb.enabled && !l->ep_down[ep] && !l->io.ep[ep].busy;
 }
 
-static void kick_out(struct gadget_loop *l)
+/* An ep0 event the loop has not read yet. FunctionFS re-enables the
+ * endpoints for a new host session (bus reset, SET_CONFIGURATION) and only
+ * then queues ENABLE (f_fs's ffs_func_set_alt); a DISABLE before it may be
+ * merged away, so the loop can still think the old session is on. A read
+ * submitted in that gap is the new session's and takes its first command,
+ * which enable() then drops with the old session (ffs_io_cancel_all marks
+ * the read stale; or the engine reset drops the command's answer): the
+ * host waits for an answer that never comes. So nothing is submitted while
+ * an event waits; ep0 is readable, so the loop reads it at once. */
+static bool ep0_event_waiting(const struct gadget_loop *l)
+{
+	struct pollfd pfd;
+
+	if (!l->p->fds)
+		return false;
+	pfd.fd = l->p->fds->ep0;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/* The check above, made once per kick and only when something is about
+ * to be submitted: most kicks (a write's completion, with the next read
+ * already armed) submit nothing, and the poll() was a syscall per APDU
+ * (bench/README.md, "Transport candidates"). */
+struct ep0_check {
+	bool done;
+	bool waiting;
+};
+
+static bool ep0_blocks(const struct gadget_loop *l, struct ep0_check *c)
+{
+	if (!c->done) {
+		c->waiting = ep0_event_waiting(l);
+		c->done = true;
+	}
+	return c->waiting;
+}
+
+static void kick_out(struct gadget_loop *l, struct ep0_check *c)
 {
 	size_t n, cap = l->io.ep[FFS_EP_BULK_OUT].cap;
 	int ret;
@@ -57,7 +96,7 @@ static void kick_out(struct gadget_loop *l)
 	/* bed trap 6 (tests/vm/README.md): one packet first, then the rest of dwLength
 	 * rounded up to the packet size; the engine computes both. */
 	n = ccid_engine_out_read_size(l->eng);
-	if (n == 0)
+	if (n == 0 || ep0_blocks(l, c))
 		return;
 	if (n > cap)
 		n = cap - cap % l->out_mps;
@@ -66,7 +105,7 @@ static void kick_out(struct gadget_loop *l)
 		ep_failed(l, FFS_EP_BULK_OUT, ret, "read submit");
 }
 
-static void kick_bulk_in(struct gadget_loop *l)
+static void kick_bulk_in(struct gadget_loop *l, struct ep0_check *c)
 {
 	const struct ccid_msg *msg;
 	int ret;
@@ -74,6 +113,8 @@ static void kick_bulk_in(struct gadget_loop *l)
 	if (!can_submit(l, FFS_EP_BULK_IN))
 		return;
 	if (l->in_phase == IN_ZLP_DUE) {
+		if (ep0_blocks(l, c))
+			return;
 		/* bed trap 7 (tests/vm/README.md): a reply that fills its last packet needs a
 		 * zero-length packet to end the transfer. */
 		ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, NULL, 0);
@@ -86,7 +127,7 @@ static void kick_bulk_in(struct gadget_loop *l)
 	if (l->in_phase != IN_IDLE)
 		return;
 	msg = ccid_engine_peek_bulk_in(l->eng);
-	if (!msg)
+	if (!msg || ep0_blocks(l, c))
 		return;
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-IN", msg->data, msg->len);
 	ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data, msg->len);
@@ -98,7 +139,7 @@ static void kick_bulk_in(struct gadget_loop *l)
 	}
 }
 
-static void kick_intr_in(struct gadget_loop *l)
+static void kick_intr_in(struct gadget_loop *l, struct ep0_check *c)
 {
 	const struct ccid_msg *msg;
 	int ret;
@@ -106,7 +147,7 @@ static void kick_intr_in(struct gadget_loop *l)
 	if (!can_submit(l, FFS_EP_INTR_IN))
 		return;
 	msg = ccid_engine_peek_intr_in(l->eng);
-	if (!msg)
+	if (!msg || ep0_blocks(l, c))
 		return;
 	gadget_log_hex(LOG_DEBUG, "ffs", "interrupt-IN", msg->data, msg->len);
 	ret = ffs_io_write(&l->io, FFS_EP_INTR_IN, msg->data, msg->len);
@@ -139,35 +180,14 @@ static void update_timer(struct gadget_loop *l)
 	l->timer_armed = want;
 }
 
-/* An ep0 event the loop has not read yet. FunctionFS re-enables the
- * endpoints for a new host session (bus reset, SET_CONFIGURATION) and only
- * then queues ENABLE (f_fs's ffs_func_set_alt); a DISABLE before it may be
- * merged away, so the loop can still think the old session is on. A read
- * submitted in that gap is the new session's and takes its first command,
- * which enable() then drops with the old session (ffs_io_cancel_all marks
- * the read stale; or the engine reset drops the command's answer): the
- * host waits for an answer that never comes. So nothing is submitted while
- * an event waits; ep0 is readable, so the loop reads it at once. */
-static bool ep0_event_waiting(const struct gadget_loop *l)
-{
-	struct pollfd pfd;
-
-	if (!l->p->fds)
-		return false;
-	pfd.fd = l->p->fds->ep0;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
 /* After every event: start what can start. */
 void gadget_xfer_kick(struct gadget_loop *l)
 {
-	if (!ep0_event_waiting(l)) {
-		kick_intr_in(l);
-		kick_bulk_in(l);
-		kick_out(l);
-	}
+	struct ep0_check c = { false, false };
+
+	kick_intr_in(l, &c);
+	kick_bulk_in(l, &c);
+	kick_out(l, &c);
 	update_timer(l);
 }
 

@@ -508,10 +508,41 @@ static void nss_emulated_without_hardware(void)
 	free(b);
 }
 
-static void destroy_mid_apdu(void)
+/* A command that only reads the card (here SELECT) is answered on the
+ * loop thread while the worker is idle: complete when the XfrBlock has
+ * been handed over, without a dispatch (vcg_emulated.c, answer_inline). */
+static void select_answered_inline(void)
 {
 	static const uint8_t sel[] = { 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0,
 				       0x00, 0x00, 0x00, 0x79, 0x01, 0x00 };
+	char spec[PATH_MAX + 128];
+	struct emul_bed *b = calloc(1, sizeof(*b));
+	size_t n;
+
+	emul_spec_for(spec, sizeof(spec), dbs.nopin, emul_nicks[0],
+		      emul_nicks[1], emul_nicks[2]);
+	CHECK_EQ(bed_open(b, spec, NULL), 0);
+	if (b->card != NULL) {
+		CHECK_EQ(bed_power_on(b, 0), 0);
+		ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, ++b->seq, 0, 0, 0,
+			       sel, sizeof(sel));
+		CHECK(!ccid_engine_busy(b->eng));
+		n = ccid_fake_pop(b->eng, b->in, sizeof(b->in));
+		CHECK(n >= 12);
+		CHECK_EQ(b->in[0], CCID_RDR_DATA_BLOCK);
+		CHECK_EQ(b->in[6], b->seq);
+		CHECK_EQ(b->in[n - 2], 0x61);   /* 61 0D: the CAC applet */
+	}
+	bed_close(b);
+	free(b);
+}
+
+static void destroy_mid_apdu(void)
+{
+	/* VERIFY: key and login work stays on the worker */
+	static const uint8_t verify[] = { 0x00, 0x20, 0x00, 0x00, 0x08, '1',
+					  '2', '3', '4', 0xFF, 0xFF, 0xFF,
+					  0xFF };
 	char spec[PATH_MAX + 128];
 	struct emul_bed *b = calloc(1, sizeof(*b));
 
@@ -522,8 +553,8 @@ static void destroy_mid_apdu(void)
 		CHECK_EQ(bed_power_on(b, 0), 0);
 		/* Queue work on the worker, then tear down at once: the threads
 		 * are joined, queued jobs and results freed (valgrind, ASan). */
-		ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, ++b->seq, 0, 0, 0, sel,
-			       sizeof(sel));
+		ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, ++b->seq, 0, 0, 0,
+			       verify, sizeof(verify));
 		CHECK(ccid_engine_busy(b->eng));
 		CHECK_EQ(vcg_card_set_present(b->card, false), 0);
 	}
@@ -596,7 +627,7 @@ int main(void)
 		"pin_db_right_and_wrong_pin", "remove_insert",
 		"bad_configurations", "unreadable_db_then_good_one",
 		"one_per_process_and_reuse", "nss_emulated_without_hardware",
-		"destroy_mid_apdu", "abort_mid_apdu",
+		"select_answered_inline", "destroy_mid_apdu", "abort_mid_apdu",
 	};
 
 	if (emul_dbs_make(&dbs, "emulated", "1234") < 0) {
@@ -613,6 +644,7 @@ int main(void)
 	RUN_FORKED(unreadable_db_then_good_one);
 	RUN_FORKED(one_per_process_and_reuse);
 	RUN_FORKED(nss_emulated_without_hardware);
+	RUN_FORKED(select_answered_inline);
 	RUN_FORKED(destroy_mid_apdu);
 	RUN_FORKED(abort_mid_apdu);
 	TAP_EXIT();

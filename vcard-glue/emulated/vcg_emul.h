@@ -8,7 +8,12 @@
  *    takes results and calls ccid_engine_card_done / _card_presence;
  *  - one worker: runs jobs one at a time, so every libcacard call on the
  *    reader (vreader_power_on/_off, vreader_xfr_bytes, force remove/insert)
- *    is serialized: vreader_xfr_bytes() is blocking and not thread-safe;
+ *    is serialized: vreader_xfr_bytes() is blocking and not thread-safe.
+ *    One exception keeps the serialization: with the certificates backend
+ *    a command that only reads the card runs on the loop thread while the
+ *    worker is idle (no job queued, none running: `running` is set for it,
+ *    and only the loop thread queues jobs), completed at once
+ *    (vcg_emulated.c, answer_inline);
  *  - one event thread: blocks in vevent_wait_next_vevent() and turns
  *    reader/card insert/remove into presence results.
  * Results go through the locked `done` list and the eventfd. Every
@@ -127,6 +132,12 @@ struct vcg_emul {
 	struct vcg_slotwatch slotwatch;
 	int64_t watch_next_ms;      /* CLOCK_MONOTONIC ms of the next watch */
 };
+
+/* One APDU through the personality router, the PKI filter and libcacard
+ * into em->resp: 0 and *resp_len, or -errno. Run by the worker, or by the
+ * loop thread while the worker is idle (vcg_emulated.c, answer_inline). */
+int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
+		      const struct vcg_job *job, size_t *resp_len);
 
 /* nss-emulated: how often the worker (idle or between jobs) looks at the
  * mirrored slot itself (vcg_emul_watch.c, vcg_slotwatch.h). */

@@ -132,8 +132,8 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	return 0;
 }
 
-static int transfer(struct vcg_emul *em, VReader *reader,
-		    const struct vcg_job *job, size_t *resp_len)
+int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
+		      const struct vcg_job *job, size_t *resp_len)
 {
 	struct vcg_piv_router *router = vcg_piv_card_router(em->piv);
 	int len = VCG_EMUL_RESP_CAP;
@@ -238,7 +238,7 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 		data = atr;
 		break;
 	case VCG_JOB_XFR:
-		err = transfer(em, reader, job, &len);
+		err = vcg_emul_transfer(em, reader, job, &len);
 		data = em->resp;
 		break;
 	case VCG_JOB_POWER_OFF:
