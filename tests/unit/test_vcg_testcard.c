@@ -120,6 +120,15 @@ static void test_commands(void)
 	teardown();
 }
 
+/* GENERATE's data is i mod 256 at every offset i: 1 when all n bytes are. */
+static int ramp_ok(const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != (uint8_t)i)
+			return 0;
+	return 1;
+}
+
 static void test_echo_and_generate(void)
 {
 	static uint8_t apdu[70000];
@@ -151,8 +160,15 @@ static void test_echo_and_generate(void)
 	CHECK_EQ(n, 65538);
 	CHECK_EQ(got[10 + 65535], 0xFF);
 	CHECK_EQ(got[10 + 65536], 0x90);
+	CHECK(ramp_ok(got + 10, 65536));
 	n = transmit((const uint8_t *)"\x80\xEF\x01\x02", 4);
 	CHECK_EQ(n, 0x102 + 2);
+	CHECK(ramp_ok(got + 10, 0x102));
+	/* 1001 bytes: the last doubling copy is a partial period */
+	n = transmit((const uint8_t *)"\x80\xEF\x00\x00\x00\x03\xE9", 7);
+	CHECK_EQ(n, 1001 + 2);
+	CHECK(ramp_ok(got + 10, 1001));
+	CHECK_EQ(got[10 + 1001], 0x90);
 	teardown();
 }
 
