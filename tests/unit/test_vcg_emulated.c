@@ -546,6 +546,27 @@ static void select_answered_inline(struct emul_bed *b)
 	CHECK_EQ(b->in[n - 2], 0x61); /* 61 0D: the CAC applet */
 }
 
+/* A read-only command longer than the inline copy holds (an extended
+ * SELECT, 300 data bytes) goes to the worker and is answered from there. */
+static void long_select_goes_to_worker(struct emul_bed *b)
+{
+	static uint8_t sel[7 + 300];
+
+	memcpy(sel,
+	       (const uint8_t[]){ 0x00, 0xA4, 0x04, 0x00, 0x00, 0x01, 0x2C },
+	       7);
+	memset(sel + 7, 0xA0, 300);
+	ccid_fake_send(b->eng, CCID_PC_XFR_BLOCK, 0, ++b->seq, 0, 0, 0, sel,
+		       sizeof(sel));
+	CHECK(ccid_engine_busy(b->eng));
+	CHECK_EQ(bed_answer(b), 0);
+	CHECK_EQ(b->in[0], CCID_RDR_DATA_BLOCK);
+	CHECK_EQ(b->in[6], b->seq);
+	CHECK(b->in_len >= 12);
+	/* and the card goes on answering inline */
+	CHECK_EQ(bed_select_pki(b, 0), 0x9000);
+}
+
 static void destroy_mid_apdu(struct emul_bed *b)
 {
 	/* VERIFY: key and login work stays on the worker */
@@ -625,13 +646,20 @@ static void run_powered_case(void)
 int main(void)
 {
 	static const char *const names[] = {
-		"certificates_read_out", "certificates_sign_without_pin_db",
+		"certificates_read_out",
+		"certificates_sign_without_pin_db",
 		"one_certificate_in_every_role",
 		"two_certificates_third_role_is_cert1",
-		"pin_db_right_and_wrong_pin", "remove_insert",
-		"bad_configurations", "unreadable_db_then_good_one",
-		"one_per_process_and_reuse", "nss_emulated_without_hardware",
-		"select_answered_inline", "destroy_mid_apdu", "abort_mid_apdu",
+		"pin_db_right_and_wrong_pin",
+		"remove_insert",
+		"bad_configurations",
+		"unreadable_db_then_good_one",
+		"one_per_process_and_reuse",
+		"nss_emulated_without_hardware",
+		"select_answered_inline",
+		"long_select_goes_to_worker",
+		"destroy_mid_apdu",
+		"abort_mid_apdu",
 	};
 
 	if (emul_dbs_make(&dbs, "emulated", "1234") < 0) {
@@ -649,6 +677,7 @@ int main(void)
 	RUN_FORKED(one_per_process_and_reuse);
 	RUN_FORKED(nss_emulated_without_hardware);
 	RUN_POWERED(select_answered_inline);
+	RUN_POWERED(long_select_goes_to_worker);
 	RUN_POWERED(destroy_mid_apdu);
 	RUN_POWERED(abort_mid_apdu);
 	TAP_EXIT();

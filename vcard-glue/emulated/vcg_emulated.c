@@ -125,30 +125,24 @@ static bool cheap_command(const uint8_t *apdu, size_t len)
  * thread, and completed at once, as the test card does. The worker hand-off
  * (a condition variable there, an eventfd back, a loop wake-up) was two
  * context switches and about ten syscalls per APDU (bench/README.md). The
- * worker cannot start a job meanwhile: only this thread posts them.
- * 1: answered; 0: not taken (the worker's); -errno. */
-static int answer_inline(struct vcg_emul *em, uint32_t tag,
-			 const uint8_t *apdu, size_t len)
+ * worker cannot start a job meanwhile: only this thread posts them. The
+ * command is copied into the card's em->inline_apdu (libcacard takes a
+ * non-const buffer), no allocation: this thread alone uses that buffer
+ * (vcg_emul.h). False: not taken (the worker's). */
+static bool answer_inline(struct vcg_emul *em, uint32_t tag,
+			  const uint8_t *apdu, size_t len)
 {
-	struct vcg_job *job;
 	VReader *reader;
 	size_t resp_len = 0;
 	int err;
 
-	if (em->cfg.backend != VCG_EMUL_CERTIFICATES || !cheap_command(apdu, len))
-		return 0;
-	job = calloc(1, sizeof(*job) + len);
-	if (job == NULL)
-		return 0;
-	job->kind = VCG_JOB_XFR;
-	job->tag = tag;
-	job->len = len;
-	memcpy(job->data, apdu, len);
+	if (em->cfg.backend != VCG_EMUL_CERTIFICATES ||
+	    !cheap_command(apdu, len) || len > sizeof(em->inline_apdu))
+		return false;
 	pthread_mutex_lock(&em->lock);
 	if (em->jobs != NULL || em->running) {
 		pthread_mutex_unlock(&em->lock);
-		free(job);
-		return 0;
+		return false;
 	}
 	em->running = true;
 	em->running_tag = tag;
@@ -156,9 +150,9 @@ static int answer_inline(struct vcg_emul *em, uint32_t tag,
 	reader = vreader_reference(em->reader);
 	pthread_mutex_unlock(&em->lock);
 
-	err = vcg_emul_transfer(em, reader, job, &resp_len);
+	memcpy(em->inline_apdu, apdu, len);
+	err = vcg_emul_transfer(em, reader, em->inline_apdu, len, &resp_len);
 	vreader_free(reader);
-	free(job);
 
 	pthread_mutex_lock(&em->lock);
 	em->running = false;
@@ -166,22 +160,20 @@ static int answer_inline(struct vcg_emul *em, uint32_t tag,
 	if (err < 0)
 		resp_len = 0;
 	ccid_engine_card_done(em->eng, em->slot, tag, err, em->resp, resp_len);
-	return 1;
+	return true;
 }
 
 static int emul_transmit(void *ctx, uint32_t tag, const uint8_t *apdu,
 			 size_t len)
 {
 	struct vcg_emul *em = ctx;
-	int rc;
 
 	if (!em->present)
 		return -ENOMEDIUM;
 	if (len > INT32_MAX)
 		return -EINVAL;
-	rc = answer_inline(em, tag, apdu, len);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
+	if (answer_inline(em, tag, apdu, len))
+		return 0;
 	/* Copied: the engine's buffer is only ours until cancel returns. */
 	return post_job(em, VCG_JOB_XFR, tag, apdu, len);
 }
