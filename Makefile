@@ -125,9 +125,11 @@ LDLIBS_PCSC := $(call pkg_libs,libpcsclite)
 # tools, bench) sees everything. The engine sees only itself: no package
 # flags, no gadget/ or vcard-glue/ header. Every other layer may use the
 # engine's headers (ccid_engine.h, ccid_wire.h). util/ (the dlopen()
-# loader, dl_table.h) sees only itself, like the engine; the layers that
-# load a library on demand (gadget/daemon for libpcap, vcard-glue/stream
-# for GnuTLS) may use it.
+# loader, dl_table.h; threads with a stated stack, thread_stack.h) sees
+# only itself, like the engine; the layers that load a library on demand
+# (gadget/daemon for libpcap, vcard-glue/stream for GnuTLS) or start
+# threads (gadget/ffs, gadget/daemon, vcard-glue/emulated and client) may
+# use it.
 PKGCF_USBGX := $(call pkg_cflags,libusbgx)
 PKGCF_TLS := $(call pkg_cflags,gnutls)
 PKGCF_CACARD := $(call pkg_cflags,libcacard nss)
@@ -142,15 +144,15 @@ $(BUILD)/$(VG)/stream/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/stream $(PKGCF_T
 $(BUILD)/$(VG)/card/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card
 $(BUILD)/$(VG)/test/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/test
 $(BUILD)/$(VG)/nss/%.o: LAYER_FLAGS := -I$(VG)/nss $(call pkg_cflags,nss)
-$(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/nss -I$(VG)/emulated $(PKGCF_CACARD)
+$(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/card -I$(VG)/nss -I$(VG)/emulated $(PKGCF_CACARD)
 $(BUILD)/$(VG)/passthru/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/passthru \
 	-I$(VG)/vscard -I$(VG)/stream -DVCG_SPICE_PLUGIN_DIR='"$(PREFIX)/lib/ccid-gadget"'
-$(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -I$(VG)/client -I$(VG)/nss -I$(VG)/vscard \
+$(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/client -I$(VG)/nss -I$(VG)/vscard \
 	-I$(VG)/stream $(PKGCF_CACARD)
 # The event loop (gadget/ffs) serves the control socket, feeds the capture
 # and logs: it may use those three daemon headers (ctl.h, pcap_writer.h,
-# log.h), and the card interface it dispatches.
-$(BUILD)/gadget/ffs/%.o: LAYER_FLAGS := -Iccid -Igadget/ffs -Igadget/daemon -I$(VG)/card
+# log.h), the card interface it dispatches, and util/ (thread_stack.h).
+$(BUILD)/gadget/ffs/%.o: LAYER_FLAGS := -Iccid -Iutil -Igadget/ffs -Igadget/daemon -I$(VG)/card
 $(BUILD)/gadget/daemon/%.o: LAYER_FLAGS := -Iccid -Iutil -Igadget/ffs -Igadget/daemon \
 	-Iconfigfs -I$(VG)/card $(PKGCF_DAEMON)
 

@@ -52,6 +52,17 @@ note(const struct cfs_params *p, const char *fmt, ...)
 #define LOCK_WAIT_TRIES 50
 #define LOCK_WAIT_US 100000      /* 5 s in all */
 
+/* RUN_DIR/NAME.lock into path (PATH_MAX bytes): the one place its name
+ * is made, for the daemon that takes it and for the question whether
+ * another holds it. 0, or -ENAMETOOLONG. */
+static int cfs_lock_path(const struct cfs_params *p, char path[PATH_MAX])
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s.lock", p->run_dir,
+			 p->gadget_name);
+
+	return n >= 0 && n < PATH_MAX ? 0 : -ENAMETOOLONG;
+}
+
 static int take_lock(struct cfs_gadget *cg, const struct cfs_params *p,
 		     char *err, size_t errlen)
 {
@@ -64,7 +75,12 @@ static int take_lock(struct cfs_gadget *cg, const struct cfs_params *p,
 			 strerror(-ret));
 		return ret;
 	}
-	snprintf(path, sizeof(path), "%s/%s.lock", p->run_dir, p->gadget_name);
+	ret = cfs_lock_path(p, path);
+	if (ret < 0) {
+		snprintf(err, errlen, "lock file name %.200s/%.200s.lock: %s",
+			 p->run_dir, p->gadget_name, strerror(-ret));
+		return ret;
+	}
 	cg->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (cg->lock_fd < 0) {
 		ret = -errno;
@@ -96,7 +112,8 @@ bool cfs_gadget_busy(const struct cfs_params *p)
 	bool busy;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s.lock", p->run_dir, p->gadget_name);
+	if (cfs_lock_path(p, path) < 0)
+		return false;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return false;

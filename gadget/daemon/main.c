@@ -33,6 +33,7 @@
 #include "privsep.h"
 #include "sd_notify.h"
 #include "state_dir.h"
+#include "thread_stack.h"
 #include "vcg_card.h"
 
 #define EXIT_USAGE 2
@@ -309,11 +310,21 @@ static void *card_setup_main(void *arg)
 	return NULL;
 }
 
+/* The card-setup thread's stack (thread_stack.h): NSS's start-up and
+ * the PKCS#11 modules a db registers. Its peak (valgrind --tool=drd
+ * --show-stack-usage=yes, 2026-12-03, the VM bed): 41.9 kB for a
+ * certificates card, 44.6 kB mirroring a token through OpenSC's module
+ * (tests/vm/host/reader.sh); making a card in test_vcg_emulated's main
+ * thread stayed under 72.8 kB. A 96 KiB guard build passed reader.sh.
+ * 1 MiB: ten times that, for the modules nobody measured. */
+#define CARD_SETUP_STACK (1024 * 1024)
+
 /* Signals are blocked already: the thread and the cards' own threads
  * inherit that. No thread: the cards are made here, in line. */
 static void card_setup_start(struct daemon *d)
 {
-	if (pthread_create(&d->card_thread, NULL, card_setup_main, d) == 0)
+	if (thread_create_sized(&d->card_thread, CARD_SETUP_STACK,
+				card_setup_main, d) == 0)
 		d->card_thread_running = true;
 	else
 		card_setup_main(d);

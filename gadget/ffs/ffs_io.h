@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "ffs_desc.h"
+#include "thread_stack.h"
 
 struct ffs_ep_io {
 	int fd;              /* the endpoint file, not owned */
@@ -97,6 +98,13 @@ void ffs_io_cancel_all(struct ffs_io *io);
 /* Drain the eventfd and hand every completion that is not stale to done().
  * Returns 0 or -errno. */
 int ffs_io_reap(struct ffs_io *io, ffs_io_done_fn done, void *ctx);
+
+/* The transfer thread's stack (thread_stack.h): it runs the engine and
+ * a card's inline answer under the loop's lock. Its peak (valgrind
+ * --tool=drd --show-stack-usage=yes, 2026-12-03, the VM bed): 6.1 kB
+ * with the emulated card answering OpenSC's listing and signature; a
+ * 32 KiB guard build passed tests/vm/suites/10-reader.sh. 256 KiB. */
+#define FFS_OUT_STACK (256 * 1024)
 
 /* Read bulk-OUT on a transfer thread from now on (call after
  * ffs_io_init, with `lock` held, before the first read). The thread reads

@@ -111,7 +111,7 @@ int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	io->out_thread = ot;
-	ret = pthread_create(&ot->th, NULL, out_thread_main, io);
+	ret = thread_create_sized(&ot->th, FFS_OUT_STACK, out_thread_main, io);
 	if (ret) {
 		io->out_thread = NULL;
 		pthread_cond_destroy(&ot->armed);

@@ -10,10 +10,10 @@
  *    reader (vreader_power_on/_off, vreader_xfr_bytes, force remove/insert)
  *    is serialized: vreader_xfr_bytes() is blocking and not thread-safe.
  *    One exception keeps the serialization: with the certificates backend
- *    a command that only reads the card runs on the loop thread while the
- *    worker is idle (no job queued, none running: `running` is set for it,
- *    and only the loop thread queues jobs), completed at once
- *    (vcg_emulated.c, answer_inline);
+ *    a short command that only reads the card runs on the loop thread
+ *    (its copy in inline_apdu) while the worker is idle (no job queued,
+ *    none running: `running` is set for it, and only the loop thread
+ *    queues jobs), completed at once (vcg_emulated.c, answer_inline);
  *  - one event thread: blocks in vevent_wait_next_vevent() and turns
  *    reader/card insert/remove into presence results.
  * Results go through the locked `done` list and the eventfd. Every
@@ -43,6 +43,10 @@
  * buffer, so a completely full buffer means a cut-off response. */
 #define VCG_EMUL_RESP_CAP (65536 + 2 + 1)
 #define VCG_EMUL_ATR_MAX 33          /* ISO 7816-3 8.2.1: at most 33 bytes */
+/* The longest short APDU (case 4: CLA INS P1 P2, Lc, 255 data bytes, Le;
+ * ISO 7816-4 5.1): the most answer_inline() copies. A longer (extended)
+ * read-only command goes to the worker. */
+#define VCG_EMUL_INLINE_APDU_MAX (4 + 1 + 255 + 1)
 
 enum vcg_job_kind {
 	VCG_JOB_POWER_ON,
@@ -89,6 +93,12 @@ struct vcg_emul {
 	struct vcg_emul_config cfg;
 	bool present;               /* what the engine was last told */
 	int efd;                    /* eventfd: `done` is non-empty */
+	/* answer_inline()'s copy of the command (vreader_xfr_bytes() takes
+	 * a non-const buffer; the engine's is const): the card's, written
+	 * and read by the loop thread only, within one answer_inline() call.
+	 * The worker never sees it: while it is in use, `running` keeps the
+	 * worker idle (vcg_emulated.c). */
+	uint8_t inline_apdu[VCG_EMUL_INLINE_APDU_MAX];
 
 	pthread_mutex_t lock;       /* guards the fields below */
 	pthread_cond_t work_cond;   /* jobs queued, or quit */
@@ -102,7 +112,8 @@ struct vcg_emul {
 	uint32_t running_tag;
 	bool running_cancelled;     /* drop that op's completion */
 
-	/* Threads; `resp` belongs to the worker. */
+	/* Threads; `resp` belongs to whoever set `running`: the worker, or
+	 * the loop thread in answer_inline(). */
 	pthread_t worker;
 	pthread_t event_thread;
 	bool worker_started;
@@ -134,10 +145,12 @@ struct vcg_emul {
 };
 
 /* One APDU through the personality router, the PKI filter and libcacard
- * into em->resp: 0 and *resp_len, or -errno. Run by the worker, or by the
- * loop thread while the worker is idle (vcg_emulated.c, answer_inline). */
-int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
-		      const struct vcg_job *job, size_t *resp_len);
+ * into em->resp: 0 and *resp_len, or -errno. apdu is the caller's own
+ * copy (libcacard may write to it). Run by the worker on a job's data,
+ * or by the loop thread on em->inline_apdu while the worker is idle
+ * (vcg_emulated.c, answer_inline). */
+int vcg_emul_transfer(struct vcg_emul *em, VReader *reader, uint8_t *apdu,
+		      size_t apdu_len, size_t *resp_len);
 
 /* nss-emulated: how often the worker (idle or between jobs) looks at the
  * mirrored slot itself (vcg_emul_watch.c, vcg_slotwatch.h). */

@@ -132,8 +132,8 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 	return 0;
 }
 
-int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
-		      const struct vcg_job *job, size_t *resp_len)
+int vcg_emul_transfer(struct vcg_emul *em, VReader *reader, uint8_t *apdu,
+		      size_t apdu_len, size_t *resp_len)
 {
 	struct vcg_piv_router *router = vcg_piv_card_router(em->piv);
 	int len = VCG_EMUL_RESP_CAP;
@@ -143,22 +143,21 @@ int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
 		return -ENOMEDIUM;
 	/* The personality router first (PIV, GET CHALLENGE, Windows'
 	 * probes), then the CAC PKI applets' filter, then libcacard. */
-	len = (int)vcg_piv_router_answer(router, job->data, job->len,
-					 em->resp, VCG_EMUL_RESP_CAP);
+	len = (int)vcg_piv_router_answer(router, apdu, apdu_len, em->resp,
+					 VCG_EMUL_RESP_CAP);
 	if (len > 0) {
 		*resp_len = (size_t)len;
 		return 0;
 	}
-	len = (int)vcg_cacpki_answer(em->pki, job->data, job->len, em->resp,
+	len = (int)vcg_cacpki_answer(em->pki, apdu, apdu_len, em->resp,
 				     VCG_EMUL_RESP_CAP);
 	if (len > 0) {
 		*resp_len = (size_t)len;
 		return 0;
 	}
 	len = VCG_EMUL_RESP_CAP;
-	/* libcacard takes a non-const buffer; job->data is our own copy. */
-	st = vreader_xfr_bytes(reader, (unsigned char *)job->data,
-			       (int)job->len, em->resp, &len);
+	/* libcacard takes a non-const buffer: apdu is our own copy. */
+	st = vreader_xfr_bytes(reader, apdu, (int)apdu_len, em->resp, &len);
 	if (st == VREADER_NO_CARD)
 		return -ENOMEDIUM;   /* len is left untouched on this path */
 	if (st != VREADER_OK)
@@ -175,9 +174,8 @@ int vcg_emul_transfer(struct vcg_emul *em, VReader *reader,
 			 em->slot, len);
 		return -EIO;
 	}
-	vcg_cacpki_observe(em->pki, job->data, job->len, em->resp, (size_t)len);
-	vcg_piv_router_observe(router, job->data, job->len, em->resp,
-			       (size_t)len);
+	vcg_cacpki_observe(em->pki, apdu, apdu_len, em->resp, (size_t)len);
+	vcg_piv_router_observe(router, apdu, apdu_len, em->resp, (size_t)len);
 	*resp_len = (size_t)len;
 	return 0;
 }
@@ -238,7 +236,7 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 		data = atr;
 		break;
 	case VCG_JOB_XFR:
-		err = vcg_emul_transfer(em, reader, job, &len);
+		err = vcg_emul_transfer(em, reader, job->data, job->len, &len);
 		data = em->resp;
 		break;
 	case VCG_JOB_POWER_OFF:

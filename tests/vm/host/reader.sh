@@ -37,6 +37,9 @@
 #    (vcard-glue/emulated/vcg_emul_watch.c) is what sees all of these:
 #    libcacard's slot-event thread ends at the first OpenSC error.
 # ~70 s of VM in all, ~35 s of it the hot-plug part.
+# Logs: each daemon start its own: the first daemon's is moved to
+# /tmp/gadget-first.log before the second starts (in /tmp/gadget.log, which
+# the bed dumps); both are dumped when a check failed.
 # bed-setup: tests/vm/host/make-token
 # bed: --timeout 300 --add build/host/certs:/host/certs --add build/host/readerdb:/host/readerdb --add tests/vm/host/opensc-board.conf:/host/opensc-board.conf --add tests/vm/host/opensc-pc.conf:/host/opensc-pc.conf --add tests/vm/host/lib.sh:/host/lib.sh --add /usr/bin/openssl:/usr/bin/openssl --qemu-arg -device --qemu-arg piix3-usb-uhci,id=uhci --qemu-arg -device --qemu-arg usb-ccid,bus=uhci.0,id=ccid0 --qemu-arg -device --qemu-arg ccid-card-emulated,backend=certificates,db=sql:build/host/roe,cert1=roe-id,cert2=roe-signing,cert3=roe-encryption,id=card0
 
@@ -177,7 +180,7 @@ check "host-reader: the daemon exits 0 on SIGTERM" gadget_stop
 check "host-reader: the card pulled before the daemon starts" bed_monitor "device_del card2"
 check "host-reader: ... the board's pcscd sees QEMU's reader empty" pcsc_client --reader "$(reader_index 'CCID Interface')" --wait-absent 10
 check "host-reader: ... the PC has no gadget any more" wait_for 10 gadget_off_host
-: >/tmp/gadget.log
+mv /tmp/gadget.log /tmp/gadget-first.log
 echo "+ $BOARD ccid-gadget --serial $SERIAL -v --card $SPEC" >>/tmp/gadget.log
 env $BOARD ccid-gadget --serial $SERIAL -v --card "$SPEC" >>/tmp/gadget.log 2>&1 3>&- 4<&- &
 GADGET_PID=$!
@@ -191,3 +194,4 @@ diag "host-reader: card in after a start without -> the PC sees a card: $(ms_sin
 check "host-reader: ... one line says it is mirrored" wait_for 5 log_has 1 "$BACK"
 check "host-reader: ... and signs with it" signs_with $PIN
 check "host-reader: the daemon exits 0 on SIGTERM" gadget_stop
+[ $BED_FAILS = 0 ] || bed_dump /tmp/gadget-first.log 200
