@@ -97,6 +97,29 @@ int ffs_io_reap(struct ffs_io *io, ffs_io_done_fn done, void *ctx)
 	return 0;
 }
 
+/* No transfer thread here: the blocking write (CCID_GADGET_OUT_THREAD=2)
+ * is never asked for. */
+int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep,
+		      const void *data, size_t len)
+{
+	(void)io;
+	(void)ep;
+	(void)data;
+	(void)len;
+	return -EINVAL;
+}
+
+void ffs_io_interrupt_sync(struct ffs_io *io)
+{
+	(void)io;
+}
+
+bool ffs_io_sync_busy(const struct ffs_io *io)
+{
+	(void)io;
+	return false;
+}
+
 /* ---- driving the glue ---- */
 
 static struct gadget_loop loop;

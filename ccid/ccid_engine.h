@@ -136,6 +136,8 @@ bool ccid_engine_out_idle(const struct ccid_engine *eng);
 
 const struct ccid_msg *ccid_engine_peek_bulk_in(const struct ccid_engine *eng);
 void ccid_engine_pop_bulk_in(struct ccid_engine *eng);
+/* How many messages wait for bulk-IN, the head included. */
+unsigned ccid_engine_bulk_in_queued(const struct ccid_engine *eng);
 const struct ccid_msg *ccid_engine_peek_intr_in(struct ccid_engine *eng);
 void ccid_engine_pop_intr_in(struct ccid_engine *eng);
 

@@ -126,6 +126,11 @@ const struct ccid_msg *ccid_engine_peek_bulk_in(const struct ccid_engine *eng)
 	return q->count ? &q->ring[q->head].msg : NULL;
 }
 
+unsigned ccid_engine_bulk_in_queued(const struct ccid_engine *eng)
+{
+	return eng->inq.count;
+}
+
 void ccid_engine_pop_bulk_in(struct ccid_engine *eng)
 {
 	struct ccid_inq *q = &eng->inq;

@@ -18,15 +18,16 @@
 # start-to-bound time (READY=1, sent after the UDC bind), START times.
 # Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
 # Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS
-# TEST_THREAD OUT_THREAD ROWS). ROWS=start: only the start-up rows (and
+# TEST_THREAD TEST_SYNC OUT_THREAD ROWS). ROWS=start: only the start-up rows (and
 # one start of each daemon with -v: where the time goes).
 
 ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
-FLOORS="floor floor-aio" TEST_THREAD=1 ROWS=all
+FLOORS="floor floor-aio" TEST_THREAD=1 TEST_SYNC=1 ROWS=all
 [ -f /bench/conf ] && . /bench/conf
 
 # every other row with the daemon's bulk-OUT transport chosen here
-# (gadget/daemon/main.c: 0 = AIO, 1 = the transfer thread)
+# (gadget/daemon/main.c: 0 = AIO, 1 = the transfer thread, 2 = the
+# thread writing one-packet answers too)
 OUT_THREAD=${OUT_THREAD:-0}
 export CCID_GADGET_OUT_THREAD=$OUT_THREAD
 
@@ -219,17 +220,22 @@ for speed in $SPEEDS; do
 		[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID test-$speed 9000 $SEL_TEST
 		stop_all
 
-		# the bulk-OUT transfer thread (gadget/ffs/ffs_io.h), when the
-		# candidate is measured
-		if [ "$TEST_THREAD" = 1 ]; then
-			export CCID_GADGET_OUT_THREAD=1
+		# the bulk-OUT transfer thread (gadget/ffs/ffs_io.h; test-thread,
+		# CCID_GADGET_OUT_THREAD=1) and the same thread writing one-packet
+		# answers itself (test-sync, =2), when the candidates are measured
+		for mode in 1 2; do
+			row=test-thread
+			[ $mode = 2 ] && row=test-sync
+			[ $mode = 1 ] && [ "$TEST_THREAD" != 1 ] && continue
+			[ $mode = 2 ] && [ "$TEST_SYNC" != 1 ] && continue
+			export CCID_GADGET_OUT_THREAD=$mode
 			gadget_start --card test
 			export CCID_GADGET_OUT_THREAD=$OUT_THREAD
-			apdu_ctx $GADGET_PID $r test-thread-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
-			apdu xfer $r thread-echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
-			[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID test-thread-$speed 9000 $SEL_TEST
+			apdu_ctx $GADGET_PID $r $row-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
+			[ $mode = 1 ] && apdu xfer $r thread-echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535
+			[ $r = 1 ] && [ $speed = $first ] && syscalls $GADGET_PID $row-$speed 9000 $SEL_TEST
 			stop_all
-		fi
+		done
 
 		gadget_start --card "$EMUL_SPEC"
 		apdu_ctx $GADGET_PID $r emulated-$speed --warmup $WARMUP --count $COUNT --sw 610D $SEL_CAC

@@ -534,17 +534,17 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 	return ret ? ret : finish_usb(d, err, errlen);
 }
 
+/* CCID_GADGET_OUT_THREAD: 0 AIO, 1 the bulk-OUT transfer thread, 2 the
+ * thread writing one-packet answers too (gadget/ffs/gadget_xfer.c). */
 #ifndef OUT_THREAD_DEFAULT
-#define OUT_THREAD_DEFAULT false
+#define OUT_THREAD_DEFAULT 0
 #endif
-static bool out_thread_wanted(void)
+static int out_thread_wanted(void)
 {
 	const char *v = getenv("CCID_GADGET_OUT_THREAD");
 
-	if (v && !strcmp(v, "1"))
-		return true;
-	if (v && !strcmp(v, "0"))
-		return false;
+	if (v && (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "2")))
+		return v[0] - '0';
 	return OUT_THREAD_DEFAULT;
 }
 
@@ -572,9 +572,11 @@ static int daemon_loop(struct daemon *d)
 		.pcap = d->pcap,
 		/* The bulk-OUT transport (gadget/ffs/ffs_io.h): AIO through
 		 * the loop, or CCID_GADGET_OUT_THREAD=1: a transfer thread
-		 * with blocking reads (bench/README.md, transport
-		 * candidates). */
-		.out_thread = out_thread_wanted(),
+		 * with blocking reads, 2: the same thread also writing
+		 * one-packet answers with blocking write() (bench/README.md,
+		 * transport candidates). */
+		.out_thread = out_thread_wanted() >= 1,
+		.sync_write = out_thread_wanted() == 2,
 	};
 
 	return gadget_loop_run(&lp) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -56,6 +56,7 @@ void ffs_io_destroy(struct ffs_io *io)
 		free(io->ep[i].buf);
 		io->ep[i].buf = NULL;
 		io->ep[i].busy = false;
+		io->ep[i].sync = false;
 	}
 	if (io->evfd >= 0)
 		close(io->evfd);
@@ -75,6 +76,7 @@ static int submit(struct ffs_io *io, struct ffs_ep_io *e)
 		return -EAGAIN;
 	e->busy = true;
 	e->stale = false;
+	e->sync = false;
 	return 0;
 }
 
@@ -109,6 +111,41 @@ int ffs_io_write(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
 	return submit(io, e);
 }
 
+int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep,
+		      const void *data, size_t len)
+{
+	struct ffs_ep_io *e = &io->ep[ep];
+	struct ffs_out_thread *ot = io->out_thread;
+
+	if (!ot || ep != FFS_EP_BULK_IN || len == 0 ||
+	    len > sizeof(ot->wbuf))
+		return -EINVAL;
+	if (e->busy)
+		return -EBUSY;
+	/* Copied, as f_fs copies an AIO write's data at submit (above): the
+	 * engine may drop the message while the write is in flight. */
+	memcpy(ot->wbuf, data, len);
+	ot->wlen = len;
+	e->busy = true;
+	e->stale = false;
+	e->sync = true;
+	ffs_out_thread_arm(io);
+	return 0;
+}
+
+void ffs_io_interrupt_sync(struct ffs_io *io)
+{
+	if (ffs_io_sync_busy(io))
+		ffs_out_thread_interrupt_write(io);
+}
+
+bool ffs_io_sync_busy(const struct ffs_io *io)
+{
+	const struct ffs_ep_io *e = &io->ep[FFS_EP_BULK_IN];
+
+	return e->busy && e->sync;
+}
+
 void ffs_io_cancel_all(struct ffs_io *io)
 {
 	struct io_event ev;
@@ -122,6 +159,10 @@ void ffs_io_cancel_all(struct ffs_io *io)
 		e->stale = true;
 		if (i == FFS_EP_BULK_OUT && io->out_thread) {
 			ffs_out_thread_interrupt(io);
+			continue;
+		}
+		if (e->sync) {   /* the thread drops its result */
+			ffs_out_thread_interrupt_write(io);
 			continue;
 		}
 		/* -EINPROGRESS: cancelling, the completion comes through the

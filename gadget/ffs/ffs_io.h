@@ -11,6 +11,12 @@
  * command to the card; a blocking read wakes its reader directly
  * (bench/README.md: the transport candidates and what they measured).
  *
+ * With the thread, a bulk-IN message of one packet can also be written by
+ * it with a blocking write() (ffs_io_write_sync), before it reads the next
+ * command: the floor's shape, no AIO completion to wake the loop for. The
+ * loop interrupts that write (ffs_io_interrupt_sync) when the host may be
+ * waiting for something else first; the caller then sends it again by AIO.
+ *
  * Errors: 0 / -errno. Threading: the loop thread only, holding the lock
  * given to ffs_io_out_thread_start() if there is a transfer thread. */
 #ifndef FFS_IO_H
@@ -32,12 +38,18 @@ struct ffs_ep_io {
 	bool busy;           /* submitted, completion not reaped yet */
 	bool stale;          /* its completion belongs to an older session:
 	                        drop it */
+	bool sync;           /* bulk-IN: the transfer thread's blocking
+	                        write(), not an AIO request */
 	uint8_t *buf;        /* OUT: read buffer (owned), NULL for IN */
 	size_t cap;          /* OUT: buffer size */
 };
 
 /* One finished transfer: res is a byte count (>= 0) or -errno. */
 typedef void (*ffs_io_done_fn)(void *ctx, enum ffs_ep_index ep, long res);
+
+/* The largest blocking write: one bulk packet at super speed (the 1024 of
+ * ffs_desc.c's wMaxPacketSize). */
+#define FFS_SYNC_WRITE_MAX 1024
 
 /* The bulk-OUT transfer thread's state (ffs_io_out_thread_start). */
 struct ffs_out_thread {
@@ -49,6 +61,9 @@ struct ffs_out_thread {
 	void *ctx;
 	bool quit;
 	atomic_bool in_read;     /* inside read(): interrupt it with a signal */
+	atomic_bool in_write;    /* inside the blocking write(): likewise */
+	uint8_t wbuf[FFS_SYNC_WRITE_MAX];   /* the blocking write's copy */
+	size_t wlen;
 };
 
 struct ffs_io {
@@ -119,11 +134,33 @@ int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
 			    pthread_mutex_t *lock, ffs_io_done_fn done,
 			    void (*after)(void *ctx), void *ctx);
 
+/* With the transfer thread, with the lock held: have it write `len` bytes
+ * (1..FFS_SYNC_WRITE_MAX, copied now) on bulk-IN with a blocking write()
+ * as soon as the caller releases the lock or, when the caller is the
+ * thread's after(), before it reads again. busy, stale and
+ * ffs_io_cancel_all() work as for an AIO write; the result comes to
+ * done(ctx, FFS_EP_BULK_IN, res) on the thread, -EINTR when the write was
+ * interrupted before the host took it (send it again, by AIO). -EINVAL
+ * without a thread or for another endpoint or length; -EBUSY if a request
+ * is in flight. Meant for one packet without a ZLP: a longer write could
+ * be cut short by the interrupt (see ffs_out_thread.c). */
+int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep,
+		      const void *data, size_t len);
+
+/* With the lock held: make a blocking write in progress return now; its
+ * result comes to done() as above (not dropped). Nothing without one. */
+void ffs_io_interrupt_sync(struct ffs_io *io);
+
+/* Is a blocking write asked for or in progress? */
+bool ffs_io_sync_busy(const struct ffs_io *io);
+
 /* Between ffs_io.c and ffs_out_thread.c only, with the lock held: wake the
- * thread for the read ffs_io_read() prepared; interrupt a read in
- * progress; stop and join the thread (releasing the lock meanwhile). */
+ * thread for the read ffs_io_read() or the write ffs_io_write_sync()
+ * prepared; interrupt a read or a write in progress; stop and join the
+ * thread (releasing the lock meanwhile). */
 void ffs_out_thread_arm(struct ffs_io *io);
 void ffs_out_thread_interrupt(struct ffs_io *io);
+void ffs_out_thread_interrupt_write(struct ffs_io *io);
 void ffs_out_thread_stop(struct ffs_io *io);
 
 #endif

@@ -13,7 +13,39 @@
  * -EINTR, or the data if it had already come (dropped as stale, as a
  * cancelled AIO read's would be). A signal sent just before the thread
  * enters read() would be lost, so the canceller repeats it until the
- * thread has left read() (in_read). */
+ * thread has left read() (in_read).
+ *
+ * The blocking write (ffs_io_write_sync): asked for under the lock, most
+ * often by after() right behind a read's done(), and made before the next
+ * read. ffs_io_interrupt_sync() and ffs_io_cancel_all() interrupt it with
+ * the same signal, repeated until the thread has left write() (in_write).
+ * What write() then returns, from the kernel's
+ * drivers/usb/gadget/function/f_fs.c (Debian 12's 6.1; the same text since
+ * the ep-safety fixes of 5.19, backported to the older stable trees):
+ *   - ffs_epfile_write_iter() calls ffs_epfile_io() with a synchronous
+ *     kiocb (io_data->aio false). O_NONBLOCK (the loop's AIO needs it on
+ *     the same file) only changes two things there: "if (!ep) { if
+ *     (file->f_flags & O_NONBLOCK) return -EAGAIN;" for a disabled
+ *     endpoint, and ffs_mutex_lock(&epfile->mutex, O_NONBLOCK), a trylock
+ *     of a mutex no other request holds (one request per endpoint). The
+ *     wait for the host is "if (wait_for_completion_interruptible(
+ *     &io_data->done))", with or without O_NONBLOCK: write() blocks until
+ *     the host has taken the data.
+ *   - Interrupted, it first checks "if (epfile->ep != ep) { ret =
+ *     -ESHUTDOWN;": the endpoint was disabled meanwhile (the host is gone;
+ *     its request was nuked). Otherwise "usb_ep_dequeue(ep->ep, req);
+ *     ... wait_for_completion(&io_data->done); interrupted =
+ *     io_data->status < 0;" then "if (interrupted) ret = -EINTR; ...
+ *     else ret = io_data->status;". ffs_epfile_io_complete() sets status
+ *     to req->status if non-zero, else to req->actual. So a request that
+ *     completed before the dequeue returns its byte count (the host has
+ *     the answer: it must not be sent again), and -EINTR means the dequeue
+ *     took it back (-ECONNRESET in req->status).
+ *   - A partial transfer would also come back as -EINTR (status is the
+ *     dequeue's error, not req->actual). The daemon writes only messages
+ *     of at most one packet (gadget_xfer.c): a packet is taken whole or
+ *     not at all, so -EINTR means the host got nothing and the same
+ *     message is sent again by AIO. */
 #include "ffs_io.h"
 
 #include <errno.h>
@@ -28,6 +60,34 @@
 static void on_sigusr1(int sig)
 {
 	(void)sig;   /* only there to make read() return -EINTR */
+}
+
+/* The blocking write asked for by ffs_io_write_sync(), lock held on entry
+ * and on return. */
+static void blocking_write(struct ffs_io *io, struct ffs_out_thread *ot)
+{
+	struct ffs_ep_io *w = &io->ep[FFS_EP_BULK_IN];
+	ssize_t n;
+	long res = -EINTR;
+	bool stale;
+
+	if (!w->stale) {
+		atomic_store(&ot->in_write, true);
+		pthread_mutex_unlock(ot->lock);
+		n = write(w->fd, ot->wbuf, ot->wlen);
+		res = n < 0 ? -errno : n;
+		atomic_store(&ot->in_write, false);
+		pthread_mutex_lock(ot->lock);
+	}
+	stale = w->stale;
+	w->busy = w->stale = w->sync = false;
+	if (stale) {
+		gadget_log(LOG_DEBUG, "ffs", "ep2: stale write %ld dropped",
+			   res);
+	} else {
+		ot->done(ot->ctx, FFS_EP_BULK_IN, res);
+	}
+	ot->after(ot->ctx);
 }
 
 static void *out_thread_main(void *arg)
@@ -47,6 +107,10 @@ static void *out_thread_main(void *arg)
 		long res;
 		bool stale;
 
+		if (ffs_io_sync_busy(io)) {   /* the answer first */
+			blocking_write(io, ot);
+			continue;
+		}
 		if (!e->busy || e->stale) {
 			/* nothing asked, or cancelled before it started */
 			if (e->busy && e->stale) {
@@ -94,6 +158,7 @@ int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
 	ot->after = after;
 	ot->ctx = ctx;
 	atomic_init(&ot->in_read, false);
+	atomic_init(&ot->in_write, false);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigusr1;   /* no SA_RESTART: read() returns */
 	sigemptyset(&sa.sa_mask);
@@ -120,27 +185,44 @@ int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
 	return 0;
 }
 
-/* Called by ffs_io_read() with the lock held: e is busy with len set. */
+/* Called by ffs_io_read() or ffs_io_write_sync() with the lock held: the
+ * endpoint is busy with its request set. */
 void ffs_out_thread_arm(struct ffs_io *io)
 {
 	pthread_cond_signal(&io->out_thread->armed);
+}
+
+/* Signal the thread until it has left the call `inside` says it is in. */
+static void interrupt_call(struct ffs_out_thread *ot, atomic_bool *inside,
+			   const char *what)
+{
+	struct timespec pause = { 0, 200 * 1000 };
+	int i;
+
+	pthread_cond_signal(&ot->armed);
+	for (i = 0; i < 5000 && atomic_load(inside); i++) {
+		pthread_kill(ot->th, SIGUSR1);
+		nanosleep(&pause, NULL);
+	}
+	if (atomic_load(inside))
+		gadget_log(LOG_WARNING, "ffs", "%s did not return in 1 s",
+			   what);
 }
 
 /* With the lock held: make a read in progress return (see the top). */
 void ffs_out_thread_interrupt(struct ffs_io *io)
 {
 	struct ffs_out_thread *ot = io->out_thread;
-	struct timespec pause = { 0, 200 * 1000 };
-	int i;
 
-	pthread_cond_signal(&ot->armed);
-	for (i = 0; i < 5000 && atomic_load(&ot->in_read); i++) {
-		pthread_kill(ot->th, SIGUSR1);
-		nanosleep(&pause, NULL);
-	}
-	if (atomic_load(&ot->in_read))
-		gadget_log(LOG_WARNING, "ffs", "bulk-OUT read did not return "
-			   "in 1 s");
+	interrupt_call(ot, &ot->in_read, "bulk-OUT read");
+}
+
+/* With the lock held: make a blocking write in progress return. */
+void ffs_out_thread_interrupt_write(struct ffs_io *io)
+{
+	struct ffs_out_thread *ot = io->out_thread;
+
+	interrupt_call(ot, &ot->in_write, "bulk-IN write");
 }
 
 /* With the lock held: stop and join the thread (the lock is released
@@ -153,6 +235,7 @@ void ffs_out_thread_stop(struct ffs_io *io)
 		return;
 	ot->quit = true;
 	ffs_out_thread_interrupt(io);
+	ffs_out_thread_interrupt_write(io);
 	pthread_mutex_unlock(ot->lock);
 	pthread_join(ot->th, NULL);
 	pthread_mutex_lock(ot->lock);

@@ -22,6 +22,7 @@ void gadget_host_gone(struct gadget_loop *l)
 	ffs_io_cancel_all(&l->io);
 	ccid_engine_reset(l->eng);
 	l->in_phase = IN_IDLE;
+	l->in_sync_next = l->in_resubmit = false;
 	l->usb.enabled = false;
 	pcapw_host_gone(l->p->pcap);
 }

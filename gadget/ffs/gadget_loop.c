@@ -55,6 +55,10 @@ static void handle_ep0(struct gadget_loop *l)
 	struct usb_functionfs_event ev[4];
 	int n, i;
 
+	/* The transfer thread's blocking write of an answer, if any, goes
+	 * back to AIO: the host may want bulk-OUT before it reads bulk-IN
+	 * (an Abort starts with its control request; gadget_xfer.c). */
+	ffs_io_interrupt_sync(&l->io);
 	n = ffs_ep0_read_events(l->p->fds->ep0, ev, 4);
 	if (n < 0) {
 		gadget_log(LOG_ERR, "ffs", "reading ep0: %s (FunctionFS "
@@ -217,7 +221,9 @@ static int loop_open(struct gadget_loop *l)
 		if (ret < 0)
 			return ret;
 		gadget_log(LOG_INFO, "ffs", "bulk-OUT: transfer thread, "
-			   "blocking reads");
+			   "blocking reads%s", l->p->sync_write ? "; bulk-IN: "
+			   "it writes one-packet answers, blocking write()" :
+			   "");
 	}
 
 	ret = watch(l, l->p->fds->ep0, TAG(TAG_EP0, 0));

@@ -57,6 +57,11 @@ struct gadget_loop_params {
 	 * its completion there, under the loop's lock (ffs_io.h), instead of
 	 * by AIO through the loop. */
 	bool out_thread;
+	/* With out_thread: the thread also writes an answer of one packet
+	 * itself, with blocking write(), when the engine gave it for the
+	 * command it just read (gadget_xfer.c, sync_answer); everything
+	 * else stays AIO. */
+	bool sync_write;
 };
 
 /* What `ctl status` reports about the USB side. */

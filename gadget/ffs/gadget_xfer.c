@@ -7,7 +7,17 @@
  * (and the bulk ZLP after it) has completed: a write that fails is sent
  * again from the same message, its ZLP follows it, and --pcap records the
  * data the host got at completion. (Not for the kernel's sake: it copied
- * the data at submit, see ffs_io.h.) */
+ * the data at submit, see ffs_io.h.)
+ *
+ * With p->sync_write (CCID_GADGET_OUT_THREAD=2), the bulk-OUT transfer
+ * thread writes an answer itself with a blocking write() (sync_answer
+ * says which), so the host's answer wakes no loop. While it waits for the
+ * host to take it, the thread reads no command; a host that writes before
+ * it reads (an Abort, a storm, a command for another slot) would wait for
+ * us as we wait for it. So the loop interrupts the write on every ep0
+ * event (gadget_loop.c: an Abort starts there; DISABLE, UNBIND and
+ * ENABLE cancel it anyway) and after one to two ticks of the timer
+ * (sync_write_tick), and the same message goes again by AIO. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -105,9 +115,23 @@ static void kick_out(struct gadget_loop *l, struct ep0_check *c)
 		ep_failed(l, FFS_EP_BULK_OUT, ret, "read submit");
 }
 
+/* An answer the transfer thread writes itself: the engine gave it for the
+ * command the thread has just read (in_sync_next: not a resend, not an
+ * answer that came later from a card's worker), nothing else waits for
+ * bulk-IN, and it is one short packet: no ZLP to follow, and a write that
+ * is interrupted has sent all of it or nothing (ffs_out_thread.c). */
+static bool sync_answer(const struct gadget_loop *l,
+			const struct ccid_msg *msg)
+{
+	return l->in_sync_next && !l->in_resubmit && msg->len > 0 &&
+	       msg->len <= l->in_mps && !msg->zlp &&
+	       ccid_engine_bulk_in_queued(l->eng) == 1;
+}
+
 static void kick_bulk_in(struct gadget_loop *l, struct ep0_check *c)
 {
 	const struct ccid_msg *msg;
+	bool sync;
 	int ret;
 
 	if (!can_submit(l, FFS_EP_BULK_IN))
@@ -129,14 +153,28 @@ static void kick_bulk_in(struct gadget_loop *l, struct ep0_check *c)
 	msg = ccid_engine_peek_bulk_in(l->eng);
 	if (!msg || ep0_blocks(l, c))
 		return;
-	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-IN", msg->data, msg->len);
-	ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data, msg->len);
+	sync = sync_answer(l, msg);
+	gadget_log_hex(LOG_DEBUG, "ffs", sync ? "bulk-IN (blocking write)" :
+		       "bulk-IN", msg->data, msg->len);
+	if (sync)
+		ret = ffs_io_write_sync(&l->io, FFS_EP_BULK_IN, msg->data,
+					msg->len);
+	else
+		ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data,
+				   msg->len);
 	if (ret < 0) {
 		ep_failed(l, FFS_EP_BULK_IN, ret, "write submit");
-	} else {
-		l->in_phase = IN_DATA;
-		pcapw_in_submit(l->p->pcap, FFS_EP_BULK_IN, msg->len);
+		return;
 	}
+	l->in_phase = IN_DATA;
+	if (sync) {
+		l->sync_writes++;
+		l->sync_timer = true;
+	}
+	if (l->in_resubmit)
+		l->in_resubmit = false;
+	else
+		pcapw_in_submit(l->p->pcap, FFS_EP_BULK_IN, msg->len);
 }
 
 static void kick_intr_in(struct gadget_loop *l, struct ep0_check *c)
@@ -165,7 +203,8 @@ static void update_timer(struct gadget_loop *l)
 
 	for (ep = 0; ep < FFS_EP_COUNT; ep++)
 		down |= l->ep_down[ep];
-	want = l->usb.enabled && (down || ccid_engine_busy(l->eng));
+	want = l->usb.enabled &&
+	       (down || ccid_engine_busy(l->eng) || l->sync_timer);
 	if (want == l->timer_armed)
 		return;
 	if (want) {
@@ -187,6 +226,7 @@ void gadget_xfer_kick(struct gadget_loop *l)
 
 	kick_intr_in(l, &c);
 	kick_bulk_in(l, &c);
+	l->in_sync_next = false;   /* only the kick right after the read */
 	kick_out(l, &c);
 	update_timer(l);
 }
@@ -196,6 +236,7 @@ static void out_done(struct gadget_loop *l, long res)
 	const struct ffs_ep_io *e = &l->io.ep[FFS_EP_BULK_OUT];
 	const uint8_t *buf = e->buf;
 	size_t got = (size_t)res;
+	unsigned queued = ccid_engine_bulk_in_queued(l->eng);
 
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-OUT", buf, got);
 	ccid_engine_bulk_out(l->eng, buf, got);
@@ -210,6 +251,13 @@ static void out_done(struct gadget_loop *l, long res)
 		ccid_engine_bulk_out(l->eng, buf, 0);
 	/* the engine's framing says whether the host's transfer is over */
 	pcapw_bulk_out(l->p->pcap, buf, got, ccid_engine_out_idle(l->eng));
+	/* Answered at once, on the transfer thread (the only reader of
+	 * bulk-OUT when it runs): the kick that follows may have the thread
+	 * write it (sync_answer). */
+	if (l->p->sync_write && l->io.out_thread && queued == 0 &&
+	    l->in_phase == IN_IDLE &&
+	    ccid_engine_bulk_in_queued(l->eng) == 1)
+		l->in_sync_next = true;
 }
 
 static void bulk_in_done(struct gadget_loop *l, long res)
@@ -235,6 +283,12 @@ static void bulk_in_done(struct gadget_loop *l, long res)
 static void transfer_failed(struct gadget_loop *l, enum ffs_ep_index ep,
 			    int err)
 {
+	if (err == -EINTR && ep == FFS_EP_BULK_IN) {
+		/* an interrupted blocking write: the host has nothing and its
+		 * URB waits on; the same message goes again, by AIO */
+		l->in_resubmit = true;
+		goto redo;
+	}
 	if (ep != FFS_EP_BULK_OUT)   /* the host's URB ends with the error */
 		pcapw_in_done(l->p->pcap, ep, err, NULL, 0);
 	if (err == -EINTR)   /* nothing happened on the bus: just redo it */
@@ -290,7 +344,31 @@ void gadget_xfer_done(void *ctx, enum ffs_ep_index ep, long res)
 	}
 }
 
-/* The timer: retry failed endpoints, send time extensions. */
+/* A blocking write the host has not taken for a whole tick (100 to 200 ms
+ * since it started): interrupt it, the same message goes again by AIO and
+ * the thread reads again. A host that reads its answer at once (libccid
+ * reads right after its write) takes it within a few of dummy_hcd's 4 ms
+ * frames, or 1 ms on a real bus; one that has not after 100 ms is doing
+ * something else first, and 200 ms once is well inside its timeouts
+ * (seconds) while a tick costs nothing per APDU: the timer ticks on
+ * while writes follow each other and stops at the first tick without
+ * one. */
+static void sync_write_tick(struct gadget_loop *l)
+{
+	if (!ffs_io_sync_busy(&l->io)) {
+		l->sync_timer = false;
+		return;
+	}
+	if (l->sync_seen == l->sync_writes) {
+		gadget_log(LOG_DEBUG, "ffs", "the host did not take the "
+			   "answer in a tick: interrupted, it goes by AIO");
+		ffs_io_interrupt_sync(&l->io);
+	}
+	l->sync_seen = l->sync_writes;
+}
+
+/* The timer: retry failed endpoints, send time extensions, bound a
+ * blocking write. */
 void gadget_xfer_tick(struct gadget_loop *l)
 {
 	uint64_t expirations;
@@ -298,6 +376,7 @@ void gadget_xfer_tick(struct gadget_loop *l)
 
 	if (read(l->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
+	sync_write_tick(l);
 	if (++l->retry_ticks >= GADGET_RETRY_TICKS) {
 		l->retry_ticks = 0;
 		for (ep = 0; ep < FFS_EP_COUNT; ep++)

@@ -6,20 +6,16 @@
  * and a host that goes away leaves nothing half-done. */
 #include <errno.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "gadget_int.h"
+#include "xfer_bed.h"
 #include "pcap_writer.h"
 #include "tap.h"
 
 static struct gadget_loop l;
 static struct gadget_loop_params params;
 static struct vcg_card *card;
-static int peer[FFS_EP_COUNT];
-static struct ffs_fds ffs_files;     /* ep0: a socketpair end; a byte = an event */
-static int ep0_peer;
+static struct xfer_bed_files files;
 
 /* Run completions and kicks until nothing moves. A socket with nothing to
  * read completes a read with -EAGAIN, which marks bulk-OUT down; the real
@@ -41,14 +37,14 @@ static void pump(void)
 
 static void send_cmd(const uint8_t *msg, size_t len)
 {
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], msg, len), (ssize_t)len);
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], msg, len), (ssize_t)len);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	pump();
 }
 
 static ssize_t recv_on(enum ffs_ep_index ep, uint8_t *buf, size_t cap)
 {
-	return read(peer[ep], buf, cap);
+	return read(files.peer[ep], buf, cap);
 }
 
 static void notify_on_enable(void)
@@ -111,7 +107,7 @@ static void zlp_before_pop(void)
 
 	l.in_mps = 10;   /* a SlotStatus (10 bytes) now ends on a packet edge */
 	ccid_engine_set_packet_sizes(l.eng, l.out_mps, l.in_mps);
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 
 	gadget_xfer_kick(&l);                    /* OUT read */
@@ -142,7 +138,7 @@ static void host_gone_mid_write(void)
 	static const uint8_t cmd[10] = { 0x65, 0, 0, 0, 0, 0, 0x25, 0, 0, 0 };
 	uint8_t buf[64];
 
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	gadget_xfer_kick(&l);
 	ffs_io_reap(&l.io, gadget_xfer_done, &l);
@@ -161,7 +157,7 @@ static void host_gone_mid_write(void)
 	CHECK_EQ(recv_on(FFS_EP_BULK_IN, buf, sizeof(buf)), 10);
 
 	/* disabled: nothing is started */
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	pump();
 	CHECK(!l.io.ep[FFS_EP_BULK_OUT].busy);
@@ -188,13 +184,13 @@ static void new_session_waits_for_its_enable(void)
 
 	CHECK(l.usb.enabled);
 	CHECK(!l.io.ep[FFS_EP_BULK_OUT].busy);
-	CHECK_EQ(write(ep0_peer, &ev, 1), 1);   /* the ENABLE, unread */
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
+	CHECK_EQ(write(files.ep0_peer, &ev, 1), 1);   /* the ENABLE, unread */
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	gadget_xfer_kick(&l);
 	CHECK(!l.io.ep[FFS_EP_BULK_OUT].busy);   /* no read submitted */
 	/* the loop reads ep0; enable() starts the new session */
-	CHECK_EQ(read(ffs_files.ep0, &ev, 1), 1);
+	CHECK_EQ(read(files.ffs.ep0, &ev, 1), 1);
 	gadget_host_gone(&l);
 	l.usb.enabled = true;
 	pump();
@@ -209,7 +205,7 @@ static void failed_write_drops_message(void)
 {
 	static const uint8_t cmd[10] = { 0x65, 0, 0, 0, 0, 0, 0x26, 0, 0, 0 };
 
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	gadget_xfer_kick(&l);
 	ffs_io_reap(&l.io, gadget_xfer_done, &l);
@@ -245,7 +241,7 @@ static void pcap_one_urb_per_split_message(void)
 		return;
 	params.pcap = w;
 	memset(cmd + 10, 0x5A, 100);
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
 		 (ssize_t)sizeof(cmd));
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	gadget_xfer_kick(&l);                      /* one packet: 64 */
@@ -274,7 +270,7 @@ static void zlp_inside_a_longer_read(void)
 	uint8_t buf[64];
 
 	memset(cmd + 10, 0xA5, sizeof(cmd) - 10);
-	CHECK_EQ(write(peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
+	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)),
 		 (ssize_t)sizeof(cmd));
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	gadget_xfer_kick(&l); /* one packet: 64 */
@@ -297,39 +293,8 @@ static void zlp_inside_a_longer_read(void)
 
 int main(void)
 {
-	struct ccid_reader_config cfg;
-	int fds[FFS_EP_COUNT], sp[2], i;
-	char err[256];
-
-	for (i = 0; i < FFS_EP_COUNT; i++) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) < 0)
-			return 1;
-		fds[i] = sp[0];
-		peer[i] = sp[1];
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) < 0)
+	if (xfer_bed_open(&l, &params, &files, &card) < 0)
 		return 1;
-	ffs_files.ep0 = sp[0];
-	ep0_peer = sp[1];
-	for (i = 0; i < FFS_EP_COUNT; i++)
-		ffs_files.ep[i] = fds[i];
-	params.fds = &ffs_files;
-	ccid_reader_config_default(&cfg);
-	l.eng = ccid_engine_new(&cfg);
-	card = l.eng ? vcg_card_create("test", l.eng, 0, NULL, err, sizeof(err)) : NULL;
-	if (!card) {
-		printf("not ok - engine and test card\n");
-		return 1;
-	}
-	l.p = &params;
-	l.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
-	if (ffs_io_init(&l.io, fds, 65536 + 1024) < 0) {
-		printf("not ok - ffs_io_init\n");
-		return 1;
-	}
-	l.usb.enabled = true;
-	l.out_mps = l.in_mps = 64;
-	ccid_engine_set_packet_sizes(l.eng, 64, 64);
 
 	RUN(notify_on_enable);
 	RUN(slot_status);
@@ -341,15 +306,6 @@ int main(void)
 	RUN(zlp_inside_a_longer_read);
 	RUN(new_session_waits_for_its_enable);
 
-	ffs_io_destroy(&l.io);
-	close(l.timerfd);
-	vcg_card_destroy(card);
-	ccid_engine_free(l.eng);
-	for (i = 0; i < FFS_EP_COUNT; i++) {
-		close(fds[i]);
-		close(peer[i]);
-	}
-	close(ffs_files.ep0);
-	close(ep0_peer);
+	xfer_bed_close(&l, &files, card);
 	TAP_EXIT();
 }

@@ -98,18 +98,45 @@ for speed in full high super; do
 		pcsc_client --wait-reader 10 --list --expect-readers 0
 done
 
+# How the answers went out, from the daemon's -vv lines: at least one
+# blocking write by the transfer thread, each shorter than a bulk-IN packet
+# (no ZLP due, all or nothing if interrupted), and the longer answers by AIO;
+# the daemon's last start only (gadget_start's "+ ccid-gadget" line).
+answer_paths_ok() {
+	local mps
+	mps=$(sed -n 's/.*bulk packets [0-9]*\/\([0-9]*\).*/\1/p' /tmp/gadget.log | tail -n 1)
+	awk -v mps="${mps:-0}" '
+		/^\+ .*ccid-gadget/ { sync = bad = aio_long = 0 }
+		/bulk-IN \(blocking write\): / { b = $0; sub(/.*\(/, "", b); sync++; if (b + 0 >= mps) bad++ }
+		/bulk-IN: / { b = $0; sub(/.*\(/, "", b); if (b + 0 >= mps) aio_long++ }
+		END {
+			printf "packet %d: %d blocking writes (%d not shorter), %d longer answers by AIO\n", mps, sync, bad, aio_long
+			exit !(mps > 0 && sync > 0 && !bad && aio_long > 0)
+		}' /tmp/gadget.log
+}
+
 # The optional bulk-OUT transfer thread (CCID_GADGET_OUT_THREAD=1,
-# gadget/ffs/ffs_out_thread.c), at the last speed: the same packet
-# boundaries, ZLPs, extended APDUs and a clean stop through it.
-export CCID_GADGET_OUT_THREAD=1
-check "out-thread: ccid-gadget --card test starts, host enumerates it" gadget_start --card test -v
-unset CCID_GADGET_OUT_THREAD
-check "out-thread: the daemon reads bulk-OUT on its transfer thread" \
-	grep -q 'bulk-OUT: transfer thread' /tmp/gadget.log
-check "out-thread: bulk-OUT messages of exactly k x wMaxPacketSize, ZLP replies, extended APDUs" \
-	pcsc_client -q --wait-card 10 --protocol t1 --echo 48 --echo 493 --echo 4077 \
-	--generate 52 --generate 4084 --echo 65535 --generate 65536
-check "out-thread: 200 ECHO APDUs in one connection" \
-	pcsc_client -q --stats --repeat 200 --echo 32
-check "out-thread: SIGTERM: daemon exits 0" gadget_stop
-check "out-thread: host sees the reader go" wait_for 10 host_gone
+# gadget/ffs/ffs_out_thread.c), then the same thread writing one-packet
+# answers itself with blocking write() (=2, gadget/ffs/gadget_xfer.c;
+# -vv: its debug lines say which answers it wrote), at the last speed:
+# the same packet boundaries, ZLPs, extended APDUs and a clean stop.
+for mode in 1 2; do
+	t="out-thread"
+	[ $mode = 2 ] && t="out-thread=2"
+	export CCID_GADGET_OUT_THREAD=$mode
+	check "$t: ccid-gadget --card test starts, host enumerates it" gadget_start --card test -vv
+	unset CCID_GADGET_OUT_THREAD
+	check "$t: the daemon reads bulk-OUT on its transfer thread" \
+		grep -q 'bulk-OUT: transfer thread' /tmp/gadget.log
+	check "$t: bulk-OUT messages of exactly k x wMaxPacketSize, ZLP replies, extended APDUs" \
+		pcsc_client -q --wait-card 10 --protocol t1 --echo 48 --echo 493 --echo 4077 \
+		--generate 52 --generate 4084 --echo 65535 --generate 65536
+	check "$t: 200 ECHO APDUs in one connection" \
+		pcsc_client -q --stats --repeat 200 --echo 32
+	if [ $mode = 2 ]; then
+		check "$t: the thread wrote answers shorter than a packet itself, longer ones went by AIO" \
+			answer_paths_ok
+	fi
+	check "$t: SIGTERM: daemon exits 0" gadget_stop
+	check "$t: host sees the reader go" wait_for 10 host_gone
+done
