@@ -169,10 +169,22 @@ check "storms: daemon exits 0 on SIGTERM" gadget_stop
 # found"; it happened once in a CI run, after the loop above).
 pcscd_stop
 check "storms: a fresh pcscd" pcscd_start
+# The kill comes while a command of the client is in flight (ctl status
+# "busy"), not at a fixed time: it used to be 2 s after the client's start,
+# which on a loaded machine was before pcscd had even powered the card on
+# (the slow card takes 3 s for that too). A make check run then failed the
+# APDU through the next daemon: the client had timed out waiting for the
+# card, pcscd's reader thread for the killed device looped on
+# "InterruptRead() ... LIBUSB_ERROR_NO_DEVICE" to the end and the new
+# device (number 4, enumerated at once) was never added: pcscd's removal of
+# a reader it was still adding, not our restart, which is what this tests.
+slot_busy() { ccid-gadget ctl status | grep -q '^slot 0: .*, busy'; }
 check "storms: daemon starts with a slow card (delay_ms=3000)" gadget_start --card test,delay_ms=3000
+check "storms: ... pcscd has its reader and card (3 s to power on)" \
+	pcsc_client --wait-reader 20 --wait-card 20 --atr
 pcsc_client -q --wait-reader 15 --wait-card 15 --echo 16 >/tmp/midapdu.out 2>&1 &
 MID=$!
-sleep 2
+check "storms: ... the client's command is in flight (ctl status: busy)" wait_for 10 slot_busy
 kill -9 $GADGET_PID
 wait $GADGET_PID 2>/dev/null
 GADGET_PID=
@@ -180,6 +192,13 @@ wait $MID
 mid_rc=$?
 cat /tmp/midapdu.out
 check "storms: the client whose APDU was in flight got an error, not a hang" test "$mid_rc" != 0
+pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
 check "storms: a new daemon after kill -9 mid-APDU cleans up and serves" gadget_start --card test
-check "storms: ... APDU through it" pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64
+if ! check "storms: ... APDU through it" \
+	pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64; then
+	# what pcscd made of it, for the next reader of this log
+	diag "  host device: $(host_dev) $(cat "$(host_dev)/devnum" 2>/dev/null); pcscd lists: $(pcsc_client --list 2>&1 | tr '\n' ' ')"
+	tail -n +$pcscd_mark /tmp/pcscd.log | grep -E 'Duplicate|Adding|Removing|Failed|failed' | head -n 8 |
+		while IFS= read -r l; do diag "  pcscd: $l"; done
+fi
 check "storms: daemon exits 0 on SIGTERM" gadget_stop
