@@ -686,6 +686,26 @@ fail:
 	return NULL;
 }
 
+/* PUT DATA of DER into the 9D certificate object (5FC10B): the SW. */
+static int put_cert_9d(struct emul_bed *b, const uint8_t *der, size_t len)
+{
+	uint8_t put[1100];
+	struct vcg_piv_buf w;
+
+	vcg_piv_buf_init(&w, put, sizeof(put));
+	vcg_piv_put_bytes(&w, (const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF,
+						 0x00, 0x00, 0x00 }, 7);
+	vcg_piv_put_tlv(&w, 0x5C, (const uint8_t[]){ 0x5F, 0xC1, 0x0B }, 3);
+	vcg_piv_put_header(&w, 0x53, vcg_piv_header_size(0x70, len) + len + 5);
+	vcg_piv_put_tlv(&w, 0x70, der, len);
+	vcg_piv_put_tlv(&w, 0x71, (const uint8_t[]){ 0x00 }, 1);
+	vcg_piv_put_tlv(&w, 0xFE, NULL, 0);
+	put[5] = (uint8_t)((w.len - 7) >> 8);    /* extended Lc */
+	put[6] = (uint8_t)(w.len - 7);
+	CHECK(!w.overflow);
+	return apdu(b, put, w.len, NULL, 0, NULL);
+}
+
 static void provisioning(void)
 {
 	static uint8_t ans[1024], spare[4096], got[4096];
@@ -745,26 +765,14 @@ static void provisioning(void)
 			SECITEM_FreeItem(raw, PR_TRUE);
 		SECKEY_DestroyPublicKey(pub);
 	}
-	/* PUT DATA: a certificate into 9D, and a CHUID. */
+	/* PUT DATA: a certificate into 9D, and a CHUID. Not a certificate
+	 * (a DER INTEGER in tag 70) first: 6A 80, and nothing stored. */
+	CHECK_EQ(put_cert_9d(b, (const uint8_t[]){ 0x02, 0x01, 0x05 }, 3),
+		 0x6A80);
 	sn = emul_read_file("/", spare_der, spare, sizeof(spare));
 	CHECK(sn > 100 && sn < 1000);
-	if (sn > 100 && sn < 1000) {
-		uint8_t put[1100];
-		struct vcg_piv_buf w;
-
-		vcg_piv_buf_init(&w, put, sizeof(put));
-		vcg_piv_put_bytes(&w, (const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF,
-							 0x00, 0x00, 0x00 }, 7);
-		vcg_piv_put_tlv(&w, 0x5C, (const uint8_t[]){ 0x5F, 0xC1, 0x0B }, 3);
-		vcg_piv_put_header(&w, 0x53, vcg_piv_header_size(0x70, sn) + sn + 5);
-		vcg_piv_put_tlv(&w, 0x70, spare, sn);
-		vcg_piv_put_tlv(&w, 0x71, (const uint8_t[]){ 0x00 }, 1);
-		vcg_piv_put_tlv(&w, 0xFE, NULL, 0);
-		put[5] = (uint8_t)((w.len - 7) >> 8);    /* extended Lc */
-		put[6] = (uint8_t)(w.len - 7);
-		CHECK(!w.overflow);
-		CHECK_EQ(apdu(b, put, w.len, NULL, 0, NULL), 0x9000);
-	}
+	if (sn > 100 && sn < 1000)
+		CHECK_EQ(put_cert_9d(b, spare, sn), 0x9000);
 	CHECK_EQ(apdu(b, put_chuid, sizeof(put_chuid), NULL, 0, NULL), 0x9000);
 	close_card(b);
 	/* A restart: both are still there. */
