@@ -34,6 +34,7 @@
 #include "emul_bed.h"
 #include "tap.h"
 #include "vcg_card.h"
+#include "vcg_piv_atr.h"
 #include "vcg_piv_tlv.h"
 
 static struct emul_dbs dbs;
@@ -584,6 +585,12 @@ static void cac_beside_piv(void)
 	close_card(b);
 }
 
+/* libcacard's ATR (T=0 only) */
+static const uint8_t cacard_atr[] = {
+	0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65,
+	0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
+};
+
 static void cac_personality(void)
 {
 	struct emul_bed *b = open_card(dbs.nopin, "personality=cac");
@@ -592,16 +599,9 @@ static void cac_personality(void)
 	if (b == NULL)
 		return;
 	/* libcacard's ATR byte for byte (T=0 only), as before PIV. */
-	{
-		static const uint8_t cacard_atr[] = {
-			0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65,
-			0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
-		};
-
-		CHECK_EQ(bed_power_on(b, 0), 0);
-		CHECK_EQ(b->in_len, 10 + sizeof(cacard_atr));
-		CHECK_MEM(b->in + 10, cacard_atr, sizeof(cacard_atr));
-	}
+	CHECK_EQ(bed_power_on(b, 0), 0);
+	CHECK_EQ(b->in_len, 10 + sizeof(cacard_atr));
+	CHECK_MEM(b->in + 10, cacard_atr, sizeof(cacard_atr));
 	/* libcacard's CAC has no PIV application. */
 	s = apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL);
 	CHECK(s != 0x9000 && (s >> 8) != 0x61);
@@ -614,9 +614,17 @@ static void cac_personality(void)
 static void piv_personality(void)
 {
 	struct emul_bed *b = open_card(dbs.nopin, "personality=piv");
+	uint8_t t1[33];   /* ISO/IEC 7816-3 8.2.1: at most 33 bytes */
+	size_t n = vcg_piv_atr_add_t1(cacard_atr, sizeof(cacard_atr), t1,
+				      sizeof(t1));
 
 	if (b == NULL)
 		return;
+	/* The first power-on's ATR already offers T=1: the PIV edge is
+	 * built before it (vcg_emul_piv_build(), not at start). */
+	CHECK(n > sizeof(cacard_atr));
+	CHECK_EQ(b->in_len, 10 + n);
+	CHECK_MEM(b->in + 10, t1, n);
 	CHECK_EQ(bed_select_pki(b, 0), 0x6A82);
 	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
 	CHECK_EQ(verify(b, "123456"), 0x9000);
