@@ -34,6 +34,7 @@
 #include "emul_bed.h"
 #include "tap.h"
 #include "vcg_card.h"
+#include "vcg_piv_atr.h"
 #include "vcg_piv_tlv.h"
 
 static struct emul_dbs dbs;
@@ -584,6 +585,12 @@ static void cac_beside_piv(void)
 	close_card(b);
 }
 
+/* libcacard's ATR (T=0 only) */
+static const uint8_t cacard_atr[] = {
+	0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65,
+	0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
+};
+
 static void cac_personality(void)
 {
 	struct emul_bed *b = open_card(dbs.nopin, "personality=cac");
@@ -592,16 +599,9 @@ static void cac_personality(void)
 	if (b == NULL)
 		return;
 	/* libcacard's ATR byte for byte (T=0 only), as before PIV. */
-	{
-		static const uint8_t cacard_atr[] = {
-			0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65,
-			0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
-		};
-
-		CHECK_EQ(bed_power_on(b, 0), 0);
-		CHECK_EQ(b->in_len, 10 + sizeof(cacard_atr));
-		CHECK_MEM(b->in + 10, cacard_atr, sizeof(cacard_atr));
-	}
+	CHECK_EQ(bed_power_on(b, 0), 0);
+	CHECK_EQ(b->in_len, 10 + sizeof(cacard_atr));
+	CHECK_MEM(b->in + 10, cacard_atr, sizeof(cacard_atr));
 	/* libcacard's CAC has no PIV application. */
 	s = apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL);
 	CHECK(s != 0x9000 && (s >> 8) != 0x61);
@@ -614,9 +614,17 @@ static void cac_personality(void)
 static void piv_personality(void)
 {
 	struct emul_bed *b = open_card(dbs.nopin, "personality=piv");
+	uint8_t t1[33];   /* ISO/IEC 7816-3 8.2.1: at most 33 bytes */
+	size_t n = vcg_piv_atr_add_t1(cacard_atr, sizeof(cacard_atr), t1,
+				      sizeof(t1));
 
 	if (b == NULL)
 		return;
+	/* The first power-on's ATR already offers T=1: the PIV edge is
+	 * built before it (vcg_emul_piv_build(), not at start). */
+	CHECK(n > sizeof(cacard_atr));
+	CHECK_EQ(b->in_len, 10 + n);
+	CHECK_MEM(b->in + 10, t1, n);
 	CHECK_EQ(bed_select_pki(b, 0), 0x6A82);
 	CHECK_EQ(apdu(b, select_piv, sizeof(select_piv), NULL, 0, NULL), 0x9000);
 	CHECK_EQ(verify(b, "123456"), 0x9000);
@@ -686,6 +694,26 @@ fail:
 	return NULL;
 }
 
+/* PUT DATA of DER into the 9D certificate object (5FC10B): the SW. */
+static int put_cert_9d(struct emul_bed *b, const uint8_t *der, size_t len)
+{
+	uint8_t put[1100];
+	struct vcg_piv_buf w;
+
+	vcg_piv_buf_init(&w, put, sizeof(put));
+	vcg_piv_put_bytes(&w, (const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF,
+						 0x00, 0x00, 0x00 }, 7);
+	vcg_piv_put_tlv(&w, 0x5C, (const uint8_t[]){ 0x5F, 0xC1, 0x0B }, 3);
+	vcg_piv_put_header(&w, 0x53, vcg_piv_header_size(0x70, len) + len + 5);
+	vcg_piv_put_tlv(&w, 0x70, der, len);
+	vcg_piv_put_tlv(&w, 0x71, (const uint8_t[]){ 0x00 }, 1);
+	vcg_piv_put_tlv(&w, 0xFE, NULL, 0);
+	put[5] = (uint8_t)((w.len - 7) >> 8);    /* extended Lc */
+	put[6] = (uint8_t)(w.len - 7);
+	CHECK(!w.overflow);
+	return apdu(b, put, w.len, NULL, 0, NULL);
+}
+
 static void provisioning(void)
 {
 	static uint8_t ans[1024], spare[4096], got[4096];
@@ -745,26 +773,14 @@ static void provisioning(void)
 			SECITEM_FreeItem(raw, PR_TRUE);
 		SECKEY_DestroyPublicKey(pub);
 	}
-	/* PUT DATA: a certificate into 9D, and a CHUID. */
+	/* PUT DATA: a certificate into 9D, and a CHUID. Not a certificate
+	 * (a DER INTEGER in tag 70) first: 6A 80, and nothing stored. */
+	CHECK_EQ(put_cert_9d(b, (const uint8_t[]){ 0x02, 0x01, 0x05 }, 3),
+		 0x6A80);
 	sn = emul_read_file("/", spare_der, spare, sizeof(spare));
 	CHECK(sn > 100 && sn < 1000);
-	if (sn > 100 && sn < 1000) {
-		uint8_t put[1100];
-		struct vcg_piv_buf w;
-
-		vcg_piv_buf_init(&w, put, sizeof(put));
-		vcg_piv_put_bytes(&w, (const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF,
-							 0x00, 0x00, 0x00 }, 7);
-		vcg_piv_put_tlv(&w, 0x5C, (const uint8_t[]){ 0x5F, 0xC1, 0x0B }, 3);
-		vcg_piv_put_header(&w, 0x53, vcg_piv_header_size(0x70, sn) + sn + 5);
-		vcg_piv_put_tlv(&w, 0x70, spare, sn);
-		vcg_piv_put_tlv(&w, 0x71, (const uint8_t[]){ 0x00 }, 1);
-		vcg_piv_put_tlv(&w, 0xFE, NULL, 0);
-		put[5] = (uint8_t)((w.len - 7) >> 8);    /* extended Lc */
-		put[6] = (uint8_t)(w.len - 7);
-		CHECK(!w.overflow);
-		CHECK_EQ(apdu(b, put, w.len, NULL, 0, NULL), 0x9000);
-	}
+	if (sn > 100 && sn < 1000)
+		CHECK_EQ(put_cert_9d(b, spare, sn), 0x9000);
 	CHECK_EQ(apdu(b, put_chuid, sizeof(put_chuid), NULL, 0, NULL), 0x9000);
 	close_card(b);
 	/* A restart: both are still there. */

@@ -127,8 +127,12 @@ struct vcg_emul {
 	bool pki_said;              /* nss-emulated: the line on no filter was logged */
 	/* The PIV card edge and the personality router in front of
 	 * libcacard (vcg_piv_router.h), certificates backend only; NULL:
-	 * CAC alone. */
+	 * CAC alone. Built by the worker at the first power-on
+	 * (vcg_emul_piv_build(); piv_pending until then), not at start:
+	 * 0.4 M instructions and a file per PIV object off the daemon's
+	 * start-up (bench/README.md, start-up third pass). */
 	struct vcg_piv_card *piv;
+	bool piv_pending;
 	/* The db's files (vcg_nssdb.h): started by create, then the
 	 * worker's alone, checked before each power on, remove and insert,
 	 * so a moved, deleted or unreadable db gets one log line when it
@@ -165,6 +169,9 @@ void vcg_emul_watch_token(struct vcg_emul *em, VReader *reader);
 
 /* Thread bodies (vcg_emul_threads.c); arg is the struct vcg_emul. */
 void *vcg_emul_worker_main(void *arg);
+/* Worker: the PIV card edge, when still pending (before the first ATR:
+ * with PIV the ATR offers T=1, and Windows and macOS SELECT PIV first). */
+void vcg_emul_piv_build(struct vcg_emul *em);
 void *vcg_emul_event_main(void *arg);
 
 /* Is `reader` the one this card uses? (certificates: ours by name;

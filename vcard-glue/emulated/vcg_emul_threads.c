@@ -87,6 +87,7 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 
 	if (reader == NULL)
 		return -ENOMEDIUM;
+	vcg_emul_piv_build(em);
 	st = vreader_power_on(reader, buf, &len);
 	if (st == VREADER_NO_CARD)
 		return -ENOMEDIUM;
@@ -135,12 +136,14 @@ static int power_on(struct vcg_emul *em, VReader *reader, uint8_t *atr,
 int vcg_emul_transfer(struct vcg_emul *em, VReader *reader, uint8_t *apdu,
 		      size_t apdu_len, size_t *resp_len)
 {
-	struct vcg_piv_router *router = vcg_piv_card_router(em->piv);
+	struct vcg_piv_router *router;
 	int len = VCG_EMUL_RESP_CAP;
 	VReaderStatus st;
 
 	if (reader == NULL)
 		return -ENOMEDIUM;
+	vcg_emul_piv_build(em);   /* built at power-on: a no-op */
+	router = vcg_piv_card_router(em->piv);
 	/* The personality router first (PIV, GET CHALLENGE, Windows'
 	 * probes), then the CAC PKI applets' filter, then libcacard. */
 	len = (int)vcg_piv_router_answer(router, apdu, apdu_len, em->resp,

@@ -272,6 +272,8 @@ static void free_emul(struct vcg_emul *em)
 	vreader_free(em->reader);
 	vcg_cacpki_free(em->pki);
 	vcg_piv_card_free(em->piv);
+	if (em->piv_pending)
+		vcg_nssdb_drop_certs();   /* before NSS goes: they are NSS's */
 	if (em->efd >= 0)
 		close(em->efd);
 	free(em->resp);
@@ -325,6 +327,21 @@ static void piv_log(void *arg, int level, const char *line)
 	struct vcg_emul *em = arg;
 
 	vcg_emul_log(em, level, "emulated card slot %u: %s", em->slot, line);
+}
+
+void vcg_emul_piv_build(struct vcg_emul *em)
+{
+	char why[512];
+
+	if (!em->piv_pending)
+		return;
+	em->piv_pending = false;
+	em->piv = vcg_piv_card_new(&em->cfg, piv_log, em, why, sizeof(why));
+	if (em->piv == NULL)
+		vcg_emul_log(em, LOG_WARNING,
+			     "emulated card slot %u: no PIV card edge (%s): the card is CAC only",
+			     em->slot, why);
+	vcg_nssdb_drop_certs();
 }
 
 static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
@@ -388,17 +405,13 @@ static int emul_create(struct vcg_spec *spec, struct ccid_engine *eng,
 				     "emulated card slot %u: certificates served by libcacard alone (%s): CoolKey will not list them",
 				     slot, why);
 	}
-	if (em->cfg.backend == VCG_EMUL_CERTIFICATES) {
-		em->piv = vcg_piv_card_new(&em->cfg, piv_log, em, why,
-					   sizeof(why));
-		if (em->piv == NULL)
-			vcg_emul_log(em, LOG_WARNING,
-				     "emulated card slot %u: no PIV card edge (%s): the card is CAC only",
-				     slot, why);
-	}
-	/* The filters above took the check's certificates: NSS's cache
-	 * need not hold them for us any longer. */
-	vcg_nssdb_drop_certs();
+	/* The PIV edge comes at the first power-on, with the check's
+	 * certificates (vcg_emul_piv_build()); the CAC filter above took
+	 * its own, so without a PIV edge NSS's cache need not hold them
+	 * for us any longer. */
+	em->piv_pending = em->cfg.backend == VCG_EMUL_CERTIFICATES;
+	if (!em->piv_pending)
+		vcg_nssdb_drop_certs();
 	em->reader = initial_reader(em);
 	em->present = em->reader != NULL &&
 		      vreader_card_is_present(em->reader) == VREADER_OK;

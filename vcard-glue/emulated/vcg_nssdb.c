@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -169,6 +170,10 @@ static NSSInitContext *kept_ctx;
 static CERTCertificate *kept_certs[KEPT_MAX];
 static char *kept_nicks[KEPT_MAX];
 static size_t n_kept_certs;
+/* The check fills the list before any card thread runs; the emulated
+ * cards' workers take from it and drop it (their PIV edges are built at
+ * the first power-on, vcg_emul_piv_build()). */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Look every nickname up as libcacard does; append the missing ones to
  * `missing`. A key check is only possible without a db password (private
@@ -223,12 +228,14 @@ static int check_nicks(const char *db, const char *const *nicks, size_t n,
 
 void vcg_nssdb_drop_certs(void)
 {
+	pthread_mutex_lock(&kept_lock);
 	for (size_t i = 0; i < n_kept_certs; i++) {
 		CERT_DestroyCertificate(kept_certs[i]);
 		free(kept_nicks[i]);
 		kept_nicks[i] = NULL;
 	}
 	n_kept_certs = 0;
+	pthread_mutex_unlock(&kept_lock);
 }
 
 void vcg_nssdb_check_done(bool keep_nss)
@@ -243,10 +250,14 @@ void vcg_nssdb_check_done(bool keep_nss)
 
 CERTCertificate *vcg_nssdb_find_cert(const char *nick)
 {
-	for (size_t i = 0; i < n_kept_certs; i++)
+	CERTCertificate *cert = NULL;
+
+	pthread_mutex_lock(&kept_lock);
+	for (size_t i = 0; i < n_kept_certs && cert == NULL; i++)
 		if (strcmp(kept_nicks[i], nick) == 0)
-			return CERT_DupCertificate(kept_certs[i]);
-	return PK11_FindCertFromNickname(nick, NULL);
+			cert = CERT_DupCertificate(kept_certs[i]);
+	pthread_mutex_unlock(&kept_lock);
+	return cert != NULL ? cert : PK11_FindCertFromNickname(nick, NULL);
 }
 
 /* Open the db as libcacard will, run the nickname check (nicks; a passed

@@ -49,10 +49,12 @@ typedef struct CERTCertificateStr CERTCertificate;
  * passed check found under the same nickname, or else NSS's lookup. Each
  * lookup is a PKCS#11 object search in softoken's sqlite db (~190,000
  * instructions even with NSS's certificate cache warm); the card asked
- * for each nickname three times before. NSS must be initialised. */
+ * for each nickname three times before. NSS must be initialised. Any
+ * thread (the emulated card's worker builds its PIV edge with them). */
 CERTCertificate *vcg_nssdb_find_cert(const char *nick);
-/* The check's certificates, once the card is built (or failed to be):
- * later vcg_nssdb_find_cert() calls look up NSS. */
+/* The check's certificates, once the card is built (or failed to be;
+ * its PIV edge, at the first power-on): later vcg_nssdb_find_cert() calls
+ * look up NSS. Idempotent. */
 void vcg_nssdb_drop_certs(void);
 
 struct vcg_token_info;

@@ -49,6 +49,19 @@ host_ids() { # VID PID: the host enumerated this identity
 	echo "host: $(cat "$d/idVendor"):$(cat "$d/idProduct") $(cat "$d/product" 2>/dev/null)"
 	[ "$(cat "$d/idVendor")" = "$1" ] && [ "$(cat "$d/idProduct")" = "$2" ]
 }
+# The descriptors as the host read them: what configfs/cfs_gadget.c writes
+# (MaxPower; bcdUSB too, but on dummy_hcd at high speed the kernel's
+# composite layer reports 2.00 whatever was written) and what it leaves to
+# a new gadget's defaults (class per interface, bus powered; ep0's 64
+# bytes at high speed come from the UDC).
+host_desc() {
+	local d got
+	d=$(host_dev) || return 1
+	got=$(cd "$d" && echo $(cat version bDeviceClass bDeviceSubClass \
+		bDeviceProtocol bMaxPacketSize0 bmAttributes bMaxPower))
+	echo "host: $got"
+	[ "$got" = "2.00 00 00 00 64 80 100mA" ]
+}
 no_reader() { ! pcsc_client --wait-reader 5 --list --expect-readers 1 >/dev/null 2>&1; }
 
 check "$G: modules load" usb_load high
@@ -58,6 +71,7 @@ check "$G: the stock Info.plist does not list $VID:$PID" plist_lacks $VID $PID "
 check "$G: daemon with --vid $VID --pid $PID starts, host enumerates it" \
 	gadget_start --card test --vid $VID --pid $PID
 check "$G: the host sees idVendor $VID, idProduct $PID" host_ids $VID $PID
+check "$G: USB 2.00, class 00 00 00, ep0 64, bus powered (80), 100 mA" host_desc
 check "$G: pcscd starts" pcscd_start
 check "$G: without a plist entry libccid does not drive it (bed trap 1)" no_reader
 pcscd_stop
