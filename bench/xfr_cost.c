@@ -99,8 +99,8 @@ int ffs_io_reap(struct ffs_io *io, ffs_io_done_fn done, void *ctx)
 
 /* No transfer thread here: the blocking write (CCID_GADGET_OUT_THREAD=2)
  * is never asked for. */
-int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep,
-		      const void *data, size_t len)
+int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
+		      size_t len)
 {
 	(void)io;
 	(void)ep;

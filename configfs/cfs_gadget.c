@@ -19,7 +19,7 @@
 #define LANG_US 0x0409
 #define CONFIG_ID 1
 #define CONFIG_LABEL "c"
-#define CONFIG_MAX_POWER 100     /* mA (configfs MaxPower) */
+#define CONFIG_MAX_POWER 100 /* mA (configfs MaxPower) */
 
 struct cfs_gadget {
 	usbg_state *s;

@@ -558,8 +558,8 @@ static int daemon_loop(struct daemon *d)
 		.fds = &d->fds,
 		/* Reads never exceed the message size rounded up to the
 		 * largest packet (1024, super speed). */
-		.out_buf_len = ((size_t)d->cfg.max_msg_len + 1023) / 1024 *
-			       1024,
+		.out_buf_len =
+			((size_t)d->cfg.max_msg_len + 1023) / 1024 * 1024,
 		.ctl_fd = d->ctl_fd,
 		.udc_class = CFS_UDC_CLASS,
 		.udc_name = d->o->ffs_dir ? NULL : d->udc,

@@ -111,14 +111,13 @@ int ffs_io_write(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
 	return submit(io, e);
 }
 
-int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep,
-		      const void *data, size_t len)
+int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
+		      size_t len)
 {
 	struct ffs_ep_io *e = &io->ep[ep];
 	struct ffs_out_thread *ot = io->out_thread;
 
-	if (!ot || ep != FFS_EP_BULK_IN || len == 0 ||
-	    len > sizeof(ot->wbuf))
+	if (!ot || ep != FFS_EP_BULK_IN || len == 0 || len > sizeof(ot->wbuf))
 		return -EINVAL;
 	if (e->busy)
 		return -EBUSY;
@@ -161,7 +160,7 @@ void ffs_io_cancel_all(struct ffs_io *io)
 			ffs_out_thread_interrupt(io);
 			continue;
 		}
-		if (e->sync) {   /* the thread drops its result */
+		if (e->sync) { /* the thread drops its result */
 			ffs_out_thread_interrupt_write(io);
 			continue;
 		}

@@ -62,7 +62,7 @@ struct ffs_out_thread {
 	bool quit;
 	atomic_bool in_read;     /* inside read(): interrupt it with a signal */
 	atomic_bool in_write;    /* inside the blocking write(): likewise */
-	uint8_t wbuf[FFS_SYNC_WRITE_MAX];   /* the blocking write's copy */
+	uint8_t wbuf[FFS_SYNC_WRITE_MAX]; /* the blocking write's copy */
 	size_t wlen;
 };
 
@@ -144,8 +144,8 @@ int ffs_io_out_thread_start(struct ffs_io *io, struct ffs_out_thread *ot,
  * without a thread or for another endpoint or length; -EBUSY if a request
  * is in flight. Meant for one packet without a ZLP: a longer write could
  * be cut short by the interrupt (see ffs_out_thread.c). */
-int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep,
-		      const void *data, size_t len);
+int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
+		      size_t len);
 
 /* With the lock held: make a blocking write in progress return now; its
  * result comes to done() as above (not dropped). Nothing without one. */

@@ -107,7 +107,7 @@ static void *out_thread_main(void *arg)
 		long res;
 		bool stale;
 
-		if (ffs_io_sync_busy(io)) {   /* the answer first */
+		if (ffs_io_sync_busy(io)) { /* the answer first */
 			blocking_write(io, ot);
 			continue;
 		}

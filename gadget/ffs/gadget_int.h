@@ -41,13 +41,13 @@ struct gadget_loop {
 	bool usb_wanted;                 /* gadget_cards_want_usb() last time */
 	/* The transfer thread's blocking write of an answer (p->sync_write,
 	 * gadget_xfer.c): */
-	bool in_sync_next;     /* the read just handled was answered at once */
-	bool in_resubmit;      /* bulk-IN resends an interrupted write: the
+	bool in_sync_next;    /* the read just handled was answered at once */
+	bool in_resubmit;     /* bulk-IN resends an interrupted write: the
 	                          host's URB is the same (--pcap) */
-	bool sync_timer;       /* keep the timer ticking: a blocking write
+	bool sync_timer;      /* keep the timer ticking: a blocking write
 	                          was made since the last idle tick */
-	unsigned sync_writes;  /* blocking writes started */
-	unsigned sync_seen;    /* sync_writes at the last tick */
+	unsigned sync_writes; /* blocking writes started */
+	unsigned sync_seen;   /* sync_writes at the last tick */
 	struct gadget_ctl_conn conns[GADGET_CTL_CLIENTS];
 	/* Held by the loop thread except in epoll_wait, and by the bulk-OUT
 	 * transfer thread (p->out_thread) while it handles a read: all of

@@ -220,10 +220,14 @@ static int loop_open(struct gadget_loop *l)
 					      kick_from_thread, l);
 		if (ret < 0)
 			return ret;
-		gadget_log(LOG_INFO, "ffs", "bulk-OUT: transfer thread, "
-			   "blocking reads%s", l->p->sync_write ? "; bulk-IN: "
-			   "it writes one-packet answers, blocking write()" :
-			   "");
+		gadget_log(
+			LOG_INFO, "ffs",
+			"bulk-OUT: transfer thread, "
+			"blocking reads%s",
+			l->p->sync_write
+				? "; bulk-IN: "
+				  "it writes one-packet answers, blocking write()"
+				: "");
 	}
 
 	ret = watch(l, l->p->fds->ep0, TAG(TAG_EP0, 0));

@@ -120,8 +120,7 @@ static void kick_out(struct gadget_loop *l, struct ep0_check *c)
  * answer that came later from a card's worker), nothing else waits for
  * bulk-IN, and it is one short packet: no ZLP to follow, and a write that
  * is interrupted has sent all of it or nothing (ffs_out_thread.c). */
-static bool sync_answer(const struct gadget_loop *l,
-			const struct ccid_msg *msg)
+static bool sync_answer(const struct gadget_loop *l, const struct ccid_msg *msg)
 {
 	return l->in_sync_next && !l->in_resubmit && msg->len > 0 &&
 	       msg->len <= l->in_mps && !msg->zlp &&
@@ -154,14 +153,14 @@ static void kick_bulk_in(struct gadget_loop *l, struct ep0_check *c)
 	if (!msg || ep0_blocks(l, c))
 		return;
 	sync = sync_answer(l, msg);
-	gadget_log_hex(LOG_DEBUG, "ffs", sync ? "bulk-IN (blocking write)" :
-		       "bulk-IN", msg->data, msg->len);
+	gadget_log_hex(LOG_DEBUG, "ffs",
+		       sync ? "bulk-IN (blocking write)" : "bulk-IN", msg->data,
+		       msg->len);
 	if (sync)
 		ret = ffs_io_write_sync(&l->io, FFS_EP_BULK_IN, msg->data,
 					msg->len);
 	else
-		ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data,
-				   msg->len);
+		ret = ffs_io_write(&l->io, FFS_EP_BULK_IN, msg->data, msg->len);
 	if (ret < 0) {
 		ep_failed(l, FFS_EP_BULK_IN, ret, "write submit");
 		return;
@@ -226,7 +225,7 @@ void gadget_xfer_kick(struct gadget_loop *l)
 
 	kick_intr_in(l, &c);
 	kick_bulk_in(l, &c);
-	l->in_sync_next = false;   /* only the kick right after the read */
+	l->in_sync_next = false; /* only the kick right after the read */
 	kick_out(l, &c);
 	update_timer(l);
 }
@@ -255,8 +254,7 @@ static void out_done(struct gadget_loop *l, long res)
 	 * bulk-OUT when it runs): the kick that follows may have the thread
 	 * write it (sync_answer). */
 	if (l->p->sync_write && l->io.out_thread && queued == 0 &&
-	    l->in_phase == IN_IDLE &&
-	    ccid_engine_bulk_in_queued(l->eng) == 1)
+	    l->in_phase == IN_IDLE && ccid_engine_bulk_in_queued(l->eng) == 1)
 		l->in_sync_next = true;
 }
 
@@ -360,7 +358,8 @@ static void sync_write_tick(struct gadget_loop *l)
 		return;
 	}
 	if (l->sync_seen == l->sync_writes) {
-		gadget_log(LOG_DEBUG, "ffs", "the host did not take the "
+		gadget_log(LOG_DEBUG, "ffs",
+			   "the host did not take the "
 			   "answer in a tick: interrupted, it goes by AIO");
 		ffs_io_interrupt_sync(&l->io);
 	}

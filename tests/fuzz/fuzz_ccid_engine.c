@@ -295,7 +295,7 @@ static void attach(struct ctx *c, unsigned slot, unsigned sel)
 static void check_descriptor(const struct ctx *c, unsigned b0, unsigned b1)
 {
 	static uint8_t checked[1024 / 8];
-	unsigned key = (b0 & 0x7F) << 3 | (b1 & 7);   /* what picks the cfg */
+	unsigned key = (b0 & 0x7F) << 3 | (b1 & 7); /* what picks the cfg */
 	uint8_t desc[CCID_CLASS_DESC_LEN];
 
 	if (checked[key / 8] & (1u << key % 8))

@@ -22,7 +22,7 @@ static struct gadget_loop l;
 static struct gadget_loop_params params;
 static struct vcg_card *card;
 static struct xfer_bed_files files;
-static size_t junk;   /* bytes filling the bulk-IN socket */
+static size_t junk; /* bytes filling the bulk-IN socket */
 
 static void kick(void *ctx)
 {
@@ -124,12 +124,13 @@ static void host_sends_slot_status(uint8_t seq)
 /* The "host" gets exactly one SlotStatus with bSeq `seq`, then nothing. */
 static void host_gets_one_answer(uint8_t seq)
 {
-	struct pollfd pfd = { .fd = files.peer[FFS_EP_BULK_IN], .events = POLLIN };
+	struct pollfd pfd = { .fd = files.peer[FFS_EP_BULK_IN],
+			      .events = POLLIN };
 	uint8_t buf[64];
 
 	CHECK_EQ(poll(&pfd, 1, 3000), 1);
 	CHECK_EQ(read(files.peer[FFS_EP_BULK_IN], buf, sizeof(buf)), 10);
-	CHECK_EQ(buf[0], 0x81);   /* RDR_to_PC_SlotStatus */
+	CHECK_EQ(buf[0], 0x81); /* RDR_to_PC_SlotStatus */
 	CHECK_EQ(buf[6], seq);
 	usleep(20000);
 	CHECK_EQ(read(files.peer[FFS_EP_BULK_IN], buf, sizeof(buf)), -1);
@@ -143,7 +144,7 @@ static void thread_writes_short_answer(void)
 	host_gets_one_answer(0x31);
 	CHECK(wait_locked(in_idle));
 	CHECK_EQ(l.sync_writes, writes + 1);
-	CHECK(l.sync_timer);   /* the bound's timer ticks */
+	CHECK(l.sync_timer); /* the bound's timer ticks */
 	CHECK(l.timer_armed);
 	pthread_mutex_unlock(&l.lock);
 }
@@ -163,12 +164,12 @@ static void interrupted_write_goes_by_aio(void)
 	/* the thread waits for the lock with -EINTR: the host reads now */
 	host_drains();
 	pthread_mutex_unlock(&l.lock);
-	CHECK(wait_locked(in_busy_aio));   /* the same message, by AIO */
+	CHECK(wait_locked(in_busy_aio)); /* the same message, by AIO */
 	CHECK(!l.in_resubmit);
 	pthread_mutex_unlock(&l.lock);
 	CHECK(reap_one());
 	CHECK(in_idle());
-	CHECK_EQ(l.sync_writes, writes + 1);   /* not blocking again */
+	CHECK_EQ(l.sync_writes, writes + 1); /* not blocking again */
 	pthread_mutex_unlock(&l.lock);
 	host_gets_one_answer(0x32);
 }
@@ -189,7 +190,7 @@ static void timer_bounds_the_write(void)
 		pthread_mutex_lock(&l.lock);
 		gadget_xfer_tick(&l);
 	}
-	CHECK_EQ(ticks, 2);   /* a whole tick passed: 100 to 200 ms */
+	CHECK_EQ(ticks, 2); /* a whole tick passed: 100 to 200 ms */
 	CHECK(!in_write());
 	host_drains();
 	pthread_mutex_unlock(&l.lock);
@@ -244,13 +245,13 @@ static void zlp_answer_stays_aio(void)
 
 	pthread_mutex_lock(&l.lock);
 	writes = l.sync_writes;
-	l.in_mps = 10;   /* a SlotStatus now ends on a packet edge */
+	l.in_mps = 10; /* a SlotStatus now ends on a packet edge */
 	ccid_engine_set_packet_sizes(l.eng, l.out_mps, l.in_mps);
 	pthread_mutex_unlock(&l.lock);
 	host_sends_slot_status(0x36);
-	CHECK(reap_one());   /* the data */
+	CHECK(reap_one()); /* the data */
 	pthread_mutex_unlock(&l.lock);
-	CHECK(reap_one());   /* the ZLP */
+	CHECK(reap_one()); /* the ZLP */
 	CHECK(in_idle());
 	CHECK_EQ(l.sync_writes, writes);
 	l.in_mps = 64;
@@ -272,7 +273,7 @@ int main(void)
 		printf("not ok - the transfer thread\n");
 		return 1;
 	}
-	gadget_xfer_kick(&l);   /* the first read, on the thread */
+	gadget_xfer_kick(&l); /* the first read, on the thread */
 	pthread_mutex_unlock(&l.lock);
 
 	RUN(thread_writes_short_answer);
@@ -283,7 +284,7 @@ int main(void)
 
 	pthread_mutex_lock(&l.lock);
 	gadget_host_gone(&l);
-	xfer_bed_close(&l, &files, card);   /* joins the thread */
+	xfer_bed_close(&l, &files, card); /* joins the thread */
 	pthread_mutex_unlock(&l.lock);
 	TAP_EXIT();
 }

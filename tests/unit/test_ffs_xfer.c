@@ -184,7 +184,7 @@ static void new_session_waits_for_its_enable(void)
 
 	CHECK(l.usb.enabled);
 	CHECK(!l.io.ep[FFS_EP_BULK_OUT].busy);
-	CHECK_EQ(write(files.ep0_peer, &ev, 1), 1);   /* the ENABLE, unread */
+	CHECK_EQ(write(files.ep0_peer, &ev, 1), 1); /* the ENABLE, unread */
 	CHECK_EQ(write(files.peer[FFS_EP_BULK_OUT], cmd, sizeof(cmd)), 10);
 	l.ep_down[FFS_EP_BULK_OUT] = false;
 	gadget_xfer_kick(&l);

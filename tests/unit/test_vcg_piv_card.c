@@ -587,8 +587,8 @@ static void cac_beside_piv(void)
 
 /* libcacard's ATR (T=0 only) */
 static const uint8_t cacard_atr[] = {
-	0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74, 0x65,
-	0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
+	0x3B, 0x7A, 0x18, 0x00, 0x00, 0x73, 0x66, 0x74,
+	0x65, 0x20, 0x63, 0x64, 0x31, 0x34, 0x34,
 };
 
 static void cac_personality(void)
@@ -614,7 +614,7 @@ static void cac_personality(void)
 static void piv_personality(void)
 {
 	struct emul_bed *b = open_card(dbs.nopin, "personality=piv");
-	uint8_t t1[33];   /* ISO/IEC 7816-3 8.2.1: at most 33 bytes */
+	uint8_t t1[33]; /* ISO/IEC 7816-3 8.2.1: at most 33 bytes */
 	size_t n = vcg_piv_atr_add_t1(cacard_atr, sizeof(cacard_atr), t1,
 				      sizeof(t1));
 
@@ -701,14 +701,16 @@ static int put_cert_9d(struct emul_bed *b, const uint8_t *der, size_t len)
 	struct vcg_piv_buf w;
 
 	vcg_piv_buf_init(&w, put, sizeof(put));
-	vcg_piv_put_bytes(&w, (const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF,
-						 0x00, 0x00, 0x00 }, 7);
+	vcg_piv_put_bytes(
+		&w,
+		(const uint8_t[]){ 0x00, 0xDB, 0x3F, 0xFF, 0x00, 0x00, 0x00 },
+		7);
 	vcg_piv_put_tlv(&w, 0x5C, (const uint8_t[]){ 0x5F, 0xC1, 0x0B }, 3);
 	vcg_piv_put_header(&w, 0x53, vcg_piv_header_size(0x70, len) + len + 5);
 	vcg_piv_put_tlv(&w, 0x70, der, len);
 	vcg_piv_put_tlv(&w, 0x71, (const uint8_t[]){ 0x00 }, 1);
 	vcg_piv_put_tlv(&w, 0xFE, NULL, 0);
-	put[5] = (uint8_t)((w.len - 7) >> 8);    /* extended Lc */
+	put[5] = (uint8_t)((w.len - 7) >> 8); /* extended Lc */
 	put[6] = (uint8_t)(w.len - 7);
 	CHECK(!w.overflow);
 	return apdu(b, put, w.len, NULL, 0, NULL);

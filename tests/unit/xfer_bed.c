@@ -34,7 +34,8 @@ int xfer_bed_open(struct gadget_loop *l, struct gadget_loop_params *params,
 	ccid_reader_config_default(&cfg);
 	l->eng = ccid_engine_new(&cfg);
 	*card = l->eng ? vcg_card_create("test", l->eng, 0, NULL, err,
-					 sizeof(err)) : NULL;
+					 sizeof(err))
+		       : NULL;
 	if (!*card)
 		goto fail;
 	l->p = params;

@@ -11,8 +11,8 @@
 #include "gadget_int.h"
 
 struct xfer_bed_files {
-	struct ffs_fds ffs;            /* the daemon's ends */
-	int peer[FFS_EP_COUNT];        /* the host's ends of ep1..ep3 */
+	struct ffs_fds ffs;     /* the daemon's ends */
+	int peer[FFS_EP_COUNT]; /* the host's ends of ep1..ep3 */
 	int ep0_peer;
 };
 

@@ -142,7 +142,7 @@ int vcg_emul_transfer(struct vcg_emul *em, VReader *reader, uint8_t *apdu,
 
 	if (reader == NULL)
 		return -ENOMEDIUM;
-	vcg_emul_piv_build(em);   /* built at power-on: a no-op */
+	vcg_emul_piv_build(em); /* built at power-on: a no-op */
 	router = vcg_piv_card_router(em->piv);
 	/* The personality router first (PIV, GET CHALLENGE, Windows'
 	 * probes), then the CAC PKI applets' filter, then libcacard. */

@@ -273,7 +273,7 @@ static void free_emul(struct vcg_emul *em)
 	vcg_cacpki_free(em->pki);
 	vcg_piv_card_free(em->piv);
 	if (em->piv_pending)
-		vcg_nssdb_drop_certs();   /* before NSS goes: they are NSS's */
+		vcg_nssdb_drop_certs(); /* before NSS goes: they are NSS's */
 	if (em->efd >= 0)
 		close(em->efd);
 	free(em->resp);
@@ -338,9 +338,10 @@ void vcg_emul_piv_build(struct vcg_emul *em)
 	em->piv_pending = false;
 	em->piv = vcg_piv_card_new(&em->cfg, piv_log, em, why, sizeof(why));
 	if (em->piv == NULL)
-		vcg_emul_log(em, LOG_WARNING,
-			     "emulated card slot %u: no PIV card edge (%s): the card is CAC only",
-			     em->slot, why);
+		vcg_emul_log(
+			em, LOG_WARNING,
+			"emulated card slot %u: no PIV card edge (%s): the card is CAC only",
+			em->slot, why);
 	vcg_nssdb_drop_certs();
 }
 
