@@ -168,8 +168,9 @@ check "import: ... and that signature does not verify with another key" \
 	sig_not_from $W/other.der
 check "import: the PIN signs with the signature key (0002), the same key" \
 	signs_and_verifies $PIN 0002
+pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
 check "import: daemon exits 0 on SIGTERM" gadget_stop
-check "import: pcscd drops the reader" wait_for 10 pcsc_client --list --expect-readers 0
+check "import: pcscd drops the reader" pcscd_drops_reader $pcscd_mark
 
 # ---- the board: a new PIN ----
 
