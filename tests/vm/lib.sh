@@ -210,6 +210,18 @@ pcscd_stop() {
 	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
 }
 
+# The line of /tmp/pcscd.log the next event will be logged at: a mark for
+# pcscd_view_diag and pcscd_drops_reader.
+pcscd_log_mark() { echo $(($(wc -l </tmp/pcscd.log) + 1)); }
+# What pcscd made of the reader since MARK, as TAP diagnostics: the host's
+# device, pcscd's reader list and its hotplug lines (after a check that
+# waited for the reader in vain).
+pcscd_view_diag() {
+	diag "  host device: $(host_dev) $(cat "$(host_dev)/devnum" 2>/dev/null); pcscd lists: $(pcsc_client --list 2>&1 | tr '\n' ' ')"
+	tail -n +"$1" /tmp/pcscd.log | grep -E 'Duplicate|Adding|Removing|Failed|failed' | head -n 8 |
+		while IFS= read -r l; do diag "  pcscd: $l"; done
+}
+
 # After the daemon unplugged its reader: pcscd drops it within 10 s. One
 # hang of pcscd's is let through, with a diagnostic line, and a fresh pcscd
 # for what follows: its reader thread for the unplugged device looping on

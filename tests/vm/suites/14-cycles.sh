@@ -122,13 +122,10 @@ kill -9 $GADGET_PID
 wait $GADGET_PID 2>/dev/null
 GADGET_PID=
 check "cycles: after kill -9 its gadget is left in configfs" test -d $GADGET_CFS
-pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
+pcscd_mark=$(pcscd_log_mark)
 check "cycles: a new daemon removes the stale gadget and serves" gadget_start --card test
 if ! check "cycles: APDU through the new daemon" \
 	pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64; then
-	# what pcscd made of it, for the next reader of this log
-	diag "  host device: $(host_dev) $(cat "$(host_dev)/devnum" 2>/dev/null); pcscd lists: $(pcsc_client --list 2>&1 | tr '\n' ' ')"
-	tail -n +$pcscd_mark /tmp/pcscd.log | grep -E 'Duplicate|Adding|Removing|Failed|failed' | head -n 8 |
-		while IFS= read -r l; do diag "  pcscd: $l"; done
+	pcscd_view_diag $pcscd_mark   # for the next reader of this log
 fi
 check "cycles: daemon exits 0 on SIGTERM" gadget_stop

@@ -71,7 +71,7 @@ fails=0 failed= rss0= fd0= t0=$(now_ms)
 n_auth=0 n_reset=0 n_udc=0 n_race=0 n_lost=0 n_stall=0 stalled=
 for i in $(seq 1 $N); do
 	why=
-	pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
+	pcscd_mark=$(pcscd_log_mark)
 	case $((i % 3)) in
 	0) kind=authorized; n_auth=$((n_auth + 1)); deauthorize || why="authorized=0/1 failed" ;;
 	1) kind="port reset"; n_reset=$((n_reset + 1)); port_reset || why="USBDEVFS_RESET failed" ;;
@@ -192,13 +192,10 @@ wait $MID
 mid_rc=$?
 cat /tmp/midapdu.out
 check "storms: the client whose APDU was in flight got an error, not a hang" test "$mid_rc" != 0
-pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
+pcscd_mark=$(pcscd_log_mark)
 check "storms: a new daemon after kill -9 mid-APDU cleans up and serves" gadget_start --card test
 if ! check "storms: ... APDU through it" \
 	pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64; then
-	# what pcscd made of it, for the next reader of this log
-	diag "  host device: $(host_dev) $(cat "$(host_dev)/devnum" 2>/dev/null); pcscd lists: $(pcsc_client --list 2>&1 | tr '\n' ' ')"
-	tail -n +$pcscd_mark /tmp/pcscd.log | grep -E 'Duplicate|Adding|Removing|Failed|failed' | head -n 8 |
-		while IFS= read -r l; do diag "  pcscd: $l"; done
+	pcscd_view_diag $pcscd_mark   # for the next reader of this log
 fi
 check "storms: daemon exits 0 on SIGTERM" gadget_stop

@@ -168,7 +168,7 @@ check "import: ... and that signature does not verify with another key" \
 	sig_not_from $W/other.der
 check "import: the PIN signs with the signature key (0002), the same key" \
 	signs_and_verifies $PIN 0002
-pcscd_mark=$(($(wc -l </tmp/pcscd.log) + 1))
+pcscd_mark=$(pcscd_log_mark)
 check "import: daemon exits 0 on SIGTERM" gadget_stop
 check "import: pcscd drops the reader" pcscd_drops_reader $pcscd_mark
 
