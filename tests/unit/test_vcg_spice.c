@@ -319,6 +319,49 @@ static void core_timers(void)
 	close(epfd);
 }
 
+/* run_once (the plug-in's stop, without the daemon's loop): a ready
+ * watch and a due timer run, each once; a watch with no events asked and
+ * a timer not started do not; nothing ready is 0 after the timeout. */
+static void core_run_once(void)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+	SpiceCoreInterface *core = vcg_spice_core_init(epfd, NULL);
+	SpiceTimer *t = core->timer_add(on_timer, NULL);
+	SpiceWatch *w, *idle;
+	int p[2], q[2];
+	uint64_t t0;
+
+	CHECK(pipe(p) == 0 && pipe(q) == 0);
+	w = core->watch_add(p[0], SPICE_WATCH_EVENT_READ, on_watch, NULL);
+	idle = core->watch_add(q[0], 0, on_watch, NULL);
+	CHECK_EQ(write(q[1], "y", 1), 1); /* ready, but nothing asked */
+	fired_count = 0;
+	timer_count = 0;
+	t0 = now_ms();
+	CHECK_EQ(vcg_spice_core_run_once(50), 0);
+	CHECK(now_ms() - t0 >= 49);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	CHECK_EQ(vcg_spice_core_run_once(1000), 1);
+	CHECK_EQ(fired_count, 1);
+	CHECK_EQ(fired_fd, p[0]);
+	CHECK_EQ(fired_mask, SPICE_WATCH_EVENT_READ);
+	core->watch_update_mask(w, 0); /* the data stays: not asked now */
+	core->timer_start(t, 20);
+	CHECK_EQ(vcg_spice_core_run_once(1000), 1);
+	CHECK_EQ(timer_count, 1);
+	CHECK_EQ(fired_count, 1);
+	core->watch_remove(w);
+	core->watch_remove(idle);
+	core->timer_remove(t);
+	CHECK_EQ(vcg_spice_core_run_once(10), 0); /* nothing to wait for */
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	vcg_spice_core_reset();
+	close(epfd);
+}
+
 /* The table is bounded: the library gets NULL past it, and what it
  * leaves behind is removed by reset (timers' fds closed). */
 static void core_bound_and_reset(void)
@@ -548,6 +591,7 @@ int main(void)
 	RUN(core_watches);
 	RUN(core_stale_ids);
 	RUN(core_timers);
+	RUN(core_run_once);
 	RUN(core_bound_and_reset);
 	RUN(bad_input_on_the_port);
 	TAP_EXIT();

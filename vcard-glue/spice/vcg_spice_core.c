@@ -3,6 +3,7 @@
 #include "vcg_spice_core.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,50 @@ void vcg_spice_core_event(uint32_t id, uint32_t events)
 		if (mask)
 			src->watch_fn(src->fd, mask, src->opaque);
 	}
+}
+
+/* What poll() waits for on a source's fd: a timerfd's expiry is POLLIN. */
+static short poll_events(const struct source *src)
+{
+	short ev = 0;
+
+	if (src->timer || (src->mask & SPICE_WATCH_EVENT_READ))
+		ev |= POLLIN;
+	if (!src->timer && (src->mask & SPICE_WATCH_EVENT_WRITE))
+		ev |= POLLOUT;
+	return ev;
+}
+
+unsigned vcg_spice_core_run_once(int timeout_ms)
+{
+	struct pollfd p[VCG_SPICE_CORE_MAX];
+	uint32_t ids[VCG_SPICE_CORE_MAX];
+	unsigned n = 0, ran = 0;
+
+	for (unsigned i = 0; i < VCG_SPICE_CORE_MAX; i++) {
+		const struct source *src = core.place[i];
+
+		if (src == NULL || (!src->timer && src->mask == 0))
+			continue;
+		p[n].fd = src->fd;
+		p[n].events = poll_events(src);
+		ids[n++] = src->id;
+	}
+	if (n == 0 || poll(p, n, timeout_ms) <= 0)
+		return 0;
+	/* A source the ones before removed is skipped by its id. */
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t ev = ((p[k].revents & POLLIN) ? EPOLLIN : 0) |
+			      ((p[k].revents & POLLOUT) ? EPOLLOUT : 0) |
+			      ((p[k].revents & POLLERR) ? EPOLLERR : 0) |
+			      ((p[k].revents & POLLHUP) ? EPOLLHUP : 0);
+
+		if (ev != 0) {
+			vcg_spice_core_event(ids[k], ev);
+			ran++;
+		}
+	}
+	return ran;
 }
 
 unsigned vcg_spice_core_watched_fds(int *fds, unsigned max)

@@ -8,8 +8,10 @@
  *
  * One adapter per process: the interface's callbacks (timer_add(func,
  * opaque), ...) carry no pointer of ours. Not thread-safe: the library
- * calls it only from the thread that runs the loop (we add no display,
- * so it starts no worker thread). */
+ * calls it only from the thread that runs the loop (the display's worker
+ * thread, vcg_spice_display.c, has a GLib loop of the library's own; its
+ * channels' events reach us through the library's main dispatcher, one
+ * of our watches). */
 #ifndef VCG_SPICE_CORE_H
 #define VCG_SPICE_CORE_H
 
@@ -34,6 +36,12 @@ SpiceCoreInterface *vcg_spice_core_init(int epfd,
  * watch's or timer's function. A stale id (its source was removed after
  * epoll_wait returned it) is ignored. */
 void vcg_spice_core_event(uint32_t id, uint32_t events);
+
+/* Wait up to timeout_ms for any watch or timer and run the ones that are
+ * ready, as vcg_spice_core_event() would: for the plug-in's stop, when
+ * the daemon's loop no longer runs (poll() on the sources' own fds, not
+ * the host's epoll set). Returns how many ran (0: none by then). */
+unsigned vcg_spice_core_run_once(int timeout_ms);
 
 /* The fds watched now (at most max into fds); returns how many. */
 unsigned vcg_spice_core_watched_fds(int *fds, unsigned max);
