@@ -8,9 +8,10 @@
  * nothing, as f_fs's does for a one-packet request it took back
  * (ffs_out_thread.c). Checked: a short answer is written by the thread
  * and arrives once; an interrupted write (by the loop, or by the timer's
- * bound) goes again by AIO and arrives exactly once; a write the host
- * never takes before it goes away is dropped; an answer that needs a ZLP
- * stays AIO. */
+ * bound) goes again by AIO and arrives exactly once; the bound's timer
+ * ticks on while writes follow each other and stops at the first tick
+ * without one; a write the host never takes before it goes away is
+ * dropped; an answer that needs a ZLP stays AIO. */
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
