@@ -18,11 +18,12 @@
 # start-to-bound time (READY=1, sent after the UDC bind), START times.
 # Results: "# BENCH,..." lines on the TAP channel (bench/report reads them).
 # Settings: /bench/conf (ROUND COUNT WARMUP OPS START SPEEDS FLOORS
-# TEST_THREAD TEST_SYNC OUT_THREAD ROWS). ROWS=start: only the start-up rows (and
+# TEST_THREAD TEST_SYNC OUT_THREAD ROWS BASE: 1 when bench/run added a
+# ccid-gadget-base, BENCH_BASE). ROWS=start: only the start-up rows (and
 # one start of each daemon with -v: where the time goes).
 
 ROUND=1 COUNT=1000 WARMUP=50 OPS=10 START=5 SPEEDS="full high super"
-FLOORS="floor floor-aio" TEST_THREAD=1 TEST_SYNC=1 ROWS=all
+FLOORS="floor floor-aio" TEST_THREAD=1 TEST_SYNC=1 ROWS=all BASE=
 [ -f /bench/conf ] && . /bench/conf
 
 # every other row with the daemon's bulk-OUT transport chosen here
@@ -94,6 +95,11 @@ syscalls() { # PID NAME SW APDU
 	kill -INT $st 2>/dev/null
 	wait $st 2>/dev/null
 	out "sys,1,$name,$(awk -v n=$n '$NF == "total" { printf "%.2f", $4 / n; exit }' /tmp/strace.$name)"
+	# which calls they are: per APDU, the busiest first (diag lines in
+	# the round's TAP log; bench/README.md "Transport candidates")
+	awk -v n=$n -v name=$name '$NF != "total" && $4 ~ /^[0-9]+$/ && $4 >= n / 20 {
+		printf "syscalls %s: %s %.2f per APDU\n", name, $NF, $4 / n }' /tmp/strace.$name |
+		sort -k4 -rn | while read -r l; do diag "$l"; done
 }
 
 # echo_reader's flags for a floor row
@@ -222,14 +228,21 @@ for speed in $SPEEDS; do
 
 		# the bulk-OUT transfer thread (gadget/ffs/ffs_io.h; test-thread,
 		# CCID_GADGET_OUT_THREAD=1) and the same thread writing one-packet
-		# answers itself (test-sync, =2), when the candidates are measured
-		for mode in 1 2; do
+		# answers itself (test-sync, =2), when the candidates are measured;
+		# with BASE, test-sync of the base build too (2base), before
+		# test-sync in odd rounds and after it in even ones
+		modes="1 2"
+		[ "$BASE" = 1 ] && modes=$([ $((r % 2)) = 1 ] && echo "1 2base 2" || echo "1 2 2base")
+		for mode in $modes; do
 			row=test-thread
 			[ $mode = 2 ] && row=test-sync
+			[ $mode = 2base ] && row=test-sync-base
 			[ $mode = 1 ] && [ "$TEST_THREAD" != 1 ] && continue
-			[ $mode = 2 ] && [ "$TEST_SYNC" != 1 ] && continue
-			export CCID_GADGET_OUT_THREAD=$mode
+			[ $mode != 1 ] && [ "$TEST_SYNC" != 1 ] && continue
+			export CCID_GADGET_OUT_THREAD=${mode%base}
+			[ $mode = 2base ] && GADGET_BIN=ccid-gadget-base
 			gadget_start --card test
+			GADGET_BIN=
 			export CCID_GADGET_OUT_THREAD=$OUT_THREAD
 			apdu_ctx $GADGET_PID $r $row-$speed --warmup $WARMUP --count $COUNT --sw 9000 $SEL_TEST
 			[ $mode = 1 ] && apdu xfer $r thread-echo64k-$speed --warmup 1 --count 5 --protocol t1 --echo 65535

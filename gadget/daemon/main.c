@@ -535,7 +535,10 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 }
 
 /* CCID_GADGET_OUT_THREAD: 0 AIO, 1 the bulk-OUT transfer thread, 2 the
- * thread writing one-packet answers too (gadget/ffs/gadget_xfer.c). */
+ * thread writing one-packet answers too (gadget/ffs/gadget_xfer.c). 2 is
+ * the fastest (bench/README.md) but not the default: on dwc2, the Pi's
+ * UDC, a write interrupted as the host takes it comes back -EINTR and the
+ * answer goes twice (gadget/ffs/ffs_out_thread.c). */
 #ifndef OUT_THREAD_DEFAULT
 #define OUT_THREAD_DEFAULT 0
 #endif

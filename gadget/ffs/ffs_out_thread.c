@@ -44,8 +44,45 @@
  *   - A partial transfer would also come back as -EINTR (status is the
  *     dequeue's error, not req->actual). The daemon writes only messages
  *     of at most one packet (gadget_xfer.c): a packet is taken whole or
- *     not at all, so -EINTR means the host got nothing and the same
- *     message is sent again by AIO. */
+ *     not at all, and the same message is sent again by AIO.
+ *
+ * Whether -EINTR then means the host got nothing is the UDC driver's
+ * usb_ep_dequeue() (Linux drivers/usb/gadget/udc/dummy_hcd.c and
+ * drivers/usb/dwc2/gadget.c, read 2026-12-03; the same shape from 4.x to
+ * 6.x):
+ *   - dummy_hcd (the VM bed): dummy_queue() completes an IN request of at
+ *     most FIFO_SIZE (64) bytes at once when the endpoint's queue and its
+ *     one-request FIFO are empty ("implement an emulated single-request
+ *     FIFO": status 0, actual = length), so such a write() returns its
+ *     count before the host reads and no interrupt can take it back. Any
+ *     other request stays on ep->queue until transfer(), run by the host
+ *     side's timer under dum->lock, copies it into the host's URB and
+ *     completes it in the same locked pass (a one-packet request whole);
+ *     dummy_dequeue() takes the same lock, so it finds the request only
+ *     while the host has none of it (-ECONNRESET), else -EINVAL and f_fs
+ *     returns the count. On dummy_hcd -EINTR means the host got nothing.
+ *   - dwc2 (the Raspberry Pi's UDC): dwc2_hsotg_ep_dequeue() takes
+ *     hs->lock with interrupts off and, for a request still on the
+ *     endpoint's list, stops the endpoint (dwc2_hsotg_ep_stop_xfr: NAK,
+ *     wait for the NAK to take effect, disable, flush the TxFIFO) and
+ *     completes it with dwc2_hsotg_complete_request(..., -ECONNRESET),
+ *     without looking at what the core sent. A sent request is completed
+ *     (taken off that list) only by dwc2_hsotg_complete_in(), from the
+ *     XferCompl interrupt (dwc2_hsotg_epint), which reads DIEPTSIZ for
+ *     req->actual. So a
+ *     packet the host has already ACKed whose XferCompl is not handled yet
+ *     (raised after the dequeue masked interrupts or before the NAK took
+ *     effect; on a multi-core Pi, a handler waiting for hs->lock on
+ *     another CPU) comes back as -ECONNRESET: f_fs returns -EINTR, the
+ *     message goes again by AIO and the host gets the answer twice. The
+ *     window is microseconds, and only a write interrupted by an ep0
+ *     event or the tick bound (gadget_xfer.c) can fall in it, but on dwc2
+ *     -EINTR means "most likely nothing", not "nothing". libccid's
+ *     ReadUSB() drops an answer whose bSeq is older than the command's
+ *     ("Duplicate frame detected"); other hosts are not known. This is why
+ *     mode 2 is not the default (OUT_THREAD_DEFAULT, gadget/daemon/main.c).
+ *     A cancelled write (stale: DISABLE, UNBIND, ENABLE, shutdown) is not
+ *     sent again, so it cannot make a duplicate. */
 #include "ffs_io.h"
 
 #include <errno.h>

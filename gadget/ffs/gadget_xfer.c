@@ -349,19 +349,24 @@ void gadget_xfer_done(void *ctx, enum ffs_ep_index ep, long res)
  * frames, or 1 ms on a real bus; one that has not after 100 ms is doing
  * something else first, and 200 ms once is well inside its timeouts
  * (seconds) while a tick costs nothing per APDU: the timer ticks on
- * while writes follow each other and stops at the first tick without
- * one. */
+ * while writes follow each other and stops at the first tick with no
+ * write since the one before. (Stopping it at every tick that found no
+ * write in progress, as before, cost two timerfd_settime calls per tick
+ * in a run of APDUs, each write arming it again: bench/README.md,
+ * "Transport candidates".) */
 static void sync_write_tick(struct gadget_loop *l)
 {
-	if (!ffs_io_sync_busy(&l->io)) {
-		l->sync_timer = false;
-		return;
-	}
+	bool busy = ffs_io_sync_busy(&l->io);
+
 	if (l->sync_seen == l->sync_writes) {
-		gadget_log(LOG_DEBUG, "ffs",
-			   "the host did not take the "
-			   "answer in a tick: interrupted, it goes by AIO");
-		ffs_io_interrupt_sync(&l->io);
+		if (busy) {
+			gadget_log(LOG_DEBUG, "ffs",
+				   "the host did not take the answer in a "
+				   "tick: interrupted, it goes by AIO");
+			ffs_io_interrupt_sync(&l->io);
+		} else {
+			l->sync_timer = false;
+		}
 	}
 	l->sync_seen = l->sync_writes;
 }

@@ -8,9 +8,10 @@
  * nothing, as f_fs's does for a one-packet request it took back
  * (ffs_out_thread.c). Checked: a short answer is written by the thread
  * and arrives once; an interrupted write (by the loop, or by the timer's
- * bound) goes again by AIO and arrives exactly once; a write the host
- * never takes before it goes away is dropped; an answer that needs a ZLP
- * stays AIO. */
+ * bound) goes again by AIO and arrives exactly once; the bound's timer
+ * ticks on while writes follow each other and stops at the first tick
+ * without one; a write the host never takes before it goes away is
+ * dropped; an answer that needs a ZLP stays AIO. */
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -210,6 +211,34 @@ static void timer_bounds_the_write(void)
 	pthread_mutex_unlock(&l.lock);
 }
 
+/* Writes that follow each other keep the timer ticking (no
+ * timerfd_settime per tick in a run of APDUs); the first tick with no
+ * write since the one before stops it. */
+static void timer_ticks_on_between_writes(void)
+{
+	struct pollfd pfd = { .fd = l.timerfd, .events = POLLIN };
+
+	host_sends_slot_status(0x34);
+	host_gets_one_answer(0x34);
+	CHECK(wait_locked(in_idle));
+	CHECK(l.timer_armed);
+	pthread_mutex_unlock(&l.lock);
+	CHECK_EQ(poll(&pfd, 1, 1000), 1);
+	pthread_mutex_lock(&l.lock);
+	gadget_xfer_tick(&l); /* a write since the last tick: on */
+	gadget_xfer_kick(&l);
+	CHECK(l.sync_timer);
+	CHECK(l.timer_armed);
+	pthread_mutex_unlock(&l.lock);
+	CHECK_EQ(poll(&pfd, 1, 1000), 1);
+	pthread_mutex_lock(&l.lock);
+	gadget_xfer_tick(&l); /* none since: off */
+	gadget_xfer_kick(&l);
+	CHECK(!l.sync_timer);
+	CHECK(!l.timer_armed);
+	pthread_mutex_unlock(&l.lock);
+}
+
 /* The host goes away while the thread waits for it to read: the write is
  * dropped, not sent again; the next session is served. */
 static void host_gone_drops_the_write(void)
@@ -279,6 +308,7 @@ int main(void)
 	RUN(thread_writes_short_answer);
 	RUN(interrupted_write_goes_by_aio);
 	RUN(timer_bounds_the_write);
+	RUN(timer_ticks_on_between_writes);
 	RUN(host_gone_drops_the_write);
 	RUN(zlp_answer_stays_aio);
 
