@@ -62,10 +62,11 @@ run_cycles() {
 
 # ---- UDC unbind / rebind ----
 rebind_step() {
+	local mark
+	mark=$(pcscd_log_mark)
 	udc_unbind || why="unbind write failed"
 	[ -n "$why" ] || wait_for 10 host_gone || why="host still sees the reader"
-	[ -n "$why" ] || pcsc_client --wait-reader 10 --list --expect-readers 0 ||
-		why="pcscd still lists the reader"
+	[ -n "$why" ] || pcscd_drops_reader $mark || why="pcscd still lists the reader"
 	[ -n "$why" ] || udc_bind || why="bind write failed"
 	[ -n "$why" ] || wait_enumerated 20 || why="not enumerated again (UDC $(udc_state))"
 	[ -n "$why" ] || pcsc_client -q --wait-reader 15 --wait-card 15 --echo 64 ||
