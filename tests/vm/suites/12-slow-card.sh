@@ -64,8 +64,10 @@ check "slow: two APDUs in a row, each answered late" took_at_least $((2 * DELAY)
 pcsc_client -q --echo 32 >/tmp/pending1.out 2>&1 &
 p1=$!
 sleep 1
+pcscd_mark=$(pcscd_log_mark)
 check "slow: UDC unbind with an APDU pending" udc_unbind
 check "slow: host sees the reader go" wait_for 10 host_gone
+check "slow: pcscd drops the reader" pcscd_drops_reader $pcscd_mark
 check "slow: the pending client gets an error, not a hang" \
 	wait_for 15 sh -c "! kill -0 $p1 2>/dev/null"
 wait $p1

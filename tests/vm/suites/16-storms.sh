@@ -185,6 +185,7 @@ check "storms: ... pcscd has its reader and card (3 s to power on)" \
 pcsc_client -q --wait-reader 15 --wait-card 15 --echo 16 >/tmp/midapdu.out 2>&1 &
 MID=$!
 check "storms: ... the client's command is in flight (ctl status: busy)" wait_for 10 slot_busy
+pcscd_mark=$(pcscd_log_mark)
 kill -9 $GADGET_PID
 wait $GADGET_PID 2>/dev/null
 GADGET_PID=
@@ -192,6 +193,8 @@ wait $MID
 mid_rc=$?
 cat /tmp/midapdu.out
 check "storms: the client whose APDU was in flight got an error, not a hang" test "$mid_rc" != 0
+# the hang that comment tells of: let through, with a fresh pcscd
+check "storms: pcscd drops the killed daemon's reader" pcscd_drops_reader $pcscd_mark
 pcscd_mark=$(pcscd_log_mark)
 check "storms: a new daemon after kill -9 mid-APDU cleans up and serves" gadget_start --card test
 if ! check "storms: ... APDU through it" \

@@ -141,8 +141,9 @@ check "cards: nopin: the client reconnects to the re-inserted card and it answer
 	sh -c "[ $hold_rc = 0 ] && grep -q '^back: SW' /tmp/hold.out"
 check "cards: nopin: ctl status: card present" card_in_status present
 check "cards: nopin: after re-insert the signature verifies again" sign_and_verify $ANY_PIN $D
+pcscd_mark=$(pcscd_log_mark)
 check "cards: nopin: daemon exits 0 on SIGTERM" gadget_stop
-check "cards: nopin: pcscd drops the reader" wait_for 10 pcsc_client --list --expect-readers 0
+check "cards: nopin: pcscd drops the reader" pcscd_drops_reader $pcscd_mark
 
 # ---- db with a password: the PIN ----
 

@@ -67,10 +67,11 @@ empty_with_line() { # TEXT SPEC [ENV]
 	else
 		gadget_start -v --card "$2" || { cat /tmp/gadget.log; return 1; }
 	fi
-	local rc=0
+	local rc=0 mark
 	one_line "$1" && empty_reader && alive "$GADGET_PID" || rc=1
+	mark=$(pcscd_log_mark)
 	gadget_stop || rc=1
-	wait_for 10 pcsc_client --list --expect-readers 0 || rc=1
+	pcscd_drops_reader $mark || rc=1
 	return $rc
 }
 

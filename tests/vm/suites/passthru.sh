@@ -129,10 +129,11 @@ check "$G: ... the reader stays" reader_listed
 client_cmd insert
 check "$G: client 'insert' (VSC_ATR): the PC sees the card again" card_atr_is_cac
 check "$G: ... and it signs" sign_and_verify $ANY_PIN $D
+pcscd_mark=$(pcscd_log_mark)
 client_cmd reader-remove
 check "$G: client 'reader-remove' (VSC_ReaderRemove): the reader is unplugged" \
 	wait_for 15 host_gone
-check "$G: ... pcscd drops it" wait_for 15 no_reader
+check "$G: ... pcscd drops it" pcscd_drops_reader $pcscd_mark 15
 client_cmd reader-add
 check "$G: client 'reader-add': the reader is back" wait_enumerated 30
 check "$G: ... pcscd lists it" reader_listed
