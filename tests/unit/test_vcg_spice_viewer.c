@@ -302,6 +302,7 @@ static void connect_use_close_reconnect(void)
 	viewer_stop(&v);
 	CHECK(wait_card(eng, card, false, 10000));
 	vcg_card_destroy(card);
+	CHECK_EQ(lines_with("still open"), 0); /* settle_clients */
 out:
 	ccid_engine_free(eng);
 }
@@ -382,6 +383,7 @@ static void tls(void)
 	viewer_stop(&v);
 	CHECK(wait_card(eng, card, false, 10000));
 	vcg_card_destroy(card);
+	CHECK_EQ(lines_with("still open"), 0); /* settle_clients */
 out:
 	ccid_engine_free(eng);
 }
