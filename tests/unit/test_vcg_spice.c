@@ -257,6 +257,17 @@ static void core_watches(void)
 	close(epfd);
 }
 
+/* The end of a core case with two pipes: fds closed, the core reset. */
+static void core_end(int epfd, const int p[2], const int q[2])
+{
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	vcg_spice_core_reset();
+	close(epfd);
+}
+
 /* An event epoll_wait returned for a watch removed (and its place
  * reused) before it was handled reaches nobody. */
 static void core_stale_ids(void)
@@ -281,12 +292,7 @@ static void core_stale_ids(void)
 	vcg_spice_core_event(VCG_SPICE_EV_FLAG | 200, EPOLLIN); /* no place */
 	CHECK_EQ(fired_count, 0);
 	core->watch_remove(w);
-	close(p[0]);
-	close(p[1]);
-	close(q[0]);
-	close(q[1]);
-	vcg_spice_core_reset();
-	close(epfd);
+	core_end(epfd, p, q);
 }
 
 static void core_timers(void)
@@ -354,12 +360,7 @@ static void core_run_once(void)
 	core->watch_remove(idle);
 	core->timer_remove(t);
 	CHECK_EQ(vcg_spice_core_run_once(10), 0); /* nothing to wait for */
-	close(p[0]);
-	close(p[1]);
-	close(q[0]);
-	close(q[1]);
-	vcg_spice_core_reset();
-	close(epfd);
+	core_end(epfd, p, q);
 }
 
 /* The table is bounded: the library gets NULL past it, and what it
