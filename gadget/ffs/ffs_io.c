@@ -63,6 +63,15 @@ void ffs_io_destroy(struct ffs_io *io)
 	io->evfd = -1;
 }
 
+/* The endpoint has a request from now on: an AIO one, or one the
+ * transfer thread makes (sync: its blocking write of a bulk-IN answer). */
+static void mark_busy(struct ffs_ep_io *e, bool sync)
+{
+	e->busy = true;
+	e->stale = false;
+	e->sync = sync;
+}
+
 static int submit(struct ffs_io *io, struct ffs_ep_io *e)
 {
 	struct iocb *list[1] = { &e->iocb };
@@ -74,9 +83,7 @@ static int submit(struct ffs_io *io, struct ffs_ep_io *e)
 		return ret;
 	if (ret != 1)
 		return -EAGAIN;
-	e->busy = true;
-	e->stale = false;
-	e->sync = false;
+	mark_busy(e, false);
 	return 0;
 }
 
@@ -91,8 +98,7 @@ int ffs_io_read(struct ffs_io *io, enum ffs_ep_index ep, size_t len)
 	io_prep_pread(&e->iocb, e->fd, e->buf, len, 0);
 	if (ep == FFS_EP_BULK_OUT && io->out_thread) {
 		/* the iocb only records the request for the thread */
-		e->busy = true;
-		e->stale = false;
+		mark_busy(e, false);
 		ffs_out_thread_arm(io);
 		return 0;
 	}
@@ -125,9 +131,7 @@ int ffs_io_write_sync(struct ffs_io *io, enum ffs_ep_index ep, const void *data,
 	 * engine may drop the message while the write is in flight. */
 	memcpy(ot->wbuf, data, len);
 	ot->wlen = len;
-	e->busy = true;
-	e->stale = false;
-	e->sync = true;
+	mark_busy(e, true);
 	ffs_out_thread_arm(io);
 	return 0;
 }

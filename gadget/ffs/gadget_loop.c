@@ -220,14 +220,14 @@ static int loop_open(struct gadget_loop *l)
 					      kick_from_thread, l);
 		if (ret < 0)
 			return ret;
-		gadget_log(
-			LOG_INFO, "ffs",
-			"bulk-OUT: transfer thread, "
-			"blocking reads%s",
-			l->p->sync_write
-				? "; bulk-IN: "
-				  "it writes one-packet answers, blocking write()"
-				: "");
+		if (l->p->sync_write)
+			gadget_log(LOG_INFO, "ffs",
+				   "bulk-OUT: transfer thread, blocking reads; "
+				   "bulk-IN: it writes one-packet answers, "
+				   "blocking write()");
+		else
+			gadget_log(LOG_INFO, "ffs",
+				   "bulk-OUT: transfer thread, blocking reads");
 	}
 
 	ret = watch(l, l->p->fds->ep0, TAG(TAG_EP0, 0));
