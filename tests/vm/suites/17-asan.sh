@@ -52,8 +52,10 @@ check "$G: the APDU client through it: no wrong answer, no hang" loop_stop
 check "$G: 10 rebinds and card cycles with APDUs in flight: the reader comes back" test $bad = 0
 check "$G: ... an APDU afterwards" wait_for 30 pcsc_client -q --wait-reader 5 --wait-card 5 --echo 64
 check "$G: ... no sanitizer report" no_reports
+M=$(pcscd_log_mark)
 check "$G: SIGTERM: exit 0, no leak reported (LeakSanitizer)" gadget_stop
 check "$G: ... no sanitizer report" no_reports
+check "$G: ... pcscd drops the reader" pcscd_drops_reader "$M"
 
 # passthru: a client that vanishes, garbage, a second client
 PORT=35963

@@ -121,18 +121,25 @@ check "$G: ctl attach (bind through the helper): it comes back" attach_back
 check "$G: ... and answers" apdu
 check "$G: ctl remove / insert as before" churn
 check "$G: ... and answers" apdu
+M=$(pcscd_log_mark)
 check "$G: SIGTERM: exit 0" gadget_stop
 check "$G: ... the helper removed the gadget and unmounted FunctionFS" gadget_removed
 check "$G: ... and the control socket" test ! -e "$CTL"
 check "$G: ... and exited" wait_for 5 gone "$H"
 check "$G: ... the host lost the reader" wait_for 10 host_gone
+check "$G: ... pcscd drops the reader" pcscd_drops_reader "$M"
 
 # ---- kill -9: the helper cleans up; a new daemon starts at once ----
 check "$G: kill -9: a --user daemon starts" gadget_start --user ccidg --card test
 H=$(helper_pid)
+M=$(pcscd_log_mark)
 kill -9 "$GADGET_PID"; wait "$GADGET_PID" 2>/dev/null; GADGET_PID=
 check "$G: kill -9 of the daemon: the helper removes the gadget" wait_for 10 gadget_removed
 check "$G: ... and exits" wait_for 5 gone "$H"
+# Before the next daemon: a client that finds the killed one's reader
+# still listed gets SCARD_E_READER_UNAVAILABLE (a fresh clone's make
+# check, 2026-12-03).
+check "$G: ... pcscd drops the killed daemon's reader" pcscd_drops_reader "$M"
 check "$G: ... a new daemon starts and serves the host" gadget_start --user ccidg --card test
 check "$G: ... and answers" apdu
 H=$(helper_pid)
@@ -143,8 +150,10 @@ check "$G: ... SIGTERM still exits 0" gadget_stop
 # The gadget the killed helper left: the next start removes it.
 check "$G: ... the next start removes what was left and serves" gadget_start --user ccidg --card test
 check "$G: ... and answers" apdu
+M=$(pcscd_log_mark)
 check "$G: ... SIGTERM: exit 0" gadget_stop
 check "$G: ... gadget removed" gadget_removed
+check "$G: ... pcscd drops the reader" pcscd_drops_reader "$M"
 
 # ---- a root-only NSS db, the libcacard card ----
 chown -R 0:0 /cards/nopin; chmod 0700 /cards/nopin; chmod 0600 /cards/nopin/*
