@@ -193,7 +193,8 @@ wait $MID
 mid_rc=$?
 cat /tmp/midapdu.out
 check "storms: the client whose APDU was in flight got an error, not a hang" test "$mid_rc" != 0
-# the hang that comment tells of: let through, with a fresh pcscd
+# the pcscd hang the comment above tells of (tests/vm/README.md, "pcscd
+# never drops the reader"): let through, with a fresh pcscd
 check "storms: pcscd drops the killed daemon's reader" pcscd_drops_reader $pcscd_mark
 pcscd_mark=$(pcscd_log_mark)
 check "storms: a new daemon after kill -9 mid-APDU cleans up and serves" gadget_start --card test
