@@ -26,8 +26,25 @@ cat >"$tmp/removal" <<'EOF'
 00000020 readerfactory.c:628:RFRemoveReader() UnrefReader() count was: 1
 00000014 eventhandler.c:175:EHDestroyEventHandler() Stomping thread.
 00000012 eventhandler.c:200:EHDestroyEventHandler() Request stopping of polling thread
-00000045 eventhandler.c:358:EHStatusHandlerThread() Card Removed From Gemalto Gemplus USB SmartCard Reader 433-Swap [CCID smart card reader] (1) 00 00
 EOF
+# the reader thread's line that undoes the stop when it comes after it
+raced() { echo "00000045 eventhandler.c:358:EHStatusHandlerThread() Card Removed From Gemalto Gemplus USB SmartCard Reader 433-Swap [CCID smart card reader] (1) 00 ${1:-00}"; }
+# a 2-slot reader's removal (13-slots, tests/vm/soak/unplug-race.sh
+# KINDS=slots): slot 0's removal; libccid's read thread, its NO_DEVICE
+# line every 100 ms; slot 0's thread busy in its status poll when the stop
+# came (its wake-up lost)
+cat >"$tmp/removal2" <<'EOF'
+00022022 hotplug_libudev.c:641:HPEstablishUSBNotifications() USB Device removed
+00000135 hotplug_libudev.c:347:HPRemoveDevice() Removing USB device[0]: Gemalto Gemplus USB SmartCard Reader 433-Swap [CCID smart card reader] (B74FEAA40A37A340) at /dev/bus/usb/001/014
+00000562 ccid_usb.c:899:WriteUSB() write failed (1/14): LIBUSB_ERROR_NO_DEVICE
+00000016 eventhandler.c:358:EHStatusHandlerThread() Card Removed From Gemalto Gemplus USB SmartCard Reader 433-Swap [CCID smart card reader] (B74FEAA40A37A340) 00 01
+00000017 readerfactory.c:628:RFRemoveReader() UnrefReader() count was: 1
+00000010 eventhandler.c:175:EHDestroyEventHandler() Stomping thread.
+00000010 eventhandler.c:200:EHDestroyEventHandler() Request stopping of polling thread
+EOF
+busy() { printf '%s\n' "00003055 ifdwrapper.c:364:IFDStatusICC() Card not transacted: 612" "00000037 eventhandler.c:336:EHStatusHandlerThread() Error communicating to: Gemalto Gemplus USB SmartCard Reader 433-Swap [CCID smart card reader] (B74FEAA40A37A340) 00 00"; }
+multi_loop() { for _ in $(seq 1 "$1"); do echo "00100877 ccid_usb.c:1952:Multi_ReadProc() read failed (1/14): LIBUSB_ERROR_NO_DEVICE"; done; }
+stomp2() { printf '%s\n' "00000017 readerfactory.c:628:RFRemoveReader() UnrefReader() count was: 1" "00000010 eventhandler.c:175:EHDestroyEventHandler() Stomping thread." "00000010 eventhandler.c:200:EHDestroyEventHandler() Request stopping of polling thread"; }
 loop() { for _ in $(seq 1 "$1"); do echo "00400085 ccid_usb.c:1501:InterruptRead() libusb_submit_transfer failed: LIBUSB_ERROR_NO_DEVICE"; done; }
 # the loop as the suites see it: a client polling for the reader between
 # the reader thread's lines
@@ -74,30 +91,48 @@ t() {
 	fi
 }
 
-{ cat "$tmp/before" "$tmp/removal"; ended; } >"$tmp/log"
+{ cat "$tmp/before" "$tmp/removal"; raced; ended; } >"$tmp/log"
 t "the reader dropped: passes" 0 0 0 0
-{ cat "$tmp/before" "$tmp/removal"; loop 40; } >"$tmp/log"
-t "pcscd's hang (removal begun, never ended, NO_DEVICE loop): passes with a fresh pcscd" 0 1 1 0
-grep -q "pcscd kept the unplugged reader" "$tmp/tap" &&
-	echo "ok - pcscd-drops-reader: ... with its diagnostic line" ||
-	echo "not ok - pcscd-drops-reader: ... with its diagnostic line"
+{ cat "$tmp/before" "$tmp/removal"; raced; loop 40; } >"$tmp/log"
+t "pcscd's hang (removal begun, never ended, 'Card Removed' after it, NO_DEVICE loop): passes with a fresh pcscd" 0 1 1 0
+grep -q "pcscd kept the unplugged reader.*'Card Removed' after the removal's stop" "$tmp/tap" &&
+	echo "ok - pcscd-drops-reader: ... with its diagnostic line naming the race" ||
+	echo "not ok - pcscd-drops-reader: ... with its diagnostic line naming the race"
 grep -q "Stomping thread" "$tmp/out" && grep -q "the line above 39 more times" "$tmp/out" &&
 	echo "ok - pcscd-drops-reader: ... and the log since the mark on the console, the loop as one line" ||
 	echo "not ok - pcscd-drops-reader: ... and the log since the mark on the console, the loop as one line"
 t "pcscd's hang, but the fresh pcscd lists a reader: fails" 1 1 1 1
 { cat "$tmp/before" "$tmp/removal"; noisy_loop 25; } >"$tmp/log"
-t "pcscd's hang with a client polling between the loop's lines: passes with a fresh pcscd" 0 1 1 0
+t "pcscd's hang, no 'Card Removed' logged, a NO_DEVICE loop with a client polling between its lines: passes with a fresh pcscd" 0 1 1 0
 grep -q "Stomping thread" "$tmp/out" && ! grep -q "winscard" "$tmp/out" &&
-	echo "ok - pcscd-drops-reader: ... its story on the console without the client's lines" ||
-	echo "not ok - pcscd-drops-reader: ... its story on the console without the client's lines"
+	grep -q "loops on LIBUSB_ERROR_NO_DEVICE" "$tmp/tap" &&
+	echo "ok - pcscd-drops-reader: ... its story on the console without the client's lines, the diagnostic naming the loop" ||
+	echo "not ok - pcscd-drops-reader: ... its story on the console without the client's lines, the diagnostic naming the loop"
+{ cat "$tmp/before" "$tmp/removal"; raced; } >"$tmp/log"
+t "'Card Removed' after the removal's stop, nothing after it yet: passes (the race's own mark)" 0 1 1 0
 { cat "$tmp/before" "$tmp/removal"; noisy_loop 2; } >"$tmp/log"
-t "the removal never ended, two NO_DEVICE lines after it (no loop yet): fails" 1 0 1 0
-{ cat "$tmp/before" "$tmp/removal"; ended; loop 40; } >"$tmp/log"
+t "the removal never ended, no 'Card Removed' after it, two NO_DEVICE lines (no loop yet): fails" 1 0 1 0
+{ cat "$tmp/before" "$tmp/removal"; raced; ended; loop 40; } >"$tmp/log"
 t "the reader kept, a NO_DEVICE loop, but the removal ended: fails" 1 0 1 0
 { cat "$tmp/before" "$tmp/removal"; } >"$tmp/log"
-t "the reader kept, the removal never ended, no NO_DEVICE loop: fails" 1 0 1 0
-{ cat "$tmp/before"; grep -v 'Stomping\|Request stopping' "$tmp/removal"; loop 40; } >"$tmp/log"
+t "the reader kept, the removal never ended, nothing after it: fails" 1 0 1 0
+{ cat "$tmp/before"; grep -v 'Stomping\|Request stopping' "$tmp/removal"; raced; loop 40; } >"$tmp/log"
 t "the reader kept, a NO_DEVICE loop, no removal begun (a client holding it): fails" 1 0 1 0
+{ cat "$tmp/before" "$tmp/removal"; raced; ended; stomp2; } >"$tmp/log"
+t "a 'Card Removed' before the first removal ended does not count for the next one (one slot): fails" 1 0 1 0
+# 2 slots
+{ cat "$tmp/before" "$tmp/removal2"; busy; multi_loop 70; } >"$tmp/log"
+t "2 slots: slot 0's removal never ended, its thread busy when the stop came (libccid's lost wake-up): passes with a fresh pcscd" 0 1 1 0
+grep -q "multi-slot reader's slot thread missed" "$tmp/tap" && grep -q "the line above 69 more times" "$tmp/out" &&
+	echo "ok - pcscd-drops-reader: ... the diagnostic naming the lost wake-up, the read thread's loop as one line" ||
+	echo "not ok - pcscd-drops-reader: ... the diagnostic naming the lost wake-up, the read thread's loop as one line"
+{ cat "$tmp/before" "$tmp/removal2"; multi_loop 3; ended; stomp2; raced 01; multi_loop 70; } >"$tmp/log"
+t "2 slots: slot 0 dropped, slot 1's thread logs 'Card Removed' after its stop: passes with a fresh pcscd" 0 1 1 0
+grep -q "'Card Removed' after the removal's stop" "$tmp/tap" &&
+	echo "ok - pcscd-drops-reader: ... the diagnostic naming the race" ||
+	echo "not ok - pcscd-drops-reader: ... the diagnostic naming the race"
+{ cat "$tmp/before" "$tmp/removal2"; multi_loop 3; ended; stomp2; ended; multi_loop 70; } >"$tmp/log"
+t "2 slots: both removals ended, a reader still listed: fails" 1 0 1 0
 cp "$tmp/before" "$tmp/b0"
 { cat "$tmp/removal"; loop 40; cat "$tmp/b0"; } >"$tmp/before"
 cp "$tmp/before" "$tmp/log"
