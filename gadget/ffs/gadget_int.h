@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the event loop's files (gadget_loop.c, gadget_xfer.c,
- * gadget_events.c): the loop's state. */
+ * gadget_events.c, gadget_cardout.c): the loop's state. */
 #ifndef GADGET_INT_H
 #define GADGET_INT_H
 
@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "ffs_io.h"
+#include "gadget_cardout.h"
 #include "gadget_loop.h"
 
 /* The timer ticks every CCID_TICK_MS (ccid_engine.h: the engine's time
@@ -30,7 +31,8 @@ struct gadget_loop {
 	struct ccid_engine *eng;
 	struct ffs_io io;
 	int epfd, timerfd, sigfd;
-	bool stop;
+	bool stop;                       /* a signal came */
+	struct gadget_cardout cardout;   /* the card out before the stop */
 	int fatal;                       /* -errno that ends the loop */
 	struct gadget_usb_state usb;
 	uint16_t out_mps, in_mps;

@@ -22,10 +22,11 @@ enum tag {
 	TAG_EP0 = 1,
 	TAG_AIO,
 	TAG_TIMER,
+	TAG_CARDOUT,
 	TAG_SIGNAL,
 	TAG_CTL_LISTEN,
-	TAG_CTL_CONN,   /* + index in the low 32 bits */
-	TAG_CARD,       /* + slot in the low 32 bits */
+	TAG_CTL_CONN, /* + index in the low 32 bits */
+	TAG_CARD,     /* + slot in the low 32 bits */
 };
 
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
@@ -125,9 +126,13 @@ static void handle_signal(struct gadget_loop *l)
 
 	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
-	gadget_log(LOG_NOTICE, "loop", "%s: shutting down",
-		   strsignal((int)si.ssi_signo));
-	l->stop = true;
+	gadget_log(LOG_NOTICE, "loop", "%s: %s", strsignal((int)si.ssi_signo),
+		   l->stop ? "again" : "shutting down");
+	if (gadget_cardout_signal(l) &&
+	    watch(l, l->cardout.wake_fd, TAG(TAG_CARDOUT, 0)) < 0)
+		gadget_log(LOG_WARNING, "loop",
+			   "stop: epoll: %s (the bound still ends the wait)",
+			   strerror(errno));
 }
 
 static int ctl_exec(void *ctx, const char *line, FILE *out, const char **why)
@@ -181,6 +186,10 @@ static void dispatch(struct gadget_loop *l, uint64_t tag)
 			follow_cards(l);
 		}
 		break;
+	case TAG_CARDOUT:
+		/* the host looked, seen by the transfer thread
+		 * (gadget_cardout.c): gadget_cardout_check() drains it */
+		break;
 	}
 }
 
@@ -192,11 +201,35 @@ static void kick_from_thread(void *ctx)
 	gadget_xfer_kick(ctx);
 }
 
+/* Everything the loop waits on, in its epoll set. */
+static int gadget_loop_watch_fds(struct gadget_loop *l)
+{
+	unsigned i;
+	int ret, fd;
+
+	ret = watch(l, l->p->fds->ep0, TAG(TAG_EP0, 0));
+	if (!ret)
+		ret = watch(l, l->io.evfd, TAG(TAG_AIO, 0));
+	if (!ret)
+		ret = watch(l, l->timerfd, TAG(TAG_TIMER, 0));
+	if (!ret)
+		ret = watch(l, l->sigfd, TAG(TAG_SIGNAL, 0));
+	if (!ret && l->p->ctl_fd >= 0)
+		ret = watch(l, l->p->ctl_fd, TAG(TAG_CTL_LISTEN, 0));
+	for (i = 0; !ret && i < l->p->nslots; i++) {
+		if (!l->p->cards[i])
+			continue;
+		fd = vcg_card_fd(l->p->cards[i]);
+		if (fd >= 0)
+			ret = watch(l, fd, TAG(TAG_CARD, i));
+	}
+	return ret;
+}
+
 static int loop_open(struct gadget_loop *l)
 {
 	sigset_t set;
-	unsigned i;
-	int ret, fd;
+	int ret;
 
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
@@ -230,23 +263,7 @@ static int loop_open(struct gadget_loop *l)
 				   "bulk-OUT: transfer thread, blocking reads");
 	}
 
-	ret = watch(l, l->p->fds->ep0, TAG(TAG_EP0, 0));
-	if (!ret)
-		ret = watch(l, l->io.evfd, TAG(TAG_AIO, 0));
-	if (!ret)
-		ret = watch(l, l->timerfd, TAG(TAG_TIMER, 0));
-	if (!ret)
-		ret = watch(l, l->sigfd, TAG(TAG_SIGNAL, 0));
-	if (!ret && l->p->ctl_fd >= 0)
-		ret = watch(l, l->p->ctl_fd, TAG(TAG_CTL_LISTEN, 0));
-	for (i = 0; !ret && i < l->p->nslots; i++) {
-		if (!l->p->cards[i])
-			continue;
-		fd = vcg_card_fd(l->p->cards[i]);
-		if (fd >= 0)
-			ret = watch(l, fd, TAG(TAG_CARD, i));
-	}
-	return ret;
+	return gadget_loop_watch_fds(l);
 }
 
 static void loop_close(struct gadget_loop *l)
@@ -256,6 +273,7 @@ static void loop_close(struct gadget_loop *l)
 	for (i = 0; i < GADGET_CTL_CLIENTS; i++)
 		gadget_ctl_conn_close(&l->conns[i]);
 	ffs_io_destroy(&l->io);
+	gadget_cardout_close(&l->cardout);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
 	if (l->timerfd >= 0)
@@ -264,11 +282,36 @@ static void loop_close(struct gadget_loop *l)
 		close(l->epfd);
 }
 
-int gadget_loop_run(const struct gadget_loop_params *p)
+/* Serve the host until a signal (and the card-out wait after it:
+ * gadget_cardout.c) or a fatal error. Called and returns with the lock. */
+static void gadget_loop_serve(struct gadget_loop *l)
 {
 	struct epoll_event evs[16];
+	int i, n;
+
+	while (!l->fatal && (!l->stop || gadget_cardout_waiting(l))) {
+		pthread_mutex_unlock(&l->lock);
+		n = epoll_wait(l->epfd, evs, 16, gadget_cardout_timeout_ms(l));
+		pthread_mutex_lock(&l->lock);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			l->fatal = -errno;
+			gadget_log(LOG_ERR, "loop", "epoll_wait: %s",
+				   strerror(errno));
+			break;
+		}
+		for (i = 0; i < n && !l->fatal; i++)
+			dispatch(l, evs[i].data.u64);
+		gadget_xfer_kick(l);
+		gadget_cardout_check(l);
+	}
+}
+
+int gadget_loop_run(const struct gadget_loop_params *p)
+{
 	struct gadget_loop l;
-	int i, n, ret;
+	int i, ret;
 
 	memset(&l, 0, sizeof(l));
 	l.p = p;
@@ -291,22 +334,7 @@ int gadget_loop_run(const struct gadget_loop_params *p)
 		return ret;
 	}
 	gadget_log(LOG_INFO, "loop", "running");
-	while (!l.stop && !l.fatal) {
-		pthread_mutex_unlock(&l.lock);
-		n = epoll_wait(l.epfd, evs, 16, -1);
-		pthread_mutex_lock(&l.lock);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			l.fatal = -errno;
-			gadget_log(LOG_ERR, "loop", "epoll_wait: %s",
-				   strerror(errno));
-			break;
-		}
-		for (i = 0; i < n && !l.fatal; i++)
-			dispatch(&l, evs[i].data.u64);
-		gadget_xfer_kick(&l);
-	}
+	gadget_loop_serve(&l);
 	if (p->on_stop)
 		p->on_stop(p->on_stop_ctx);
 	gadget_host_gone(&l);

@@ -238,6 +238,10 @@ static void out_done(struct gadget_loop *l, long res)
 	unsigned queued = ccid_engine_bulk_in_queued(l->eng);
 
 	gadget_log_hex(LOG_DEBUG, "ffs", "bulk-OUT", buf, got);
+	/* a read at a message boundary has the command's header (the engine
+	 * reads one packet first) */
+	if (ccid_engine_out_idle(l->eng))
+		gadget_cardout_command(l, buf, got);
 	ccid_engine_bulk_out(l->eng, buf, got);
 	/* A read comes back with less than it asked for only when a short
 	 * packet ended the host's transfer. If what came is whole packets,
@@ -268,6 +272,8 @@ static void bulk_in_done(struct gadget_loop *l, long res)
 		if ((size_t)res != msg->len)
 			gadget_log(LOG_WARNING, "ffs", "bulk-IN wrote %ld of "
 				   "%zu bytes", res, msg->len);
+		else
+			gadget_cardout_answer(l, msg->data, msg->len);
 		if (msg->zlp) {
 			l->in_phase = IN_ZLP_DUE;
 			return;
