@@ -19,6 +19,8 @@
 #           pcscd_log_mark               where pcscd's next log line goes
 #           pcscd_drops_reader MARK [S]  after an unplug: pcscd drops the
 #                                        reader (its own hang let through)
+#           pcscd_card_out_first MARK    after a SIGTERM with a card in: pcscd
+#                                        saw the card out before the unplug
 #           gadget_start ARGS... / gadget_stop
 #                                        build/ccid-gadget (or $GADGET_BIN),
 #                                        waits for the host to enumerate it;
@@ -299,6 +301,23 @@ pcscd_drops_reader() {
 	diag "  pcscd kept the unplugged reader: its removal waits for the reader thread: $PCSCD_HANG (tests/vm/README.md): a fresh pcscd"
 	pcscd_stop
 	pcscd_start && pcsc_client --list --expect-readers 0
+}
+
+# pcscd_card_out_first MARK: pcscd's log since MARK (pcscd_log_mark before
+# a SIGTERM of the daemon with a card in) has "Card Removed From" before
+# "USB Device removed": the daemon's clean stop reported the card out and
+# waited for the host to look before it unplugged the reader
+# (gadget/ffs/gadget_cardout.c; tests/vm/README.md, "pcscd never drops the
+# reader"). Both lines must be there. Call it once pcscd has seen the
+# unplug (after pcscd_drops_reader).
+pcscd_card_out_first() {
+	tail -n +"${1:-1}" "$PCSCD_LOG" | awk '
+		/EHStatusHandlerThread\(\) Card Removed From/ && !out { out = NR }
+		/HPEstablishUSBNotifications\(\) USB Device removed/ && !gone { gone = NR }
+		END {
+			printf "card out at line %d, device removed at line %d (since the mark)\n", out, gone
+			exit !(out && gone && out < gone)
+		}'
 }
 
 # GADGET_BIN: another build of the daemon (the ASan one: 17-asan.sh).

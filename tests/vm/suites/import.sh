@@ -171,6 +171,11 @@ check "import: the PIN signs with the signature key (0002), the same key" \
 pcscd_mark=$(pcscd_log_mark)
 check "import: daemon exits 0 on SIGTERM" gadget_stop
 check "import: pcscd drops the reader" pcscd_drops_reader $pcscd_mark
+# The daemon's clean stop reports the card out first and waits (at most
+# 500 ms) for pcscd to look: pcscd never unplugs a reader with a card in.
+check "import: pcscd_card_out_first: pcscd saw the card out before the unplug" \
+	pcscd_card_out_first $pcscd_mark
+grep 'stop: ' /tmp/gadget.log | tail -n 1 | while IFS= read -r l; do diag "  daemon: $l"; done
 
 # ---- the board: a new PIN ----
 
