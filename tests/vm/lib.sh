@@ -21,6 +21,8 @@
 #                                        reader (its own hang let through)
 #           pcscd_card_out_first MARK    after a SIGTERM with a card in: pcscd
 #                                        saw the card out before the unplug
+#           gadget_stop_diag             the daemon's last "stop: " line (how
+#                                        its card-out wait ended) as a diag
 #           gadget_start ARGS... / gadget_stop
 #                                        build/ccid-gadget (or $GADGET_BIN),
 #                                        waits for the host to enumerate it;
@@ -318,6 +320,14 @@ pcscd_card_out_first() {
 			printf "card out at line %d, device removed at line %d (since the mark)\n", out, gone
 			exit !(out && gone && out < gone)
 		}'
+}
+
+# gadget_stop_diag: the last "stop: " line of the daemon's log (how a clean
+# stop's card-out wait ended, gadget/ffs/gadget_cardout.c) as a TAP
+# diagnostic: the wait times measured, for the record. An info line: only
+# a daemon started with -v writes it.
+gadget_stop_diag() {
+	grep 'stop: ' /tmp/gadget.log | tail -n 1 | while IFS= read -r l; do diag "  daemon: $l"; done
 }
 
 # GADGET_BIN: another build of the daemon (the ASan one: 17-asan.sh).

@@ -170,6 +170,7 @@ check "$G: ... and raises no false 'no longer readable' warning" sh -c "! grep -
 check "$G: ... card remove / insert" churn
 check "$G: ... signs" wait_for 20 sign_and_verify $ANY_PIN /cards/nopin
 check "$G: ... SIGTERM: exit 0" gadget_stop
+gadget_stop_diag
 
 # ---- passthru: the client's ReaderAdd binds the UDC through the helper ----
 echo "+ ccid-gadget --user ccidg --card passthru,listen=127.0.0.1:$PORT" >>/tmp/gadget.log

@@ -175,7 +175,7 @@ check "import: pcscd drops the reader" pcscd_drops_reader $pcscd_mark
 # 500 ms) for pcscd to look: pcscd never unplugs a reader with a card in.
 check "import: pcscd_card_out_first: pcscd saw the card out before the unplug" \
 	pcscd_card_out_first $pcscd_mark
-grep 'stop: ' /tmp/gadget.log | tail -n 1 | while IFS= read -r l; do diag "  daemon: $l"; done
+gadget_stop_diag
 
 # ---- the board: a new PIN ----
 
