@@ -10,14 +10,9 @@
 #include <unistd.h>
 
 #include "ccid_proto.h"
+#include "ccid_wire.h"
 #include "gadget_int.h"
 #include "log.h"
-
-/* The common header (CCID 1.1 6.1, 6.2): bMessageType, dwLength, bSlot,
- * bSeq; a SlotStatus's bStatus (6.2.2) follows. */
-#define OFF_SLOT   5
-#define OFF_SEQ    6
-#define OFF_STATUS 7
 
 static uint64_t now_ms(void)
 {
@@ -152,16 +147,16 @@ void gadget_cardout_command(struct gadget_loop *l, const uint8_t *buf,
 	uint8_t bit;
 
 	if (c->phase != CARDOUT_WAITING || len < CCID_HEADER_LEN ||
-	    buf[OFF_SLOT] >= CCID_MAX_SLOTS)
+	    buf[CCID_OFF_SLOT] >= CCID_MAX_SLOTS)
 		return;
-	bit = (uint8_t)(1u << buf[OFF_SLOT]);
+	bit = (uint8_t)(1u << buf[CCID_OFF_SLOT]);
 	/* Only the slot's latest command counts: another command (an
 	 * IccPowerOff) takes a noted GetSlotStatus's place. */
 	c->asked &= (uint8_t)~bit;
-	if (buf[0] != CCID_PC_GET_SLOT_STATUS)
+	if (buf[CCID_OFF_TYPE] != CCID_PC_GET_SLOT_STATUS)
 		return;
 	c->asked |= bit;
-	c->ask_seq[buf[OFF_SLOT]] = buf[OFF_SEQ];
+	c->ask_seq[buf[CCID_OFF_SLOT]] = buf[CCID_OFF_SEQ];
 }
 
 void gadget_cardout_answer(struct gadget_loop *l, const uint8_t *buf,
@@ -172,14 +167,15 @@ void gadget_cardout_answer(struct gadget_loop *l, const uint8_t *buf,
 	uint64_t one = 1;
 
 	if (c->phase != CARDOUT_WAITING || len < CCID_HEADER_LEN ||
-	    buf[0] != CCID_RDR_SLOT_STATUS || buf[OFF_SLOT] >= CCID_MAX_SLOTS)
+	    buf[CCID_OFF_TYPE] != CCID_RDR_SLOT_STATUS ||
+	    buf[CCID_OFF_SLOT] >= CCID_MAX_SLOTS)
 		return;
-	slot = buf[OFF_SLOT];
+	slot = buf[CCID_OFF_SLOT];
 	bit = (uint8_t)(1u << slot);
-	if (!(c->asked & bit) || c->ask_seq[slot] != buf[OFF_SEQ])
+	if (!(c->asked & bit) || c->ask_seq[slot] != buf[CCID_OFF_SEQ])
 		return; /* not the answer to a GetSlotStatus noted */
 	c->asked &= (uint8_t)~bit;
-	if ((buf[OFF_STATUS] & 0x03) != CCID_ICC_STATUS_ABSENT)
+	if ((buf[CCID_OFF_STATUS] & 0x03) != CCID_ICC_STATUS_ABSENT)
 		return;
 	bit &= c->reported;
 	c->seen_twice |= c->seen & bit;
