@@ -125,11 +125,12 @@ LDLIBS_PCSC := $(call pkg_libs,libpcsclite)
 # tools, bench) sees everything. The engine sees only itself: no package
 # flags, no gadget/ or vcard-glue/ header. Every other layer may use the
 # engine's headers (ccid_engine.h, ccid_wire.h). util/ (the dlopen()
-# loader, dl_table.h; threads with a stated stack, thread_stack.h) sees
-# only itself, like the engine; the layers that load a library on demand
-# (gadget/daemon for libpcap, vcard-glue/stream for GnuTLS) or start
-# threads (gadget/ffs, gadget/daemon, vcard-glue/emulated and client) may
-# use it.
+# loader, dl_table.h; threads with a stated stack, thread_stack.h; the
+# monotonic clock in ms, mono_ms.h) sees only itself, like the engine;
+# the layers that load a library on demand (gadget/daemon for libpcap,
+# vcard-glue/stream for GnuTLS), start threads (gadget/ffs, gadget/daemon,
+# vcard-glue/emulated and client) or keep deadlines (also passthru and
+# spice) may use it.
 PKGCF_USBGX := $(call pkg_cflags,libusbgx)
 PKGCF_TLS := $(call pkg_cflags,gnutls)
 PKGCF_CACARD := $(call pkg_cflags,libcacard nss)
@@ -145,7 +146,7 @@ $(BUILD)/$(VG)/card/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card
 $(BUILD)/$(VG)/test/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/test
 $(BUILD)/$(VG)/nss/%.o: LAYER_FLAGS := -I$(VG)/nss $(call pkg_cflags,nss)
 $(BUILD)/$(VG)/emulated/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/card -I$(VG)/nss -I$(VG)/emulated $(PKGCF_CACARD)
-$(BUILD)/$(VG)/passthru/%.o: LAYER_FLAGS := -Iccid -I$(VG)/card -I$(VG)/passthru \
+$(BUILD)/$(VG)/passthru/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/card -I$(VG)/passthru \
 	-I$(VG)/vscard -I$(VG)/stream -DVCG_SPICE_PLUGIN_DIR='"$(PREFIX)/lib/ccid-gadget"'
 $(BUILD)/$(VG)/client/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/client -I$(VG)/nss -I$(VG)/vscard \
 	-I$(VG)/stream $(PKGCF_CACARD)
@@ -186,7 +187,7 @@ SPICE_PKGS := spice-server glib-2.0
 SPICE_FOUND := $(shell $(PKG_CONFIG) --exists $(SPICE_PKGS) 2>/dev/null && echo yes)
 SPICE_PLUGIN := $(if $(SPICE_FOUND),$(BUILD)/ccid-gadget-spice.so)
 SPICE_SRC := $(sort $(wildcard vcard-glue/spice/*.c))
-$(BUILD)/$(VG)/spice/%.o: LAYER_FLAGS := -Iccid -I$(VG)/spice -I$(VG)/passthru \
+$(BUILD)/$(VG)/spice/%.o: LAYER_FLAGS := -Iccid -Iutil -I$(VG)/spice -I$(VG)/passthru \
 	$(call pkg_cflags,$(SPICE_PKGS)) -fPIC -fvisibility=hidden
 $(BUILD)/ccid-gadget-spice.so: $(call obj,$(SPICE_SRC))
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ -Wl,--as-needed $(call pkg_libs,$(SPICE_PKGS))

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vcg_ratelimit.h"
+#include "mono_ms.h"
 
 static int log_max_level = LOG_NOTICE;
 static struct timespec log_t0;
@@ -181,14 +182,6 @@ found:
 	return &k->rl;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-}
-
 void gadget_log_engine(void *ctx, int level, const char *line)
 {
 	(void)ctx;
@@ -202,7 +195,7 @@ void gadget_log_engine(void *ctx, int level, const char *line)
 		struct vcg_ratelimit *rl = engine_kind(line);
 		uint32_t held;
 
-		if (!vcg_ratelimit_allow(rl, now_ms(), &held))
+		if (!vcg_ratelimit_allow(rl, mono_ms(), &held))
 			return;
 		if (held) {
 			log_emit(level, "ccid", "%s (and %u more like it before)",

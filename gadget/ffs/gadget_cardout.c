@@ -6,21 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ccid_proto.h"
 #include "ccid_wire.h"
 #include "gadget_int.h"
 #include "log.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "mono_ms.h"
 
 static void end(struct gadget_loop *l, const char *how)
 {
@@ -75,7 +67,7 @@ bool gadget_cardout_signal(struct gadget_loop *l)
 		return false;
 	}
 	c->seen = c->seen_twice = c->asked = 0;
-	c->start_ms = now_ms();
+	c->start_ms = mono_ms();
 	c->phase = CARDOUT_WAITING;
 	c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->wake_fd < 0) /* the bound still ends the wait */
@@ -98,7 +90,7 @@ static int left_ms(uint64_t now, uint64_t since, unsigned limit)
 int gadget_cardout_timeout_ms(const struct gadget_loop *l)
 {
 	const struct gadget_cardout *c = &l->cardout;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 	int left, settle;
 
 	if (c->phase != CARDOUT_WAITING)
@@ -122,7 +114,7 @@ void gadget_cardout_check(struct gadget_loop *l)
 		return;
 	if (c->wake_fd >= 0 && read(c->wake_fd, &woken, sizeof(woken)) < 0)
 		woken = 0; /* not written: nothing to drain */
-	now = now_ms();
+	now = mono_ms();
 	spent = now - c->start_ms;
 	if (c->seen_twice == c->reported ||
 	    (c->seen == c->reported &&
@@ -182,7 +174,7 @@ void gadget_cardout_answer(struct gadget_loop *l, const uint8_t *buf,
 	if ((c->seen & bit) != bit) {
 		c->seen |= bit;
 		if (c->seen == c->reported)
-			c->seen_ms = now_ms(); /* the settle time starts */
+			c->seen_ms = mono_ms(); /* the settle time starts */
 	}
 	/* the loop's wait (timeout) changes: wake it */
 	if (c->seen == c->reported && c->wake_fd >= 0 &&

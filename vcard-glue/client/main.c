@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vscc_args.h"
@@ -22,6 +21,7 @@
 #include "vscc_cmd.h"
 #include "vscc_connect.h"
 #include "vscc_session.h"
+#include "mono_ms.h"
 
 enum { EXIT_QUIT = 0, EXIT_DROPPED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3 };
 #define QUIT_SEND_TIMEOUT_MS 1000
@@ -210,24 +210,16 @@ static int client_setup(struct client *c)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A hardware card's slot is looked at every VCG_SLOT_POLL_MS
  * (vcg_slotwatch.h): the poll timeout until the next look, or -1 (none
  * to watch). Looks when one is due. */
-static int watch_slot(struct vscc_cacard *cacard, int64_t *next_ms)
+static int watch_slot(struct vscc_cacard *cacard, uint64_t *next_ms)
 {
-	int64_t now;
+	uint64_t now;
 
 	if (!vscc_cacard_watching(cacard))
 		return -1;
-	now = now_ms();
+	now = mono_ms();
 	if (now >= *next_ms) {
 		vscc_cacard_watch(cacard);
 		*next_ms = now + VCG_SLOT_POLL_MS;
@@ -241,7 +233,7 @@ static int watch_slot(struct vscc_cacard *cacard, int64_t *next_ms)
 static int client_loop(struct client *c)
 {
 	int rc = vscc_session_start(&session);
-	int64_t next_look = 0;
+	uint64_t next_look = 0;
 
 	while (rc == 0) {
 		struct pollfd p[4] = {

@@ -3,6 +3,7 @@
 #include "vscc_connect.h"
 
 #include "vcg_tls.h"
+#include "mono_ms.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,33 +15,24 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* Wait until fd is ready for `events`, stop_fd is readable (a signal:
  * -EINTR, nothing read from it) or the monotonic deadline passes
  * (-ETIMEDOUT). */
-static int wait_fd(int fd, short events, int stop_fd, long deadline)
+static int wait_fd(int fd, short events, int stop_fd, uint64_t deadline)
 {
 	for (;;) {
 		struct pollfd p[2] = {
 			{ .fd = fd, .events = events },
 			{ .fd = stop_fd, .events = POLLIN },
 		};
-		long left = deadline - now_ms();
+		uint64_t now = mono_ms();
 		int n;
 
-		if (left <= 0)
+		if (now >= deadline)
 			return -ETIMEDOUT;
-		n = poll(p, 2, (int)left);
+		n = poll(p, 2, (int)(deadline - now));
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n > 0 && (p[1].revents & POLLIN))
@@ -106,7 +98,8 @@ static int connect_tcp(const char *host, const char *port, int stop_fd,
 			break;
 		e = errno;
 		if (e == EINPROGRESS) {
-			rc = wait_fd(fd, POLLOUT, stop_fd, now_ms() + VSCC_CONNECT_TIMEOUT_MS);
+			rc = wait_fd(fd, POLLOUT, stop_fd,
+				     mono_ms() + VSCC_CONNECT_TIMEOUT_MS);
 			if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
 			    e == 0)
 				break;
@@ -143,7 +136,7 @@ static int connect_tcp(const char *host, const char *port, int stop_fd,
  * fd: it would wait for the rest of a record inside GnuTLS). */
 static int handshake(struct vcg_stream *s, int stop_fd)
 {
-	long deadline = now_ms() + VSCC_HANDSHAKE_TIMEOUT_MS;
+	uint64_t deadline = mono_ms() + VSCC_HANDSHAKE_TIMEOUT_MS;
 	int rc;
 
 	while ((rc = vcg_stream_handshake(s)) == -EAGAIN) {

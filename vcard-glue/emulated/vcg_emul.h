@@ -145,7 +145,7 @@ struct vcg_emul {
 	 * the mirrored token's slot (vcg_slotwatch.h), its reference dropped
 	 * as the worker ends. */
 	struct vcg_slotwatch slotwatch;
-	int64_t watch_next_ms;      /* CLOCK_MONOTONIC ms of the next watch */
+	uint64_t watch_next_ms; /* mono_ms() of the next watch */
 };
 
 /* One APDU through the personality router, the PKI filter and libcacard

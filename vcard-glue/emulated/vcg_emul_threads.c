@@ -15,6 +15,7 @@
 #include "vcg_emul.h"
 #include "vcg_keycache.h"
 #include "vcg_piv_atr.h"
+#include "mono_ms.h"
 
 struct vcg_done *vcg_emul_done_new(enum vcg_done_kind kind, const void *data,
 				   size_t len)
@@ -268,31 +269,24 @@ static struct vcg_done *run_job(struct vcg_emul *em, VReader *reader,
 	return d;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* nss-emulated: is the next watch on the token due? */
 static bool watch_due(const struct vcg_emul *em)
 {
-	return now_ms() >= em->watch_next_ms;
+	return mono_ms() >= em->watch_next_ms;
 }
 
 /* nss-emulated: wait for a job until the next watch is due. Lock held. */
 static void idle_wait(struct vcg_emul *em)
 {
-	int64_t left = em->watch_next_ms - now_ms();
+	uint64_t now = mono_ms(), left;
 	struct timespec until;
 
-	if (left <= 0)
+	if (now >= em->watch_next_ms)
 		return;
+	left = em->watch_next_ms - now;
 	clock_gettime(CLOCK_REALTIME, &until);   /* the cond's clock */
-	until.tv_sec += left / 1000;
-	until.tv_nsec += (left % 1000) * 1000000L;
+	until.tv_sec += (time_t)(left / 1000);
+	until.tv_nsec += (long)(left % 1000) * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_cond_timedwait(&em->work_cond, &em->lock, &until);
@@ -304,7 +298,7 @@ static void watch(struct vcg_emul *em)
 {
 	VReader *reader = vreader_reference(em->reader);
 
-	em->watch_next_ms = now_ms() + VCG_EMUL_WATCH_MS;
+	em->watch_next_ms = mono_ms() + VCG_EMUL_WATCH_MS;
 	pthread_mutex_unlock(&em->lock);
 	vcg_cacard_hold_pollers(true);
 	vcg_emul_watch_token(em, reader);

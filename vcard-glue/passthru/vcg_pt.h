@@ -115,7 +115,8 @@ struct vcg_pt {
 	unsigned slot;
 	const struct vcg_log *log;
 	struct vcg_pt_config cfg;
-	uint64_t (*now_ms)(void);   /* vcg_pt_now_ms; the fuzz target's own */
+	/* The clock: mono_ms (mono_ms.h); the fuzz target's own. */
+	uint64_t (*now_ms)(void);
 
 	/* The slot, kept across connections only as long as one lasts. */
 	bool card_present;          /* what the engine was told */
@@ -223,8 +224,6 @@ void vcg_pt_io_kick(struct vcg_pt *pt);
  * dropped at the next dispatch, which this makes due. Safe inside an
  * engine callback. */
 void vcg_pt_io_break(struct vcg_pt *pt, const char *why);
-
-uint64_t vcg_pt_now_ms(void);
 
 /* Admit a connection whose handshake is done (s taken; hello_deadline_ms:
  * its Init by then): it has the slot now. */

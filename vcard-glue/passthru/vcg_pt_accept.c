@@ -29,6 +29,7 @@
 
 #include "vcg_pt.h"
 #include "vcg_stream.h"
+#include "mono_ms.h"
 #include "vcg_tls.h"
 
 #define LISTEN_BACKLOG 4
@@ -260,7 +261,7 @@ void vcg_pt_accept(struct vcg_pt *pt)
 	}
 	pt->hs[i] = (struct vcg_pt_hs){
 		.s = s,
-		.deadline_ms = vcg_pt_now_ms() + VCG_PT_HELLO_TIMEOUT_MS,
+		.deadline_ms = mono_ms() + VCG_PT_HELLO_TIMEOUT_MS,
 		.seq = ++pt->accepts,
 	};
 	hs_step(pt, i);

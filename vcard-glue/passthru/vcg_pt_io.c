@@ -22,19 +22,12 @@
 #include "vcg_pt.h"
 #include "vcg_spice_abi.h"
 #include "vcg_stream.h"
+#include "mono_ms.h"
 #include "vcg_tls.h"
 
 /* recv() calls per dispatch, at most (with VCG_PT_READ_BUDGET): a TLS
  * client sending tiny records costs a decryption each. */
 #define READ_CALLS_MAX 16
-
-uint64_t vcg_pt_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* An admitted client that has not sent its Init yet. */
 static bool awaiting_hello(const struct vcg_pt *pt)
@@ -253,13 +246,13 @@ static void on_timer(struct vcg_pt *pt)
 	    errno != EAGAIN)
 		vcg_logf(pt->log, LOG_ERR, "passthru slot %u: timerfd: %s",
 			 pt->slot, strerror(errno));
-	vcg_pt_log_flush(pt, vcg_pt_now_ms());
-	vcg_pt_hs_expire(pt, vcg_pt_now_ms());
-	if (awaiting_hello(pt) && vcg_pt_now_ms() >= pt->hello_deadline_ms) {
+	vcg_pt_log_flush(pt, mono_ms());
+	vcg_pt_hs_expire(pt, mono_ms());
+	if (awaiting_hello(pt) && mono_ms() >= pt->hello_deadline_ms) {
 		drop_conn(pt, "no VSC_Init within 10 s");
 		return;
 	}
-	vcg_pt_expire(pt, vcg_pt_now_ms());
+	vcg_pt_expire(pt, mono_ms());
 	arm_timer(pt);
 }
 
@@ -371,7 +364,7 @@ static int pt_create(struct vcg_spec *spec, struct ccid_engine *eng,
 	pt->eng = eng;
 	pt->slot = slot;
 	pt->log = log;
-	pt->now_ms = vcg_pt_now_ms;
+	pt->now_ms = mono_ms;
 	pt->epfd = pt->lfd = pt->tfd = pt->wakefd = -1;
 	rc = vcg_pt_config_from_spec(spec, &pt->cfg, err, errlen);
 	if (rc < 0)

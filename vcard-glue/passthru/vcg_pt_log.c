@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "mono_ms.h"
 #include "vcg_pt.h"
 
 static const struct {
@@ -39,7 +40,7 @@ static struct vcg_ratelimit *limiter(struct vcg_pt *pt,
 
 static uint64_t now(const struct vcg_pt *pt)
 {
-	return pt->now_ms ? pt->now_ms() : vcg_pt_now_ms();
+	return pt->now_ms ? pt->now_ms() : mono_ms();
 }
 
 void vcg_pt_logk(struct vcg_pt *pt, enum vcg_pt_log_kind kind, int level,

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <syslog.h>
 
@@ -29,6 +28,7 @@
 #include "vcg_spice_abi.h"
 #include "vcg_spice_core.h"
 #include "vcg_spice_display.h"
+#include "mono_ms.h"
 
 /* Channels linked at once, at most (one client: main, display, inputs,
  * cursor, smartcard; a refused second client's too). */
@@ -162,14 +162,6 @@ static bool unlink_peer(const SpiceChannelEventInfo *info)
 		}
 	}
 	return false;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Every tenth of the link timeout: a connection the library watches that has a peer, is
