@@ -217,8 +217,10 @@ check "$G: emulated card: ... an APDU afterwards" \
 	pcsc_client -q --wait-reader 30 --wait-card 30 $CAC_SELECT --expect-sw 610D
 check "$G: emulated card: ... no memcheck error" vg_no_errors_yet
 t0=$(now_ms)
+pcscd_mark=$(pcscd_log_mark)
 check "$G: emulated card: SIGTERM: valgrind exits 0" vg_stop
 diag "  $G: emulated card: exit took $(($(now_ms) - t0)) ms"
 check "$G: emulated card: ERROR SUMMARY: 0 errors" vg_summary_clean
 check "$G: emulated card: no definitely or indirectly lost bytes" vg_no_leaks
+check "$G: emulated card: pcscd drops the reader" pcscd_drops_reader $pcscd_mark 20
 [ $BED_FAILS = 0 ] || bed_dump /tmp/gadget-emul.log 200

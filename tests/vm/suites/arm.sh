@@ -215,7 +215,9 @@ check "$G: its ATR is libcacard's" pcsc_client --wait-reader 15 --wait-card 15 -
 check "$G: OpenSC lists John Doe's three certificates, signs; openssl verifies" \
 	cac_listed_and_signing
 check "$G: ... and the signature does not verify against id-cert's key" verifies_not $D/id-cert.der
+M=$(pcscd_log_mark)
 check "$G: the daemon exits 0 on SIGTERM" gadget_stop
+check "$G: pcscd drops the CAC card's reader" pcscd_drops_reader "$M"
 
 lap "the CAC card through OpenSC (arm64)"
 
@@ -270,6 +272,8 @@ check "$G: the CAC card (personality=cac) starts on the armel daemon" gadget_sta
 check "$G: its ATR is libcacard's" pcsc_client --wait-reader 15 --wait-card 15 --atr --expect-atr $CAC_ATR
 check "$G: OpenSC lists John Doe's three certificates, signs; openssl verifies" \
 	cac_listed_and_signing
+M=$(pcscd_log_mark)
 check "$G: the daemon exits 0 on SIGTERM" gadget_stop
+check "$G: pcscd drops the armel CAC card's reader" pcscd_drops_reader "$M"
 GADGET_BIN=
 lap "the CAC card on the armel daemon"

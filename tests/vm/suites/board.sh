@@ -122,7 +122,9 @@ check "cac: SHA256-RSA-PKCS signature verifies with openssl" sign_and_verify $AN
 check "cac: RSA-PKCS decryption round-trips openssl's encryption" decrypt_round_trip $ANY_PIN $D
 check "cac: -v lines for the CAC APDUs (SELECT answered 90 00)" \
 	grep -Eq 'info +apdu: \(0, [0-9]+\) 00 A4 04 00 Lc=[0-9]+ -> 90 00 \([0-9]+ bytes\) in [0-9.]+ ms' /tmp/gadget.log
+M=$(pcscd_log_mark)
 check "cac: SIGTERM: daemon exits 0" gadget_stop
+check "cac: pcscd drops the reader" pcscd_drops_reader "$M"
 check "cac: capture exported for tshark (bed-after)" pcap_export /tmp/cac.pcap PCAP-CAC
 check "cac: host sees the reader go" wait_for 10 host_gone
 
