@@ -240,19 +240,21 @@ static void on_conn(struct vcg_pt *pt, uint32_t events)
 
 static void on_timer(struct vcg_pt *pt)
 {
-	uint64_t expirations;
+	uint64_t expirations, now;
 
 	if (read(pt->tfd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		vcg_logf(pt->log, LOG_ERR, "passthru slot %u: timerfd: %s",
 			 pt->slot, strerror(errno));
-	vcg_pt_log_flush(pt, mono_ms());
-	vcg_pt_hs_expire(pt, mono_ms());
-	if (awaiting_hello(pt) && mono_ms() >= pt->hello_deadline_ms) {
+	/* one reading of the clock for every deadline of this tick */
+	now = mono_ms();
+	vcg_pt_log_flush(pt, now);
+	vcg_pt_hs_expire(pt, now);
+	if (awaiting_hello(pt) && now >= pt->hello_deadline_ms) {
 		drop_conn(pt, "no VSC_Init within 10 s");
 		return;
 	}
-	vcg_pt_expire(pt, mono_ms());
+	vcg_pt_expire(pt, now);
 	arm_timer(pt);
 }
 
